@@ -1,0 +1,41 @@
+//! Findings are data: what a stage observed that the policy judges. Errors are for when a stage
+//! could not do its job; a finding is for when it did the job and saw something wrong.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// How much a finding matters. The policy can lower or raise a rule's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Shown, never fails the gate.
+    Note,
+    /// Shown as a warning, never fails the gate.
+    Warning,
+    /// Fails the gate.
+    Error,
+}
+
+/// Where a finding points: a file position (1-based line and column) when it came from a file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One observation by one rule about one subject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable rule ID, e.g. `GATE-K8S-010`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// What the finding is about: an image (`name@sha256:…`) or an object (`Kind/namespace/name`).
+    pub subject: String,
+    pub location: Option<Location>,
+    /// One line, sentence case, no trailing period, backticks around names.
+    pub message: String,
+    /// Set when an exception applied: the exception's reason. The finding is then not counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<String>,
+}

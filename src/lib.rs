@@ -1,0 +1,16 @@
+//! gate: a supply-chain CI gate for container images and Kubernetes manifests.
+//!
+//! The pipeline runs one way (see DESIGN.md): discover → resolve → (scan ∥ verify ∥ lint) →
+//! evaluate → report → pin. Each stage is a module; `main.rs` only parses arguments, calls into
+//! this library and maps the outcome to an exit code.
+
+pub mod cli;
+pub mod discover;
+pub mod finding;
+pub mod lint;
+pub mod policy;
+pub mod reference;
+pub mod resolve;
+pub mod rules;
+pub mod scan;
+pub mod verify;

@@ -1,0 +1,1 @@
+//! Image reference grammar and normalisation (distribution/reference). Work in progress.
