@@ -14,3 +14,4 @@ pub mod resolve;
 pub mod rules;
 pub mod scan;
 pub mod verify;
+pub mod yaml;

@@ -50,10 +50,23 @@ mod tests {
             assert!(ids.insert(r.id), "duplicate rule id {}", r.id);
             assert!(names.insert(r.name), "duplicate rule name {}", r.name);
             assert!(r.id.starts_with("GATE-"), "{} must start with GATE-", r.id);
-            for heading in ["What it checks", "Why it matters", "How to fix", "References"] {
-                assert!(r.explain.contains(heading), "{} explain lacks `{heading}`", r.id);
+            for heading in [
+                "What it checks",
+                "Why it matters",
+                "How to fix",
+                "References",
+            ] {
+                assert!(
+                    r.explain.contains(heading),
+                    "{} explain lacks `{heading}`",
+                    r.id
+                );
             }
-            assert!(!r.summary.ends_with('.'), "{} summary ends with a period", r.id);
+            assert!(
+                !r.summary.ends_with('.'),
+                "{} summary ends with a period",
+                r.id
+            );
         }
     }
 }

@@ -144,10 +144,22 @@ mod tests {
         )
         .unwrap();
         let m = |sub, id, today| e.check("GATE-VULN-001", "vulnerable", Some(id), sub, day(today));
-        assert_eq!(m("ghcr.io/acme/api", "CVE-2024-1", "2026-01-01"), Applies::Yes);
-        assert_eq!(m("ghcr.io/acme/api", "CVE-2024-1", "2026-02-01"), Applies::Expired);
-        assert_eq!(m("ghcr.io/other/api", "CVE-2024-1", "2026-01-01"), Applies::No);
-        assert_eq!(m("ghcr.io/acme/api", "CVE-2024-2", "2026-01-01"), Applies::No);
+        assert_eq!(
+            m("ghcr.io/acme/api", "CVE-2024-1", "2026-01-01"),
+            Applies::Yes
+        );
+        assert_eq!(
+            m("ghcr.io/acme/api", "CVE-2024-1", "2026-02-01"),
+            Applies::Expired
+        );
+        assert_eq!(
+            m("ghcr.io/other/api", "CVE-2024-1", "2026-01-01"),
+            Applies::No
+        );
+        assert_eq!(
+            m("ghcr.io/acme/api", "CVE-2024-2", "2026-01-01"),
+            Applies::No
+        );
         assert_eq!(e.uses(), 2);
     }
 

@@ -1,0 +1,493 @@
+//! A positioned YAML tree: every node knows its byte span, line and column in the source.
+//!
+//! Discovery needs exact byte spans to rewrite only a reference's bytes; lint and reports need
+//! `file:line` of objects and fields. Both read the same tree, built from `saphyr-parser` events.
+//! Aliases are expanded (bounded: a "billion laughs" document fails instead of eating memory);
+//! nodes that came from an alias say so, so a rewrite never touches the anchor's bytes twice.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// How many nodes one document may expand to through aliases before we call it hostile.
+pub const MAX_NODES: usize = 1_000_000;
+/// How deeply collections may nest before we call it hostile.
+pub const MAX_DEPTH: usize = 512;
+
+/// A YAML node with its position in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    /// Byte range in the source. For quoted scalars it includes the quotes; for block scalars,
+    /// the indicator and the whole block.
+    pub span: Range<usize>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// True when this node is a copy made by expanding an alias (`*name`): its span is the
+    /// anchor's, not a place of its own.
+    pub from_alias: bool,
+    /// An explicit tag such as `!!str` or `!Ref`, as `handle` + `suffix`.
+    pub tag: Option<String>,
+}
+
+/// The value of a node. Scalars stay text; callers interpret them (`as_bool`, `as_i64`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(String, Style),
+    Seq(Vec<Node>),
+    /// Key/value pairs in document order (keys may repeat in bad input; `get` takes the first).
+    Map(Vec<(Node, Node)>),
+}
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+/// Why a document could not be read. `line`/`column` are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {message}")]
+pub struct YamlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Node {
+    /// The scalar text, if this is a scalar (any style).
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// True for `null`, `~`, an empty plain scalar.
+    pub fn is_null(&self) -> bool {
+        matches!(&self.value, Value::Scalar(s, Style::Plain) if matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// A YAML 1.2 core-schema boolean (plain `true`/`false` in any of its cases).
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Scalar(s, Style::Plain) => match s.as_str() {
+                "true" | "True" | "TRUE" => Some(true),
+                "false" | "False" | "FALSE" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A plain integer scalar (decimal, `0x`, `0o`).
+    pub fn as_i64(&self) -> Option<i64> {
+        match &self.value {
+            Value::Scalar(s, Style::Plain) => {
+                let t = s.as_str();
+                let (neg, t) = match t.strip_prefix('-') {
+                    Some(r) => (true, r),
+                    None => (false, t.strip_prefix('+').unwrap_or(t)),
+                };
+                let v = if let Some(h) = t.strip_prefix("0x") {
+                    i64::from_str_radix(h, 16).ok()?
+                } else if let Some(o) = t.strip_prefix("0o") {
+                    i64::from_str_radix(o, 8).ok()?
+                } else {
+                    t.parse().ok()?
+                };
+                Some(if neg { -v } else { v })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value under a scalar key in a mapping (first match).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Walk a path of mapping keys: `node.path(&["spec", "template", "spec"])`.
+    pub fn path(&self, keys: &[&str]) -> Option<&Node> {
+        keys.iter().try_fold(self, |n, k| n.get(k))
+    }
+
+    /// The value under `key` as a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key)?.as_str()
+    }
+}
+
+/// Parse every document of a YAML stream. Empty documents (e.g. a lone `---`) come back as null
+/// scalars so document indices match what a reader counts.
+pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
+    Builder::new(src).run()
+}
+
+/// Translates saphyr's character indices into byte offsets, walking from the last position
+/// (events arrive nearly in order, so this stays linear).
+struct Offsets<'a> {
+    src: &'a str,
+    ascii: bool,
+    char_idx: usize,
+    byte_idx: usize,
+}
+
+impl<'a> Offsets<'a> {
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.src.len());
+        }
+        while self.char_idx < char_index {
+            match self.src[self.byte_idx..].chars().next() {
+                Some(c) => {
+                    self.byte_idx += c.len_utf8();
+                    self.char_idx += 1;
+                }
+                None => break,
+            }
+        }
+        while self.char_idx > char_index {
+            match self.src[..self.byte_idx].chars().next_back() {
+                Some(c) => {
+                    self.byte_idx -= c.len_utf8();
+                    self.char_idx -= 1;
+                }
+                None => break,
+            }
+        }
+        self.byte_idx
+    }
+}
+
+enum Frame {
+    Seq(Node, Vec<Node>, usize),
+    Map(Node, Vec<(Node, Node)>, Option<Node>, usize),
+}
+
+struct Builder<'a> {
+    src: &'a str,
+    offsets: Offsets<'a>,
+    anchors: HashMap<usize, Arc<Node>>,
+    nodes: usize,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a str) -> Self {
+        Self {
+            src,
+            offsets: Offsets {
+                src,
+                ascii: src.is_ascii(),
+                char_idx: 0,
+                byte_idx: 0,
+            },
+            anchors: HashMap::new(),
+            nodes: 0,
+        }
+    }
+
+    fn error(&self, line: usize, column: usize, message: impl Into<String>) -> YamlError {
+        YamlError {
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn node(&mut self, value: Value, span: Span, tag: Option<String>) -> Node {
+        let start = self.offsets.byte(span.start.index());
+        let end = self.offsets.byte(span.end.index()).max(start);
+        Node {
+            value,
+            span: start..end,
+            line: span.start.line(),
+            column: span.start.col() + 1,
+            from_alias: false,
+            tag,
+        }
+    }
+
+    fn count(&mut self, n: usize, line: usize, column: usize) -> Result<(), YamlError> {
+        self.nodes += n;
+        if self.nodes > MAX_NODES {
+            return Err(self.error(
+                line,
+                column,
+                format!("document expands to more than {MAX_NODES} nodes (alias bomb?)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn run(mut self) -> Result<Vec<Node>, YamlError> {
+        let mut docs = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut root: Option<Node> = None;
+        let mut doc_span: Option<Span> = None;
+        for item in Parser::new_from_str(self.src) {
+            let (event, span) = item.map_err(|e| {
+                let m = e.marker();
+                self.error(m.line(), m.col() + 1, e.info().to_string())
+            })?;
+            let (line, column) = (span.start.line(), span.start.col() + 1);
+            let is_seq = matches!(event, Event::SequenceStart(..));
+            let completed = match event {
+                Event::DocumentStart(_) => {
+                    self.anchors.clear();
+                    self.nodes = 0;
+                    root = None;
+                    doc_span = Some(span);
+                    None
+                }
+                Event::DocumentEnd => {
+                    let doc = match root.take() {
+                        Some(n) => n,
+                        None => {
+                            let s = doc_span.unwrap_or(span);
+                            self.node(Value::Scalar(String::new(), Style::Plain), s, None)
+                        }
+                    };
+                    docs.push(doc);
+                    None
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    self.count(1, line, column)?;
+                    let style = match style {
+                        ScalarStyle::Plain => Style::Plain,
+                        ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                        ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                        ScalarStyle::Literal => Style::Literal,
+                        ScalarStyle::Folded => Style::Folded,
+                    };
+                    let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                    let text = text.into_owned();
+                    let mut n = self.node(Value::Scalar(String::new(), style), span, tag);
+                    n.span.end = scalar_end(self.src, n.span.start, &text, style, n.span.end);
+                    n.value = Value::Scalar(text, style);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, Arc::new(n.clone()));
+                    }
+                    Some(n)
+                }
+                Event::Alias(id) => {
+                    let Some(target) = self.anchors.get(&id).cloned() else {
+                        return Err(self.error(line, column, "alias to an unknown anchor"));
+                    };
+                    self.count(size(&target), line, column)?;
+                    let mut n = (*target).clone();
+                    mark_alias(&mut n);
+                    Some(n)
+                }
+                Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(self.error(
+                            line,
+                            column,
+                            format!("collections nested deeper than {MAX_DEPTH}"),
+                        ));
+                    }
+                    self.count(1, line, column)?;
+                    let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
+                    let head = self.node(Value::Seq(Vec::new()), span, tag);
+                    stack.push(if is_seq {
+                        Frame::Seq(head, Vec::new(), anchor)
+                    } else {
+                        Frame::Map(head, Vec::new(), None, anchor)
+                    });
+                    None
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let end = self.offsets.byte(span.end.index());
+                    let (mut head, value, anchor) = match stack.pop() {
+                        Some(Frame::Seq(h, items, a)) => (h, Value::Seq(items), a),
+                        Some(Frame::Map(h, pairs, _, a)) => (h, Value::Map(pairs), a),
+                        None => return Err(self.error(line, column, "unbalanced collection")),
+                    };
+                    head.value = value;
+                    head.span.end = end.max(head.span.start);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, Arc::new(head.clone()));
+                    }
+                    Some(head)
+                }
+                Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
+            };
+            if let Some(n) = completed {
+                match stack.last_mut() {
+                    Some(Frame::Seq(_, items, _)) => items.push(n),
+                    Some(Frame::Map(_, pairs, key, _)) => match key.take() {
+                        Some(k) => pairs.push((k, n)),
+                        None => *key = Some(n),
+                    },
+                    None => root = Some(n),
+                }
+            }
+        }
+        Ok(docs)
+    }
+}
+
+/// The exact end of a scalar written at `start`: saphyr's end marker may run on past trailing
+/// blanks and comments, so flow scalars are measured from the source itself.
+fn scalar_end(src: &str, start: usize, text: &str, style: Style, fallback: usize) -> usize {
+    let rest = &src[start..];
+    let b = rest.as_bytes();
+    match style {
+        Style::Plain if rest.starts_with(text) => start + text.len(),
+        Style::SingleQuoted => {
+            let mut i = 1;
+            while i < b.len() {
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return start + i + 1;
+                }
+                i += 1;
+            }
+            fallback
+        }
+        Style::DoubleQuoted => {
+            let mut i = 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return start + i + 1,
+                    _ => i += 1,
+                }
+            }
+            fallback
+        }
+        _ => {
+            // Multi-line plain and block scalars: saphyr's end, less trailing blanks.
+            let trimmed = src[start..fallback.max(start)].trim_end();
+            start + trimmed.len()
+        }
+    }
+}
+
+fn size(n: &Node) -> usize {
+    1 + match &n.value {
+        Value::Scalar(..) => 0,
+        Value::Seq(v) => v.iter().map(size).sum(),
+        Value::Map(v) => v.iter().map(|(k, v)| size(k) + size(v)).sum(),
+    }
+}
+
+fn mark_alias(n: &mut Node) {
+    n.from_alias = true;
+    match &mut n.value {
+        Value::Scalar(..) => {}
+        Value::Seq(v) => v.iter_mut().for_each(mark_alias),
+        Value::Map(v) => v.iter_mut().for_each(|(k, v)| {
+            mark_alias(k);
+            mark_alias(v)
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Node {
+        let mut d = parse_documents(src).unwrap();
+        assert_eq!(d.len(), 1);
+        d.remove(0)
+    }
+
+    #[test]
+    fn spans_cover_scalar_bytes_in_every_style() {
+        let src = "a: nginx:1.27\nb: 'x:1'\nc: \"y:2\" # c\n";
+        let d = one(src);
+        for (k, want) in [("a", "nginx:1.27"), ("b", "'x:1'"), ("c", "\"y:2\"")] {
+            let n = d.get(k).unwrap();
+            assert_eq!(&src[n.span.clone()], want, "key {k}");
+        }
+        let c = d.get("c").unwrap();
+        assert_eq!((c.line, c.column), (3, 4));
+    }
+
+    #[test]
+    fn spans_are_bytes_with_multibyte_text_and_bom() {
+        let src = "\u{feff}# é ü\nname: \"ä\"\nimage: réd:1\n";
+        let d = one(src);
+        let n = d.get("image").unwrap();
+        assert_eq!(&src[n.span.clone()], "réd:1");
+        assert_eq!(n.line, 3);
+        assert_eq!(&src[d.get("name").unwrap().span.clone()], "\"ä\"");
+    }
+
+    #[test]
+    fn multi_documents_and_empty_ones() {
+        let d = parse_documents("---\na: 1\n---\n---\nb: [x, y]\n").unwrap();
+        assert_eq!(d.len(), 3);
+        assert!(d[1].is_null());
+        assert_eq!(d[2].get("b").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(d[0].get("a").unwrap().as_i64(), Some(1));
+    }
+
+    #[test]
+    fn aliases_expand_and_are_marked() {
+        let d = one("base: &b {image: x:1}\nother: *b\n");
+        assert!(!d.path(&["base", "image"]).unwrap().from_alias);
+        let o = d.path(&["other", "image"]).unwrap();
+        assert!(o.from_alias);
+        assert_eq!(o.as_str(), Some("x:1"));
+    }
+
+    #[test]
+    fn alias_bomb_is_bounded() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let e = parse_documents(&s).unwrap_err();
+        assert!(e.message.contains("alias bomb"), "{e}");
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = parse_documents("a: 1\nb: [1, 2\n").unwrap_err();
+        assert!(e.line >= 2, "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let s = "[".repeat(MAX_DEPTH + 10);
+        let e = parse_documents(&s).unwrap_err();
+        assert!(
+            e.message.contains("nested") || e.message.contains("recursion"),
+            "{e}"
+        );
+    }
+}
