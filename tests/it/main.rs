@@ -1,0 +1,4 @@
+//! gate's integration tests: one binary, one module per area.
+
+mod fixtures;
+mod reference;
