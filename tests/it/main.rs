@@ -5,5 +5,7 @@
 mod cli;
 mod fixtures;
 mod harness;
+mod hostile;
+mod proxy;
 mod reference;
 mod resolve;
