@@ -1,0 +1,176 @@
+//! Reading the input: walking paths for `*.yaml`, `*.yml` and `*.json`, decoding, recognising Helm
+//! templates, parsing YAML and splitting documents (and `List` items) into objects. Anything that
+//! cannot be read becomes a per-file notice; the other files are still checked.
+
+use crate::finding::Severity;
+use crate::lint::object::Object;
+use crate::lint::pod::items;
+use crate::lint::{FileNotice, LintError};
+use crate::yaml::{self, Node};
+use std::path::{Path, PathBuf};
+
+/// Files under `paths` (files as given, directories walked recursively), sorted per directory.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| LintError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
+    let read = |source| LintError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(read)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read)?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Decode file bytes as UTF-8 (a BOM is fine); `Err` is a notice naming the first bad byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FileNotice> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        FileNotice {
+            file: path.to_path_buf(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+        }
+    })
+}
+
+/// A Helm template: a line that opens with a template action at column 0, or YAML that does not
+/// parse and has template actions.
+fn looks_like_helm(text: &str, parsed: bool) -> Option<usize> {
+    if !text.contains("{{") {
+        return None;
+    }
+    let first = text
+        .lines()
+        .position(|l| l.contains("{{"))
+        .map_or(1, |i| i + 1);
+    if !parsed {
+        return Some(first);
+    }
+    text.lines()
+        .position(|l| l.starts_with("{{"))
+        .map(|i| i + 1)
+}
+
+/// A parsed file: its documents, or the notice that says why it has none.
+pub struct Parsed {
+    pub path: PathBuf,
+    pub docs: Vec<Node>,
+}
+
+/// Parse one file. Helm templates and malformed YAML come back as notices.
+pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
+    let parsed = yaml::parse_documents(text);
+    if let Some(line) = looks_like_helm(text, parsed.is_ok()) {
+        return Err(FileNotice {
+            file: path.to_path_buf(),
+            line,
+            column: 1,
+            severity: Severity::Note,
+            message: "skipped: looks like a Helm template (`{{ }}`); lint the rendered output of \
+                      `helm template` instead"
+                .to_string(),
+        });
+    }
+    match parsed {
+        Ok(docs) => Ok(Parsed {
+            path: path.to_path_buf(),
+            docs,
+        }),
+        Err(e) => Err(FileNotice {
+            file: path.to_path_buf(),
+            line: e.line,
+            column: e.column,
+            severity: Severity::Error,
+            message: format!("malformed YAML: {}", e.message),
+        }),
+    }
+}
+
+/// The objects of a parsed file (items of `kind: *List` are objects of their own); documents
+/// that are not objects are notices. Empty documents are skipped silently.
+pub fn objects<'a>(file: &'a Parsed, out: &mut Vec<Object<'a>>, notices: &mut Vec<FileNotice>) {
+    for doc in &file.docs {
+        if doc.is_null() {
+            continue;
+        }
+        let is_list = doc.get_str("kind").is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").and_then(Node::as_seq).is_some();
+        let nodes: Vec<&Node> = if is_list {
+            items(Some(doc), "items").iter().collect()
+        } else {
+            vec![doc]
+        };
+        for node in nodes {
+            match Object::new(&file.path, node) {
+                Ok(o) => out.push(o),
+                Err(why) => notices.push(FileNotice {
+                    file: file.path.clone(),
+                    line: node.line,
+                    column: node.column,
+                    severity: Severity::Warning,
+                    message: format!("skipped: {why}"),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_templates_are_recognised() {
+        let t = "apiVersion: v1\nkind: ConfigMap\n{{- if .Values.x }}\nmetadata:\n  name: a\n";
+        assert_eq!(looks_like_helm(t, true), Some(3));
+        let rule = "kind: PrometheusRule\nspec:\n  description: '{{ $labels.x }}'\n";
+        assert_eq!(looks_like_helm(rule, true), None);
+        assert_eq!(looks_like_helm("a: {{ .Values.x }\n", false), Some(1));
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let n = decode(Path::new("x.yaml"), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!((n.line, n.column), (2, 4));
+    }
+}
