@@ -141,18 +141,35 @@ pub fn objects<'a>(file: &'a Parsed, out: &mut Vec<Object<'a>>, notices: &mut Ve
             vec![doc]
         };
         for node in nodes {
-            match Object::new(&file.path, node) {
-                Ok(o) => out.push(o),
-                Err(why) => notices.push(FileNotice {
-                    file: file.path.clone(),
-                    line: node.line,
-                    column: node.column,
-                    severity: Severity::Warning,
-                    message: format!("skipped: {why}"),
-                }),
-            }
+            let (severity, message) = match Object::new(&file.path, node) {
+                Ok(o) => {
+                    out.push(o);
+                    continue;
+                }
+                Err(_) if !is_kubernetes(node) => (
+                    Severity::Note,
+                    "skipped: not a Kubernetes object (no `apiVersion` and `kind`)".to_string(),
+                ),
+                Err(why) => (Severity::Warning, format!("skipped: {why}")),
+            };
+            notices.push(FileNotice {
+                file: file.path.clone(),
+                line: node.line,
+                column: node.column,
+                severity,
+                message,
+            });
         }
     }
+}
+
+/// Does a document claim to be a Kubernetes object? Kustomize's own files (`Kustomization`,
+/// `Component`) are build configuration, not objects.
+fn is_kubernetes(node: &Node) -> bool {
+    let api = node.get_str("apiVersion").unwrap_or("");
+    !api.is_empty()
+        && node.get_str("kind").is_some_and(|k| !k.is_empty())
+        && !api.starts_with("kustomize.config.k8s.io/")
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use crate::lint::pod::field;
 use crate::lint::rules::secret_patterns::{literal_value, secret_lines, secret_name, token_format};
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
+use crate::yaml::{Style, Value};
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-051",
@@ -66,16 +67,12 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                     v.line,
                 )
             } else if let Some(&first) = secret_lines(text).first() {
-                let offset = usize::from(matches!(
-                    v.value,
-                    crate::yaml::Value::Scalar(
-                        _,
-                        crate::yaml::Style::Literal | crate::yaml::Style::Folded
-                    )
-                ));
+                // A literal block's node starts at its first content line and keeps the file's
+                // lines; other styles fold lines, so point at the value.
+                let literal = matches!(v.value, Value::Scalar(_, Style::Literal));
                 (
                     "embeds a secret-looking setting with a literal value".to_string(),
-                    v.line + offset + first,
+                    if literal { v.line + first } else { v.line },
                 )
             } else {
                 continue;

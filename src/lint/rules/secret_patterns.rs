@@ -64,7 +64,8 @@ pub fn secret_name(name: &str) -> bool {
 /// A value worth reporting under a secret-looking name: not empty, not a `$VAR` placeholder.
 pub fn literal_value(value: &str) -> bool {
     let v = value.trim();
-    !v.is_empty() && !v.starts_with('$') && !(v.starts_with('<') && v.ends_with('>'))
+    let placeholder = v.starts_with('$') || (v.starts_with('<') && v.ends_with('>'));
+    !v.is_empty() && !placeholder
 }
 
 const FORMATS: &[(&str, &str)] = &[
