@@ -25,12 +25,15 @@ pub struct Context<'a> {
     pub objects: &'a [Object<'a>],
     pub cfg: &'a LintConfig,
     namespaces: HashMap<&'a str, usize>,
+    by_kind: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(objects: &'a [Object<'a>], cfg: &'a LintConfig) -> Self {
         let mut namespaces = HashMap::new();
+        let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
+            by_kind.entry(o.kind).or_default().push(i);
             if o.kind == "Namespace" && o.api_version == "v1" {
                 namespaces.entry(o.name).or_insert(i);
             }
@@ -39,6 +42,7 @@ impl<'a> Context<'a> {
             objects,
             cfg,
             namespaces,
+            by_kind,
         }
     }
 
@@ -85,6 +89,16 @@ impl<'a> Context<'a> {
             },
             object: Some(index),
         }
+    }
+
+    /// Objects of one kind with their index, in input order.
+    pub fn of_kind<'c>(&'c self, kind: &str) -> impl Iterator<Item = (usize, &'a Object<'a>)> + 'c {
+        let objects = self.objects;
+        self.by_kind
+            .get(kind)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(move |&i| (i, &objects[i]))
     }
 
     /// Objects with their index.

@@ -103,19 +103,21 @@ pub fn lint_sources(
     pod_security::check(&cx, &mut hits);
     rules::check_all(&cx, &mut hits);
     let mut findings = exceptions::apply(&cx, hits, today);
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            f.location
-                .as_ref()
-                .map(|l| (l.file.clone(), l.line, l.column))
-        };
-        key(a).cmp(&key(b)).then(a.rule.cmp(b.rule))
-    });
+    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     LintOutcome {
         findings,
         notices,
         objects: objects.len(),
     }
+}
+
+/// Findings sort by file, line, column, then rule.
+fn sort_key(f: &Finding) -> (Option<(&std::path::Path, usize, usize)>, &'static str) {
+    let at = f
+        .location
+        .as_ref()
+        .map(|l| (l.file.as_path(), l.line, l.column));
+    (at, f.rule)
 }
 
 /// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`).

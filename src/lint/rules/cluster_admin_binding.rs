@@ -58,12 +58,12 @@ fn is_system(subject: &Node) -> bool {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     let wildcard_roles: Vec<&str> = cx
-        .iter()
-        .filter(|(_, o)| o.kind == "ClusterRole" && rbac_wildcard::is_role(o))
+        .of_kind("ClusterRole")
+        .filter(|(_, o)| rbac_wildcard::is_role(o))
         .filter(|(_, o)| rbac_wildcard::has_wildcard(o))
         .map(|(_, o)| o.name)
         .collect();
-    for (i, o) in cx.iter().filter(|(_, o)| o.kind == "ClusterRoleBinding") {
+    for (i, o) in cx.of_kind("ClusterRoleBinding") {
         let role_ref = field(Some(o.node), "roleRef");
         if field(role_ref, "kind").and_then(Node::as_str) != Some("ClusterRole") {
             continue;

@@ -45,8 +45,8 @@ scopes: [orders]
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     for (i, o) in cx
-        .iter()
-        .filter(|(_, o)| o.kind == "Component" && o.group() == "dapr.io")
+        .of_kind("Component")
+        .filter(|(_, o)| o.group() == "dapr.io")
     {
         if items(Some(o.node), "scopes").is_empty() {
             let at = o.node.get("scopes").unwrap_or(o.node);

@@ -42,8 +42,8 @@ spec:
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     for (i, o) in cx
-        .iter()
-        .filter(|(_, o)| o.kind == "Configuration" && o.group() == "dapr.io")
+        .of_kind("Configuration")
+        .filter(|(_, o)| o.group() == "dapr.io")
     {
         let node = field(field(field(Some(o.node), "spec"), "mtls"), "enabled");
         if let (Flag::False | Flag::Invalid, Some(n)) = (flag(node), node) {

@@ -97,7 +97,7 @@ fn reaches_kube_system(peer: &Node, own_ns: &str) -> bool {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     let mut seen: Vec<&str> = Vec::new();
-    for (i, np) in cx.iter().filter(|(_, o)| o.kind == "NetworkPolicy") {
+    for (i, np) in cx.of_kind("NetworkPolicy") {
         let ns = np.ns();
         if seen.contains(&ns) || !denies_egress(np) {
             continue;

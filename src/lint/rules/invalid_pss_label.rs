@@ -40,7 +40,7 @@ labels:
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx.iter().filter(|(_, o)| o.kind == "Namespace") {
+    for (i, o) in cx.of_kind("Namespace") {
         if let Some(n) = o.label(ENFORCE_LABEL) {
             if n.as_str().and_then(|s| s.parse::<Level>().ok()).is_none() {
                 out.push(cx.hit(

@@ -49,10 +49,7 @@ spec:
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx
-        .iter()
-        .filter(|(_, o)| o.kind == "Secret" && o.api_version == "v1")
-    {
+    for (i, o) in cx.of_kind("Secret").filter(|(_, o)| o.api_version == "v1") {
         for key in ["data", "stringData"] {
             let Some(data) = field(Some(o.node), key) else {
                 continue;

@@ -52,9 +52,8 @@ pub fn policies<'c, 'a>(
     cx: &'c Context<'a>,
     ns: &'c str,
 ) -> impl Iterator<Item = (usize, &'a Object<'a>)> + 'c {
-    cx.iter().filter(move |(_, o)| {
-        o.kind == "NetworkPolicy" && o.group() == "networking.k8s.io" && o.ns() == ns
-    })
+    cx.of_kind("NetworkPolicy")
+        .filter(move |(_, o)| o.group() == "networking.k8s.io" && o.ns() == ns)
 }
 
 /// Does the policy select every pod of its namespace?

@@ -45,7 +45,7 @@ If the namespace really needs it (e.g. a CNI or CSI driver), add an exception wi
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx.iter().filter(|(_, o)| o.kind == "Namespace") {
+    for (i, o) in cx.of_kind("Namespace") {
         let Some(node) = o.label(ENFORCE_LABEL) else {
             continue;
         };

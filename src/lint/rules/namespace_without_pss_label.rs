@@ -43,7 +43,7 @@ metadata:
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx.iter().filter(|(_, o)| o.kind == "Namespace") {
+    for (i, o) in cx.of_kind("Namespace") {
         if o.label(ENFORCE_LABEL).is_none() {
             let at = o.metadata().unwrap_or(o.node);
             out.push(cx.hit(

@@ -52,7 +52,7 @@ spec:
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx.iter().filter(|(_, o)| o.kind == "ConfigMap") {
+    for (i, o) in cx.of_kind("ConfigMap") {
         let Some(data) = field(Some(o.node), "data").and_then(|d| d.as_map()) else {
             continue;
         };
