@@ -94,8 +94,40 @@ pub fn lint_sources(
         .iter()
         .filter_map(|(path, text)| source::parse(path, text).map_err(|n| notices.push(n)).ok())
         .collect();
+    lint_parsed(&parsed, notices, cfg, today)
+}
+
+/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`). Files are parsed one
+/// at a time and only what the rules read is kept.
+pub fn lint_paths(
+    paths: &[PathBuf],
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> Result<LintOutcome, LintError> {
+    let mut parsed = Vec::new();
+    let mut notices = Vec::new();
+    for path in source::collect_files(paths)? {
+        let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let result = source::decode(&path, bytes).and_then(|text| source::parse(&path, &text));
+        match result {
+            Ok(p) => parsed.push(p),
+            Err(n) => notices.push(n),
+        }
+    }
+    Ok(lint_parsed(&parsed, notices, cfg, today))
+}
+
+fn lint_parsed(
+    parsed: &[source::Parsed],
+    mut notices: Vec<FileNotice>,
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> LintOutcome {
     let mut objects = Vec::new();
-    for p in &parsed {
+    for p in parsed {
         source::objects(p, &mut objects, &mut notices);
     }
     let cx = Context::new(&objects, cfg);
@@ -104,6 +136,7 @@ pub fn lint_sources(
     rules::check_all(&cx, &mut hits);
     let mut findings = exceptions::apply(&cx, hits, today);
     findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    notices.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     LintOutcome {
         findings,
         notices,
@@ -118,28 +151,4 @@ fn sort_key(f: &Finding) -> (Option<(&std::path::Path, usize, usize)>, &'static 
         .as_ref()
         .map(|l| (l.file.as_path(), l.line, l.column));
     (at, f.rule)
-}
-
-/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`).
-pub fn lint_paths(
-    paths: &[PathBuf],
-    cfg: &LintConfig,
-    today: NaiveDate,
-) -> Result<LintOutcome, LintError> {
-    let mut sources = Vec::new();
-    let mut notices = Vec::new();
-    for path in source::collect_files(paths)? {
-        let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        match source::decode(&path, bytes) {
-            Ok(text) => sources.push((path, text)),
-            Err(n) => notices.push(n),
-        }
-    }
-    let mut outcome = lint_sources(&sources, cfg, today);
-    notices.append(&mut outcome.notices);
-    outcome.notices = notices;
-    Ok(outcome)
 }

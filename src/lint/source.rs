@@ -5,8 +5,10 @@
 use crate::finding::Severity;
 use crate::lint::object::Object;
 use crate::lint::pod::items;
+use crate::lint::pod::PodView;
+use crate::lint::rules::RULE_KINDS;
 use crate::lint::{FileNotice, LintError};
-use crate::yaml::{self, Node};
+use crate::yaml::{self, Node, Value};
 use std::path::{Path, PathBuf};
 
 /// Files under `paths` (files as given, directories walked recursively), sorted per directory.
@@ -112,10 +114,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
         });
     }
     match parsed {
-        Ok(docs) => Ok(Parsed {
-            path: path.to_path_buf(),
-            docs,
-        }),
+        Ok(mut docs) => {
+            docs.iter_mut().for_each(prune);
+            Ok(Parsed {
+                path: path.to_path_buf(),
+                docs,
+            })
+        }
         Err(e) => Err(FileNotice {
             file: path.to_path_buf(),
             line: e.line,
@@ -123,6 +128,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
             severity: Severity::Error,
             message: format!("malformed YAML: {}", e.message),
         }),
+    }
+}
+
+/// Drop the body of objects no rule reads (CRDs, Services, …), keeping `apiVersion`, `kind`
+/// and `metadata`: the objects still count and keep their subject, and a large corpus does not
+/// keep every tree in memory until the cross-object rules have run.
+fn prune(doc: &mut Node) {
+    let kind = doc.get_str("kind").unwrap_or("").to_string();
+    let keep =
+        kind.is_empty() || RULE_KINDS.contains(&kind.as_str()) || PodView::of(&kind, doc).is_some();
+    let Value::Map(pairs) = &mut doc.value else {
+        return;
+    };
+    if kind.ends_with("List") {
+        for (k, v) in pairs.iter_mut() {
+            if let (Some("items"), Value::Seq(items)) = (k.as_str(), &mut v.value) {
+                items.iter_mut().for_each(prune);
+            }
+        }
+    } else if !keep {
+        pairs.retain(|(k, _)| matches!(k.as_str(), Some("apiVersion" | "kind" | "metadata")));
     }
 }
 

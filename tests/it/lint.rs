@@ -358,16 +358,16 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
     assert_eq!(
         notices,
         vec![
-            ("c-binary.yaml".to_string(), 2, Error),
             ("a-malformed.yaml".to_string(), 4, Error),
             ("b-helm.yaml".to_string(), 4, Note),
+            ("c-binary.yaml".to_string(), 2, Error),
             ("d-nokind.yaml".to_string(), 1, Note),
             ("d-nokind.yaml".to_string(), 5, Warning),
         ],
         "{:#?}",
         out.notices
     );
-    assert!(out.notices[1].to_string().contains("malformed YAML"));
+    assert!(out.notices[0].to_string().contains("malformed YAML"));
     assert_eq!(out.objects, 2);
     let secrets: Vec<&str> = out
         .findings

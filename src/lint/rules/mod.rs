@@ -78,6 +78,24 @@ pub const ALL_RULES: [Rule; 41] = [
     invalid_ignore_annotation::RULE,
 ];
 
+/// The kinds some rule reads besides objects with a pod; the bodies of all other objects are
+/// dropped after parsing. A rule that reads a new kind must add it here.
+pub const RULE_KINDS: &[&str] = &[
+    "Namespace",
+    "ServiceAccount",
+    "NetworkPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "SecretStore",
+    "ClusterSecretStore",
+    "Component",
+    "Configuration",
+];
+
 type CheckFn = fn(&Context<'_>, &mut Vec<Hit>);
 
 /// The guardrail checks, in report order.
