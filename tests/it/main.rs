@@ -6,6 +6,7 @@ mod cli;
 mod fixtures;
 mod harness;
 mod hostile;
+mod lint;
 mod proxy;
 mod reference;
 mod resolve;
