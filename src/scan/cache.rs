@@ -91,12 +91,52 @@ mod tests {
 
     #[test]
     fn key_covers_every_part() {
-        let k = Cache::key("sha256:a", Some("linux/amd64"), "0.58.1", "2026-11-26T00:00:00Z");
-        assert_ne!(k, Cache::key("sha256:b", Some("linux/amd64"), "0.58.1", "2026-11-26T00:00:00Z"));
-        assert_ne!(k, Cache::key("sha256:a", Some("linux/arm64"), "0.58.1", "2026-11-26T00:00:00Z"));
-        assert_ne!(k, Cache::key("sha256:a", Some("linux/amd64"), "0.58.2", "2026-11-26T00:00:00Z"));
-        assert_ne!(k, Cache::key("sha256:a", Some("linux/amd64"), "0.58.1", "2026-11-27T00:00:00Z"));
-        assert_ne!(k, Cache::key("sha256:a", None, "0.58.1", "2026-11-26T00:00:00Z"));
+        let k = Cache::key(
+            "sha256:a",
+            Some("linux/amd64"),
+            "0.58.1",
+            "2026-11-26T00:00:00Z",
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:b",
+                Some("linux/amd64"),
+                "0.58.1",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/arm64"),
+                "0.58.1",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/amd64"),
+                "0.58.2",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/amd64"),
+                "0.58.1",
+                "2026-11-27T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key("sha256:a", None, "0.58.1", "2026-11-26T00:00:00Z")
+        );
     }
 
     #[test]
@@ -111,7 +151,9 @@ mod tests {
         assert!(cache.report(&key).is_none());
         cache.put_report(&key, REPORT).unwrap();
         assert!(cache.report(&key).is_some());
-        cache.put_sbom(&key, SbomFormat::CycloneDx, b"not json").unwrap();
+        cache
+            .put_sbom(&key, SbomFormat::CycloneDx, b"not json")
+            .unwrap();
         assert!(cache.sbom(&key, SbomFormat::CycloneDx).is_none());
     }
 }

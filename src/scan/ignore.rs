@@ -190,7 +190,10 @@ impl IgnoreFile {
             message,
         };
         if item.as_map().is_none() {
-            return Err(shape(item.line, "an entry must be a mapping with an `id`".into()));
+            return Err(shape(
+                item.line,
+                "an entry must be a mapping with an `id`".into(),
+            ));
         }
         let id = item
             .get("id")
@@ -238,7 +241,10 @@ impl IgnoreFile {
         if let Some(n) = item.get("expired_at").filter(|n| !n.is_null()) {
             let text = n.as_str().unwrap_or_default();
             entry.expires = Some(parse_date(text).ok_or_else(|| {
-                shape(n.line, format!("`expired_at` `{text}` is not a date (YYYY-MM-DD)"))
+                shape(
+                    n.line,
+                    format!("`expired_at` `{text}` is not a date (YYYY-MM-DD)"),
+                )
             })?);
         }
         entry.statement = item
@@ -370,7 +376,10 @@ mod tests {
         assert_eq!(f.problems.len(), 1);
         assert_eq!(f.problems[0].0, 5);
         let v = vuln("CVE-2", "alpine 3.9", None, None);
-        assert!(matches!(f.check(&v, day("2026-01-30")), IgnoreMatch::Yes(_)));
+        assert!(matches!(
+            f.check(&v, day("2026-01-30")),
+            IgnoreMatch::Yes(_)
+        ));
         // The entry stops applying on its date, as in Trivy.
         assert!(matches!(
             f.check(&v, day("2026-01-31")),
@@ -404,7 +413,10 @@ misconfigurations:
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            f.check(&vuln("CVE-A", "alpine 3.9", Some("package-lock.json"), None), today),
+            f.check(
+                &vuln("CVE-A", "alpine 3.9", Some("package-lock.json"), None),
+                today
+            ),
             IgnoreMatch::Yes(_)
         ));
         assert!(matches!(
@@ -442,11 +454,8 @@ misconfigurations:
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "`i.yaml`:3: invalid path pattern `a/[`");
-        let e = IgnoreFile::parse_yaml(
-            Path::new("i.yaml"),
-            "vulnerabilities:\n  - paths: [a]\n",
-        )
-        .unwrap_err();
+        let e = IgnoreFile::parse_yaml(Path::new("i.yaml"), "vulnerabilities:\n  - paths: [a]\n")
+            .unwrap_err();
         assert_eq!(e.to_string(), "`i.yaml`:2: entry has no `id`");
         let e = IgnoreFile::parse_yaml(
             Path::new("i.yaml"),
@@ -454,7 +463,13 @@ misconfigurations:
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("`i.yaml`:3:"), "{e}");
-        assert!(IgnoreFile::parse_yaml(Path::new("i.yaml"), "").unwrap().entries.is_empty());
-        assert!(IgnoreFile::parse_yaml(Path::new("i.yaml"), "# nothing\n").unwrap().entries.is_empty());
+        assert!(IgnoreFile::parse_yaml(Path::new("i.yaml"), "")
+            .unwrap()
+            .entries
+            .is_empty());
+        assert!(IgnoreFile::parse_yaml(Path::new("i.yaml"), "# nothing\n")
+            .unwrap()
+            .entries
+            .is_empty());
     }
 }

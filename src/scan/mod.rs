@@ -27,7 +27,7 @@ pub use error::ScanError;
 pub use ignore::IgnoreFile;
 pub use report::{Report, VersionInfo, Vulnerability};
 pub use run::{scan_all, scan_all_with};
-pub use trivy::{ScanJob, Scanner, SbomFormat, TrivyScanner};
+pub use trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 pub use verdict::{evaluate, unused, VulnPolicy};
 
 use crate::resolve::auth::Credential;

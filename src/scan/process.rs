@@ -194,6 +194,8 @@ mod tests {
         assert!(is_db_download_failure(
             b"FATAL\tinit error: DB error: failed to download vulnerability DB: OCI artifact error"
         ));
-        assert!(!is_db_download_failure(b"FATAL\tscan error: unable to inspect the image"));
+        assert!(!is_db_download_failure(
+            b"FATAL\tscan error: unable to inspect the image"
+        ));
     }
 }

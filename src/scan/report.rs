@@ -150,10 +150,11 @@ struct Probe {
 impl Report {
     /// Parse Trivy's JSON output, refusing anything but `SchemaVersion` 2.
     pub fn parse(bytes: &[u8]) -> Result<Report, ReportError> {
-        let probe: Probe = serde_json::from_slice(bytes).map_err(|source| ReportError::NotJson {
-            start: preview(bytes),
-            source,
-        })?;
+        let probe: Probe =
+            serde_json::from_slice(bytes).map_err(|source| ReportError::NotJson {
+                start: preview(bytes),
+                source,
+            })?;
         match probe.schema_version {
             None => return Err(ReportError::NoSchemaVersion),
             Some(v) if v != u64::from(SCHEMA_VERSION) => return Err(ReportError::Schema(v)),
@@ -176,10 +177,7 @@ impl Report {
                     id: v.vulnerability_id.clone(),
                     pkg_name: v.pkg_name.clone(),
                     pkg_path: non_empty(&v.pkg_path),
-                    purl: v
-                        .pkg_identifier
-                        .as_ref()
-                        .and_then(|p| non_empty(&p.purl)),
+                    purl: v.pkg_identifier.as_ref().and_then(|p| non_empty(&p.purl)),
                     installed_version: v.installed_version.clone(),
                     fixed_version: non_empty(&v.fixed_version),
                     status: non_empty(&v.status),

@@ -39,6 +39,9 @@ struct Group {
     invalid: bool,
 }
 
+/// A scan's raw report and its parse.
+type Scanned = Result<(Vec<u8>, Report), ScanError>;
+
 /// One digest and platform.
 struct Job {
     group: usize,
@@ -74,7 +77,9 @@ fn group(targets: Vec<ScanTarget>) -> Vec<Group> {
 
 fn is_digest(d: &str) -> bool {
     let hex_ok = |h: &str, n: usize| {
-        h.len() == n && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        h.len() == n
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     match d.split_once(':') {
         Some(("sha256", h)) => hex_ok(h, 64),
@@ -100,7 +105,9 @@ pub async fn scan_all_with<S: Scanner>(
             } else {
                 g.target.platforms.iter().cloned().map(Some).collect()
             };
-            platforms.into_iter().map(move |platform| Job { group: i, platform })
+            platforms
+                .into_iter()
+                .map(move |platform| Job { group: i, platform })
         })
         .collect();
     let mut done: Vec<Option<Result<Done, ScanError>>> = jobs.iter().map(|_| None).collect();
@@ -171,25 +178,24 @@ async fn run_jobs<S: Scanner>(
             }
         } else {
             let shared: &S = scanner;
-            let scanned: Vec<(usize, Result<(Vec<u8>, Report), ScanError>)> =
-                stream::iter(pending.iter().copied())
-                    .map(|i| {
-                        let job = &jobs[i];
-                        let t = &groups[job.group].target;
-                        async move {
-                            let job = ScanJob {
-                                image: &t.image,
-                                digest: &t.digest,
-                                platform: job.platform.as_deref(),
-                                credential: t.credential.as_ref(),
-                                insecure: t.insecure,
-                            };
-                            (i, scan_one(shared, &job).await)
-                        }
-                    })
-                    .buffer_unordered(cfg.concurrency.max(1))
-                    .collect()
-                    .await;
+            let scanned: Vec<(usize, Scanned)> = stream::iter(pending.iter().copied())
+                .map(|i| {
+                    let job = &jobs[i];
+                    let t = &groups[job.group].target;
+                    async move {
+                        let job = ScanJob {
+                            image: &t.image,
+                            digest: &t.digest,
+                            platform: job.platform.as_deref(),
+                            credential: t.credential.as_ref(),
+                            insecure: t.insecure,
+                        };
+                        (i, scan_one(shared, &job).await)
+                    }
+                })
+                .buffer_unordered(cfg.concurrency.max(1))
+                .collect()
+                .await;
             // Key what was scanned with the DB the scans used (a server may have updated it).
             let after = match &cache {
                 Some(_) => shared.version().await.ok(),
@@ -208,11 +214,7 @@ async fn run_jobs<S: Scanner>(
                         cached: false,
                         key,
                         scanner_version: version.version.clone(),
-                        db_updated_at: after
-                            .as_ref()
-                            .unwrap_or(version)
-                            .db_updated_at
-                            .clone(),
+                        db_updated_at: after.as_ref().unwrap_or(version).db_updated_at.clone(),
                         sboms: Vec::new(),
                     }
                 }));
@@ -226,10 +228,7 @@ async fn run_jobs<S: Scanner>(
     scanner.finish().await;
 }
 
-async fn scan_one<S: Scanner>(
-    scanner: &S,
-    job: &ScanJob<'_>,
-) -> Result<(Vec<u8>, Report), ScanError> {
+async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>) -> Scanned {
     let bytes = scanner.scan(job).await?;
     let report = Report::parse(&bytes).map_err(|source| ScanError::Report {
         command: "image",
@@ -324,10 +323,9 @@ async fn sboms_for<S: Scanner>(
         let report = match &report_file {
             Some(p) => p.clone(),
             None => {
-                let p = temp_path(&dest.with_file_name(format!(
-                    "{}.report.json",
-                    t.digest.replace(':', "-")
-                )));
+                let p = temp_path(
+                    &dest.with_file_name(format!("{}.report.json", t.digest.replace(':', "-"))),
+                );
                 if let Err(e) = write_atomic(&p, &d.bytes).map_err(write_err(&p)) {
                     result = Err(e);
                     break;

@@ -56,9 +56,10 @@ impl TrivyServer {
             source,
         })?;
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = None;
         if let Some(mut pipe) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
-            tokio::spawn(async move {
+            reader = Some(tokio::spawn(async move {
                 let mut chunk = [0u8; 4096];
                 while let Ok(n) = pipe.read(&mut chunk).await {
                     if n == 0 {
@@ -72,14 +73,17 @@ impl TrivyServer {
                         }
                     }
                 }
-            });
+            }));
         }
         let mut server = TrivyServer { child, url, token };
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = server.child.try_wait() {
-                // Give the reader a moment to collect the last words.
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                // The pipe is closed once the process is gone: let the reader collect the
+                // last words (bounded, in case a grandchild still holds the pipe).
+                if let Some(r) = reader.take() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+                }
                 let err = stderr.lock().map(|b| b.clone()).unwrap_or_default();
                 let line = format!("exited ({status}): {}", last_line(&err, &[]));
                 return Err(if is_db_download_failure(&err) {

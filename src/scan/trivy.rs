@@ -189,7 +189,11 @@ pub fn image_args(
             }
         }
         None if offline => {
-            for flag in ["--skip-db-update", "--skip-java-db-update", "--offline-scan"] {
+            for flag in [
+                "--skip-db-update",
+                "--skip-java-db-update",
+                "--offline-scan",
+            ] {
                 args.push(flag.into());
             }
         }
@@ -379,8 +383,12 @@ mod tests {
             Some("http://127.0.0.1:4954"),
         ));
         assert!(args.contains(&"1500ms".to_string()));
-        assert!(args.windows(2).any(|w| w == ["--server", "http://127.0.0.1:4954"]));
-        assert!(!args.iter().any(|a| a.contains("s3cret") || a == "--insecure"));
+        assert!(args
+            .windows(2)
+            .any(|w| w == ["--server", "http://127.0.0.1:4954"]));
+        assert!(!args
+            .iter()
+            .any(|a| a.contains("s3cret") || a == "--insecure"));
         let (env, remove, secrets) = credential_env(Some(&cred));
         assert_eq!(env[1], ("TRIVY_PASSWORD", "s3cret".to_string()));
         assert_eq!(remove, ["TRIVY_REGISTRY_TOKEN"]);

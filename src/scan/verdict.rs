@@ -89,7 +89,13 @@ pub fn evaluate(
             }
         }
         for e in &policy.exceptions {
-            let applies = match e.check(VULNERABLE_PACKAGE.id, VULNERABLE_PACKAGE.name, Some(&v.id), image, today) {
+            let applies = match e.check(
+                VULNERABLE_PACKAGE.id,
+                VULNERABLE_PACKAGE.name,
+                Some(&v.id),
+                image,
+                today,
+            ) {
                 Applies::No => e.check(
                     VULNERABLE_PACKAGE.id,
                     VULNERABLE_PACKAGE.name,
@@ -204,12 +210,146 @@ fn repository(image: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn vuln(
+        id: &str,
+        severity: &str,
+        fixed: Option<&str>,
+        platform: Option<&str>,
+    ) -> Vulnerability {
+        Vulnerability {
+            id: id.into(),
+            pkg_name: "openssl".into(),
+            pkg_path: None,
+            purl: Some("pkg:apk/alpine/openssl@3.1.4-r0".into()),
+            installed_version: "3.1.4-r0".into(),
+            fixed_version: fixed.map(Into::into),
+            status: Some(if fixed.is_some() { "fixed" } else { "affected" }.into()),
+            severity: severity.into(),
+            title: Some("openssl: a flaw.".into()),
+            primary_url: None,
+            target: "app (alpine 3.19)".into(),
+            class: Some("os-pkgs".into()),
+            platform: platform.map(Into::into),
+        }
+    }
+
+    fn result(vulns: Vec<Vulnerability>) -> ScanResult {
+        ScanResult {
+            digest: DIGEST.into(),
+            scanner: "trivy".into(),
+            scanner_version: "0.58.1".into(),
+            db_updated_at: None,
+            vulnerabilities: vulns,
+            sboms: Vec::new(),
+            cached: false,
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn exception(ids: &[&str], subject: Option<&str>, expires: Option<&str>) -> Exception {
+        Exception::new(
+            vec![],
+            ids.iter().map(|s| s.to_string()).collect(),
+            subject.map(Into::into),
+            "not reachable".into(),
+            expires.map(day),
+            None,
+            "gate.yaml:7".into(),
+        )
+        .unwrap()
+    }
 
     #[test]
-    fn repository_strips_tag_and_digest() {
-        assert_eq!(repository("alpine:3.19"), "alpine");
-        assert_eq!(repository("localhost:5000/a/b:1"), "localhost:5000/a/b");
-        assert_eq!(repository("localhost:5000/a/b"), "localhost:5000/a/b");
-        assert_eq!(repository("ghcr.io/a/b:1@sha256:00"), "ghcr.io/a/b");
+    fn severities_unfixed_and_platform_duplicates() {
+        let r = result(vec![
+            vuln("CVE-1", "CRITICAL", Some("3.1.4-r5"), Some("linux/amd64")),
+            vuln("CVE-1", "CRITICAL", Some("3.1.4-r5"), Some("linux/arm64")),
+            vuln("CVE-2", "HIGH", None, None),
+            vuln("CVE-3", "MEDIUM", Some("1"), None),
+        ]);
+        let mut policy = VulnPolicy::default();
+        let f = evaluate(&r, "ghcr.io/acme/app:1.0", &policy, day("2026-11-26"));
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].subject, format!("ghcr.io/acme/app@{DIGEST}"));
+        assert_eq!(
+            f[0].message,
+            "Vulnerability `CVE-1` (CRITICAL) in `openssl` 3.1.4-r0, fixed in 3.1.4-r5: openssl: a flaw"
+        );
+        assert!(f[1].message.contains("no fix available"));
+        policy.ignore_unfixed = true;
+        policy.severities = vec!["critical".into(), "medium".into()];
+        let f = evaluate(&r, "ghcr.io/acme/app:1.0", &policy, day("2026-11-26"));
+        let ids: Vec<_> = f
+            .iter()
+            .map(|f| f.message.split('`').nth(1).unwrap())
+            .collect();
+        assert_eq!(ids, ["CVE-1", "CVE-3"]);
+    }
+
+    #[test]
+    fn exceptions_apply_expire_and_report_unused() {
+        let r = result(vec![
+            vuln("CVE-1", "CRITICAL", Some("2"), None),
+            vuln("CVE-2", "HIGH", Some("2"), None),
+        ]);
+        let policy = VulnPolicy {
+            exceptions: vec![
+                exception(&["CVE-1"], Some("ghcr.io/acme/*"), Some("2026-12-31")),
+                exception(&["CVE-2"], None, Some("2026-01-01")),
+                exception(&["CVE-9"], None, None),
+                exception(&["CVE-1"], Some("docker.io/*"), None),
+            ],
+            ..VulnPolicy::default()
+        };
+        let f = evaluate(&r, "ghcr.io/acme/app:1.0", &policy, day("2026-11-26"));
+        assert_eq!(f.len(), 3, "{f:#?}");
+        assert_eq!(f[0].exception.as_deref(), Some("not reachable"));
+        assert_eq!(f[1].rule, "GATE-VULN-001");
+        assert_eq!(f[1].exception, None);
+        assert_eq!(f[2].rule, "GATE-VULN-002");
+        assert_eq!(
+            f[2].message,
+            "Exception `gate.yaml:7` for `CVE-2` expired on 2026-01-01 and no longer applies"
+        );
+        let u = unused(&policy);
+        assert_eq!(u.len(), 2);
+        assert!(u.iter().all(|f| f.rule == "GATE-VULN-003"));
+    }
+
+    #[test]
+    fn trivyignore_entries_apply_with_statement() {
+        let file = IgnoreFile::parse_yaml(
+            Path::new(".trivyignore.yaml"),
+            "vulnerabilities:\n  - id: CVE-1\n    statement: vendor says not affected\n  - id: CVE-2\n    expired_at: 2026-01-01\n  - id: CVE-3\n",
+        )
+        .unwrap();
+        let policy = VulnPolicy {
+            trivyignore: Some(file),
+            ..VulnPolicy::default()
+        };
+        let r = result(vec![
+            vuln("CVE-1", "CRITICAL", Some("2"), None),
+            vuln("CVE-2", "HIGH", Some("2"), None),
+        ]);
+        let f = evaluate(&r, "app", &policy, day("2026-11-26"));
+        assert_eq!(
+            f[0].exception.as_deref(),
+            Some("vendor says not affected (`.trivyignore.yaml`:2)")
+        );
+        assert_eq!(f[1].exception, None);
+        assert_eq!(f[2].rule, "GATE-VULN-002");
+        let u = unused(&policy);
+        assert_eq!(u.len(), 1);
+        assert_eq!(
+            u[0].message,
+            "Ignore entry `CVE-3` at `.trivyignore.yaml`:6 matched no vulnerability"
+        );
     }
 }
