@@ -5,7 +5,7 @@
 //! The key is a SHA-256 over all four parts, so a new DB or a new Trivy simply misses. Writes are
 //! atomic; an entry that does not parse is treated as absent and rewritten by the next scan.
 
-use super::fs::write_atomic;
+use super::fs::write_atomic_unsynced as write_atomic;
 use super::report::Report;
 use super::trivy::SbomFormat;
 use sha2::{Digest, Sha256};

@@ -17,8 +17,19 @@ pub fn temp_path(dest: &Path) -> PathBuf {
     dest.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
-/// Write `bytes` to `dest` atomically, creating its directory.
+/// Write `bytes` to `dest` atomically and durably (synced before the rename), creating its
+/// directory. For files the user asked for (SBOMs).
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(dest, bytes, true)
+}
+
+/// Atomic but not synced: for the cache, where a lost entry only costs a rescan and a sync
+/// per entry would cost more than gate's whole per-image budget.
+pub fn write_atomic_unsynced(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(dest, bytes, false)
+}
+
+fn write(dest: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -26,7 +37,9 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, dest)
     })();
     if result.is_err() {

@@ -178,8 +178,10 @@ async fn run_jobs<S: Scanner>(
             }
         } else {
             let shared: &S = scanner;
-            let scanned: Vec<(usize, Scanned)> = stream::iter(pending.iter().copied())
-                .map(|i| {
+            // Futures are built eagerly (not in a stream's closure) so the run stays `Send`.
+            let scans: Vec<_> = pending
+                .iter()
+                .map(|&i| {
                     let job = &jobs[i];
                     let t = &groups[job.group].target;
                     async move {
@@ -193,6 +195,8 @@ async fn run_jobs<S: Scanner>(
                         (i, scan_one(shared, &job).await)
                     }
                 })
+                .collect();
+            let scanned: Vec<(usize, Scanned)> = stream::iter(scans)
                 .buffer_unordered(cfg.concurrency.max(1))
                 .collect()
                 .await;
@@ -266,7 +270,8 @@ async fn write_sboms<S: Scanner>(
             _ => None,
         })
         .collect();
-    let written: Vec<(usize, Result<Vec<PathBuf>, ScanError>)> = stream::iter(work)
+    let conversions: Vec<_> = work
+        .into_iter()
         .map(|(i, d)| {
             let job = &jobs[i];
             let t = &groups[job.group].target;
@@ -275,6 +280,8 @@ async fn write_sboms<S: Scanner>(
                 (i, r)
             }
         })
+        .collect();
+    let written: Vec<(usize, Result<Vec<PathBuf>, ScanError>)> = stream::iter(conversions)
         .buffer_unordered(cfg.concurrency.max(1))
         .collect()
         .await;
@@ -480,6 +487,13 @@ mod tests {
         assert!(!groups[0].invalid);
         assert!(groups[1].invalid);
         assert!(groups[2].invalid);
+    }
+
+    #[test]
+    fn the_run_can_be_spawned() {
+        fn send<T: Send>(_: &T) {}
+        let cfg = ScanConfig::default();
+        send(&scan_all(Vec::new(), &cfg));
     }
 
     #[test]

@@ -139,8 +139,7 @@ fn ok(results: Vec<Result<ScanResult, ScanError>>) -> Vec<ScanResult> {
 
 #[test]
 fn conformance_every_trivy_report_parses() {
-    let Some(f) = fixtures() else {
-        eprintln!("skipped: GATE_FIXTURES is unset");
+    let Some(f) = crate::fixtures::root("scan reports") else {
         return;
     };
     // (file, vulnerabilities by severity) from fixtures/trivy/README.md.
@@ -215,8 +214,7 @@ fn conformance_every_trivy_report_parses() {
 
 #[test]
 fn conformance_trivy_ignore_files() {
-    let Some(f) = fixtures() else {
-        eprintln!("skipped: GATE_FIXTURES is unset");
+    let Some(f) = crate::fixtures::root("scan ignore files") else {
         return;
     };
     let today = "2026-11-26".parse().unwrap();
