@@ -10,3 +10,4 @@ mod lint;
 mod proxy;
 mod reference;
 mod resolve;
+mod scan;
