@@ -1,0 +1,291 @@
+//! Signature verification and signing against real cosign data ($GATE_FIXTURES/cosign) and
+//! against keys and signatures made by gate itself (tests/data/verify).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use gate::verify::{
+    self, cert::Matcher, simple_signing::SignatureLayer, trust_root::TrustRoot, KeylessIdentity,
+    Rejection, TrustedKey, VerifyPolicy,
+};
+
+fn fixtures() -> Option<PathBuf> {
+    match std::env::var_os("GATE_FIXTURES") {
+        Some(dir) => Some(PathBuf::from(dir).join("cosign")),
+        None => {
+            eprintln!("skipped: GATE_FIXTURES is unset");
+            None
+        }
+    }
+}
+
+#[test]
+fn cosign_key_files_load_with_recorded_passwords() {
+    let Some(dir) = fixtures() else { return };
+    let keys = dir.join("keys");
+    let cases: &[(&str, &[u8])] = &[
+        ("sigstore-rs/ecdsa_encrypted_private.key", b"123"),
+        (
+            "sigstore-rs/cosign_generated_encrypted_empty_private.key",
+            b"",
+        ),
+        ("sigstore-rs/rsa_encrypted_private.key", b"123"),
+        ("sigstore-rs/ed25519_encrypted_private.key", b"123"),
+        ("sigstore-rs/ecdsa_private.key", b""),
+        ("sigstore-rs/ed25519_private.key", b""),
+        ("sigstore-rs/rsa_private.key", b""),
+        (
+            "sigstore-rs-examples/ECDSA_P256_ASN1_ENCRYPTED_PRIVATE_PEM.key",
+            b"password",
+        ),
+        ("sigstore-rs-examples/ECDSA_P256_ASN1_PRIVATE_PEM.key", b""),
+    ];
+    for (file, password) in cases {
+        let key = verify::load_signing_key(&keys.join(file), password)
+            .unwrap_or_else(|e| panic!("{file}: {e:#}"));
+        let sig = key.sign(b"payload").unwrap();
+        assert!(key.public.verifies(&sig, b"payload"), "{file}");
+    }
+    // The example files are four independent keys, whatever their names suggest (openssl
+    // derives a different public key from each): each loads on its own.
+    for file in [
+        "ECDSA_P256_ASN1_PUBLIC_DER.pub",
+        "ECDSA_P256_ASN1_PUBLIC_PEM.pub",
+    ] {
+        TrustedKey::load(
+            keys.join("sigstore-rs-examples")
+                .join(file)
+                .to_str()
+                .unwrap(),
+        )
+        .unwrap();
+    }
+    // The cosign CI key: password unknown, must fail cleanly.
+    let err = verify::load_signing_key(&keys.join("cosign/cosign-test.key"), b"").unwrap_err();
+    assert!(matches!(err, verify::KeyError::Decrypt { .. }), "{err:#}");
+}
+
+#[test]
+fn cosign_public_keys_load() {
+    let Some(dir) = fixtures() else { return };
+    for file in [
+        "keys/cosign/cosign-test.pub",
+        "keys/cosign/release-cosign.pub",
+        "keys/cosign/google.pub.pem",
+        "keys/cosign/rsa.pub.pem",
+        "keys/cosign/letsencrypt-testflume-2021.pub.der",
+        "keys/sigstore-rs-examples/ECDSA_P256_ASN1_PUBLIC_DER.pub",
+        "containers-image/cosign.pub",
+        "containers-image/some-rsa-key.pub",
+    ] {
+        TrustedKey::load(dir.join(file).to_str().unwrap())
+            .unwrap_or_else(|e| panic!("{file}: {e:#}"));
+    }
+    std::env::set_var(
+        "GATE_TEST_VERIFY_KEY",
+        std::fs::read_to_string(dir.join("containers-image/cosign.pub")).unwrap(),
+    );
+    TrustedKey::load("env://GATE_TEST_VERIFY_KEY").unwrap();
+}
+
+/// Reads one containers/image `dir:` signature file: `\x00sigstore-json\n` + JSON.
+fn read_dir_signature(path: &Path) -> SignatureLayer {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Sig {
+        mime_type: String,
+        payload: String,
+        annotations: BTreeMap<String, String>,
+    }
+    let bytes = std::fs::read(path).unwrap();
+    let json = bytes.strip_prefix(b"\x00sigstore-json\n").unwrap();
+    let sig: Sig = serde_json::from_slice(json).unwrap();
+    use base64::Engine as _;
+    SignatureLayer {
+        media_type: sig.mime_type,
+        payload: base64::engine::general_purpose::STANDARD
+            .decode(sig.payload)
+            .unwrap(),
+        annotations: sig.annotations,
+    }
+}
+
+/// The image of a `dir-img-*` fixture: digest of manifest.json (if any) and its signatures.
+fn dir_image(dir: &Path) -> (Option<String>, Vec<SignatureLayer>) {
+    use sha2::Digest as _;
+    let digest = std::fs::read(dir.join("manifest.json"))
+        .ok()
+        .map(|m| format!("sha256:{}", hex::encode(sha2::Sha256::digest(m))));
+    let mut layers = Vec::new();
+    for n in 1.. {
+        let path = dir.join(format!("signature-{n}"));
+        if !path.exists() {
+            break;
+        }
+        layers.push(read_dir_signature(&path));
+    }
+    (digest, layers)
+}
+
+fn key(dir: &Path, file: &str) -> TrustedKey {
+    TrustedKey::load(dir.join(file).to_str().unwrap()).unwrap()
+}
+
+fn policy_with(
+    keys: Vec<TrustedKey>,
+    identities: Vec<KeylessIdentity>,
+    trust: TrustRoot,
+) -> VerifyPolicy {
+    let mut p = VerifyPolicy::new(keys, identities, None).unwrap();
+    p.trust = trust;
+    p
+}
+
+/// Every row of the containers-image table in $GATE_FIXTURES/cosign/README.md.
+#[test]
+fn containers_image_fixtures_reach_upstream_expectations() {
+    let Some(dir) = fixtures() else { return };
+    let ci = dir.join("containers-image");
+    let rekor = key(&ci, "rekor.pub");
+    let fulcio = std::fs::read(ci.join("fulcio_v1.crt.pem")).unwrap();
+    let pki_root = std::fs::read(ci.join("pki_root_crts.pem")).unwrap();
+    let pki_int = std::fs::read(ci.join("pki_intermediate_crts.pem")).unwrap();
+    let key_policy = |file: &str| {
+        policy_with(
+            vec![key(&ci, file)],
+            vec![],
+            TrustRoot::from_pem(&[], &[rekor.clone()]).unwrap(),
+        )
+    };
+    let accepted = |name: &str, policy: &VerifyPolicy| -> Result<(), String> {
+        let (digest, layers) = dir_image(&ci.join(name));
+        let digest = digest.ok_or("no manifest")?;
+        let v = verify::verify_signature_layers(&digest, &layers, policy)
+            .map_err(|e| format!("{e:#}"))?;
+        let image = format!("example.com/{name}@{digest}");
+        let findings = verify::evaluate(&Ok(v.clone()), &image, policy);
+        if findings.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{findings:?} {:?}", v.rejected))
+        }
+    };
+    let cosign = key_policy("cosign.pub");
+    for name in [
+        "dir-img-cosign-valid",
+        "dir-img-cosign-valid-2",
+        "dir-img-cosign-mixed",
+        "dir-img-cosign-valid-with-tag",
+    ] {
+        accepted(name, &cosign).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    // Modified manifest: the signature is trusted but names the original digest.
+    let (digest, layers) = dir_image(&ci.join("dir-img-cosign-modified-manifest"));
+    let v = verify::verify_signature_layers(&digest.unwrap(), &layers, &cosign).unwrap();
+    assert!(v.signatures.is_empty());
+    assert!(
+        matches!(v.rejected[0].1, Rejection::OtherDigest(_)),
+        "{:?}",
+        v.rejected
+    );
+    let f = verify::evaluate(&Ok(v), "example.com/m@sha256:x", &cosign);
+    assert_eq!(f[0].rule, "GATE-SIG-003");
+    // No manifest: there is no digest to verify against.
+    assert!(dir_image(&ci.join("dir-img-cosign-no-manifest"))
+        .0
+        .is_none());
+    // Manifest digest error: the manifest's digest is not the signed one.
+    accepted("dir-img-cosign-manifest-digest-error", &cosign).unwrap_err();
+    // Other attachment: not a signature at all.
+    let (digest, layers) = dir_image(&ci.join("dir-img-cosign-other-attachment"));
+    let v = verify::verify_signature_layers(&digest.unwrap(), &layers, &cosign).unwrap();
+    let f = verify::evaluate(&Ok(v), "example.com/o", &cosign);
+    assert_eq!(f[0].rule, "GATE-SIG-001", "{f:?}");
+    // Unsigned.
+    let (digest, layers) = dir_image(&ci.join("dir-img-unsigned"));
+    let v = verify::verify_signature_layers(&digest.unwrap(), &layers, &cosign).unwrap();
+    let f = verify::evaluate(&Ok(v), "example.com/u", &cosign);
+    assert_eq!(f[0].rule, "GATE-SIG-001");
+    assert!(f[0].message.contains("example.com/u"));
+    // Unknown key.
+    let unknown = read_dir_signature(&ci.join("unknown-cosign-key.signature"));
+    let (digest, _) = dir_image(&ci.join("dir-img-cosign-valid"));
+    let v =
+        verify::verify_signature_layers(digest.as_deref().unwrap(), &[unknown], &cosign).unwrap();
+    assert_eq!(v.rejected[0].1, Rejection::UntrustedKey);
+    let f = verify::evaluate(&Ok(v), "example.com/k", &cosign);
+    assert_eq!(f[0].rule, "GATE-SIG-002");
+    // Key + Rekor bundle: accepted with cosign2.pub, the SET checked against rekor.pub.
+    let cosign2 = key_policy("cosign2.pub");
+    accepted("dir-img-cosign-key-rekor-valid", &cosign2).unwrap();
+    accepted("dir-img-cosign-key-rekor-valid", &cosign).unwrap_err();
+    // ... and refused when the Rekor key is not trusted (an RSA key stands in).
+    let wrong_rekor = policy_with(
+        vec![key(&ci, "cosign2.pub")],
+        vec![],
+        TrustRoot::from_pem(&[], &[key(&ci, "some-rsa-key.pub")]).unwrap(),
+    );
+    accepted("dir-img-cosign-key-rekor-valid", &wrong_rekor).unwrap_err();
+    // Fulcio + Rekor: the certificate expired long ago; it was valid at the integrated time.
+    let fulcio_trust = TrustRoot::from_pem(&[&fulcio], &[rekor.clone()]).unwrap();
+    let mitr = KeylessIdentity::exact("https://github.com/login/oauth", "mitr@redhat.com");
+    accepted(
+        "dir-img-cosign-fulcio-rekor-valid",
+        &policy_with(vec![], vec![mitr.clone()], fulcio_trust.clone()),
+    )
+    .unwrap();
+    let mut regex = mitr.clone();
+    regex.subject = Matcher::regex(".*@redhat\\.com").unwrap();
+    accepted(
+        "dir-img-cosign-fulcio-rekor-valid",
+        &policy_with(vec![], vec![regex], fulcio_trust.clone()),
+    )
+    .unwrap();
+    let mut partial = mitr.clone();
+    partial.subject = Matcher::regex("mitr").unwrap();
+    accepted(
+        "dir-img-cosign-fulcio-rekor-valid",
+        &policy_with(vec![], vec![partial], fulcio_trust.clone()),
+    )
+    .unwrap_err();
+    let other = KeylessIdentity::exact("https://github.com/login/oauth", "someone@redhat.com");
+    accepted(
+        "dir-img-cosign-fulcio-rekor-valid",
+        &policy_with(vec![], vec![other], fulcio_trust),
+    )
+    .unwrap_err();
+    // Without the Rekor key, no trusted time: the SET cannot be checked.
+    let no_rekor = TrustRoot::from_pem(&[&fulcio], &[]).unwrap();
+    accepted(
+        "dir-img-cosign-fulcio-rekor-valid",
+        &policy_with(vec![], vec![mitr], no_rekor),
+    )
+    .unwrap_err();
+    // Private PKI.
+    let pki = TrustRoot::from_pem(&[&pki_int, &pki_root], &[]).unwrap();
+    let qiwan = KeylessIdentity {
+        issuer: None,
+        subject: Matcher::Exact("qiwan@redhat.com".into()),
+        github_repository: None,
+        github_ref: None,
+        github_trigger: None,
+    };
+    accepted(
+        "dir-img-cosign-pki-valid",
+        &policy_with(vec![], vec![qiwan.clone()], pki),
+    )
+    .unwrap();
+    let only_root = TrustRoot::from_pem(&[&pki_root], &[]).unwrap();
+    // The chain annotation supplies the intermediate, so the root alone suffices.
+    accepted(
+        "dir-img-cosign-pki-valid",
+        &policy_with(vec![], vec![qiwan.clone()], only_root),
+    )
+    .unwrap();
+    let fulcio_only = TrustRoot::from_pem(&[&fulcio], &[]).unwrap();
+    accepted(
+        "dir-img-cosign-pki-valid",
+        &policy_with(vec![], vec![qiwan], fulcio_only),
+    )
+    .unwrap_err();
+}
