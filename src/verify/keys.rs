@@ -266,9 +266,9 @@ mod tests {
         let sig = key.sign(b"hello").unwrap();
         assert!(trusted.verifies(&sig, b"hello"));
         assert!(!trusted.verifies(&sig, b"hellO"));
-        let err = signing_key_from_pem(&private, b"wrong", "test").unwrap_err();
+        let err = signing_key_from_pem(&private, b"hunter2", "test").unwrap_err();
         assert!(matches!(err, KeyError::Decrypt { .. }));
-        assert!(!format!("{err:#}").contains("wrong"));
+        assert!(!format!("{err:#}").contains("hunter2"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod policy;
 pub mod rekor;
 mod rules;
+pub mod sign;
 pub mod simple_signing;
 pub mod trust_root;
 
