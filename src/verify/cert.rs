@@ -64,7 +64,10 @@ const OID_SOURCE_REPO_URI: ObjectIdentifier =
 const OID_SOURCE_REPO_REF: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.14");
 const OID_BUILD_TRIGGER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.20");
-const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+/// Extended key usage `codeSigning`.
+pub const EKU_CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
+/// Extended key usage `timeStamping`.
+pub const EKU_TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
 
 /// Parses a DER certificate and reads its identity.
 pub fn parse(der: &[u8]) -> Result<ParsedCert, CertError> {
@@ -141,13 +144,15 @@ pub fn parse(der: &[u8]) -> Result<ParsedCert, CertError> {
 
 /// Checks that `leaf` chains, through `extra_intermediates` (untrusted, e.g. from a signature
 /// annotation) or the authority's own intermediates, to the root of an authority valid at `at`,
-/// with every certificate valid at `at`. Extended key usage must include code signing when
-/// present.
+/// with every certificate valid at `at`. Extended key usage must include `eku` (when `required`,
+/// or else when the certificate lists usages at all).
 pub fn verify_chain(
     leaf: &ParsedCert,
     extra_intermediates: &[Vec<u8>],
     authorities: &[CertificateAuthority],
     at: DateTime<Utc>,
+    eku: &'static [u8],
+    required: bool,
 ) -> Result<(), CertError> {
     if at < leaf.not_before || at > leaf.not_after {
         return Err(CertError::OutsideValidity(at));
@@ -178,7 +183,11 @@ pub fn verify_chain(
             &anchors,
             &intermediates,
             time,
-            webpki::KeyUsage::required_if_present(EKU_CODE_SIGNING),
+            if required {
+                webpki::KeyUsage::required(eku)
+            } else {
+                webpki::KeyUsage::required_if_present(eku)
+            },
             None,
             None,
         );
@@ -189,7 +198,8 @@ pub fn verify_chain(
     Err(CertError::Untrusted(at))
 }
 
-fn is_self_signed(der: &[u8]) -> bool {
+/// True when the certificate's issuer is its subject (a root).
+pub fn is_self_signed(der: &[u8]) -> bool {
     Certificate::from_der(der)
         .map(|c| c.tbs_certificate().issuer() == c.tbs_certificate().subject())
         .unwrap_or(false)

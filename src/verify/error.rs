@@ -75,8 +75,12 @@ pub enum VerifyError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("bundle does not verify: {0}")]
-    Bundle(String),
+    #[error("bundle `{origin}` does not verify")]
+    Bundle {
+        origin: String,
+        #[source]
+        source: super::bundle::BundleError,
+    },
     #[error("identity pattern `{pattern}` is not a valid regular expression")]
     Regex {
         pattern: String,

@@ -134,8 +134,12 @@ pub fn verify_cosign_bundle(
 pub struct Expected<'a> {
     pub signature: &'a [u8],
     pub material_der: &'a [u8],
-    /// `hashedrekord`: SHA-256 of the signed bytes; `intoto`/`dsse`: SHA-256 of the DSSE payload.
-    pub content_sha256: &'a [u8],
+    /// SHA-256 of the exact signed bytes (the artifact, or the DSSE PAE): what `hashedrekord`
+    /// entries record.
+    pub signed_sha256: &'a [u8],
+    /// SHA-256 of the DSSE payload: what `intoto` and `dsse` entries record. Equal to
+    /// `signed_sha256` for plain signatures.
+    pub payload_sha256: &'a [u8],
 }
 
 #[derive(Deserialize)]
@@ -146,49 +150,63 @@ struct Body {
     spec: serde_json::Value,
 }
 
-/// Checks that a logged body (`hashedrekord` 0.0.1, `intoto` 0.0.2, `dsse` 0.0.1) binds exactly
-/// the expected signature, material and content.
+/// Checks that a logged body (`hashedrekord` 0.0.1/0.0.2, `intoto` 0.0.2, `dsse` 0.0.1/0.0.2)
+/// binds exactly the expected signature, material and content.
 pub fn check_body(body: &[u8], expected: &Expected<'_>) -> Result<(), RekorError> {
     let body: Body = serde_json::from_slice(body).map_err(|_bad_json| RekorError::Malformed)?;
     let spec = &body.spec;
     let str_at = |path: &str| spec.pointer(path).and_then(|v| v.as_str());
-    let content_hex = hex::encode(expected.content_sha256);
-    let (hash, sig_b64, material_b64) = match (body.kind.as_str(), body.api_version.as_str()) {
-        ("hashedrekord", "0.0.1") => (
-            str_at("/data/hash/value"),
-            str_at("/signature/content"),
-            str_at("/signature/publicKey/content"),
-        ),
-        ("intoto", "0.0.2") => (
-            str_at("/content/payloadHash/value"),
-            str_at("/content/envelope/signatures/0/sig"),
-            str_at("/content/envelope/signatures/0/publicKey"),
-        ),
-        ("dsse", "0.0.1") => (
-            str_at("/payloadHash/value"),
-            str_at("/signatures/0/signature"),
-            str_at("/signatures/0/verifier"),
-        ),
-        (kind, version) => return Err(RekorError::UnsupportedKind(format!("{kind} {version}"))),
-    };
-    if hash != Some(content_hex.as_str()) {
+    let b64 = |path: &str| str_at(path).and_then(|s| STANDARD.decode(s).ok());
+    let hex_of = |path: &str| str_at(path).and_then(|s| hex::decode(s).ok());
+    let (hash, mut sig, material, double_encoded) =
+        match (body.kind.as_str(), body.api_version.as_str()) {
+            ("hashedrekord", "0.0.1") => (
+                hex_of("/data/hash/value").filter(|h| h == expected.signed_sha256),
+                b64("/signature/content"),
+                b64("/signature/publicKey/content"),
+                false,
+            ),
+            ("hashedrekord", "0.0.2") => (
+                b64("/hashedRekordV002/data/digest").filter(|h| h == expected.signed_sha256),
+                b64("/hashedRekordV002/signature/content"),
+                b64("/hashedRekordV002/signature/verifier/x509Certificate/rawBytes")
+                    .or_else(|| b64("/hashedRekordV002/signature/verifier/publicKey/rawBytes")),
+                false,
+            ),
+            ("intoto", "0.0.2") => (
+                hex_of("/content/payloadHash/value").filter(|h| h == expected.payload_sha256),
+                b64("/content/envelope/signatures/0/sig"),
+                b64("/content/envelope/signatures/0/publicKey"),
+                true,
+            ),
+            ("dsse", "0.0.1") => (
+                hex_of("/payloadHash/value").filter(|h| h == expected.payload_sha256),
+                b64("/signatures/0/signature"),
+                b64("/signatures/0/verifier"),
+                false,
+            ),
+            ("dsse", "0.0.2") => (
+                b64("/dsseV002/payloadHash/digest").filter(|h| h == expected.payload_sha256),
+                b64("/dsseV002/signatures/0/content"),
+                b64("/dsseV002/signatures/0/verifier/x509Certificate/rawBytes")
+                    .or_else(|| b64("/dsseV002/signatures/0/verifier/publicKey/rawBytes")),
+                false,
+            ),
+            (kind, version) => {
+                return Err(RekorError::UnsupportedKind(format!("{kind} {version}")))
+            }
+        };
+    if hash.is_none() {
         return Err(RekorError::Mismatch("content digest"));
     }
-    let mut sig = sig_b64
-        .and_then(|s| STANDARD.decode(s).ok())
-        .ok_or(RekorError::Mismatch("signature"))?;
-    if body.kind == "intoto" {
-        // intoto 0.0.2 double-encodes the signature.
-        sig = STANDARD
-            .decode(&sig)
-            .map_err(|_bad_base64| RekorError::Mismatch("signature"))?;
+    if double_encoded {
+        // intoto 0.0.2 base64-encodes the (already base64) signature once more.
+        sig = sig.and_then(|s| STANDARD.decode(s).ok());
     }
-    if sig != expected.signature {
+    if sig.as_deref() != Some(expected.signature) {
         return Err(RekorError::Mismatch("signature"));
     }
-    let material = material_b64
-        .and_then(|s| STANDARD.decode(s).ok())
-        .ok_or(RekorError::Mismatch("verification material"))?;
+    let material = material.ok_or(RekorError::Mismatch("verification material"))?;
     let material_der = match pem::parse(&material) {
         Ok(block) => block.into_contents(),
         Err(_not_pem) => material,

@@ -227,7 +227,8 @@ pub(crate) fn verify_signer(
     policy: &VerifyPolicy,
     now: DateTime<Utc>,
 ) -> Result<(Signer, Option<RekorInfo>), Rejection> {
-    let content_sha256 = rekor::sha256(logged_content);
+    let signed_sha256 = rekor::sha256(message);
+    let payload_sha256 = rekor::sha256(logged_content);
     let logged = |material_der: &[u8]| -> Result<Option<rekor::LoggedEntry>, Rejection> {
         let Some(bundle) = annotations.get(ANNOTATION_BUNDLE) else {
             return Ok(None);
@@ -238,7 +239,8 @@ pub(crate) fn verify_signer(
             &rekor::Expected {
                 signature,
                 material_der,
-                content_sha256: &content_sha256,
+                signed_sha256: &signed_sha256,
+                payload_sha256: &payload_sha256,
             },
         )?;
         Ok(Some(entry))
@@ -262,7 +264,14 @@ pub(crate) fn verify_signer(
         }
         let entry = logged(&leaf.der)?;
         let at = entry.as_ref().map_or(now, |e| e.integrated_time);
-        cert::verify_chain(&leaf, &chain, &policy.trust.certificate_authorities, at)?;
+        cert::verify_chain(
+            &leaf,
+            &chain,
+            &policy.trust.certificate_authorities,
+            at,
+            cert::EKU_CODE_SIGNING,
+            false,
+        )?;
         if !policy.all_identities().any(|i| i.matches(&leaf.identity)) {
             return Err(Rejection::UntrustedIdentity(format!(
                 "`{}` from `{}`",

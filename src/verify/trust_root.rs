@@ -1,7 +1,9 @@
 //! Trust material: Fulcio (or private) certificate authorities, Rekor log keys, CT log keys and
 //! timestamp authorities, each with a validity window. Read from Sigstore's `trusted_root.json`
 //! (`--trusted-root`), from loose PEM files (a private PKI, a Rekor key), or the public-good root
-//! shipped in the binary (the same bytes as sigstore-rs's `trust_root/prod/trusted_root.json`).
+//! shipped in the binary: the production export of 2025 (Fulcio CAs, Rekor v1 and v2 logs, CT
+//! logs and the timestamp authority), as recorded by sigstore-conformance; its Fulcio, Rekor v1
+//! and CT entries are those of sigstore-rs's `trust_root/prod/trusted_root.json`.
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::{DateTime, Utc};
@@ -44,6 +46,8 @@ pub struct CertificateAuthority {
 #[derive(Debug, Clone)]
 pub struct TransparencyLog {
     pub key: TrustedKey,
+    /// `https://host[/path]`; the host names the log in checkpoints.
+    pub base_url: Option<String>,
     pub log_id: Vec<u8>,
     pub valid_for: Validity,
 }
@@ -73,6 +77,7 @@ struct RawRoot {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawLog {
+    base_url: Option<String>,
     public_key: RawKey,
     log_id: RawLogId,
 }
@@ -170,6 +175,7 @@ impl TrustRoot {
                 // Keys of algorithms we cannot use (e.g. a future scheme) are skipped, not fatal.
                 let Ok(key) = key else { continue };
                 out.push(TransparencyLog {
+                    base_url: log.base_url,
                     log_id: b64(&log.log_id.key_id, what)?,
                     valid_for: validity(log.public_key.valid_for, what)?,
                     key,
@@ -220,6 +226,7 @@ impl TrustRoot {
             tlogs: rekor_keys
                 .iter()
                 .map(|key| TransparencyLog {
+                    base_url: None,
                     log_id: Sha256::digest(&key.spki_der).to_vec(),
                     key: key.clone(),
                     valid_for: Validity::ALWAYS,
@@ -244,7 +251,8 @@ mod tests {
     fn public_good_root_parses() {
         let root = TrustRoot::public_good().unwrap();
         assert_eq!(root.certificate_authorities.len(), 2);
-        assert_eq!(root.tlogs.len(), 1);
+        assert_eq!(root.tlogs.len(), 2);
         assert_eq!(root.ctlogs.len(), 2);
+        assert_eq!(root.timestamp_authorities.len(), 1);
     }
 }

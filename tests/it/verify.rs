@@ -289,3 +289,74 @@ fn containers_image_fixtures_reach_upstream_expectations() {
     )
     .unwrap_err();
 }
+
+/// sigstore-conformance `bundle-verify`: every `_fail` case fails, every other case passes.
+#[test]
+fn sigstore_conformance_bundle_verify() {
+    let Some(dir) = fixtures() else { return };
+    let root = dir.join("sigstore-conformance/bundle-verify");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let read = |p: PathBuf, default: &str| {
+        std::fs::read_to_string(p).map_or(default.to_string(), |s| s.trim().to_string())
+    };
+    let mut right = 0;
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let identity = read(
+            case.join("identity"),
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+        );
+        let issuer = read(
+            case.join("issuer"),
+            "https://token.actions.githubusercontent.com",
+        );
+        let key = case.join("key.pub");
+        let trusted_root = case.join("trusted_root.json");
+        let opts = verify::BlobOptions {
+            key: key.exists().then(|| key.to_string_lossy().to_string()),
+            identity: Some(KeylessIdentity::exact(&issuer, &identity)),
+            trusted_root: trusted_root.exists().then_some(trusted_root),
+        };
+        let artifact = if case.join("artifact").exists() {
+            case.join("artifact")
+        } else {
+            root.join("a.txt")
+        };
+        let outcome = verify::verify_blob(&artifact, &case.join("bundle.sigstore.json"), &opts);
+        let should_fail = name.ends_with("_fail");
+        let detail = match &outcome {
+            Ok(_) => "verified".to_string(),
+            Err(e) => {
+                let mut s = e.to_string();
+                let mut src = std::error::Error::source(e);
+                while let Some(x) = src {
+                    s.push_str(": ");
+                    s.push_str(&x.to_string());
+                    src = x.source();
+                }
+                s
+            }
+        };
+        eprintln!("{name}: {detail}");
+        if outcome.is_err() == should_fail {
+            right += 1;
+        } else {
+            wrong.push(format!("{name}: {detail}"));
+        }
+    }
+    eprintln!(
+        "sigstore-conformance bundle-verify: {right}/{} as expected",
+        cases.len()
+    );
+    assert!(
+        wrong.is_empty(),
+        "unexpected outcomes:\n{}",
+        wrong.join("\n")
+    );
+}
