@@ -70,6 +70,9 @@ struct Subject {
     digest: std::collections::BTreeMap<String, String>,
 }
 
+/// Verified attestations and the layers that did not count, by index.
+pub type AttestationOutcome = (Vec<VerifiedAttestation>, Vec<(usize, AttestationRejection)>);
+
 /// DSSE pre-authentication encoding: `DSSEv1 <len> <type> <len> <body>`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!(
@@ -88,7 +91,7 @@ pub fn verify_attestation_layers(
     digest: &str,
     layers: &[SignatureLayer],
     policy: &VerifyPolicy,
-) -> Result<(Vec<VerifiedAttestation>, Vec<(usize, AttestationRejection)>), VerifyError> {
+) -> Result<AttestationOutcome, VerifyError> {
     verify_attestation_layers_at(digest, layers, policy, Utc::now())
 }
 
@@ -98,7 +101,7 @@ pub fn verify_attestation_layers_at(
     layers: &[SignatureLayer],
     policy: &VerifyPolicy,
     now: DateTime<Utc>,
-) -> Result<(Vec<VerifiedAttestation>, Vec<(usize, AttestationRejection)>), VerifyError> {
+) -> Result<AttestationOutcome, VerifyError> {
     check_digest(digest)?;
     check_limits(digest, layers, policy)?;
     let mut verified = Vec::new();

@@ -293,6 +293,7 @@ impl KeylessIdentity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

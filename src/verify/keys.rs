@@ -253,6 +253,7 @@ pub fn generate_key_pair(password: &[u8]) -> Result<(Vec<u8>, Vec<u8>), KeyError
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

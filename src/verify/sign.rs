@@ -171,6 +171,7 @@ pub fn append_signature(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::verify::keys::{generate_key_pair, signing_key_from_pem, TrustedKey};

@@ -244,6 +244,7 @@ impl TrustRoot {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

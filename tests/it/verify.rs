@@ -1,6 +1,8 @@
 //! Signature verification and signing against real cosign data ($GATE_FIXTURES/cosign) and
 //! against keys and signatures made by gate itself (tests/data/verify).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -154,7 +156,7 @@ fn containers_image_fixtures_reach_upstream_expectations() {
         policy_with(
             vec![key(&ci, file)],
             vec![],
-            TrustRoot::from_pem(&[], &[rekor.clone()]).unwrap(),
+            TrustRoot::from_pem(&[], std::slice::from_ref(&rekor)).unwrap(),
         )
     };
     let accepted = |name: &str, policy: &VerifyPolicy| -> Result<(), String> {
@@ -227,7 +229,7 @@ fn containers_image_fixtures_reach_upstream_expectations() {
     );
     accepted("dir-img-cosign-key-rekor-valid", &wrong_rekor).unwrap_err();
     // Fulcio + Rekor: the certificate expired long ago; it was valid at the integrated time.
-    let fulcio_trust = TrustRoot::from_pem(&[&fulcio], &[rekor.clone()]).unwrap();
+    let fulcio_trust = TrustRoot::from_pem(&[&fulcio], std::slice::from_ref(&rekor)).unwrap();
     let mitr = KeylessIdentity::exact("https://github.com/login/oauth", "mitr@redhat.com");
     accepted(
         "dir-img-cosign-fulcio-rekor-valid",

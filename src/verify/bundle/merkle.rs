@@ -128,6 +128,7 @@ pub fn verify_checkpoint(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -98,13 +98,16 @@ fn tls_vec(input: &[u8], n: usize) -> Result<(&[u8], &[u8]), SctError> {
     Ok((body, &input[n + len..]))
 }
 
+/// The fields of one SCT: log ID, timestamp, extensions, signature.
+type SctFields<'a> = (&'a [u8], [u8; 8], &'a [u8], &'a [u8]);
+
 fn verify_sct(
     sct: &[u8],
     precert_tbs: &[u8],
     issuer_key_hash: &[u8; 32],
     ctlogs: &[TransparencyLog],
 ) -> bool {
-    let parse = || -> Result<(&[u8], [u8; 8], &[u8], &[u8]), SctError> {
+    let parse = || -> Result<SctFields<'_>, SctError> {
         if sct.first() != Some(&0) {
             return Err(SctError::Malformed);
         }
