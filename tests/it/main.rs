@@ -1,3 +1,10 @@
-//! The one integration-test binary: one module per area.
+//! gate's integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used)]
+
+mod cli;
+mod fixtures;
+mod harness;
+mod reference;
+mod resolve;
 mod verify;
