@@ -91,6 +91,18 @@ pub enum VerifyError {
     NoMaterial,
     #[error("`{digest}` is not a `sha256:<64 hex>` digest")]
     BadDigest { digest: String },
+    #[error("cannot fetch the signatures of `{image}`")]
+    Fetch {
+        image: String,
+        #[source]
+        source: super::fetch::FetchError,
+    },
+    #[error("attachment manifest `{tag}` is not an OCI image manifest")]
+    AttachmentManifest {
+        tag: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("too many {what} for `{digest}`: {count} exceeds the limit of {limit}")]
     TooMany {
         what: &'static str,

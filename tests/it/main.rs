@@ -8,3 +8,4 @@ mod harness;
 mod reference;
 mod resolve;
 mod verify;
+mod verify_registry;

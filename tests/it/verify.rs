@@ -1,7 +1,6 @@
 //! Signature verification and signing against real cosign data ($GATE_FIXTURES/cosign) and
 //! against keys and signatures made by gate itself (tests/data/verify).
 
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
