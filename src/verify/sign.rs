@@ -9,6 +9,7 @@ use base64::{engine::general_purpose::STANDARD, Engine as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::attestation::{DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE};
 use super::error::{KeyError, VerifyError};
 use super::keys::SigningKey;
 use super::simple_signing::{
@@ -69,6 +70,43 @@ pub fn sign_digest(
     Ok(SignatureLayer {
         media_type: SIMPLE_SIGNING_MEDIA_TYPE.to_string(),
         payload,
+        annotations,
+    })
+}
+
+/// Attests `digest` as cosign does: a DSSE envelope of an in-toto statement (subject `name` with
+/// the digest, the given predicate type and predicate) signed with `key`, as a `.att` layer.
+pub fn attest_digest(
+    key: &SigningKey,
+    name: &str,
+    digest: &str,
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+) -> Result<SignatureLayer, SignError> {
+    check_digest(digest)?;
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v0.1",
+        "predicateType": predicate_type,
+        "subject": [{ "name": name, "digest": { "sha256": digest.trim_start_matches("sha256:") } }],
+        "predicate": predicate,
+    })
+    .to_string();
+    let pae = super::attestation::pae(IN_TOTO_PAYLOAD_TYPE, statement.as_bytes());
+    let signature = key.sign(&pae)?;
+    let envelope = super::attestation::Envelope {
+        payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
+        payload: STANDARD.encode(statement.as_bytes()),
+        signatures: vec![super::attestation::EnvelopeSignature {
+            keyid: String::new(),
+            sig: STANDARD.encode(signature),
+        }],
+    };
+    let mut annotations = BTreeMap::new();
+    annotations.insert(ANNOTATION_SIGNATURE.to_string(), String::new());
+    annotations.insert("predicateType".to_string(), predicate_type.to_string());
+    Ok(SignatureLayer {
+        media_type: DSSE_MEDIA_TYPE.to_string(),
+        payload: serde_json::to_vec(&envelope).map_err(SignError::Encode)?,
         annotations,
     })
 }

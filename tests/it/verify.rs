@@ -360,3 +360,121 @@ fn sigstore_conformance_bundle_verify() {
         wrong.join("\n")
     );
 }
+
+/// Attestations made by gate: a required predicate type present and trusted passes; missing,
+/// untrusted or for another digest, it is a `GATE-ATT-001` finding.
+#[test]
+fn required_attestations() {
+    use gate::verify::attestation::verify_attestation_layers;
+    use gate::verify::sign::{attest_digest, sign_digest};
+    let (private, public) = verify::generate_key_pair(b"").unwrap();
+    let key = verify::keys::signing_key_from_pem(&private, b"", "k").unwrap();
+    let (other_private, _) = verify::generate_key_pair(b"").unwrap();
+    let other = verify::keys::signing_key_from_pem(&other_private, b"", "o").unwrap();
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let mut policy = VerifyPolicy::new(
+        vec![TrustedKey::from_bytes(&public, "k.pub").unwrap()],
+        vec![],
+        None,
+    )
+    .unwrap();
+    policy.attestations = vec![
+        verify::RequiredAttestation {
+            predicate_type: verify::policy::predicate_type_alias("slsaprovenance1").to_string(),
+        },
+        verify::RequiredAttestation {
+            predicate_type: verify::policy::predicate_type_alias("cyclonedx").to_string(),
+        },
+    ];
+    let provenance = serde_json::json!({"buildDefinition": {"buildType": "test"}});
+    let layers = vec![
+        attest_digest(
+            &key,
+            "example.com/app",
+            &digest,
+            "https://slsa.dev/provenance/v1",
+            &provenance,
+        )
+        .unwrap(),
+        // CycloneDX, but by an untrusted key.
+        attest_digest(
+            &other,
+            "example.com/app",
+            &digest,
+            "https://cyclonedx.org/bom",
+            &provenance,
+        )
+        .unwrap(),
+        // CycloneDX by the trusted key, but for another digest.
+        attest_digest(
+            &key,
+            "example.com/app",
+            &format!("sha256:{}", "cd".repeat(32)),
+            "https://cyclonedx.org/bom",
+            &provenance,
+        )
+        .unwrap(),
+    ];
+    let (verified, rejected) = verify_attestation_layers(&digest, &layers, &policy).unwrap();
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].predicate_type, "https://slsa.dev/provenance/v1");
+    assert_eq!(rejected.len(), 2);
+    let sig = sign_digest(&key, "example.com/app", &digest).unwrap();
+    let mut v = verify::verify_signature_layers(&digest, &[sig], &policy).unwrap();
+    v.attestations = verified;
+    let findings = verify::evaluate(&Ok(v), "example.com/app", &policy);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].rule, "GATE-ATT-001");
+    assert!(findings[0].message.contains("https://cyclonedx.org/bom"));
+}
+
+/// gate's own key and signature, committed in tests/data/verify: they keep verifying, so the key
+/// file format and the payload layout stay stable (no `GATE_FIXTURES` needed).
+#[test]
+fn committed_gate_key_and_signature_verify() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/verify");
+    let key = verify::load_signing_key(&data.join("cosign.key"), b"gate-test").unwrap();
+    let public = TrustedKey::load(data.join("cosign.pub").to_str().unwrap()).unwrap();
+    assert_eq!(key.public.fingerprint, public.fingerprint);
+    let layer: SignatureLayer = {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(data.join("signature.json")).unwrap()).unwrap();
+        SignatureLayer {
+            media_type: json["mediaType"].as_str().unwrap().to_string(),
+            payload: json["payload"].as_str().unwrap().as_bytes().to_vec(),
+            annotations: serde_json::from_value(json["annotations"].clone()).unwrap(),
+        }
+    };
+    let digest = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
+    let policy = VerifyPolicy::new(vec![public], vec![], None).unwrap();
+    let v = verify::verify_signature_layers(digest, std::slice::from_ref(&layer), &policy).unwrap();
+    assert_eq!(v.signatures.len(), 1, "{:?}", v.rejected);
+    let mut tampered = layer;
+    tampered.payload[10] ^= 1;
+    let v = verify::verify_signature_layers(digest, &[tampered], &policy).unwrap();
+    assert!(v.signatures.is_empty());
+    verify::load_signing_key(&data.join("cosign.key"), b"wrong").unwrap_err();
+}
+
+#[test]
+#[ignore = "writes tests/data/verify; run once to regenerate"]
+fn regenerate_committed_key_and_signature() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/verify");
+    std::fs::create_dir_all(&data).unwrap();
+    let (private, public) = verify::generate_key_pair(b"gate-test").unwrap();
+    std::fs::write(data.join("cosign.key"), &private).unwrap();
+    std::fs::write(data.join("cosign.pub"), &public).unwrap();
+    let key = verify::keys::signing_key_from_pem(&private, b"gate-test", "k").unwrap();
+    let digest = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
+    let layer = gate::verify::sign::sign_digest(&key, "example.com/gate/app", digest).unwrap();
+    let json = serde_json::json!({
+        "mediaType": layer.media_type,
+        "payload": String::from_utf8(layer.payload).unwrap(),
+        "annotations": layer.annotations,
+    });
+    std::fs::write(
+        data.join("signature.json"),
+        serde_json::to_string_pretty(&json).unwrap() + "\n",
+    )
+    .unwrap();
+}
