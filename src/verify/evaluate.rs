@@ -8,7 +8,8 @@ use crate::rules::Rule;
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::rules::{
-    CHECK_FAILED, MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNTRUSTED_SIGNATURE,
+    CHECK_FAILED, MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM,
+    UNTRUSTED_SIGNATURE,
 };
 use super::simple_signing::Rejection;
 use super::Verification;
@@ -106,6 +107,25 @@ pub fn evaluate(
             )
         };
         out.push(f);
+    }
+    for p in &v.platforms {
+        let image_p = format!("{image} ({})", p.platform);
+        match &p.outcome {
+            Ok(pv) if policy.image_accepted(image, pv) => {}
+            Ok(_) => out.push(finding(
+                UNSIGNED_PLATFORM,
+                image,
+                format!(
+                    "Platform `{}` of `{image}` (`{}`) has no trusted signature",
+                    p.platform, p.digest
+                ),
+            )),
+            Err(reason) => out.push(finding(
+                CHECK_FAILED,
+                image,
+                format!("Signatures of `{image_p}` could not be checked: {reason}"),
+            )),
+        }
     }
     for required in &policy.attestations {
         let present = v.attestations.iter().any(|a| {

@@ -14,7 +14,7 @@ use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::sign::{attestation_tag, signature_tag, Manifest};
 use super::simple_signing::{check_digest, SignatureLayer};
-use super::Verification;
+use super::{PlatformVerification, Verification};
 use crate::resolve::auth::Credential;
 use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
 
@@ -241,8 +241,80 @@ pub async fn fetch_layers<F: Fetcher>(
 }
 
 /// Fetches and verifies the signatures (and attestations, when the policy requires any) of
-/// `digest` in `repo`.
+/// `digest` in `repo`; with `verify_platforms`, also those of each platform manifest of an index.
 pub async fn verify_image<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+    policy: &VerifyPolicy,
+) -> Result<Verification, VerifyError> {
+    let mut v = verify_one(fetcher, repo, digest, policy).await?;
+    if policy.verify_platforms {
+        for (platform, child) in index_children(fetcher, repo, digest).await? {
+            let outcome = verify_one(fetcher, repo, &child, policy).await;
+            v.platforms.push(PlatformVerification {
+                platform,
+                digest: child,
+                outcome: outcome.map_err(|e| e.to_string()),
+            });
+        }
+    }
+    Ok(v)
+}
+
+/// `(os/arch[/variant], digest)` of each manifest in the index `digest`; empty when `digest` is
+/// not an index.
+async fn index_children<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+) -> Result<Vec<(String, String)>, VerifyError> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        #[serde(default)]
+        manifests: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        digest: String,
+        platform: Option<Platform>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Platform {
+        os: String,
+        architecture: String,
+        variant: Option<String>,
+    }
+    let fetch_err = |source| VerifyError::Fetch {
+        image: format!("{}/{}@{digest}", repo.domain, repo.path),
+        source,
+    };
+    let Some(bytes) = fetcher.manifest(repo, digest).await.map_err(fetch_err)? else {
+        return Ok(Vec::new());
+    };
+    let index: Index =
+        serde_json::from_slice(&bytes).map_err(|source| VerifyError::AttachmentManifest {
+            tag: digest.to_string(),
+            source,
+        })?;
+    Ok(index
+        .manifests
+        .into_iter()
+        .filter_map(|e| {
+            let p = e.platform?;
+            // Attestation manifests in buildx indexes are `unknown/unknown`: not platforms.
+            (p.os != "unknown").then(|| {
+                let name = match p.variant {
+                    Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                    None => format!("{}/{}", p.os, p.architecture),
+                };
+                (name, e.digest)
+            })
+        })
+        .collect())
+}
+
+async fn verify_one<F: Fetcher>(
     fetcher: &F,
     repo: &Repo,
     digest: &str,

@@ -89,4 +89,16 @@ pub struct Verification {
     pub attestations: Vec<VerifiedAttestation>,
     /// Attestation layers that did not count, by index, with the reason.
     pub rejected_attestations: Vec<(usize, attestation::AttestationRejection)>,
+    /// With `verify_platforms`: each platform manifest of an index, verified on its own.
+    pub platforms: Vec<PlatformVerification>,
+}
+
+/// The signatures of one platform manifest of an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformVerification {
+    /// `os/arch[/variant]`.
+    pub platform: String,
+    pub digest: String,
+    /// The verification, or why it could not be done (the error's text).
+    pub outcome: Result<Verification, String>,
 }

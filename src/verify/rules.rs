@@ -8,6 +8,7 @@ pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];
 pub const OTHER_DIGEST: &Rule = &RULES[2];
 pub const CHECK_FAILED: &Rule = &RULES[3];
 pub const MISSING_ATTESTATION: &Rule = &RULES[4];
+pub const UNSIGNED_PLATFORM: &Rule = &RULES[5];
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -66,5 +67,17 @@ required `predicateType`, signed by a trusted key or identity, whose subject is 
 exact image and made by your pipeline.\n\n## How to fix\nAttest the digest: `cosign attest --type \
 slsaprovenance1 --predicate provenance.json IMAGE@DIGEST`.\n\n## References\n- \
 https://docs.sigstore.dev/cosign/verifying/attestation/\n",
+    },
+    Rule {
+        id: "GATE-SIG-005",
+        name: "unsigned-platform",
+        severity: Severity::Error,
+        summary: "A platform manifest of a signed index carries no trusted signature",
+        explain: "## What it checks\nWith `verify_platforms`, that each platform manifest of a \
+multi-platform index carries a trusted signature of its own, besides the index.\n\n## Why it \
+matters\nRuntimes pull the platform manifest, not the index: a policy that verifies by platform \
+digest (admission controllers do) rejects what only the index signature covers.\n\n## How to fix\n\
+Sign recursively: `cosign sign --recursive IMAGE@DIGEST`.\n\n## References\n- \
+https://docs.sigstore.dev/cosign/signing/signing_with_containers/\n",
     },
 ];

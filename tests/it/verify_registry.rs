@@ -366,6 +366,50 @@ async fn containers_image_fixtures_through_a_registry() {
     assert_eq!(findings[0].rule, "GATE-SIG-002", "{findings:?}");
 }
 
+#[tokio::test]
+async fn verify_platforms_requires_each_child() {
+    let reg = Registry::start();
+    let (index, children) = reg.push_index("team/multi", "1.0").await;
+    let (key, public) = key_pair(b"");
+    let reference = format!("{}/team/multi", reg.addr);
+    for d in [&index, &children[0]] {
+        push_signatures(
+            &reg,
+            "team/multi",
+            d,
+            &[sign_digest(&key, &reference, d).unwrap()],
+        )
+        .await;
+    }
+    let f = fetcher(&reg);
+    let mut policy = VerifyPolicy::new(vec![public], vec![], None).unwrap();
+    let image = format!("{reference}@{index}");
+    let v = verify::verify_image(&f, &repo(&reg, "team/multi"), &index, &policy).await;
+    assert!(
+        verify::evaluate(&v, &image, &policy).is_empty(),
+        "index signed"
+    );
+    policy.verify_platforms = true;
+    let v = verify::verify_image(&f, &repo(&reg, "team/multi"), &index, &policy).await;
+    let findings = verify::evaluate(&v, &image, &policy);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].rule, "GATE-SIG-005");
+    assert!(
+        findings[0].message.contains("linux/arm64"),
+        "{}",
+        findings[0].message
+    );
+    push_signatures(
+        &reg,
+        "team/multi",
+        &children[1],
+        &[sign_digest(&key, &reference, &children[1]).unwrap()],
+    )
+    .await;
+    let v = verify::verify_image(&f, &repo(&reg, "team/multi"), &index, &policy).await;
+    assert!(verify::evaluate(&v, &image, &policy).is_empty());
+}
+
 #[test]
 fn signature_manifest_shape() {
     let (key, _) = key_pair(b"");
