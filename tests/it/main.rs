@@ -11,3 +11,5 @@ mod proxy;
 mod reference;
 mod resolve;
 mod scan;
+mod verify;
+mod verify_registry;
