@@ -8,6 +8,7 @@ pub mod cli;
 pub mod discover;
 pub mod finding;
 pub mod lint;
+pub mod pin;
 pub mod policy;
 pub mod reference;
 pub mod resolve;
