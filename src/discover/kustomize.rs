@@ -22,7 +22,8 @@ fn image(sink: &mut Sink, entry: &Node) {
         return;
     };
     let (tag, digest) = (text("newTag"), text("digest"));
-    if tag.is_none() && digest.is_none() {
+    let placeholder = |p: &str| has_variable(p) || p.split(['/', ':']).any(is_placeholder);
+    if tag.is_none() && digest.is_none() && !placeholder(name) {
         if let Some(suffix) = text("tagSuffix") {
             sink.notice(
                 entry.line,
@@ -34,11 +35,7 @@ fn image(sink: &mut Sink, entry: &Node) {
         return;
     }
     let parts = [Some(name), tag, digest];
-    if parts
-        .iter()
-        .flatten()
-        .any(|p| has_variable(p) || is_placeholder(p))
-    {
+    if parts.iter().flatten().any(|p| placeholder(p)) {
         let shown = parts.iter().flatten().copied().collect::<Vec<_>>().join(" ");
         sink.notice(
             entry.line,

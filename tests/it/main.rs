@@ -2,3 +2,5 @@
 
 mod fixtures;
 mod reference;
+mod discover;
+mod pin;
