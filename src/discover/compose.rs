@@ -5,7 +5,11 @@ use super::{Sink, UseKind};
 use crate::yaml::Node;
 
 pub fn doc(sink: &mut Sink, doc: &Node) {
-    for (_, service) in doc.get("services").and_then(Node::as_map).unwrap_or_default() {
+    for (_, service) in doc
+        .get("services")
+        .and_then(Node::as_map)
+        .unwrap_or_default()
+    {
         if let Some(image) = get(service, "image") {
             reference(sink, image, UseKind::Compose, "");
         }

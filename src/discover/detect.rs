@@ -119,6 +119,7 @@ fn looks_like_dockerfile(text: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -152,7 +153,10 @@ mod tests {
             name("trivy.values.yaml"),
             FileType::Yaml(YamlHint::HelmValues)
         );
-        assert_eq!(name("values-prod.yaml"), FileType::Yaml(YamlHint::HelmValues));
+        assert_eq!(
+            name("values-prod.yaml"),
+            FileType::Yaml(YamlHint::HelmValues)
+        );
         assert_eq!(name("chart/Chart.yaml"), FileType::Other);
         assert_eq!(name("deploy.yaml"), FileType::Yaml(YamlHint::Auto));
     }

@@ -82,7 +82,10 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
                 line,
                 column,
                 NoticeKind::Unresolvable,
-                format!("image `{}` uses `{var}`, which has no default value", w.text),
+                format!(
+                    "image `{}` uses `{var}`, which has no default value",
+                    w.text
+                ),
             );
             return;
         }
@@ -104,13 +107,25 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
         }
     };
     if !w.text.contains('$') {
-        sink.push(r, (line, column), w.span.clone(), UseKind::Dockerfile, Target::Text);
+        sink.push(
+            r,
+            (line, column),
+            w.span.clone(),
+            UseKind::Dockerfile,
+            Target::Text,
+        );
         return;
     }
     if let Some(Some(default)) = single_variable(&w.text).and_then(|v| args.get(v)) {
         if !default.text.contains('$') {
             let pos = line_col(sink.text, default.span.start);
-            sink.push(r, pos, default.span.clone(), UseKind::Dockerfile, Target::Text);
+            sink.push(
+                r,
+                pos,
+                default.span.clone(),
+                UseKind::Dockerfile,
+                Target::Text,
+            );
             return;
         }
     }
@@ -265,6 +280,7 @@ fn words(body: &str, base: usize, out: &mut Vec<Word>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::discover::ImageUse;
@@ -286,7 +302,10 @@ mod tests {
     fn stages_scratch_platform_and_args() {
         let src = "ARG BASE=python:3.11-slim\nARG V\nFROM --platform=$BUILDPLATFORM ${BASE} AS base\nFROM base AS dev\nFROM scratch\nFROM golang:${GO:-1.22}-alpine AS b\nCOPY --from=dev /a /b\nCOPY --from=nginx:1.27 /etc/nginx /n\nFROM alpine:$V\n";
         let (uses, notices) = run(src);
-        let got: Vec<_> = uses.iter().map(|u| (&src[u.span.clone()], u.line)).collect();
+        let got: Vec<_> = uses
+            .iter()
+            .map(|u| (&src[u.span.clone()], u.line))
+            .collect();
         assert_eq!(
             got,
             [
@@ -296,9 +315,16 @@ mod tests {
             ]
         );
         assert_eq!(uses[1].reference.tag(), Some("1.22-alpine"));
-        assert!(matches!(uses[1].target, Target::AppendDigest { digest: None }));
+        assert!(matches!(
+            uses[1].target,
+            Target::AppendDigest { digest: None }
+        ));
         assert_eq!(notices.len(), 1, "{notices:?}");
-        assert!(notices[0].message.contains("`$V`"), "{}", notices[0].message);
+        assert!(
+            notices[0].message.contains("`$V`"),
+            "{}",
+            notices[0].message
+        );
         assert_eq!(notices[0].line, 9);
     }
 

@@ -36,7 +36,12 @@ fn image(sink: &mut Sink, entry: &Node) {
     }
     let parts = [Some(name), tag, digest];
     if parts.iter().flatten().any(|p| placeholder(p)) {
-        let shown = parts.iter().flatten().copied().collect::<Vec<_>>().join(" ");
+        let shown = parts
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
         sink.notice(
             entry.line,
             entry.column,

@@ -128,7 +128,12 @@ pub struct SearchRules {
     rules: Vec<SearchRule>,
 }
 
-const PROMETHEUS_KINDS: &[&str] = &["Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler"];
+const PROMETHEUS_KINDS: &[&str] = &[
+    "Prometheus",
+    "PrometheusAgent",
+    "Alertmanager",
+    "ThanosRuler",
+];
 const PROMETHEUS_PATHS: &[&str] = &[
     "spec.image",
     "spec.containers[].image",
@@ -193,6 +198,7 @@ fn parse_static(path: &str) -> Vec<Seg> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::yaml::parse_documents;
@@ -225,9 +231,18 @@ mod tests {
 
     #[test]
     fn bad_paths_are_errors() {
-        assert!(matches!(rule(""), Err(SearchRuleError::EmptySegment { .. })));
-        assert!(matches!(rule("a..b"), Err(SearchRuleError::EmptySegment { .. })));
-        assert!(matches!(rule("a[0].b"), Err(SearchRuleError::BadIndex { .. })));
+        assert!(matches!(
+            rule(""),
+            Err(SearchRuleError::EmptySegment { .. })
+        ));
+        assert!(matches!(
+            rule("a..b"),
+            Err(SearchRuleError::EmptySegment { .. })
+        ));
+        assert!(matches!(
+            rule("a[0].b"),
+            Err(SearchRuleError::BadIndex { .. })
+        ));
     }
 
     #[test]

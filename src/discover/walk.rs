@@ -21,6 +21,9 @@ pub enum DiscoverError {
     Stdin(#[source] std::io::Error),
 }
 
+/// The files read (path and text) and the notices for those that could not be taken as text.
+pub type ReadSources = (Vec<(PathBuf, String)>, Vec<FileNotice>);
+
 /// Discover image uses in files and directories (recursive; `-` reads standard input).
 pub fn discover_paths(
     paths: &[PathBuf],
@@ -34,9 +37,7 @@ pub fn discover_paths(
 
 /// Read every file the paths name, in a stable order, plus the `Chart.yaml` next to each Helm
 /// values file. Files that are not UTF-8 come back as notices.
-pub fn read_sources(
-    paths: &[PathBuf],
-) -> Result<(Vec<(PathBuf, String)>, Vec<FileNotice>), DiscoverError> {
+pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
     let mut files = Vec::new();
     for p in paths {
         if p.as_os_str() == STDIN {

@@ -18,7 +18,11 @@ pub fn doc(sink: &mut Sink, doc: &Node) {
                 }
             }
         }
-        for (_, service) in job.get("services").and_then(Node::as_map).unwrap_or_default() {
+        for (_, service) in job
+            .get("services")
+            .and_then(Node::as_map)
+            .unwrap_or_default()
+        {
             if let Some(image) = service.get("image") {
                 reference(sink, image, UseKind::Workflow, "");
             }

@@ -147,6 +147,7 @@ fn push_line(out: &mut String, sign: char, line: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::pin::PinOptions;
@@ -198,6 +199,11 @@ mod tests {
                 text: "y".into(),
             }],
         ));
-        assert!(d.ends_with("-a: x\n\\ No newline at end of file\n+a: y\n\\ No newline at end of file\n"), "{d}");
+        assert!(
+            d.ends_with(
+                "-a: x\n\\ No newline at end of file\n+a: y\n\\ No newline at end of file\n"
+            ),
+            "{d}"
+        );
     }
 }

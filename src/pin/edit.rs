@@ -119,6 +119,7 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -132,7 +133,10 @@ mod tests {
     #[test]
     fn applies_in_order_and_merges_duplicates() {
         let s = "a: x\nb: y\n";
-        let out = apply_edits(s, &[e(8..9, "Y"), e(3..4, "X"), e(3..4, "X"), e(5..5, "c: 1\n")]);
+        let out = apply_edits(
+            s,
+            &[e(8..9, "Y"), e(3..4, "X"), e(3..4, "X"), e(5..5, "c: 1\n")],
+        );
         assert_eq!(out.unwrap(), "a: X\nc: 1\nb: Y\n");
     }
 

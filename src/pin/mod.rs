@@ -89,6 +89,13 @@ pub enum PinError {
         #[source]
         source: ReferenceError,
     },
+    #[error("{}:{line}: `{reference}` is pinned by digest only but the registry answered `{digest}`", file.display())]
+    DigestMismatch {
+        file: PathBuf,
+        line: usize,
+        reference: String,
+        digest: String,
+    },
     #[error("`{}` was not read by discovery", path.display())]
     NotRead { path: PathBuf },
     #[error("cannot rewrite `{}`", path.display())]
@@ -164,18 +171,34 @@ pub fn plan(
             source,
         })?;
         let write = match u.reference.digest() {
+            Some(pinned) if u.reference.tag().is_none() && pinned != digest => {
+                return Err(PinError::DigestMismatch {
+                    file: u.file.clone(),
+                    line: u.line,
+                    reference: u.reference.original().to_string(),
+                    digest: digest.clone(),
+                });
+            }
             None => {
-                findings.push(finding(u, &UNPINNED_IMAGE, format!(
-                    "Image `{}` is not pinned to a digest (resolves to `{digest}`)",
-                    u.reference.original()
-                )));
+                findings.push(finding(
+                    u,
+                    &UNPINNED_IMAGE,
+                    format!(
+                        "Image `{}` is not pinned to a digest (resolves to `{digest}`)",
+                        u.reference.original()
+                    ),
+                ));
                 true
             }
             Some(pinned) if pinned != digest => {
-                findings.push(finding(u, &STALE_PIN, format!(
-                    "Image `{}` is pinned to `{pinned}` but `{key}` now resolves to `{digest}`",
-                    u.reference.original()
-                )));
+                findings.push(finding(
+                    u,
+                    &STALE_PIN,
+                    format!(
+                        "Image `{}` is pinned to `{pinned}` but `{key}` now resolves to `{digest}`",
+                        u.reference.original()
+                    ),
+                ));
                 opts.update
             }
             Some(_) => false,

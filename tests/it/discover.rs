@@ -2,6 +2,8 @@
 //! zero false references over the Pod Security Standards fixtures, and our own small cases
 //! (tests/data/discover) for the formats the fixtures leave out.
 
+#![allow(clippy::unwrap_used)]
+
 use gate::discover::{
     discover_paths, discover_sources, DiscoverOutcome, NoticeKind, SearchRuleSpec, SearchRules,
     Target, UseKind,
@@ -27,14 +29,27 @@ const VOTING: [&str; 5] = [
 ];
 
 /// (file, number of uses, distinct references as written, unresolvable notices, kind)
-fn expected() -> Vec<(&'static str, usize, Vec<String>, usize, Option<UseKind>)> {
+type Expected = (&'static str, usize, Vec<String>, usize, Option<UseKind>);
+
+fn expected() -> Vec<Expected> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let services = [
-        "adservice", "cartservice", "checkoutservice", "currencyservice", "emailservice",
-        "frontend", "loadgenerator", "paymentservice", "productcatalogservice",
-        "recommendationservice", "shippingservice",
+        "adservice",
+        "cartservice",
+        "checkoutservice",
+        "currencyservice",
+        "emailservice",
+        "frontend",
+        "loadgenerator",
+        "paymentservice",
+        "productcatalogservice",
+        "recommendationservice",
+        "shippingservice",
     ];
-    let mut md: Vec<String> = services.iter().map(|x| format!("{MD}/{x}:v0.10.6")).collect();
+    let mut md: Vec<String> = services
+        .iter()
+        .map(|x| format!("{MD}/{x}:v0.10.6"))
+        .collect();
     md.push("redis:alpine".into());
     md.push(BUSYBOX.into());
     use UseKind::*;
@@ -144,7 +159,9 @@ fn originals(o: &DiscoverOutcome, file: &Path) -> (usize, BTreeSet<String>) {
     let uses: Vec<_> = o.uses.iter().filter(|u| u.file == file).collect();
     (
         uses.len(),
-        uses.iter().map(|u| u.reference.original().to_string()).collect(),
+        uses.iter()
+            .map(|u| u.reference.original().to_string())
+            .collect(),
     )
 }
 
@@ -154,7 +171,7 @@ fn every_manifest_fixture_yields_exactly_its_images() {
         return;
     };
     let root = root.join("manifests");
-    let outcome = discover_paths(&[root.clone()], &SearchRules::default()).unwrap();
+    let outcome = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
     assert!(!outcome.has_errors(), "{:#?}", outcome.notices);
     let table = expected();
     let listed: BTreeSet<PathBuf> = table.iter().map(|t| root.join(t.0)).collect();
@@ -172,13 +189,22 @@ fn every_manifest_fixture_yields_exactly_its_images() {
             .iter()
             .filter(|x| x.file == path && x.kind == NoticeKind::Unresolvable)
             .count();
-        assert_eq!(unresolvable, notices, "{file}: notices {:#?}", outcome.notices);
+        assert_eq!(
+            unresolvable, notices,
+            "{file}: notices {:#?}",
+            outcome.notices
+        );
         for u in outcome.uses.iter().filter(|u| u.file == path) {
             assert_eq!(Some(u.kind), kind, "{file}:{}", u.line);
             let text = std::fs::read_to_string(&path).unwrap();
             // The span holds the reference text and the line/column point at it.
             if u.target == Target::Text {
-                assert_eq!(&text[u.span.clone()], u.reference.original(), "{file}:{}", u.line);
+                assert_eq!(
+                    &text[u.span.clone()],
+                    u.reference.original(),
+                    "{file}:{}",
+                    u.line
+                );
             }
             let line = text.lines().nth(u.line - 1).unwrap();
             let col: String = line.chars().skip(u.column - 1).collect();
@@ -205,16 +231,25 @@ fn pss_fixtures_have_no_false_references() {
     let mut containers = 0;
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
-        containers += text.lines().filter(|l| l.trim_start().starts_with("- image: ")).count();
+        containers += text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- image: "))
+            .count();
     }
     assert_eq!(outcome.uses.len(), containers);
-    let refs: BTreeSet<String> = outcome.uses.iter().map(|u| u.reference.to_string()).collect();
+    let refs: BTreeSet<String> = outcome
+        .uses
+        .iter()
+        .map(|u| u.reference.to_string())
+        .collect();
     assert_eq!(refs, BTreeSet::from(["registry.k8s.io/pause".to_string()]));
     assert!(outcome.notices.is_empty(), "{:?}", outcome.notices.first());
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/discover").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/discover")
+        .join(name)
 }
 
 fn one(name: &str) -> DiscoverOutcome {
@@ -228,11 +263,22 @@ fn kubernetes_kinds_lists_and_non_container_images() {
     assert_eq!(
         got,
         [
-            "pod:1", "init:1", "debug:1", "cron:1", "tmpl:1", "listed:1", "rollout:1",
-            "quoted:1", "single:1"
+            "pod:1",
+            "init:1",
+            "debug:1",
+            "cron:1",
+            "tmpl:1",
+            "listed:1",
+            "rollout:1",
+            "quoted:1",
+            "single:1"
         ]
     );
-    assert!(o.notices.iter().any(|n| n.message.contains("$(IMAGE)")), "{:?}", o.notices);
+    assert!(
+        o.notices.iter().any(|n| n.message.contains("$(IMAGE)")),
+        "{:?}",
+        o.notices
+    );
 }
 
 #[test]
@@ -246,14 +292,20 @@ fn user_search_rules_reach_custom_resources() {
     let src = "apiVersion: example.com/v1\nkind: Widget\nspec:\n  parts:\n  - image: a:1\n  - image: b:2\n";
     let o = discover_sources(&[(PathBuf::from("w.yaml"), src.into())], &rules);
     assert_eq!(o.uses.len(), 2);
-    let o = discover_sources(&[(PathBuf::from("w.yaml"), src.into())], &SearchRules::default());
+    let o = discover_sources(
+        &[(PathBuf::from("w.yaml"), src.into())],
+        &SearchRules::default(),
+    );
     assert!(o.uses.is_empty());
 }
 
 #[test]
 fn compose_anchors_are_found_once_at_the_anchor() {
     let src = "x-base: &base\n  image: shared:1\nservices:\n  a:\n    <<: *base\n  b:\n    <<: *base\n  c:\n    image: \"c:${TAG:-1}\"\n";
-    let o = discover_sources(&[(PathBuf::from("compose.yaml"), src.into())], &SearchRules::default());
+    let o = discover_sources(
+        &[(PathBuf::from("compose.yaml"), src.into())],
+        &SearchRules::default(),
+    );
     assert_eq!(o.uses.len(), 1, "{:?}", o.uses);
     assert_eq!(&src[o.uses[0].span.clone()], "shared:1");
     assert_eq!(o.notices.len(), 1);
@@ -286,13 +338,24 @@ fn workflows_and_stdin_style_content_detection() {
         .iter()
         .map(|u| (u.reference.original(), &src[u.span.clone()]))
         .collect();
-    assert_eq!(got, [("node:20", "node:20"), ("postgres:16", "postgres:16"), ("alpine:3.20", "alpine:3.20")]);
+    assert_eq!(
+        got,
+        [
+            ("node:20", "node:20"),
+            ("postgres:16", "postgres:16"),
+            ("alpine:3.20", "alpine:3.20")
+        ]
+    );
 }
 
 #[test]
 fn bad_files_are_notices_and_others_still_found() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), "kind: Pod\nspec: [image: \n  x: {\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "kind: Pod\nspec: [image: \n  x: {\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("latin1.yaml"), b"image: caf\xe9\n").unwrap();
     std::fs::write(
         dir.path().join("ok.yaml"),
@@ -304,7 +367,11 @@ fn bad_files_are_notices_and_others_still_found() {
     let kinds: Vec<_> = o.notices.iter().map(|n| n.kind).collect();
     assert!(kinds.contains(&NoticeKind::InvalidYaml), "{:?}", o.notices);
     assert!(kinds.contains(&NoticeKind::NotUtf8), "{:?}", o.notices);
-    let bad = o.notices.iter().find(|n| n.kind == NoticeKind::InvalidYaml).unwrap();
+    let bad = o
+        .notices
+        .iter()
+        .find(|n| n.kind == NoticeKind::InvalidYaml)
+        .unwrap();
     let shown = bad.to_string();
     assert!(shown.contains("bad.yaml:") && bad.line >= 2, "{shown}");
     assert!(o.has_errors());
@@ -312,10 +379,14 @@ fn bad_files_are_notices_and_others_still_found() {
 
 #[test]
 fn alias_bomb_is_a_notice_not_a_blow_up() {
-    let mut s = String::from("a0: &a0 [image, image, image, image, image, image, image, image, image, image]\n");
+    let mut s = String::from(
+        "a0: &a0 [image, image, image, image, image, image, image, image, image, image]\n",
+    );
     for i in 1..12 {
         let p = i - 1;
-        s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        s.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let o = discover_sources(&[(PathBuf::from("bomb.yaml"), s)], &SearchRules::default());
     assert_eq!(o.notices.len(), 1);

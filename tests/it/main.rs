@@ -1,6 +1,6 @@
 //! gate's integration tests: one binary, one module per area.
 
-mod fixtures;
-mod reference;
 mod discover;
+mod fixtures;
 mod pin;
+mod reference;
