@@ -5,8 +5,10 @@
 //! this library and maps the outcome to an exit code.
 
 pub mod cli;
+pub mod commands;
 pub mod discover;
 pub mod finding;
+pub mod fsutil;
 pub mod lint;
 pub mod pin;
 pub mod policy;

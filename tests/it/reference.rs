@@ -237,11 +237,13 @@ fn distribution_reference_conformance() {
     for row in rows(&c, "parse_any_reference") {
         let input = s(&row["input"]).unwrap();
         let got = AnyReference::parse(input);
-        let kind_ok = |a: &AnyReference| match (a, s(&row["kind"])) {
-            (AnyReference::Digest(_), Some("digest")) => true,
-            (AnyReference::Named(_), Some("named")) => true,
-            (_, None) => true,
-            _ => false,
+        let kind_ok = |a: &AnyReference| {
+            matches!(
+                (a, s(&row["kind"])),
+                (AnyReference::Digest(_), Some("digest"))
+                    | (AnyReference::Named(_), Some("named"))
+                    | (_, None)
+            )
         };
         match s(&row["string"]) {
             Some(want) => check(
