@@ -119,7 +119,6 @@ fn looks_like_dockerfile(text: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

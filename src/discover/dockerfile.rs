@@ -280,7 +280,6 @@ fn words(body: &str, base: usize, out: &mut Vec<Word>) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::discover::ImageUse;

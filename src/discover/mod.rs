@@ -177,8 +177,8 @@ impl std::fmt::Display for FileNotice {
 pub struct DiscoverOutcome {
     pub uses: Vec<ImageUse>,
     pub notices: Vec<FileNotice>,
-    /// The text of every file read, so pin can plan edits without reading again (and detect a
-    /// file that changed on disk before writing).
+    /// The text of every file with a use, so pin can plan edits without reading again (and
+    /// detect a file that changed on disk before writing).
     pub sources: HashMap<PathBuf, String>,
 }
 
@@ -228,7 +228,7 @@ pub fn discover_sources(sources: &[(PathBuf, String)], rules: &SearchRules) -> D
             FileType::Other => {}
         }
         dedup(&mut out.uses, before);
-        if !detect::is_chart(path) || out.uses.len() > before {
+        if out.uses.len() > before {
             out.sources.insert(path.clone(), text.clone());
         }
     }

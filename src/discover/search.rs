@@ -198,7 +198,6 @@ fn parse_static(path: &str) -> Vec<Seg> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::yaml::parse_documents;

@@ -147,7 +147,6 @@ fn push_line(out: &mut String, sign: char, line: &str) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::pin::PinOptions;

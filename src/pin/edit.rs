@@ -119,7 +119,6 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

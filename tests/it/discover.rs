@@ -2,8 +2,6 @@
 //! zero false references over the Pod Security Standards fixtures, and our own small cases
 //! (tests/data/discover) for the formats the fixtures leave out.
 
-#![allow(clippy::unwrap_used)]
-
 use gate::discover::{
     discover_paths, discover_sources, DiscoverOutcome, NoticeKind, SearchRuleSpec, SearchRules,
     Target, UseKind,

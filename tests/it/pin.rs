@@ -3,8 +3,6 @@
 //! with only image values changed, a second run is a no-op), check/diff/update/strip-tag modes,
 //! and the atomic all-or-nothing writer.
 
-#![allow(clippy::unwrap_used)]
-
 use gate::discover::{discover_paths, discover_sources, DiscoverOutcome, SearchRules};
 use gate::pin::{apply, diff, lookup_key, plan, to_resolve, PinError, PinOptions, PinPlan};
 use gate::yaml::{parse_documents, Node, Value};
@@ -477,4 +475,138 @@ fn a_file_changed_on_disk_fails_and_nothing_is_written() {
         std::fs::read_to_string(&paths[1]).unwrap(),
         "services:\n  db:\n    image: redis:8\n"
     );
+}
+
+/// Copy a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Discover, resolve through the local registry, plan.
+async fn resolve_plan(
+    root: &Path,
+    resolver: &gate::resolve::Resolver,
+    opts: PinOptions,
+) -> (
+    DiscoverOutcome,
+    HashMap<String, String>,
+    Vec<String>,
+    Result<PinPlan, PinError>,
+) {
+    let o = discover_paths(&[root.to_path_buf()], &SearchRules::default()).unwrap();
+    let refs = to_resolve(&o);
+    let mut map = HashMap::new();
+    let mut failed = Vec::new();
+    for (r, res) in refs.iter().zip(resolver.resolve_all(&refs).await) {
+        match res {
+            Ok(x) => {
+                map.insert(r.to_string(), x.digest);
+            }
+            Err(_) => failed.push(r.to_string()),
+        }
+    }
+    let p = plan(&o, &map, &opts);
+    (o, map, failed, p)
+}
+
+#[tokio::test]
+async fn end_to_end_against_a_local_registry_through_mirrors() {
+    use crate::harness::Registry;
+    use gate::resolve::{ClientConfig, Mirror, ResolveConfig, Resolver};
+    let Some(fixtures) = crate::fixtures::root("pin end to end") else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("manifests");
+    copy_tree(&fixtures.join("manifests"), &root);
+    let pristine = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
+
+    // One small image per repository and tag the files name, under `ADDR/<registry>/<path>`.
+    let reg = Registry::start();
+    let mut domains = std::collections::BTreeSet::new();
+    let mut pushed = HashMap::new();
+    for r in to_resolve(&pristine) {
+        domains.insert(r.domain().to_string());
+        if r.digest().is_none() {
+            let tag = r.tag().unwrap_or("latest");
+            let d = reg
+                .push_image(&format!("{}/{}", r.domain(), r.path()), tag)
+                .await;
+            pushed.insert(r.to_string(), d);
+        }
+    }
+    let mirrors = domains
+        .iter()
+        .map(|d| format!("{d}={}/{d}", reg.addr).parse::<Mirror>().unwrap())
+        .collect();
+    let resolver = Resolver::new(ResolveConfig {
+        client: ClientConfig {
+            insecure: vec![reg.addr.clone()],
+            timeout: std::time::Duration::from_secs(10),
+            auth: gate::resolve::auth::AuthSources::default(),
+            ..ClientConfig::default()
+        },
+        mirrors,
+        ..ResolveConfig::default()
+    })
+    .unwrap();
+    let update = PinOptions {
+        update: true,
+        ..PinOptions::default()
+    };
+
+    // A reference pinned by digest only cannot exist in the test registry: it does not resolve,
+    // so nothing can be planned and no file changes.
+    let (_, _, failed, p) = resolve_plan(&root, &resolver, update).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].starts_with("docker.io/tonistiigi/binfmt@sha256:"));
+    assert!(matches!(p, Err(PinError::MissingDigest { .. })));
+    let unchanged = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
+    assert_eq!(unchanged.sources, pristine.sources);
+
+    std::fs::remove_file(root.join("github-workflows/argo-cd_image-reuse.yaml")).unwrap();
+    let (before, _, failed, p) = resolve_plan(&root, &resolver, update).await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let p = p.unwrap();
+    let written = apply(&p).unwrap();
+    assert_eq!(written.len(), 31);
+    let after = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
+    for f in &p.files {
+        let now = std::fs::read_to_string(&f.path).unwrap();
+        assert_eq!(now, f.updated);
+        only_spans_changed(&before, &after, &f.path, &f.original, &now);
+        if f.path
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            let a = parse_documents(&f.original).unwrap();
+            let b = parse_documents(&now).unwrap();
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                same_but_pinned(x, y, &format!("{}#{i}", f.path.display()));
+            }
+        }
+    }
+    // Every tagged use now carries the digest the registry holds for its tag.
+    for u in after.uses.iter().filter(|u| u.reference.tag().is_some()) {
+        let key = lookup_key(&u.reference);
+        assert_eq!(
+            u.reference.digest(),
+            pushed.get(&key).map(String::as_str),
+            "{key}"
+        );
+    }
+    // Second run: nothing to write, nothing unpinned or stale.
+    let (_, _, failed, p) = resolve_plan(&root, &resolver, update).await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let p = p.unwrap();
+    assert!(p.files.is_empty() && !p.failed(), "{:?}", p.findings);
 }
