@@ -171,6 +171,16 @@ impl SearchRules {
         Self { rules: Vec::new() }
     }
 
+    /// The last key of every rule's path (discovery only parses documents holding one).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().filter_map(|r| {
+            r.path.iter().rev().find_map(|s| match s {
+                Seg::Key(k) => Some(k.as_str()),
+                _ => None,
+            })
+        })
+    }
+
     pub(crate) fn matching<'a>(
         &'a self,
         api_version: &'a str,

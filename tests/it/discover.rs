@@ -378,7 +378,7 @@ fn bad_files_are_notices_and_others_still_found() {
 #[test]
 fn alias_bomb_is_a_notice_not_a_blow_up() {
     let mut s = String::from(
-        "a0: &a0 [image, image, image, image, image, image, image, image, image, image]\n",
+        "kind: Pod\nimage: x\na0: &a0 [image, image, image, image, image, image, image, image, image, image]\n",
     );
     for i in 1..12 {
         let p = i - 1;
