@@ -10,6 +10,7 @@ pub mod discover;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;
+pub mod pin;
 pub mod policy;
 pub mod reference;
 pub mod resolve;

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod discover;
 mod fixtures;
 mod harness;
 mod hostile;
 mod lint;
+mod pin;
 mod proxy;
 mod reference;
 mod resolve;
