@@ -346,8 +346,8 @@ fn kustomize_and_helm_write_digest_keys() {
     // Idempotent.
     let o2 = discover_sources(
         &[
-            (PathBuf::from("kustomization.yaml"), k.into()),
-            (PathBuf::from("values.yaml"), h.into()),
+            (PathBuf::from("kustomization.yaml"), k),
+            (PathBuf::from("values.yaml"), h),
         ],
         &SearchRules::default(),
     );
