@@ -7,12 +7,14 @@
 pub mod cli;
 pub mod commands;
 pub mod discover;
+pub mod evidence;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;
 pub mod pin;
 pub mod policy;
 pub mod reference;
+pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scan;
