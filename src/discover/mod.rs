@@ -86,14 +86,15 @@ pub struct Insertion {
 /// `image:` maps). Pin writes a digest key, or (Helm without one) the tag key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {
+    /// A Helm `image:` map (else a kustomize `images:` entry).
     pub helm: bool,
-    /// The existing `digest` value, if the map has the key.
+    /// The existing `digest` value, if the map has the key (Helm: the chart has the convention).
     pub digest: Option<Slot>,
     /// The existing tag value (`newTag` / `tag`), if any.
     pub tag: Option<Slot>,
     /// The tag the reference uses (for Helm: written back as `tag: "TAG@sha256:…"`).
     pub tag_text: Option<String>,
-    /// True when the Helm chart convention has a `digest` key (the map has one).
+    /// Where a missing `digest:` (kustomize) or `tag:` (Helm) key goes.
     pub insert: Insertion,
 }
 

@@ -272,5 +272,5 @@ pub fn is_placeholder(s: &str) -> bool {
     s.contains('_')
         && s.bytes().any(|b| b.is_ascii_uppercase())
         && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'/')
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
