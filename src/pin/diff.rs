@@ -1,7 +1,7 @@
 //! A unified diff of a pin plan, built from the edits themselves (no general diff algorithm:
 //! pin knows exactly which lines it changes), with three lines of context like `diff -u`.
 
-use super::edit::{apply_edits, Edit};
+use super::edit::{apply_edits, Edit, EditError};
 use super::{FilePlan, PinError, PinPlan};
 use std::fmt::Write;
 
@@ -13,7 +13,10 @@ pub fn diff(plan: &PinPlan) -> Result<String, PinError> {
     let mut out = String::new();
     for f in &plan.files {
         let text = f.original()?;
-        file_diff(f, &text, &mut out);
+        file_diff(f, &text, &mut out).map_err(|source| PinError::Edit {
+            path: f.path.clone(),
+            source,
+        })?;
     }
     Ok(out)
 }
@@ -25,7 +28,7 @@ struct Change<'a> {
     new: Vec<&'a str>,
 }
 
-fn file_diff(f: &FilePlan, old: &str, out: &mut String) {
+fn file_diff(f: &FilePlan, old: &str, out: &mut String) -> Result<(), EditError> {
     let starts: Vec<usize> = std::iter::once(0)
         .chain(old.match_indices('\n').map(|(i, _)| i + 1))
         .filter(|&i| i < old.len() || i == 0)
@@ -60,7 +63,7 @@ fn file_diff(f: &FilePlan, old: &str, out: &mut String) {
                 text: e.text.clone(),
             })
             .collect();
-        texts.push(apply_edits(region, &shifted).unwrap_or_else(|_| region.to_string()));
+        texts.push(apply_edits(region, &shifted)?);
     }
     let mut changes = Vec::new();
     for ((first, last, _), new_text) in groups.iter().zip(&texts) {
@@ -131,6 +134,7 @@ fn file_diff(f: &FilePlan, old: &str, out: &mut String) {
         delta += new_n as isize - old_n as isize;
         i = j;
     }
+    Ok(())
 }
 
 fn push_line(out: &mut String, sign: char, line: &str) {

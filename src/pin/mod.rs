@@ -30,7 +30,8 @@ pub struct PinOptions {
     pub check: bool,
     /// Write nothing; the caller prints [`diff`].
     pub diff: bool,
-    /// Write `name@sha256:…` without the tag.
+    /// Write `name@sha256:…` without the tag. Kustomize entries and Helm maps keep their tag
+    /// keys (the digest key is written beside them).
     pub strip_tag: bool,
     /// Re-pin stale pins to the digest the tag points to now.
     pub update: bool,
@@ -58,7 +59,7 @@ impl FilePlan {
     pub fn original(&self) -> Result<String, PinError> {
         let text = match &self.source.text {
             Some(t) => t.to_string(),
-            None => std::fs::read_to_string(&self.path).map_err(|source| PinError::Write {
+            None => std::fs::read_to_string(&self.path).map_err(|source| PinError::Read {
                 path: self.path.clone(),
                 source,
             })?,
@@ -144,6 +145,12 @@ pub enum PinError {
     },
     #[error("`{}` changed on disk since it was read; nothing was written", path.display())]
     Changed { path: PathBuf },
+    #[error("cannot read `{}` again to rewrite it; nothing was written", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write `{}`; nothing was written", path.display())]
     Write {
         path: PathBuf,

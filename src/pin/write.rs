@@ -82,7 +82,7 @@ fn commit(staged: &[Staged]) -> Result<(), PinError> {
 
 /// Fail unless the file on disk still holds the bytes discovery read.
 fn unchanged(path: &Path, target: &Path, expected: &[u8; 32]) -> Result<(), PinError> {
-    let now = fs::read(target).map_err(|source| PinError::Write {
+    let now = fs::read(target).map_err(|source| PinError::Read {
         path: path.to_path_buf(),
         source,
     })?;
