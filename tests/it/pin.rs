@@ -618,3 +618,25 @@ async fn end_to_end_against_a_local_registry_through_mirrors() {
     let p = p.unwrap();
     assert!(p.files.is_empty() && !p.failed(), "{:?}", p.findings);
 }
+
+#[test]
+fn a_symlinked_file_is_rewritten_through_its_link() {
+    let (dir, paths) = tmp_with(&[("real/compose.yaml", "services:\n  a:\n    image: redis:7\n")]);
+    let link = dir.path().join("docker-compose.yml");
+    std::os::unix::fs::symlink(&paths[0], &link).unwrap();
+    let o = discover_paths(std::slice::from_ref(&link), &SearchRules::default()).unwrap();
+    let p = pin_all(
+        &o,
+        &map(&[("docker.io/library/redis:7", D1)]),
+        PinOptions::default(),
+    );
+    assert_eq!(apply(&p).unwrap(), [link.clone()]);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&paths[0]).unwrap(),
+        format!("services:\n  a:\n    image: redis:7@{D1}\n")
+    );
+}
