@@ -31,13 +31,19 @@ pub fn render(ev: &Evidence) -> String {
         let at = position(ev, f);
         annotate(&mut out, command, at, &f.label(), &message);
     }
-    for e in ev.all_errors() {
+    for (image, e) in ev.errors_in_context() {
+        let at = image
+            .and_then(|i| i.first_file())
+            .map(|(file, line, col)| (file.as_path(), line, col));
+        let what = image
+            .map(|i| format!("{}: ", i.reference))
+            .unwrap_or_default();
         annotate(
             &mut out,
             "error",
-            None,
+            at,
             "gate could not check",
-            &format!("{}: {}", e.stage, e.message),
+            &format!("{what}{}: {}", e.stage, e.message),
         );
     }
     for e in &ev.exceptions {
@@ -161,11 +167,14 @@ pub fn step_summary(ev: &Evidence) -> String {
         }
         out.push('\n');
     }
-    let errors: Vec<_> = ev.all_errors().collect();
+    let errors: Vec<_> = ev.errors_in_context().collect();
     if !errors.is_empty() {
         out.push_str("### Could not check\n\n");
-        for e in errors {
-            let _ = writeln!(out, "- {}: {}", cell(&e.stage), cell(&e.message));
+        for (image, e) in errors {
+            let what = image
+                .map(|i| format!("{}: ", cell(&i.reference)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- {what}{}: {}", cell(&e.stage), cell(&e.message));
         }
         out.push('\n');
     }

@@ -5,5 +5,7 @@
 mod cli;
 mod fixtures;
 mod harness;
+mod policy;
 mod reference;
+mod report;
 mod resolve;
