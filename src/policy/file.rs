@@ -58,7 +58,7 @@ pub enum PolicyError {
         /// Key path (`signatures.identities[0].issuer`), `(top level)` at the root.
         key: String,
         #[source]
-        source: serde_saphyr::Error,
+        source: Box<serde_saphyr::Error>,
     },
     #[error("{origin}: `{key}` is not a valid regular expression")]
     Regex {
@@ -236,6 +236,6 @@ fn invalid(name: &str, text: &str, source: serde_saphyr::Error) -> PolicyError {
         line,
         column,
         key,
-        source,
+        source: Box::new(source),
     }
 }
