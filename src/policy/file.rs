@@ -6,6 +6,7 @@
 //! the key path (`vulnerabilities.ignore-unfixed`), never a setting silently ignored.
 
 mod keypath;
+mod levels;
 mod sections;
 mod validate;
 

@@ -11,6 +11,9 @@ use crate::finding::Severity;
 use std::fmt::Write;
 use std::path::Path;
 
+/// Finding rows in the step summary (GitHub takes at most 1 MiB of summary per step).
+const MAX_SUMMARY_ROWS: usize = 500;
+
 /// The workflow commands: one annotation per counted finding, per could-not-check error and
 /// per expired or unused exception, then the summary line.
 pub fn render(ev: &Evidence) -> String {
@@ -137,7 +140,8 @@ pub fn step_summary(ev: &Evidence) -> String {
         out.push_str("### Findings\n\n");
         out.push_str("| Severity | Rule | Subject | Where | Message |\n");
         out.push_str("|---|---|---|---|---|\n");
-        for f in sorted(ev.findings.iter()) {
+        let all = sorted(ev.findings.iter());
+        for f in all.iter().take(MAX_SUMMARY_ROWS) {
             let severity = match &f.exception {
                 Some(e) if e.status == ExceptionStatus::Applied => "excepted".to_string(),
                 _ => severity_word(f.severity).to_string(),
@@ -152,6 +156,13 @@ pub fn step_summary(ev: &Evidence) -> String {
                 cell(&f.subject),
                 cell(&at),
                 cell(&finding_text(f))
+            );
+        }
+        if all.len() > MAX_SUMMARY_ROWS {
+            let _ = writeln!(
+                out,
+                "\n…and {} more; the JSON or SARIF report has them all.",
+                all.len() - MAX_SUMMARY_ROWS
             );
         }
         out.push('\n');

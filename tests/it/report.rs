@@ -511,3 +511,26 @@ fn sarif_validates_against_the_oasis_schema() {
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken));
 }
+
+#[test]
+fn github_summary_caps_finding_rows_and_annotations_stay_one_line() {
+    let mut ev = scenario();
+    for i in 0..600 {
+        let mut f = finding(
+            "GATE-K8S-003",
+            Severity::Warning,
+            &format!("Deployment/prod/app-{i}"),
+            "Line one\nline two, 50%: done",
+        );
+        f.location = loc("deploy/many.yaml", i + 1, 1);
+        ev.findings.push(f);
+    }
+    ev.finish(at("2026-11-26T12:00:03Z"));
+    let summary = report::github::step_summary(&ev);
+    assert!(summary.contains("…and 106 more"), "{summary}");
+    let commands = report::github::render(&ev);
+    assert!(commands.contains("Line one%0Aline two, 50%25: done"));
+    assert!(commands
+        .lines()
+        .all(|l| l.starts_with("::") || l.starts_with("gate: ")));
+}
