@@ -486,7 +486,11 @@ fn sarif_validates_against_the_oasis_schema() {
     };
     let schema_text = std::fs::read_to_string(root.join("sarif/sarif-schema-2.1.0.json")).unwrap();
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    // Formats (`uri`, `date-time`) are checked too, not only structure.
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
     let mut logs = vec![sarif()];
     // Also the registry-backed rendering and an empty run.
     logs.push(serde_json::from_str(&report::sarif::render(&scenario()).unwrap()).unwrap());
@@ -510,6 +514,9 @@ fn sarif_validates_against_the_oasis_schema() {
     let mut broken = sarif();
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken));
+    let mut broken = sarif();
+    broken["runs"][0]["invocations"][0]["startTimeUtc"] = "yesterday".into();
+    assert!(!validator.is_valid(&broken), "formats are validated");
 }
 
 #[test]
