@@ -315,7 +315,7 @@ fn table_snapshot() {
     assert!(!plain.contains('\x1b'));
     assert!(plain.ends_with(
         "gate: incomplete — 4 errors, 1 warning, 1 excepted; 4 images (2 failed, 1 not checked), \
-12 objects; 1 could not be checked\n"
+12 objects; 1 check could not run\n"
     ));
     let colored = report::table::render(&ev, true);
     assert!(colored.contains("\x1b[31m"));
