@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;
+pub mod pin;
 pub mod policy;
 pub mod reference;
 pub mod report;

@@ -3,9 +3,17 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod discover;
 mod fixtures;
 mod harness;
+mod hostile;
+mod lint;
+mod pin;
 mod policy;
+mod proxy;
 mod reference;
 mod report;
 mod resolve;
+mod scan;
+mod verify;
+mod verify_registry;
