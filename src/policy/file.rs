@@ -171,6 +171,27 @@ impl Policy {
         })
     }
 
+    /// New copies of the exceptions (same origins, unused), one set per stage that takes
+    /// ownership of its exceptions; add up [`Exception::uses`] by index across the copies to
+    /// find the ones no stage used.
+    pub fn fresh_exceptions(&self) -> Result<Vec<Exception>, PolicyError> {
+        self.exceptions
+            .iter()
+            .map(|e| {
+                Exception::new(
+                    e.rules.clone(),
+                    e.ids.clone(),
+                    e.subject.clone(),
+                    e.reason.clone(),
+                    e.expires,
+                    e.owner.clone(),
+                    e.origin.clone(),
+                )
+                .map_err(PolicyError::Exception)
+            })
+            .collect()
+    }
+
     /// `sha256:` + hex of the policy's bytes, for the evidence record and verdict caches.
     pub fn sha256(&self) -> String {
         format!(

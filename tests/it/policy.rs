@@ -138,6 +138,10 @@ identity-regexp: '(unclosed'\n",
     assert!(e.to_string().contains("exactly one of `issuer`"), "{e}");
     assert!(e.to_string().starts_with("p.yaml:3:"), "{e}");
 
+    // Rules from every stage are known, by ID or name.
+    let p =
+        parse("manifests:\n  rules:\n    rbac-wildcard: off\n    GATE-K8S-010: warn\n").unwrap();
+    assert_eq!(p.settings.manifests.rules.len(), 2);
     let e = parse("manifests:\n  rules:\n    no-such-rule: warn\n").unwrap_err();
     assert!(e.to_string().contains("unknown rule `no-such-rule`"), "{e}");
     let e = parse("registries:\n  allowed: ['ghcr.io/[acme']\n").unwrap_err();
@@ -164,6 +168,11 @@ reason: Not reachable\n",
     assert_eq!(p.exceptions[0].expires, Some("2026-12-31".parse().unwrap()));
     assert_eq!(p.exceptions[1].origin, "p.yaml:8");
     assert_eq!(p.exceptions[1].ids, ["CVE-2024-1"]);
+
+    let copies = p.fresh_exceptions().unwrap();
+    assert_eq!(copies.len(), 2);
+    assert_eq!(copies[1].origin, "p.yaml:8");
+    assert_eq!(copies[0].uses(), 0);
 
     let e = parse("exceptions:\n  - rule: unpinned-image\n").unwrap_err();
     assert!(
