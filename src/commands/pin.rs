@@ -47,7 +47,7 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
     };
     let plan = pin::plan(&outcome, &digests, &opts)?;
     if args.diff {
-        emit(g, &pin::diff(&plan))?;
+        emit(g, &pin::diff(&plan)?)?;
         return Ok(Outcome::Passed);
     }
     if args.check {
