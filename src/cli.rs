@@ -79,6 +79,18 @@ pub enum Command {
     VerifyBlob(VerifyBlobArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
     Explain(ExplainArgs),
+    /// Write a commented starter policy (`.gate.yaml`).
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the policy.
+    #[arg(long, value_name = "FILE", default_value = ".gate.yaml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +163,9 @@ pub struct LintArgs {
     /// Files or directories (recursive).
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
+    /// Policy file (default: `.gate.yaml` in the working tree, else the built-in policy).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Pod Security Standards level when no Namespace label says otherwise.
     #[arg(long, value_name = "LEVEL")]
     pub pss_level: Option<crate::lint::pss::Level>,

@@ -8,6 +8,7 @@
 
 mod convert;
 pub mod progress;
+pub mod settings;
 
 use crate::discover::{discover_paths, DiscoverOutcome, SearchRules, UNPINNED_IMAGE};
 use crate::evidence::{
@@ -49,6 +50,8 @@ pub struct CheckSettings {
     pub pin: Option<PinOptions>,
     pub policy: PolicyRef,
     pub today: NaiveDate,
+    /// The policy's severities, applied to every finding.
+    pub levels: settings::Levels,
 }
 
 /// Why the check could not even start (exit 2). Stage failures are recorded in the evidence.
@@ -362,6 +365,7 @@ pub async fn run(
     for img in order.iter().filter_map(|k| images.remove(k)) {
         ev.images.push(img.evidence);
     }
+    let findings = s.levels.apply(findings);
     ev.findings
         .extend(findings.iter().map(FindingRecord::from_finding));
     let mut exceptions = s.vuln.exceptions.iter().collect::<Vec<_>>();

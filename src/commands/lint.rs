@@ -2,22 +2,31 @@
 
 use super::{emit_report, CommandError, Outcome};
 use crate::cli::{GlobalArgs, LintArgs};
-use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary, PolicyRef};
+use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
 use crate::lint::{lint_paths, LintConfig};
 
 pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     let started = chrono::Utc::now();
-    let cfg = LintConfig {
-        level: args.pss_level.unwrap_or_default(),
-        version: args.pss_version.unwrap_or_default(),
-        ..LintConfig::default()
-    };
+    let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
+    let policy = crate::policy::file::Policy::discover(args.policy.as_deref(), &cwd)?;
+    let settings = crate::check::settings::from_policy(
+        &policy,
+        crate::resolve::ResolveConfig::default(),
+        &crate::check::settings::Overrides {
+            skip_scan: true,
+            ..Default::default()
+        },
+        &cwd,
+    )?;
+    let mut cfg: LintConfig = settings.lint;
+    if let Some(l) = args.pss_level {
+        cfg.level = l;
+    }
+    if let Some(v) = args.pss_version {
+        cfg.version = v;
+    }
     let outcome = lint_paths(&args.files, &cfg, started.date_naive())?;
-    let policy = PolicyRef {
-        source: "command line".to_string(),
-        sha256: String::new(),
-    };
-    let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy, started);
+    let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy.evidence_ref(), started);
     ev.working_directory = std::env::current_dir().ok();
     for n in &outcome.notices {
         if n.severity == crate::finding::Severity::Error {
@@ -36,8 +45,9 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
             .map(|n| n.to_string())
             .collect(),
     });
+    let findings = settings.levels.apply(outcome.findings);
     ev.findings
-        .extend(outcome.findings.iter().map(FindingRecord::from_finding));
+        .extend(findings.iter().map(FindingRecord::from_finding));
     ev.finish(chrono::Utc::now());
     emit_report(g, &ev)?;
     Ok(super::outcome_of(&ev))

@@ -40,6 +40,12 @@ pub enum CommandError {
     #[error(transparent)]
     Check(#[from] crate::check::CheckFailure),
     #[error(transparent)]
+    Policy(#[from] crate::policy::file::PolicyError),
+    #[error(transparent)]
+    Settings(#[from] crate::check::settings::SettingsError),
+    #[error("cannot read the working directory")]
+    Cwd(#[source] std::io::Error),
+    #[error(transparent)]
     Verify(#[from] Box<crate::verify::VerifyError>),
     #[error(transparent)]
     Key(#[from] crate::verify::KeyError),
@@ -122,7 +128,26 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::GenerateKeyPair(args) => sign::generate_key_pair(&cli.global, args),
         Command::VerifyBlob(args) => sign::verify_blob(&cli.global, args),
         Command::Explain(args) => explain::run(&cli.global, args),
+        Command::Init(args) => init(&cli.global, args),
     }
+}
+
+/// `gate init`: write the commented starter policy.
+fn init(g: &GlobalArgs, args: &crate::cli::InitArgs) -> Result<Outcome, CommandError> {
+    if args.path.exists() && !args.force {
+        return Err(CommandError::Exists(args.path.clone()));
+    }
+    let text = crate::policy::file::Policy::init_text();
+    crate::fsutil::write_atomic(&args.path, text.as_bytes()).map_err(|source| {
+        CommandError::Output {
+            path: args.path.clone(),
+            source,
+        }
+    })?;
+    if !g.quiet {
+        eprintln!("wrote {}", args.path.display());
+    }
+    Ok(Outcome::Passed)
 }
 
 /// The resolver settings the global flags describe.
