@@ -28,7 +28,7 @@ pub enum FetchError {
         registry: String,
         digest: String,
         #[source]
-        source: oci_client::errors::OciDistributionError,
+        source: Box<oci_client::errors::OciDistributionError>,
     },
     #[error("blob `{digest}` from `{registry}` exceeds {limit} bytes")]
     BlobTooLarge {
@@ -132,7 +132,7 @@ impl Fetcher for RegistryFetcher {
         let blob_error = |source| FetchError::Blob {
             registry: repo.domain.clone(),
             digest: digest.to_string(),
-            source,
+            source: Box::new(source),
         };
         let auth = self.auth(repo)?;
         self.blobs
@@ -186,7 +186,7 @@ pub async fn fetch_layers<F: Fetcher>(
 ) -> Result<Vec<SignatureLayer>, VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
-        source,
+        source: Box::new(source),
     };
     let Some(bytes) = fetcher.manifest(repo, tag).await.map_err(fetch_err)? else {
         return Ok(Vec::new());
@@ -287,7 +287,7 @@ async fn index_children<F: Fetcher>(
     }
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
-        source,
+        source: Box::new(source),
     };
     let Some(bytes) = fetcher.manifest(repo, digest).await.map_err(fetch_err)? else {
         return Ok(Vec::new());
