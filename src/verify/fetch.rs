@@ -135,10 +135,10 @@ impl Fetcher for RegistryFetcher {
             source: Box::new(source),
         };
         let auth = self.auth(repo)?;
+        // Credentials are registered once per registry; tokens are fetched and cached lazily.
         self.blobs
-            .auth(&reference, &auth, oci_client::RegistryOperation::Pull)
-            .await
-            .map_err(blob_error)?;
+            .store_auth_if_needed(reference.resolve_registry(), &auth)
+            .await;
         let descriptor = oci_client::manifest::OciDescriptor {
             digest: digest.to_string(),
             ..Default::default()

@@ -8,4 +8,5 @@ mod harness;
 mod reference;
 mod resolve;
 mod verify;
+mod verify_bench;
 mod verify_registry;
