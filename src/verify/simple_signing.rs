@@ -59,6 +59,10 @@ pub enum Rejection {
     WrongType(String),
     #[error("payload is for digest `{0}`")]
     OtherDigest(String),
+    #[error("Sigstore bundle does not verify: {0}")]
+    Bundle(super::bundle::BundleError),
+    #[error("referrer is not a Sigstore bundle: {0}")]
+    NotABundle(String),
 }
 
 #[derive(Deserialize)]
