@@ -539,7 +539,7 @@ async fn cosign_v3_bundle_referrers() {
 
     let f = fetcher(&reg);
     let mut policy = VerifyPolicy::new(vec![signer_pub], vec![], None).unwrap();
-    policy.trust = TrustRoot::from_pem(&[], &[rekor_pub.clone()]).unwrap();
+    policy.trust = TrustRoot::from_pem(&[], std::slice::from_ref(&rekor_pub)).unwrap();
     let v = verify::verify_image(&f, &repo(&reg, "v3/app"), &digest, &policy)
         .await
         .unwrap();

@@ -170,11 +170,10 @@ pub fn verify_blob(
         &expect,
         &trust,
         Utc::now(),
-    ).map_err(|source| {
-        VerifyError::Bundle {
-            origin: bundle.display().to_string(),
-            source,
-        }
+    )
+    .map_err(|source| VerifyError::Bundle {
+        origin: bundle.display().to_string(),
+        source,
     })
 }
 
