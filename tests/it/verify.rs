@@ -254,6 +254,9 @@ fn containers_image_fixtures_reach_upstream_expectations() {
         &policy_with(vec![], vec![other], fulcio_trust),
     )
     .unwrap_err();
+    // Against the embedded public-good root (Fulcio CAs, Rekor key, CT logs: the SCT is checked).
+    let default_root = VerifyPolicy::new(vec![], vec![mitr.clone()], None).unwrap();
+    accepted("dir-img-cosign-fulcio-rekor-valid", &default_root).unwrap();
     // Without the Rekor key, no trusted time: the SET cannot be checked.
     let no_rekor = TrustRoot::from_pem(&[&fulcio], &[]).unwrap();
     accepted(
