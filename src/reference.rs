@@ -24,7 +24,8 @@ const ALPHANUMERIC: &str = r"[a-z0-9]+";
 const SEPARATOR: &str = r"(?:[._]|__|[-]+)";
 const DOMAIN_COMPONENT: &str = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const IPV6: &str = r"\[(?:[a-fA-F0-9:]+)\]";
-const TAG: &str = r"[\w][\w.-]{0,127}";
+// Go's `\w` is ASCII-only; so is ours (a Unicode class repeated 128 times is slow to build).
+const TAG: &str = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
 const DIGEST: &str = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][[:xdigit:]]{32,}";
 
 fn path_component() -> String {

@@ -1,6 +1,154 @@
-//! Stage `lint` (see ../shared/DESIGN.md). Work in progress.
+//! Stage `lint`: Kubernetes manifest guardrails, offline. Pod Security Standards on every pod
+//! template, and the cluster-security rules (RBAC, service accounts, network policies, namespaces,
+//! secrets, containers, Dapr) over all the objects of one run, so cross-object rules see every
+//! file. Findings are data; exceptions (policy and inline `gate.dev/ignore`) are applied here.
 
+mod context;
+pub mod exceptions;
+pub mod object;
+pub mod pod;
+mod pod_security;
+pub mod pss;
+pub mod rules;
+mod source;
+
+pub use context::{Context, Hit};
+
+use crate::finding::{Finding, Severity};
+use crate::policy::exception::Exception;
 use crate::rules::Rule;
+use chrono::NaiveDate;
+use std::fmt;
+use std::path::PathBuf;
 
-/// The rules this stage reports.
-pub const RULES: &[Rule] = &[];
+/// The rules this stage reports: the Pod Security checks, the guardrails and the exception rules.
+pub const RULES: &[Rule] = &rules::ALL_RULES;
+
+/// What the lint stage requires, from the policy file (or the defaults).
+#[derive(Debug, Default)]
+pub struct LintConfig {
+    /// Pod Security level for namespaces whose `Namespace` object is not in the input or has no
+    /// `pod-security.kubernetes.io/enforce` label (default: restricted).
+    pub level: pss::Level,
+    /// Pod Security version likewise (default: latest).
+    pub version: pss::Version,
+    pub exceptions: Vec<Exception>,
+    /// Dapr-enabled pods must carry `dapr.io/app-token-secret` and `dapr.io/api-token-secret`.
+    pub require_dapr_app_token: bool,
+}
+
+/// A file (or part of one) that could not be checked, or was skipped on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileNotice {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// `Error`: could not be checked (the gate must fail closed); `Warning`: a document was
+    /// skipped; `Note`: skipped on purpose (Helm templates).
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl fmt::Display for FileNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// What one lint run saw.
+#[derive(Debug, Default)]
+pub struct LintOutcome {
+    /// Sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    pub notices: Vec<FileNotice>,
+    /// How many Kubernetes objects were checked.
+    pub objects: usize,
+}
+
+/// Why lint could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Lint files already in memory: `(path, contents)`.
+pub fn lint_sources(
+    sources: &[(PathBuf, String)],
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> LintOutcome {
+    let mut notices = Vec::new();
+    let parsed: Vec<source::Parsed> = sources
+        .iter()
+        .filter_map(|(path, text)| source::parse(path, text).map_err(|n| notices.push(n)).ok())
+        .collect();
+    lint_parsed(&parsed, notices, cfg, today)
+}
+
+/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`). Files are parsed one
+/// at a time and only what the rules read is kept.
+pub fn lint_paths(
+    paths: &[PathBuf],
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> Result<LintOutcome, LintError> {
+    let mut parsed = Vec::new();
+    let mut notices = Vec::new();
+    for path in source::collect_files(paths)? {
+        let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let result = source::decode(&path, bytes).and_then(|text| source::parse(&path, &text));
+        match result {
+            Ok(p) => parsed.push(p),
+            Err(n) => notices.push(n),
+        }
+    }
+    Ok(lint_parsed(&parsed, notices, cfg, today))
+}
+
+fn lint_parsed(
+    parsed: &[source::Parsed],
+    mut notices: Vec<FileNotice>,
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> LintOutcome {
+    let mut objects = Vec::new();
+    for p in parsed {
+        source::objects(p, &mut objects, &mut notices);
+    }
+    let cx = Context::new(&objects, cfg);
+    let mut hits = Vec::new();
+    pod_security::check(&cx, &mut hits);
+    rules::check_all(&cx, &mut hits);
+    let mut findings = exceptions::apply(&cx, hits, today);
+    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    notices.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    LintOutcome {
+        findings,
+        notices,
+        objects: objects.len(),
+    }
+}
+
+/// Findings sort by file, line, column, then rule.
+fn sort_key(f: &Finding) -> (Option<(&std::path::Path, usize, usize)>, &'static str) {
+    let at = f
+        .location
+        .as_ref()
+        .map(|l| (l.file.as_path(), l.line, l.column));
+    (at, f.rule)
+}

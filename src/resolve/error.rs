@@ -73,6 +73,12 @@ pub enum ResolveError {
         repository: String,
         limit: u64,
     },
+    #[error("registry `{registry}` served a manifest {digest} gate cannot accept: {reason}")]
+    BadManifest {
+        registry: String,
+        digest: String,
+        reason: String,
+    },
     #[error("cannot read credentials for `{registry}`")]
     Credentials {
         registry: String,

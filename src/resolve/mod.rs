@@ -10,10 +10,12 @@
 pub mod auth;
 pub mod client;
 mod error;
+pub mod inspect;
 pub mod retry;
 
 pub use client::{ClientConfig, Manifest, ManifestHead, RegistryClient, Repo};
 pub use error::{chain_text, ResolveError, Unresolved};
+pub use inspect::{Child, Inspected, Platform, MAX_INDEX_CHILDREN};
 
 use crate::reference::{Reference, DEFAULT_TAG};
 use crate::rules::Rule;

@@ -2,11 +2,18 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod check;
 mod cli;
+mod discover;
 mod fixtures;
 mod harness;
+mod hostile;
+mod lint;
+mod pin;
+mod proxy;
 mod reference;
 mod resolve;
+mod scan;
 mod verify;
 mod verify_bench;
 mod verify_registry;

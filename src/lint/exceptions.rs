@@ -1,0 +1,178 @@
+//! Exceptions for lint findings: the policy's exceptions (rule + subject glob over
+//! `Kind/namespace/name`) and the inline annotation on an object,
+//! `gate.dev/ignore: "<RULE>[,<RULE>] [expires=YYYY-MM-DD] reason=<text>"`.
+//!
+//! An exception that applies sets the finding's `exception` to its reason. An expired one stops
+//! applying and adds a finding that says so; a malformed annotation is itself a finding.
+
+use crate::finding::Finding;
+use crate::lint::object::Object;
+use crate::lint::rules::{expired_exception, invalid_ignore_annotation};
+use crate::lint::{Context, Hit};
+use crate::policy::exception::Applies;
+use crate::rules::Rule;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// The inline exception annotation.
+pub const IGNORE_ANNOTATION: &str = "gate.dev/ignore";
+
+/// A parsed inline exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inline {
+    /// Rule IDs (canonical).
+    pub rules: Vec<&'static str>,
+    pub expires: Option<NaiveDate>,
+    pub reason: String,
+}
+
+/// Parse the annotation value; `Err` says what is wrong with it.
+pub fn parse_inline(value: &str) -> Result<Inline, String> {
+    let value = value.trim();
+    let (list, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
+    let mut rules = Vec::new();
+    for key in list.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        match crate::rules::find(key) {
+            Some(r) => rules.push(r.id),
+            None => return Err(format!("names unknown rule `{key}`")),
+        }
+    }
+    if rules.is_empty() {
+        return Err("names no rule".to_string());
+    }
+    let Some((before, reason)) = rest.split_once("reason=") else {
+        return Err("has no `reason=`".to_string());
+    };
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("has an empty `reason=`".to_string());
+    }
+    let mut expires = None;
+    for token in before.split_whitespace() {
+        match token.strip_prefix("expires=") {
+            Some(d) => {
+                expires =
+                    Some(d.parse::<NaiveDate>().map_err(|_bad| {
+                        format!("has an invalid `expires={d}` (want YYYY-MM-DD)")
+                    })?)
+            }
+            None => return Err(format!("has an unexpected `{token}` before `reason=`")),
+        }
+    }
+    Ok(Inline {
+        rules,
+        expires,
+        reason: reason.to_string(),
+    })
+}
+
+/// Apply inline and policy exceptions to `hits`, adding expired-exception and malformed-annotation
+/// findings.
+pub fn apply(cx: &Context<'_>, hits: Vec<Hit>, today: NaiveDate) -> Vec<Finding> {
+    let names: HashMap<&str, &'static Rule> =
+        crate::rules::all().into_iter().map(|r| (r.id, r)).collect();
+    let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
+    let mut out = Vec::with_capacity(hits.len());
+    for (i, o) in cx.iter() {
+        if let Some(Err(hit)) = read_inline(cx, i, o) {
+            out.push(hit.finding);
+        }
+    }
+    for Hit {
+        mut finding,
+        object,
+    } in hits
+    {
+        let rule_name = names.get(finding.rule).map_or("", |r| r.name);
+        if let Some(i) = object {
+            let entry = inline
+                .entry(i)
+                .or_insert_with(|| read_inline(cx, i, &cx.objects[i]).and_then(Result::ok));
+            if let Some(x) = entry.as_ref().filter(|x| x.rules.contains(&finding.rule)) {
+                match x.expires {
+                    Some(d) if d < today => out.push(expired(
+                        &finding,
+                        &format!("inline `{IGNORE_ANNOTATION}` annotation"),
+                        d,
+                        &x.reason,
+                    )),
+                    _ => {
+                        finding.exception = Some(x.reason.clone());
+                        out.push(finding);
+                        continue;
+                    }
+                }
+            }
+        }
+        for e in &cx.cfg.exceptions {
+            match e.check(finding.rule, rule_name, None, &finding.subject, today) {
+                Applies::No => {}
+                Applies::Yes => {
+                    finding.exception = Some(e.reason.clone());
+                    break;
+                }
+                Applies::Expired => {
+                    let d = e.expires.unwrap_or(today);
+                    out.push(expired(&finding, &e.origin, d, &e.reason));
+                }
+            }
+        }
+        out.push(finding);
+    }
+    out
+}
+
+/// The object's inline exception: `None` without the annotation, `Err` with the finding for a
+/// malformed one.
+fn read_inline(cx: &Context<'_>, i: usize, o: &Object<'_>) -> Option<Result<Inline, Hit>> {
+    let node = o.annotation(IGNORE_ANNOTATION)?;
+    let parsed = match node.as_str() {
+        Some(v) => parse_inline(v),
+        None => Err("is not a string".to_string()),
+    };
+    Some(parsed.map_err(|why| {
+        cx.hit(
+            &invalid_ignore_annotation::RULE,
+            i,
+            node,
+            format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
+        )
+    }))
+}
+
+fn expired(f: &Finding, origin: &str, date: NaiveDate, reason: &str) -> Finding {
+    Finding {
+        rule: expired_exception::RULE.id,
+        severity: expired_exception::RULE.severity,
+        subject: f.subject.clone(),
+        location: f.location.clone(),
+        message: format!(
+            "Exception for `{}` from {origin} expired on {date} (reason: {reason}); the finding stands",
+            f.rule
+        ),
+        exception: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_inline_annotations() {
+        let x = parse_inline("GATE-PSS-002,rbac-wildcard reason=vendor chart, ticket 12").unwrap();
+        assert_eq!(x.rules, vec!["GATE-PSS-002", "GATE-K8S-010"]);
+        assert_eq!(x.reason, "vendor chart, ticket 12");
+        let x = parse_inline("GATE-PSS-002 expires=2026-01-31 reason=migrating").unwrap();
+        assert_eq!(x.expires, Some("2026-01-31".parse().unwrap()));
+        for bad in [
+            "GATE-PSS-002",
+            "GATE-PSS-002 reason=",
+            "NOPE-1 reason=x",
+            " reason=x",
+            "GATE-PSS-002 expires=soon reason=x",
+        ] {
+            assert!(parse_inline(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `automount-service-account-token`: a workload whose pods get an API token mounted, because
+//! neither the pod nor its ServiceAccount (when in the input) sets
+//! `automountServiceAccountToken: false`.
+
+use crate::finding::Severity;
+use crate::lint::pod::{field, flag, Flag};
+use crate::lint::rules::default_service_account::service_account;
+use crate::lint::rules::pods;
+use crate::lint::{Context, Hit};
+use crate::rules::Rule;
+use std::collections::HashMap;
+
+pub const RULE: Rule = Rule {
+    id: "GATE-K8S-021",
+    name: "automount-service-account-token",
+    severity: Severity::Warning,
+    summary: "Pod mounts a service account token it may not need",
+    explain: r#"## What it checks
+The pod template of every workload: `automountServiceAccountToken: false` on the pod, or, when the
+pod leaves it unset, on its ServiceAccount (if that object is in the input). A pod that sets it to
+`true` is reported even when its ServiceAccount disables it.
+
+## Why it matters
+"Service account tokens are automatically mounted into Pods … Disable the automatic mounting of
+service account tokens for Pods that don't need to access the Kubernetes API." A mounted token is
+the first thing an attacker in the container uses against the API server. (Kubernetes, RBAC Good
+Practices and Configure Service Accounts for Pods)
+
+## How to fix
+Failing:
+```yaml
+spec:
+  serviceAccountName: web
+  containers: [...]
+```
+Fixed:
+```yaml
+spec:
+  serviceAccountName: web
+  automountServiceAccountToken: false
+  containers: [...]
+```
+
+## References
+- https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting
+- https://kubernetes.io/docs/concepts/security/rbac-good-practices/
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    let mut accounts = HashMap::new();
+    for (_, s) in cx.of_kind("ServiceAccount") {
+        accounts.entry((s.ns(), s.name)).or_insert(s);
+    }
+    for (i, o, pod) in pods(cx) {
+        let node = field(Some(pod.spec), "automountServiceAccountToken");
+        let message = match flag(node) {
+            Flag::False => continue,
+            Flag::True | Flag::Invalid => format!(
+                "{} `{}` sets `automountServiceAccountToken: true`",
+                o.kind, o.name
+            ),
+            Flag::Unset => {
+                let (sa, _) = service_account(pod.spec);
+                let sa_obj = accounts.get(&(o.ns(), sa));
+                let sa_flag =
+                    sa_obj.map(|s| flag(field(Some(s.node), "automountServiceAccountToken")));
+                if sa_flag == Some(Flag::False) {
+                    continue;
+                }
+                format!(
+                    "{} `{}` does not set `automountServiceAccountToken: false`, nor does its ServiceAccount `{sa}`{}",
+                    o.kind,
+                    o.name,
+                    if sa_obj.is_none() { " (not in the input)" } else { "" }
+                )
+            }
+        };
+        out.push(cx.hit(&RULE, i, node.unwrap_or(pod.spec), message));
+    }
+}

@@ -1,0 +1,92 @@
+//! `cluster-admin-binding`: a ClusterRoleBinding that gives `cluster-admin`, or any ClusterRole
+//! with wildcards, to a subject that is not part of the system.
+
+use crate::finding::Severity;
+use crate::lint::pod::{field, items};
+use crate::lint::rules::rbac_wildcard;
+use crate::lint::{Context, Hit};
+use crate::rules::Rule;
+use crate::yaml::Node;
+
+pub const RULE: Rule = Rule {
+    id: "GATE-K8S-011",
+    name: "cluster-admin-binding",
+    severity: Severity::Error,
+    summary:
+        "ClusterRoleBinding grants cluster-admin or a wildcard ClusterRole to a non-system subject",
+    explain: r#"## What it checks
+Every `ClusterRoleBinding` whose `roleRef` is the ClusterRole `cluster-admin`, or a ClusterRole of
+the same run that grants `*`: each subject must be a system one (`system:*` users and groups,
+service accounts of `kube-system`).
+
+## Why it matters
+"The cluster-admin role … allows super-user access to perform any action on any resource. When
+used in a ClusterRoleBinding, it gives full control over every resource in the cluster and in all
+namespaces." and "Avoid adding users to the system:masters group"; "Ideally, minimal RBAC rights
+should be assigned to users and service accounts." (Kubernetes, Using RBAC Authorization and RBAC
+Good Practices)
+
+## How to fix
+Failing:
+```yaml
+kind: ClusterRoleBinding
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: ci, namespace: tools}
+```
+Fixed: bind a narrow role in the namespace that needs it:
+```yaml
+kind: RoleBinding
+metadata: {name: ci-deployer, namespace: apps}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects:
+- {kind: ServiceAccount, name: ci, namespace: tools}
+```
+
+## References
+- https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
+- https://kubernetes.io/docs/concepts/security/rbac-good-practices/
+"#,
+};
+
+fn is_system(subject: &Node) -> bool {
+    let name = subject.get_str("name").unwrap_or("");
+    name.starts_with("system:")
+        || (subject.get_str("kind") == Some("ServiceAccount")
+            && subject.get_str("namespace") == Some("kube-system"))
+}
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    let wildcard_roles: Vec<&str> = cx
+        .of_kind("ClusterRole")
+        .filter(|(_, o)| rbac_wildcard::is_role(o))
+        .filter(|(_, o)| rbac_wildcard::has_wildcard(o))
+        .map(|(_, o)| o.name)
+        .collect();
+    for (i, o) in cx.of_kind("ClusterRoleBinding") {
+        let role_ref = field(Some(o.node), "roleRef");
+        if field(role_ref, "kind").and_then(Node::as_str) != Some("ClusterRole") {
+            continue;
+        }
+        let role = field(role_ref, "name").and_then(Node::as_str).unwrap_or("");
+        if role != "cluster-admin" && !wildcard_roles.contains(&role) {
+            continue;
+        }
+        for s in items(Some(o.node), "subjects")
+            .iter()
+            .filter(|s| !is_system(s))
+        {
+            out.push(cx.hit(
+                &RULE,
+                i,
+                s,
+                format!(
+                    "ClusterRoleBinding `{}` grants `{role}` to {} `{}`",
+                    o.name,
+                    s.get_str("kind").unwrap_or("subject"),
+                    s.get_str("name").unwrap_or("")
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `dapr-mtls-disabled`: a Dapr `Configuration` that turns mutual TLS off.
+
+use crate::finding::Severity;
+use crate::lint::pod::{field, flag, Flag};
+use crate::lint::{Context, Hit};
+use crate::rules::Rule;
+
+pub const RULE: Rule = Rule {
+    id: "GATE-DAPR-002",
+    name: "dapr-mtls-disabled",
+    severity: Severity::Error,
+    summary: "Dapr configuration disables mTLS",
+    explain: r#"## What it checks
+Every `Configuration` of `dapr.io`: `spec.mtls.enabled` is not `false`.
+
+## Why it matters
+"Dapr supports in-transit encryption of communication between Dapr instances using the Dapr
+control plane, Sentry service … mTLS is enabled by default." With it off, sidecars talk in clear
+text and do not authenticate each other, so any pod can impersonate an app. (Dapr, Setup &
+configure mTLS certificates)
+
+## How to fix
+Failing:
+```yaml
+kind: Configuration
+spec:
+  mtls:
+    enabled: false
+```
+Fixed:
+```yaml
+kind: Configuration
+spec:
+  mtls:
+    enabled: true
+```
+
+## References
+- https://docs.dapr.io/operations/security/mtls/
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    for (i, o) in cx
+        .of_kind("Configuration")
+        .filter(|(_, o)| o.group() == "dapr.io")
+    {
+        let node = field(field(field(Some(o.node), "spec"), "mtls"), "enabled");
+        if let (Flag::False | Flag::Invalid, Some(n)) = (flag(node), node) {
+            out.push(cx.hit(
+                &RULE,
+                i,
+                n,
+                format!(
+                    "Dapr configuration `{}` sets `spec.mtls.enabled: false`",
+                    o.name
+                ),
+            ));
+        }
+    }
+}

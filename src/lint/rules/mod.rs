@@ -1,0 +1,139 @@
+//! The cluster-security guardrails, one rule per file, and the list of every lint rule. Each rule
+//! module has `RULE` and `check(&Context, &mut Vec<Hit>)`; cross-object rules see every object of
+//! the run through the context.
+
+pub mod automount_service_account_token;
+pub mod cluster_admin_binding;
+pub mod dapr_component_without_scopes;
+pub mod dapr_missing_app_token;
+pub mod dapr_mtls_disabled;
+pub mod default_service_account;
+pub mod default_service_account_binding;
+pub mod dns_egress_blocked;
+pub mod expired_exception;
+pub mod image_latest_tag;
+pub mod invalid_ignore_annotation;
+pub mod invalid_pss_label;
+pub mod literal_secret;
+pub mod missing_default_deny;
+pub mod missing_resource_limits;
+pub mod namespace_pss_weaker;
+pub mod namespace_without_pss_label;
+pub mod rbac_wildcard;
+pub mod secret_in_configmap;
+pub mod secret_in_env;
+pub mod secret_patterns;
+pub mod secretstore_plain_http;
+pub mod unpinned_image;
+pub mod writable_root_filesystem;
+
+use crate::lint::object::Object;
+use crate::lint::pod::PodView;
+use crate::lint::pss::checks as pss;
+use crate::lint::{Context, Hit};
+use crate::rules::Rule;
+
+/// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
+pub const ALL_RULES: [Rule; 41] = [
+    pss::host_namespaces::RULE,
+    pss::privileged::RULE,
+    pss::capabilities_baseline::RULE,
+    pss::host_path_volumes::RULE,
+    pss::host_ports::RULE,
+    pss::app_armor_profile::RULE,
+    pss::selinux_options::RULE,
+    pss::proc_mount_baseline::RULE,
+    pss::seccomp_baseline::RULE,
+    pss::sysctls::RULE,
+    pss::windows_host_process::RULE,
+    pss::host_probes_and_lifecycle::RULE,
+    pss::restricted_volumes::RULE,
+    pss::allow_privilege_escalation::RULE,
+    pss::run_as_non_root::RULE,
+    pss::run_as_user::RULE,
+    pss::seccomp_restricted::RULE,
+    pss::capabilities_restricted::RULE,
+    pss::proc_mount_restricted::RULE,
+    rbac_wildcard::RULE,
+    cluster_admin_binding::RULE,
+    default_service_account_binding::RULE,
+    default_service_account::RULE,
+    automount_service_account_token::RULE,
+    missing_default_deny::RULE,
+    dns_egress_blocked::RULE,
+    namespace_without_pss_label::RULE,
+    namespace_pss_weaker::RULE,
+    invalid_pss_label::RULE,
+    secret_in_env::RULE,
+    secret_in_configmap::RULE,
+    literal_secret::RULE,
+    secretstore_plain_http::RULE,
+    image_latest_tag::RULE,
+    missing_resource_limits::RULE,
+    writable_root_filesystem::RULE,
+    dapr_component_without_scopes::RULE,
+    dapr_mtls_disabled::RULE,
+    dapr_missing_app_token::RULE,
+    expired_exception::RULE,
+    invalid_ignore_annotation::RULE,
+];
+
+/// The kinds some rule reads besides objects with a pod; the bodies of all other objects are
+/// dropped after parsing. A rule that reads a new kind must add it here.
+pub const RULE_KINDS: &[&str] = &[
+    "Namespace",
+    "ServiceAccount",
+    "NetworkPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "SecretStore",
+    "ClusterSecretStore",
+    "Component",
+    "Configuration",
+];
+
+type CheckFn = fn(&Context<'_>, &mut Vec<Hit>);
+
+/// The guardrail checks, in report order.
+const CHECKS: &[CheckFn] = &[
+    rbac_wildcard::check,
+    cluster_admin_binding::check,
+    default_service_account_binding::check,
+    default_service_account::check,
+    automount_service_account_token::check,
+    missing_default_deny::check,
+    dns_egress_blocked::check,
+    namespace_without_pss_label::check,
+    namespace_pss_weaker::check,
+    invalid_pss_label::check,
+    secret_in_env::check,
+    secret_in_configmap::check,
+    literal_secret::check,
+    secretstore_plain_http::check,
+    unpinned_image::check,
+    image_latest_tag::check,
+    missing_resource_limits::check,
+    writable_root_filesystem::check,
+    dapr_component_without_scopes::check,
+    dapr_mtls_disabled::check,
+    dapr_missing_app_token::check,
+];
+
+/// Run every guardrail.
+pub fn check_all(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    for check in CHECKS {
+        check(cx, out);
+    }
+}
+
+/// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template).
+pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>, PodView<'a>)> {
+    cx.objects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| PodView::of(o.kind, o.node).map(|p| (i, o, p)))
+}

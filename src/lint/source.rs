@@ -1,0 +1,219 @@
+//! Reading the input: walking paths for `*.yaml`, `*.yml` and `*.json`, decoding, recognising Helm
+//! templates, parsing YAML and splitting documents (and `List` items) into objects. Anything that
+//! cannot be read becomes a per-file notice; the other files are still checked.
+
+use crate::finding::Severity;
+use crate::lint::object::Object;
+use crate::lint::pod::items;
+use crate::lint::pod::PodView;
+use crate::lint::rules::RULE_KINDS;
+use crate::lint::{FileNotice, LintError};
+use crate::yaml::{self, Node, Value};
+use std::path::{Path, PathBuf};
+
+/// Files under `paths` (files as given, directories walked recursively), sorted per directory.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| LintError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
+    let read = |source| LintError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(read)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read)?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Decode file bytes as UTF-8 (a BOM is fine); `Err` is a notice naming the first bad byte.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FileNotice> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        FileNotice {
+            file: path.to_path_buf(),
+            line,
+            column,
+            severity: Severity::Error,
+            message: format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
+        }
+    })
+}
+
+/// A Helm template: a line that opens with a template action at column 0, or YAML that does not
+/// parse and has template actions.
+fn looks_like_helm(text: &str, parsed: bool) -> Option<usize> {
+    if !text.contains("{{") {
+        return None;
+    }
+    let first = text
+        .lines()
+        .position(|l| l.contains("{{"))
+        .map_or(1, |i| i + 1);
+    if !parsed {
+        return Some(first);
+    }
+    text.lines()
+        .position(|l| l.starts_with("{{"))
+        .map(|i| i + 1)
+}
+
+/// A parsed file: its documents, or the notice that says why it has none.
+pub struct Parsed {
+    pub path: PathBuf,
+    pub docs: Vec<Node>,
+}
+
+/// Parse one file. Helm templates and malformed YAML come back as notices.
+pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
+    let parsed = yaml::parse_documents(text);
+    if let Some(line) = looks_like_helm(text, parsed.is_ok()) {
+        return Err(FileNotice {
+            file: path.to_path_buf(),
+            line,
+            column: 1,
+            severity: Severity::Note,
+            message: "skipped: looks like a Helm template (`{{ }}`); lint the rendered output of \
+                      `helm template` instead"
+                .to_string(),
+        });
+    }
+    match parsed {
+        Ok(mut docs) => {
+            docs.iter_mut().for_each(prune);
+            Ok(Parsed {
+                path: path.to_path_buf(),
+                docs,
+            })
+        }
+        Err(e) => Err(FileNotice {
+            file: path.to_path_buf(),
+            line: e.line,
+            column: e.column,
+            severity: Severity::Error,
+            message: format!("malformed YAML: {}", e.message),
+        }),
+    }
+}
+
+/// Drop the body of objects no rule reads (CRDs, Services, …), keeping `apiVersion`, `kind`
+/// and `metadata`: the objects still count and keep their subject, and a large corpus does not
+/// keep every tree in memory until the cross-object rules have run.
+fn prune(doc: &mut Node) {
+    let kind = doc.get_str("kind").unwrap_or("").to_string();
+    let keep =
+        kind.is_empty() || RULE_KINDS.contains(&kind.as_str()) || PodView::of(&kind, doc).is_some();
+    let Value::Map(pairs) = &mut doc.value else {
+        return;
+    };
+    if kind.ends_with("List") {
+        for (k, v) in pairs.iter_mut() {
+            if let (Some("items"), Value::Seq(items)) = (k.as_str(), &mut v.value) {
+                items.iter_mut().for_each(prune);
+            }
+        }
+    } else if !keep {
+        pairs.retain(|(k, _)| matches!(k.as_str(), Some("apiVersion" | "kind" | "metadata")));
+    }
+}
+
+/// The objects of a parsed file (items of `kind: *List` are objects of their own); documents
+/// that are not objects are notices. Empty documents are skipped silently.
+pub fn objects<'a>(file: &'a Parsed, out: &mut Vec<Object<'a>>, notices: &mut Vec<FileNotice>) {
+    for doc in &file.docs {
+        if doc.is_null() {
+            continue;
+        }
+        let is_list = doc.get_str("kind").is_some_and(|k| k.ends_with("List"))
+            && doc.get("items").and_then(Node::as_seq).is_some();
+        let nodes: Vec<&Node> = if is_list {
+            items(Some(doc), "items").iter().collect()
+        } else {
+            vec![doc]
+        };
+        for node in nodes {
+            let (severity, message) = match Object::new(&file.path, node) {
+                Ok(o) => {
+                    out.push(o);
+                    continue;
+                }
+                Err(_) if !is_kubernetes(node) => (
+                    Severity::Note,
+                    "skipped: not a Kubernetes object (no `apiVersion` and `kind`)".to_string(),
+                ),
+                Err(why) => (Severity::Warning, format!("skipped: {why}")),
+            };
+            notices.push(FileNotice {
+                file: file.path.clone(),
+                line: node.line,
+                column: node.column,
+                severity,
+                message,
+            });
+        }
+    }
+}
+
+/// Does a document claim to be a Kubernetes object? Kustomize's own files (`Kustomization`,
+/// `Component`) are build configuration, not objects.
+fn is_kubernetes(node: &Node) -> bool {
+    let api = node.get_str("apiVersion").unwrap_or("");
+    !api.is_empty()
+        && node.get_str("kind").is_some_and(|k| !k.is_empty())
+        && !api.starts_with("kustomize.config.k8s.io/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_templates_are_recognised() {
+        let t = "apiVersion: v1\nkind: ConfigMap\n{{- if .Values.x }}\nmetadata:\n  name: a\n";
+        assert_eq!(looks_like_helm(t, true), Some(3));
+        let rule = "kind: PrometheusRule\nspec:\n  description: '{{ $labels.x }}'\n";
+        assert_eq!(looks_like_helm(rule, true), None);
+        assert_eq!(looks_like_helm("a: {{ .Values.x }\n", false), Some(1));
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let n = decode(Path::new("x.yaml"), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert_eq!((n.line, n.column), (2, 4));
+    }
+}

@@ -1,0 +1,379 @@
+//! Lint: Pod Security conformance over the upstream fixtures, and each guardrail on small
+//! manifests under tests/data/lint (a failing and a passing case each, exact rule IDs and lines).
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use chrono::NaiveDate;
+use gate::finding::Finding;
+use gate::lint::pss::{Level, Version};
+use gate::lint::{lint_paths, lint_sources, LintConfig};
+
+use std::path::{Path, PathBuf};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()
+}
+
+fn cfg(level: Level, version: Version) -> LintConfig {
+    LintConfig {
+        level,
+        version,
+        ..LintConfig::default()
+    }
+}
+
+fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
+    findings
+        .iter()
+        .filter(|f| f.rule.starts_with("GATE-PSS-"))
+        .collect()
+}
+
+#[test]
+fn pss_conformance() {
+    let Ok(root) = std::env::var("GATE_FIXTURES") else {
+        eprintln!("skipped: GATE_FIXTURES is unset");
+        return;
+    };
+    let root = Path::new(&root).join("pss");
+    let mut total = 0;
+    let mut ok = 0;
+    let mut failures = Vec::new();
+    for level in ["baseline", "restricted"] {
+        for minor in 0..=37 {
+            let version = format!("v1.{minor}");
+            let config = cfg(level.parse().unwrap(), version.parse().unwrap());
+            for expect in ["pass", "fail"] {
+                let dir = root.join(level).join(&version).join(expect);
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect();
+                files.sort();
+                for file in files {
+                    total += 1;
+                    let text = std::fs::read_to_string(&file).unwrap();
+                    let out = lint_sources(&[(file.clone(), text)], &config, today());
+                    assert!(
+                        out.notices.is_empty(),
+                        "{}: {:?}",
+                        file.display(),
+                        out.notices
+                    );
+                    assert_eq!(out.objects, 1);
+                    let pss = pss_findings(&out.findings);
+                    let admitted = pss.is_empty();
+                    if admitted == (expect == "pass") {
+                        ok += 1;
+                    } else {
+                        failures.push(format!(
+                            "{level}:{version} {}: {:?}",
+                            file.display(),
+                            pss.iter().map(|f| &f.message).collect::<Vec<_>>()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!("PSS conformance: {ok}/{total}");
+    eprintln!("PSS conformance: {ok}/{total}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(total, 4537);
+}
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/lint")
+        .join(rel)
+}
+
+/// `(rule, line)` of every finding by `rule` when linting `path` with `config`.
+fn lines_of(path: &Path, rule: &str, config: &LintConfig) -> Vec<usize> {
+    let out = lint_paths(&[path.to_path_buf()], config, today()).unwrap();
+    assert!(
+        out.notices.is_empty(),
+        "{}: {:?}",
+        path.display(),
+        out.notices
+    );
+    out.findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| {
+            let l = f.location.as_ref().unwrap();
+            assert_eq!(l.file, path);
+            l.line
+        })
+        .collect()
+}
+
+#[test]
+fn guardrails_fail_and_pass() {
+    // (directory, rule, lines of the findings in fail.yaml)
+    let cases: &[(&str, &str, &[usize])] = &[
+        ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),
+        ("cluster-admin-binding", "GATE-K8S-011", &[10]),
+        ("default-service-account-binding", "GATE-K8S-012", &[11]),
+        ("default-service-account", "GATE-K8S-020", &[9]),
+        ("automount-service-account-token", "GATE-K8S-021", &[15, 29]),
+        ("missing-default-deny", "GATE-K8S-030", &[4]),
+        ("dns-egress-blocked", "GATE-K8S-031", &[7]),
+        ("namespace-without-pss-label", "GATE-K8S-040", &[4]),
+        ("namespace-pss-weaker-than-policy", "GATE-K8S-041", &[6]),
+        ("invalid-pss-label", "GATE-K8S-042", &[6, 7]),
+        ("secret-in-env", "GATE-K8S-050", &[14, 16]),
+        ("secret-in-configmap", "GATE-K8S-051", &[7, 10]),
+        ("literal-secret", "GATE-K8S-052", &[8]),
+        ("secretstore-plain-http", "GATE-K8S-053", &[9]),
+        ("unpinned-image", "GATE-IMG-001", &[11]),
+        ("image-latest-tag", "GATE-K8S-060", &[9, 12]),
+        ("missing-resource-limits", "GATE-K8S-061", &[13]),
+        ("writable-root-filesystem", "GATE-K8S-062", &[13]),
+        ("dapr-component-without-scopes", "GATE-DAPR-001", &[1]),
+        ("dapr-mtls-disabled", "GATE-DAPR-002", &[8]),
+        ("dapr-missing-app-token", "GATE-DAPR-003", &[10]),
+    ];
+    let config = LintConfig {
+        require_dapr_app_token: true,
+        ..LintConfig::default()
+    };
+    for (dir, rule, want) in cases {
+        let fail = lines_of(&data(&format!("{dir}/fail.yaml")), rule, &config);
+        assert_eq!(&fail, want, "{dir}/fail.yaml: lines of {rule}");
+        let pass = lines_of(&data(&format!("{dir}/pass.yaml")), rule, &config);
+        assert!(pass.is_empty(), "{dir}/pass.yaml: {rule} at {pass:?}");
+        let documented = gate::rules::find(rule).unwrap();
+        assert_eq!(documented.name, *dir, "{rule} is named after its directory");
+    }
+}
+
+#[test]
+fn guardrail_messages_name_the_problem_without_secrets() {
+    let out = lint_paths(
+        &[
+            data("secret-in-env/fail.yaml"),
+            data("dns-egress-blocked/fail.yaml"),
+        ],
+        &LintConfig::default(),
+        today(),
+    )
+    .unwrap();
+    let text: Vec<&str> = out.findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(
+        text.iter()
+            .all(|m| !m.contains("hunter2") && !m.contains("s3cr3t")),
+        "{text:?}"
+    );
+    let dns = out
+        .findings
+        .iter()
+        .find(|f| f.rule == "GATE-K8S-031")
+        .unwrap();
+    assert!(dns.message.contains("TCP port 53"), "{}", dns.message);
+    assert_eq!(dns.subject, "NetworkPolicy/shop/default-deny-all");
+    let dapr_off = lint_paths(
+        &[data("dapr-missing-app-token/fail.yaml")],
+        &LintConfig::default(),
+        today(),
+    )
+    .unwrap();
+    assert!(dapr_off.findings.iter().all(|f| f.rule != "GATE-DAPR-003"));
+}
+
+#[test]
+fn pss_applies_to_every_workload_at_its_namespace_level() {
+    let out = lint_paths(&[data("pss-workloads")], &LintConfig::default(), today()).unwrap();
+    assert!(out.notices.is_empty(), "{:?}", out.notices);
+    assert_eq!(out.objects, 6);
+    let pss: Vec<(&str, usize, &str)> = pss_findings(&out.findings)
+        .iter()
+        .map(|f| {
+            (
+                f.rule,
+                f.location.as_ref().unwrap().line,
+                f.subject.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pss,
+        vec![
+            ("GATE-PSS-002", 19, "CronJob/shop/report"),
+            ("GATE-PSS-001", 46, "Deployment/base/web"),
+            ("GATE-PSS-005", 64, "Rollout/base/canary"),
+        ]
+    );
+    let cron = out
+        .findings
+        .iter()
+        .find(|f| f.rule == "GATE-PSS-002")
+        .unwrap();
+    assert!(
+        cron.message.contains(
+            "`spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged`"
+        ),
+        "{}",
+        cron.message
+    );
+    assert!(
+        cron.message.contains("restricted:latest"),
+        "{}",
+        cron.message
+    );
+    let web = out
+        .findings
+        .iter()
+        .find(|f| f.rule == "GATE-PSS-001")
+        .unwrap();
+    assert!(web.message.contains("baseline:v1.22"), "{}", web.message);
+
+    // Without the Namespace objects, the policy's level applies everywhere.
+    let workloads = data("pss-workloads/workloads.yaml");
+    let baseline = cfg(Level::Baseline, Version::LATEST);
+    let rules: Vec<&str> = lint_paths(&[workloads], &baseline, today())
+        .unwrap()
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("GATE-PSS-"))
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            "GATE-PSS-002",
+            "GATE-PSS-001",
+            "GATE-PSS-002",
+            "GATE-PSS-001",
+            "GATE-PSS-005"
+        ]
+    );
+}
+
+#[test]
+fn exceptions_inline_config_expired_and_malformed() {
+    use gate::policy::exception::Exception;
+    let config = LintConfig {
+        exceptions: vec![
+            Exception::new(
+                vec!["GATE-K8S-010".into()],
+                vec![],
+                Some("Role/team-a/*".into()),
+                "team owns its namespace".into(),
+                None,
+                Some("team-a".into()),
+                "policy.yaml:10".into(),
+            )
+            .unwrap(),
+            Exception::new(
+                vec!["rbac-wildcard".into()],
+                vec![],
+                Some("ClusterRole/sloppy".into()),
+                "temporary".into(),
+                Some(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+                None,
+                "policy.yaml:20".into(),
+            )
+            .unwrap(),
+        ],
+        ..LintConfig::default()
+    };
+    let out = lint_paths(&[data("exceptions/annotated.yaml")], &config, today()).unwrap();
+    let got: Vec<(&str, usize, Option<&str>)> = out
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule,
+                f.location.as_ref().unwrap().line,
+                f.exception.as_deref(),
+            )
+        })
+        .collect();
+    let vendor = Some("vendor operator manages every CRD it installs");
+    assert_eq!(
+        got,
+        vec![
+            ("GATE-K8S-010", 8, vendor),
+            ("GATE-K8S-010", 9, vendor),
+            ("GATE-K8S-010", 19, None),
+            ("GATE-LINT-001", 19, None),
+            ("GATE-LINT-002", 28, None),
+            ("GATE-K8S-010", 30, None),
+            ("GATE-LINT-001", 30, None),
+            ("GATE-K8S-010", 41, Some("team owns its namespace")),
+        ]
+    );
+    let expired = &out.findings[3];
+    assert!(
+        expired.message.contains("expired on 2026-01-31"),
+        "{}",
+        expired.message
+    );
+    assert_eq!(expired.subject, "ClusterRole/old-operator");
+    assert!(
+        out.findings[4].message.contains("no `reason=`"),
+        "{}",
+        out.findings[4].message
+    );
+    assert_eq!(config.exceptions[0].uses(), 1);
+}
+
+#[test]
+fn bad_input_is_a_notice_and_the_rest_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
+    w(
+        "a-malformed.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata: [oops\n",
+    );
+    w(
+        "b-helm.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n{{- if .Values.x }}\ndata: {}\n{{- end }}\n",
+    );
+    w("c-binary.yaml", b"apiVersion: v1\nkind: \xff\xfe\n");
+    w(
+        "d-nokind.yaml",
+        b"apiVersion: v1\nmetadata:\n  name: x\n---\nkind: Pod\napiVersion: v1\nspec: {}\n",
+    );
+    w("e-list.json", br#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}]}"#);
+    w(
+        "f-good.yaml",
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  k: v\n",
+    );
+    w("notes.txt", b"not yaml: [");
+    let out = lint_paths(&[dir.path().to_path_buf()], &LintConfig::default(), today()).unwrap();
+    let notices: Vec<(String, usize, gate::finding::Severity)> = out
+        .notices
+        .iter()
+        .map(|n| {
+            (
+                n.file.file_name().unwrap().to_string_lossy().into_owned(),
+                n.line,
+                n.severity,
+            )
+        })
+        .collect();
+    use gate::finding::Severity::*;
+    assert_eq!(
+        notices,
+        vec![
+            ("a-malformed.yaml".to_string(), 4, Error),
+            ("b-helm.yaml".to_string(), 4, Note),
+            ("c-binary.yaml".to_string(), 2, Error),
+            ("d-nokind.yaml".to_string(), 1, Note),
+            ("d-nokind.yaml".to_string(), 5, Warning),
+        ],
+        "{:#?}",
+        out.notices
+    );
+    assert!(out.notices[0].to_string().contains("malformed YAML"));
+    assert_eq!(out.objects, 2);
+    let secrets: Vec<&str> = out
+        .findings
+        .iter()
+        .filter(|f| f.rule == "GATE-K8S-052")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(secrets, vec!["Secret/default/s", "Secret/default/t"]);
+}
