@@ -17,4 +17,5 @@ mod report;
 mod resolve;
 mod scan;
 mod verify;
+mod verify_bench;
 mod verify_registry;
