@@ -14,7 +14,14 @@ fn main() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target = std::env::var("TARGET").expect("cargo sets TARGET");
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked", "--filter-platform", &target])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--filter-platform",
+            &target,
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .output()
@@ -37,7 +44,7 @@ fn main() {
         .expect("a manifest has a directory")
         .join("trust_root/prod/trusted_root.json");
     println!("cargo:rerun-if-changed={}", root.display());
-    let bytes = std::fs::read(&root)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()));
+    let bytes =
+        std::fs::read(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()));
     std::fs::write(out.join("sigstore_trusted_root.json"), bytes).expect("OUT_DIR is writable");
 }

@@ -166,7 +166,15 @@ pub async fn run(
             (false, Ok(ok)) => {
                 tag_digests.insert(pin::lookup_key(r), ok.digest);
             }
-            (false, Err(e)) => ev.errors.push(CheckError::new("resolve", chain_text(&e))),
+            // The same failure is already on the image when the lookup is its own reference.
+            (false, Err(e)) => {
+                if !refs[..n_images]
+                    .iter()
+                    .any(|x| x.to_string() == r.to_string())
+                {
+                    ev.errors.push(CheckError::new("resolve", chain_text(&e)));
+                }
+            }
         }
     }
     ev.time("resolve", ms(t));

@@ -86,13 +86,14 @@ fn identity(policy: &Policy, i: &Identity) -> Result<KeylessIdentity, SettingsEr
         policy: policy.source.to_string(),
         source: Box::new(source),
     };
-    let matcher = |exact: &Option<String>, re: &Option<String>| -> Result<Option<Matcher>, SettingsError> {
-        match (exact, re) {
-            (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
-            (None, Some(r)) => Matcher::regex(r).map(Some).map_err(bad),
-            (None, None) => Ok(None),
-        }
-    };
+    let matcher =
+        |exact: &Option<String>, re: &Option<String>| -> Result<Option<Matcher>, SettingsError> {
+            match (exact, re) {
+                (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
+                (None, Some(r)) => Matcher::regex(r).map(Some).map_err(bad),
+                (None, None) => Ok(None),
+            }
+        };
     let subject = matcher(&i.identity, &i.identity_regexp)?
         .unwrap_or_else(|| Matcher::Regex(regex::Regex::new("^.*$").expect("a valid regex")));
     let gh = i.github.clone().unwrap_or_default();
@@ -109,11 +110,15 @@ fn identity(policy: &Policy, i: &Identity) -> Result<KeylessIdentity, SettingsEr
 fn split_exceptions(policy: &Policy) -> Result<(Vec<Exception>, Vec<Exception>), SettingsError> {
     let is_scan = |e: &Exception| {
         (!e.ids.is_empty() && e.rules.is_empty())
-            || e.rules
-                .iter()
-                .any(|r| r.to_ascii_uppercase().starts_with("GATE-VULN") || r == "vulnerable-package")
+            || e.rules.iter().any(|r| {
+                r.to_ascii_uppercase().starts_with("GATE-VULN") || r == "vulnerable-package"
+            })
     };
-    let scan = policy.fresh_exceptions()?.into_iter().filter(is_scan).collect();
+    let scan = policy
+        .fresh_exceptions()?
+        .into_iter()
+        .filter(is_scan)
+        .collect();
     let lint = policy
         .fresh_exceptions()?
         .into_iter()
@@ -132,12 +137,13 @@ pub fn from_policy(
     let p = &policy.settings;
     let name = policy.source.to_string();
     for (src, dst) in &p.registries.mirrors {
-        let m: Mirror = format!("{src}={dst}")
-            .parse()
-            .map_err(|message| SettingsError::Mirror {
-                policy: name.clone(),
-                message,
-            })?;
+        let m: Mirror =
+            format!("{src}={dst}")
+                .parse()
+                .map_err(|message| SettingsError::Mirror {
+                    policy: name.clone(),
+                    message,
+                })?;
         resolve.mirrors.push(m);
     }
     resolve
@@ -200,13 +206,16 @@ pub fn from_policy(
             .iter()
             .map(|i| identity(policy, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let root = p.signatures.trusted_root.as_ref().map(|r| policy.resolve_path(r));
-        let mut v = VerifyPolicy::new(keys, identities, root).map_err(|source| {
-            SettingsError::Verify {
+        let root = p
+            .signatures
+            .trusted_root
+            .as_ref()
+            .map(|r| policy.resolve_path(r));
+        let mut v =
+            VerifyPolicy::new(keys, identities, root).map_err(|source| SettingsError::Verify {
                 policy: name.clone(),
                 source: Box::new(source),
-            }
-        })?;
+            })?;
         v.verify_platforms = p.signatures.verify_platforms;
         v.limits = Limits {
             max_signatures: p.signatures.limits.max_signatures,
@@ -232,13 +241,14 @@ pub fn from_policy(
                 .map(|i| identity(policy, i))
                 .collect::<Result<Vec<_>, _>>()?;
             for glob in &rule.images {
-                let req = ImageRequirement::new(glob, keys.clone(), ids.clone()).map_err(
-                    |source| SettingsError::Glob {
-                        policy: name.clone(),
-                        glob: glob.clone(),
-                        source,
-                    },
-                )?;
+                let req =
+                    ImageRequirement::new(glob, keys.clone(), ids.clone()).map_err(|source| {
+                        SettingsError::Glob {
+                            policy: name.clone(),
+                            glob: glob.clone(),
+                            source,
+                        }
+                    })?;
                 v.requirements.push(req);
             }
         }
@@ -295,7 +305,7 @@ pub fn from_policy(
         pin: None,
         policy: policy.evidence_ref(),
         today: chrono::Utc::now().date_naive(),
-        levels: Levels::from_policy(policy),
+        levels: Levels::from_policy(policy, !o.keys.is_empty()),
     })
 }
 
@@ -306,10 +316,14 @@ pub struct Levels {
 }
 
 impl Levels {
-    pub fn from_policy(p: &Policy) -> Self {
-        Self {
-            file: p.settings.clone(),
+    /// `signers_named`: the command line named trusted keys, so an image they did not sign is
+    /// an error whatever level the policy gives signatures by default.
+    pub fn from_policy(p: &Policy, signers_named: bool) -> Self {
+        let mut file = p.settings.clone();
+        if signers_named {
+            file.signatures.level = Level::Error;
         }
+        Self { file }
     }
 
     /// Findings at the severity the policy gives them; `off` drops them. Vulnerability and
@@ -327,7 +341,12 @@ impl Levels {
                 } else if f.rule.starts_with("GATE-SIG-") {
                     Some(self.file.signatures.level)
                 } else if f.rule.starts_with("GATE-ATT-") {
-                    Some(self.file.attestations.first().map_or(Level::Error, |a| a.level))
+                    Some(
+                        self.file
+                            .attestations
+                            .first()
+                            .map_or(Level::Error, |a| a.level),
+                    )
                 } else {
                     None
                 };

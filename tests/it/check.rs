@@ -34,7 +34,11 @@ impl Env {
             .arg(env.path("cosign"))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let trivy = env.path("bin");
         std::fs::create_dir_all(&trivy).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_gate-trivy-replay"), trivy.join("trivy"))
@@ -72,9 +76,17 @@ impl Env {
                 .arg(format!("ghcr.io/acme/{name}:{tag}"))
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        self.map.insert(digest.clone(), Value::String(report.into()));
+        // The registry is declared insecure, so Trivy must get `--insecure`.
+        self.map.insert(
+            digest.clone(),
+            serde_json::json!({"report": report, "insecure": true}),
+        );
         let map = self.path("bin/map.json");
         std::fs::write(&map, serde_json::to_vec(&self.map).unwrap()).unwrap();
         let cfg = serde_json::json!({"map": map, "log": self.path("bin/log")});
@@ -99,7 +111,9 @@ impl Env {
     fn check(&self, extra: &[&str]) -> (Output, Value) {
         let report = self.path("report.json");
         let out = self
-            .gate(&["check", "-f", "deploy", "--pin", "--format", "json", "--key"])
+            .gate(&[
+                "check", "-f", "deploy", "--pin", "--format", "json", "--key",
+            ])
             .arg(self.path("cosign.pub"))
             .arg("--trivy")
             .arg(self.path("bin/trivy"))
@@ -145,7 +159,9 @@ async fn a_clean_signed_deploy_passes_and_is_pinned() {
     assert_eq!(img["signatures"].as_array().unwrap().len(), 1);
     let pinned = std::fs::read_to_string(d.join("api.yaml")).unwrap();
     assert!(
-        pinned.contains(&format!("image: ghcr.io/acme/shop-api:1.4.2@{digest}   # pinned")),
+        pinned.contains(&format!(
+            "image: ghcr.io/acme/shop-api:1.4.2@{digest}   # pinned"
+        )),
         "{pinned}"
     );
     // The scanner was asked for the digest, once.
@@ -161,9 +177,15 @@ async fn an_unsigned_image_fails_and_is_not_pinned() {
     let d = env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
     let (out, report) = env.check(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(rules(&report).contains(&"GATE-SIG-001".to_string()), "{report:#}");
+    assert!(
+        rules(&report).contains(&"GATE-SIG-001".to_string()),
+        "{report:#}"
+    );
     let text = std::fs::read_to_string(d.join("worker.yaml")).unwrap();
-    assert_eq!(text, std::fs::read_to_string(examples().join("worker.yaml")).unwrap());
+    assert_eq!(
+        text,
+        std::fs::read_to_string(examples().join("worker.yaml")).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -173,7 +195,10 @@ async fn a_vulnerable_image_fails() {
     env.deploy(&["namespace.yaml", "legacy.yaml"], &[]);
     let (out, report) = env.check(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(rules(&report).contains(&"GATE-VULN-001".to_string()), "{report:#}");
+    assert!(
+        rules(&report).contains(&"GATE-VULN-001".to_string()),
+        "{report:#}"
+    );
     assert!(report["pinned"].as_array().unwrap().is_empty());
 }
 
@@ -185,7 +210,10 @@ async fn pod_security_and_rbac_violations_fail() {
         .unwrap()
         .replace("allowPrivilegeEscalation: false", "privileged: true");
     let rbac = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: everything\nrules:\n  - apiGroups: [\"*\"]\n    resources: [\"*\"]\n    verbs: [\"*\"]\n";
-    env.deploy(&["namespace.yaml"], &[("api.yaml", &privileged), ("rbac.yaml", rbac)]);
+    env.deploy(
+        &["namespace.yaml"],
+        &[("api.yaml", &privileged), ("rbac.yaml", rbac)],
+    );
     let (out, report) = env.check(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = rules(&report);
@@ -198,16 +226,30 @@ async fn a_registry_that_is_down_means_could_not_check() {
     let mut env = Env::new().await;
     env.image("shop-api", "1.4.2", true, CLEAN).await;
     env.deploy(&["namespace.yaml", "api.yaml"], &[]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dead = format!("127.0.0.1:{port}");
-    let out = env
-        .gate(&["--insecure-registry", &dead, "--mirror", &format!("ghcr.io/acme={dead}/acme")])
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(env.dir.path())
+        .env("DOCKER_CONFIG", env.path("no-docker-config"))
+        .args([
+            "--insecure-registry",
+            &dead,
+            "--mirror",
+            &format!("ghcr.io/acme={dead}/acme"),
+        ])
         .args(["check", "-f", "deploy", "--skip-scan", "-q"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("ghcr.io/acme/shop-api:1.4.2") && text.contains("cannot connect"), "{text}");
+    assert!(
+        text.contains("ghcr.io/acme/shop-api:1.4.2") && text.contains("cannot connect"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -217,7 +259,16 @@ async fn a_missing_scanner_means_could_not_check() {
     let d = env.deploy(&["namespace.yaml", "api.yaml"], &[]);
     let report = env.path("r.json");
     let out = env
-        .gate(&["check", "-f", "deploy", "--pin", "--format", "json", "--trivy", "/nonexistent/trivy"])
+        .gate(&[
+            "check",
+            "-f",
+            "deploy",
+            "--pin",
+            "--format",
+            "json",
+            "--trivy",
+            "/nonexistent/trivy",
+        ])
         .arg("--output")
         .arg(&report)
         .output()
