@@ -66,14 +66,19 @@ pub fn parse_inline(value: &str) -> Result<Inline, String> {
     })
 }
 
-/// Apply inline and policy exceptions to `hits`, adding expired-exception and malformed-annotation
-/// findings.
-pub fn apply(cx: &Context<'_>, hits: Vec<Hit>, today: NaiveDate) -> Vec<Finding> {
+/// Apply inline and policy exceptions to `hits`, adding expired-exception findings, and (with
+/// `report_malformed`) a finding for each malformed annotation of the context's objects.
+pub fn apply(
+    cx: &Context<'_>,
+    hits: Vec<Hit>,
+    today: NaiveDate,
+    report_malformed: bool,
+) -> Vec<Finding> {
     let names: HashMap<&str, &'static Rule> =
         crate::rules::all().into_iter().map(|r| (r.id, r)).collect();
     let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
-    for (i, o) in cx.iter() {
+    for (i, o) in cx.iter().filter(|_| report_malformed) {
         if let Some(Err(hit)) = read_inline(cx, i, o) {
             out.push(hit.finding);
         }

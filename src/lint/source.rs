@@ -8,7 +8,7 @@ use crate::lint::pod::items;
 use crate::lint::pod::PodView;
 use crate::lint::rules::RULE_KINDS;
 use crate::lint::{FileNotice, LintError};
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Node};
 use std::path::{Path, PathBuf};
 
 /// Files under `paths` (files as given, directories walked recursively), sorted per directory.
@@ -114,13 +114,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
         });
     }
     match parsed {
-        Ok(mut docs) => {
-            docs.iter_mut().for_each(prune);
-            Ok(Parsed {
-                path: path.to_path_buf(),
-                docs,
-            })
-        }
+        Ok(docs) => Ok(Parsed {
+            path: path.to_path_buf(),
+            docs,
+        }),
         Err(e) => Err(FileNotice {
             file: path.to_path_buf(),
             line: e.line,
@@ -131,25 +128,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
     }
 }
 
-/// Drop the body of objects no rule reads (CRDs, Services, …), keeping `apiVersion`, `kind`
-/// and `metadata`: the objects still count and keep their subject, and a large corpus does not
-/// keep every tree in memory until the cross-object rules have run.
-fn prune(doc: &mut Node) {
-    let kind = doc.get_str("kind").unwrap_or("").to_string();
-    let keep =
-        kind.is_empty() || RULE_KINDS.contains(&kind.as_str()) || PodView::of(&kind, doc).is_some();
-    let Value::Map(pairs) = &mut doc.value else {
-        return;
-    };
-    if kind.ends_with("List") {
-        for (k, v) in pairs.iter_mut() {
-            if let (Some("items"), Value::Seq(items)) = (k.as_str(), &mut v.value) {
-                items.iter_mut().for_each(prune);
-            }
-        }
-    } else if !keep {
-        pairs.retain(|(k, _)| matches!(k.as_str(), Some("apiVersion" | "kind" | "metadata")));
+/// Does some rule read this document? Objects with a pod, the kinds in [`RULE_KINDS`], and lists
+/// holding any of them. The others (CRDs, Services, …) are counted and dropped after the first
+/// pass.
+pub fn kept(doc: &Node) -> bool {
+    let kind = doc.get_str("kind").unwrap_or("");
+    if kind.ends_with("List") && doc.get("items").is_some() {
+        return items(Some(doc), "items").iter().any(kept);
     }
+    !kind.is_empty() && (RULE_KINDS.contains(&kind) || PodView::of(kind, doc).is_some())
 }
 
 /// The objects of a parsed file (items of `kind: *List` are objects of their own); documents

@@ -377,3 +377,34 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
         .collect();
     assert_eq!(secrets, vec!["Secret/default/s", "Secret/default/t"]);
 }
+
+#[test]
+fn truncated_and_corrupted_input_never_panics() {
+    let files = [
+        data("pss-workloads/workloads.yaml"),
+        data("exceptions/annotated.yaml"),
+        data("dns-egress-blocked/pass.yaml"),
+        data("secret-in-configmap/fail.yaml"),
+    ];
+    let config = LintConfig {
+        require_dapr_app_token: true,
+        ..LintConfig::default()
+    };
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let whole = lint_sources(&[(file.clone(), text.clone())], &config, today());
+        assert!(whole.objects > 0 && whole.notices.is_empty());
+        for cut in (0..text.len()).step_by(5) {
+            let prefix = text[..cut].to_string();
+            let mut swapped = text.clone().into_bytes();
+            swapped[cut] = b"{[:-'\"&*!|>#%@`"[cut % 15];
+            let swapped = String::from_utf8_lossy(&swapped).into_owned();
+            for variant in [prefix, swapped] {
+                let out = lint_sources(&[(file.clone(), variant)], &config, today());
+                for n in &out.notices {
+                    assert!(n.line >= 1 && n.column >= 1, "{n}");
+                }
+            }
+        }
+    }
+}
