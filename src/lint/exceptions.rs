@@ -78,9 +78,9 @@ pub fn apply(
         crate::rules::all().into_iter().map(|r| (r.id, r)).collect();
     let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
-    for (i, o) in cx.iter().filter(|_| report_malformed) {
-        if let Some(Err(hit)) = read_inline(cx, i, o) {
-            out.push(hit.finding);
+    for (_, o) in cx.iter().filter(|_| report_malformed) {
+        if let Some(Err(finding)) = read_inline(o) {
+            out.push(finding);
         }
     }
     for Hit {
@@ -92,7 +92,7 @@ pub fn apply(
         if let Some(i) = object {
             let entry = inline
                 .entry(i)
-                .or_insert_with(|| read_inline(cx, i, &cx.objects[i]).and_then(Result::ok));
+                .or_insert_with(|| read_inline(&cx.objects[i]).and_then(Result::ok));
             if let Some(x) = entry.as_ref().filter(|x| x.rules.contains(&finding.rule)) {
                 match x.expires {
                     Some(d) if d < today => out.push(expired(
@@ -129,19 +129,21 @@ pub fn apply(
 
 /// The object's inline exception: `None` without the annotation, `Err` with the finding for a
 /// malformed one.
-fn read_inline(cx: &Context<'_>, i: usize, o: &Object<'_>) -> Option<Result<Inline, Hit>> {
+/// The object's inline exception: `None` without the annotation, `Err` with the finding for a
+/// malformed one.
+pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
     let node = o.annotation(IGNORE_ANNOTATION)?;
     let parsed = match node.as_str() {
         Some(v) => parse_inline(v),
         None => Err("is not a string".to_string()),
     };
-    Some(parsed.map_err(|why| {
-        cx.hit(
-            &invalid_ignore_annotation::RULE,
-            i,
-            node,
-            format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
-        )
+    Some(parsed.map_err(|why| Finding {
+        rule: invalid_ignore_annotation::RULE.id,
+        severity: invalid_ignore_annotation::RULE.severity,
+        subject: o.subject(),
+        location: Some(o.location(node)),
+        message: format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
+        exception: None,
     }))
 }
 

@@ -33,6 +33,8 @@ pub struct Linter<'c> {
     kept: Vec<Kept>,
     cross: Vec<Parsed>,
     notices: Vec<FileNotice>,
+    /// Findings of the first pass (malformed annotations on objects no rule reads).
+    findings: Vec<Finding>,
     objects: usize,
 }
 
@@ -46,6 +48,7 @@ impl<'c> Linter<'c> {
             kept: Vec::new(),
             cross: Vec::new(),
             notices: Vec::new(),
+            findings: Vec::new(),
             objects: 0,
         }
     }
@@ -67,6 +70,11 @@ impl<'c> Linter<'c> {
         let mut cross = Vec::new();
         for o in &objects {
             self.facts.observe(o);
+            if !source::kept(o.node) {
+                if let Some(Err(f)) = exceptions::read_inline(o) {
+                    self.findings.push(f);
+                }
+            }
             if CROSS_KINDS.contains(&o.kind) {
                 cross.push(o.node.clone());
             }
@@ -108,7 +116,7 @@ impl<'c> Linter<'c> {
 
     /// Second pass and the cross-object rules.
     pub fn finish(mut self) -> LintOutcome {
-        let mut findings = Vec::new();
+        let mut findings = std::mem::take(&mut self.findings);
         let kept = std::mem::take(&mut self.kept);
         let mut rest = kept.as_slice();
         while let Some(first) = rest.first() {

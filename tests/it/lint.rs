@@ -302,6 +302,7 @@ fn exceptions_inline_config_expired_and_malformed() {
             ("GATE-K8S-010", 30, None),
             ("GATE-LINT-001", 30, None),
             ("GATE-K8S-010", 41, Some("team owns its namespace")),
+            ("GATE-LINT-002", 50, None),
         ]
     );
     let expired = &out.findings[3];
