@@ -29,6 +29,47 @@ fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
         .collect()
 }
 
+/// The rules a fail fixture of upstream check `check` may trigger at `level` and `1.minor`.
+fn expected_rules(check: &str, level: &str, minor: u32) -> Vec<&'static str> {
+    let restricted = level == "restricted";
+    let own = match check {
+        "hostnamespaces" => "GATE-PSS-001",
+        "privileged" => "GATE-PSS-002",
+        "capabilities_baseline" if restricted && minor >= 22 => "GATE-PSS-018",
+        "capabilities_baseline" => "GATE-PSS-003",
+        "hostpathvolumes" if restricted => "GATE-PSS-013",
+        "hostpathvolumes" => "GATE-PSS-004",
+        "hostports" => "GATE-PSS-005",
+        "apparmorprofile" => "GATE-PSS-006",
+        "selinuxoptions" => "GATE-PSS-007",
+        "procmount" if restricted && minor >= 35 => "GATE-PSS-019",
+        "procmount" => "GATE-PSS-008",
+        "seccompprofile_baseline" if restricted && minor >= 19 => "GATE-PSS-017",
+        "seccompprofile_baseline" => "GATE-PSS-009",
+        "sysctls" => "GATE-PSS-010",
+        "windowshostprocess" => "GATE-PSS-011",
+        "hostprobesandhostlifecycle" => "GATE-PSS-012",
+        "restrictedvolumes" => "GATE-PSS-013",
+        "allowprivilegeescalation" => "GATE-PSS-014",
+        "runasnonroot" => "GATE-PSS-015",
+        "runasuser" => "GATE-PSS-016",
+        "seccompprofile_restricted" => "GATE-PSS-017",
+        "capabilities_restricted" => "GATE-PSS-018",
+        "procmount_restricted" => "GATE-PSS-019",
+        other => panic!("unknown fixture check `{other}`"),
+    };
+    // Fixtures that need a second violation to be valid pods: HostProcess pods must use the host
+    // network; a privileged container cannot set `allowPrivilegeEscalation: false`; one
+    // privilege-escalation case has no security context at all.
+    let also = match check {
+        "windowshostprocess" => Some("GATE-PSS-001"),
+        "privileged" => Some("GATE-PSS-014"),
+        "allowprivilegeescalation" => Some("GATE-PSS-018"),
+        _ => None,
+    };
+    std::iter::once(own).chain(also).collect()
+}
+
 #[test]
 fn pss_conformance() {
     let Ok(root) = std::env::var("GATE_FIXTURES") else {
@@ -63,6 +104,23 @@ fn pss_conformance() {
                     assert_eq!(out.objects, 1);
                     let pss = pss_findings(&out.findings);
                     let admitted = pss.is_empty();
+                    if expect == "fail" {
+                        // A fail fixture is the base pod with one violation: only its check
+                        // (or the restricted check that replaces it) may fire.
+                        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+                        let check = name.trim_end_matches(|c: char| c.is_ascii_digit());
+                        let want = expected_rules(check, level, minor);
+                        for f in &pss {
+                            if !want.contains(&f.rule) {
+                                failures.push(format!(
+                                    "{level}:{version} {}: unexpected {} {}",
+                                    file.display(),
+                                    f.rule,
+                                    f.message
+                                ));
+                            }
+                        }
+                    }
                     if admitted == (expect == "pass") {
                         ok += 1;
                     } else {
