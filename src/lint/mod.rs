@@ -2,6 +2,11 @@
 //! template, and the cluster-security rules (RBAC, service accounts, network policies, namespaces,
 //! secrets, containers, Dapr) over all the objects of one run, so cross-object rules see every
 //! file. Findings are data; exceptions (policy and inline `gate.dev/ignore`) are applied here.
+//!
+//! A run has two passes ([`Linter`]): the first reads every file once and gathers the facts the
+//! cross-object rules need; the second lints one file at a time, so memory stays flat however
+//! many files a run gets. Files that cannot be read are [`FileNotice`]s, never a panic, and the
+//! other files are still checked.
 
 mod context;
 pub mod exceptions;
