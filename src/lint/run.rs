@@ -8,6 +8,7 @@ use crate::finding::Finding;
 use crate::finding::Severity;
 use crate::lint::facts::Facts;
 use crate::lint::object::Object;
+use crate::lint::pod::PodView;
 use crate::lint::rules::{self, CROSS_KINDS};
 use crate::lint::source::{self, Parsed};
 use crate::lint::{exceptions, pod_security, Context, FileNotice, LintConfig, LintOutcome};
@@ -70,6 +71,20 @@ impl<'c> Linter<'c> {
         let mut cross = Vec::new();
         for o in &objects {
             self.facts.observe(o);
+            if let Some(pod) = PodView::of(o.kind, o.node) {
+                for (path, node) in pod.shape_errors() {
+                    self.notices.push(FileNotice {
+                        file: o.file.to_path_buf(),
+                        line: node.line,
+                        column: node.column,
+                        severity: Severity::Error,
+                        message: format!(
+                            "`{path}` of {} has the wrong type: the pod cannot be checked",
+                            o.subject()
+                        ),
+                    });
+                }
+            }
             if !source::kept(o.node) {
                 if let Some(Err(f)) = exceptions::read_inline(o) {
                     self.findings.push(f);

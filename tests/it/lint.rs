@@ -397,6 +397,10 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
     );
     w("e-list.json", br#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}]}"#);
     w(
+        "e-shape.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    name: c\n",
+    );
+    w(
         "f-good.yaml",
         b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  k: v\n",
     );
@@ -422,12 +426,13 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
             ("c-binary.yaml".to_string(), 2, Error),
             ("d-nokind.yaml".to_string(), 1, Note),
             ("d-nokind.yaml".to_string(), 5, Warning),
+            ("e-shape.yaml".to_string(), 7, Error),
         ],
         "{:#?}",
         out.notices
     );
     assert!(out.notices[0].to_string().contains("malformed YAML"));
-    assert_eq!(out.objects, 2);
+    assert_eq!(out.objects, 3);
     let secrets: Vec<&str> = out
         .findings
         .iter()
