@@ -12,6 +12,7 @@ use crate::yaml::{self, Node};
 use std::path::{Path, PathBuf};
 
 /// Files under `paths` (files as given, directories walked recursively), sorted per directory.
+/// Hidden entries and symlinked directories (which could loop) are not walked.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
     let mut out = Vec::new();
     for p in paths {
@@ -44,8 +45,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
         if name.starts_with('.') {
             continue;
         }
+        let link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
         if p.is_dir() {
-            walk(&p, out)?;
+            if !link {
+                walk(&p, out)?;
+            }
         } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
             out.push(p);
         }

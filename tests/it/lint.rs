@@ -405,6 +405,8 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
         b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  k: v\n",
     );
     w("notes.txt", b"not yaml: [");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
     let out = lint_paths(&[dir.path().to_path_buf()], &LintConfig::default(), today()).unwrap();
     let notices: Vec<(String, usize, gate::finding::Severity)> = out
         .notices
