@@ -1,11 +1,11 @@
 //! Findings are data: what a stage observed that the policy judges. Errors are for when a stage
 //! could not do its job; a finding is for when it did the job and saw something wrong.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// How much a finding matters. The policy can lower or raise a rule's default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Shown, never fails the gate.
@@ -17,7 +17,7 @@ pub enum Severity {
 }
 
 /// Where a finding points: a file position (1-based line and column) when it came from a file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Location {
     pub file: PathBuf,
     pub line: usize,

@@ -5,11 +5,16 @@
 //! this library and maps the outcome to an exit code.
 
 pub mod cli;
+pub mod commands;
 pub mod discover;
+pub mod evidence;
 pub mod finding;
+pub mod fsutil;
 pub mod lint;
+pub mod pin;
 pub mod policy;
 pub mod reference;
+pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scan;

@@ -1,0 +1,49 @@
+//! The rules discovery and pin report: unpinned images, stale pins and references that cannot
+//! be resolved statically.
+
+use crate::finding::Severity;
+use crate::rules::Rule;
+
+/// An image reference that names a tag (or nothing) instead of a digest.
+pub const UNPINNED_IMAGE: Rule = Rule {
+    id: "GATE-IMG-001",
+    name: "unpinned-image",
+    severity: Severity::Error,
+    summary: "Image is referenced by tag, not by digest",
+    explain: "## What it checks\nEvery image reference the gate discovers must carry a digest \
+(`name:tag@sha256:…`).\n\n## Why it matters\nA tag can be moved to other bytes at any time; only \
+a digest names exactly what was scanned and verified.\n\n## How to fix\nRun `gate pin -f PATH` (or \
+`gate check --pin`) to rewrite references to `name:tag@sha256:…`.\n\n## References\n- \
+https://kubernetes.io/docs/concepts/containers/images/#image-names\n",
+};
+
+/// A reference pinned as `name:tag@digest` whose tag now points at another digest.
+pub const STALE_PIN: Rule = Rule {
+    id: "GATE-IMG-002",
+    name: "stale-pin",
+    severity: Severity::Warning,
+    summary: "Pinned digest is no longer what the tag points to",
+    explain: "## What it checks\nFor every reference written as `name:tag@sha256:…`, the gate \
+resolves `name:tag` in the registry and compares the digest with the pinned one.\n\n## Why it \
+matters\nThe digest still names the same bytes (that is the point of pinning), but the tag has \
+moved on: the file says it runs `tag` while it runs an older build, which usually lacks fixes the \
+new one has.\n\n## How to fix\nRun `gate pin --update -f PATH` to re-pin to the digest the tag \
+points to now, or drop the tag if the old build is intended.\n\n## References\n- \
+https://github.com/distribution/reference\n",
+};
+
+/// An image named through a variable, template or placeholder discovery does not expand.
+pub const UNRESOLVABLE_REFERENCE: Rule = Rule {
+    id: "GATE-IMG-003",
+    name: "unresolvable-reference",
+    severity: Severity::Warning,
+    summary: "Image reference cannot be resolved statically",
+    explain: "## What it checks\nImage fields whose value is a variable without a default \
+(`FROM ${BASE}`), a template (`${{ env.KIND_IMAGE }}`, `{{ .Values.image }}`), a placeholder \
+(`newTag: CONTAINER_IMAGES_TAG`) or text that is not a valid reference.\n\n## Why it matters\nThe \
+gate cannot scan, verify or pin what it cannot name: such an image passes unchecked unless \
+something else pins it.\n\n## How to fix\nGive the variable a default (`ARG BASE=nginx:1.27`), \
+write the reference literally, or check the rendered output (`helm template`, `kustomize build`) \
+with `gate check -f -`.\n\n## References\n- \
+https://docs.docker.com/reference/dockerfile/#understand-how-arg-and-from-interact\n",
+};

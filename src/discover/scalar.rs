@@ -1,0 +1,270 @@
+//! YAML discovery: parse a file once, hand each document to its format, and turn scalar nodes
+//! into image uses with the exact bytes of the reference text.
+
+use super::detect::YamlHint;
+use super::{
+    compose, has_variable, helm, kubernetes, kustomize, workflow, NoticeKind, Sink, Slot, Target,
+    UseKind,
+};
+use super::{Insertion, SearchRules};
+use crate::reference::Reference;
+use crate::yaml::{self, Node, Style, Value};
+use std::ops::Range;
+
+/// Discover the image uses of one YAML file.
+///
+/// Documents are split at their `---` markers first and only those that can hold an image use
+/// (a key named `image`, `images` in a kustomization, `container`, a search rule's key, or a
+/// `docker://` step) are parsed: custom resource definitions, which make up most of the bytes
+/// of real install manifests, never are. A document skipped this way is not checked for syntax.
+pub fn discover_yaml(
+    sink: &mut Sink,
+    hint: YamlHint,
+    rules: &SearchRules,
+    app_version: &dyn Fn() -> Option<String>,
+) {
+    let text = sink.text;
+    let mut keys: Vec<&str> = vec!["image", "container"];
+    for k in rules.keys() {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    let mut line_base = 0;
+    let mut counted = 0;
+    for seg in segments(text) {
+        let part = &text[seg.clone()];
+        let wanted = keys.iter().any(|k| has_key(part, k))
+            || part.contains("docker://")
+            || (has_key(part, "images")
+                && (hint == YamlHint::Kustomization || part.contains("kustomize.config.k8s.io/")));
+        if !wanted {
+            continue;
+        }
+        line_base += count_lines(&text[counted..seg.start]);
+        counted = seg.start;
+        let mut docs = match yaml::parse_documents(part) {
+            Ok(d) => d,
+            Err(e) => {
+                sink.notice(e.line + line_base, e.column, NoticeKind::InvalidYaml, e.message);
+                continue;
+            }
+        };
+        for doc in &mut docs {
+            if seg.start > 0 {
+                shift(doc, seg.start, line_base);
+            }
+            document(sink, doc, hint, rules, app_version);
+        }
+    }
+}
+
+fn document(
+    sink: &mut Sink,
+    doc: &Node,
+    hint: YamlHint,
+    rules: &SearchRules,
+    app_version: &dyn Fn() -> Option<String>,
+) {
+    match hint {
+        YamlHint::Kustomization => kustomize::doc(sink, doc),
+        YamlHint::Compose => compose::doc(sink, doc),
+        YamlHint::Workflow => workflow::doc(sink, doc),
+        YamlHint::HelmValues => helm::doc(sink, doc, app_version),
+        YamlHint::Auto => {
+            if let (Some(api), Some(_)) = (doc.get_str("apiVersion"), doc.get_str("kind")) {
+                if api.starts_with("kustomize.config.k8s.io/") {
+                    kustomize::doc(sink, doc);
+                } else {
+                    kubernetes::doc(sink, doc, rules);
+                }
+            } else if doc.get("jobs").and_then(Node::as_map).is_some() {
+                workflow::doc(sink, doc);
+            } else if doc.get("services").and_then(Node::as_map).is_some() {
+                compose::doc(sink, doc);
+            }
+        }
+    }
+}
+
+/// Byte ranges of a stream's documents: each starts at a `---` line (or the start). A stream
+/// with `%` directives is not split (a directive belongs to the document after it).
+fn segments(text: &str) -> Vec<Range<usize>> {
+    if text.starts_with('%') || text.contains("\n%") {
+        return vec![0..text.len()];
+    }
+    let mut starts = vec![0];
+    for (i, _) in text.match_indices("\n---") {
+        let after = text.as_bytes().get(i + 4);
+        if matches!(after, None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts.push(text.len());
+    starts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+fn count_lines(s: &str) -> usize {
+    s.bytes().filter(|&b| b == b'\n').count()
+}
+
+/// Move a node parsed from a slice to its place in the whole file.
+fn shift(n: &mut Node, bytes: usize, lines: usize) {
+    n.span = n.span.start + bytes..n.span.end + bytes;
+    n.line += lines;
+    match &mut n.value {
+        Value::Scalar(..) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, bytes, lines)),
+        Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+            shift(k, bytes, lines);
+            shift(v, bytes, lines);
+        }),
+    }
+}
+
+/// True when `text` has `key` written as a mapping key (`key:`, `"key":`, `{key: …`).
+fn has_key(text: &str, key: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(key) {
+        let at = from + i;
+        from = at + key.len();
+        let before_ok = at == 0 || !matches!(b[at - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.');
+        if !before_ok {
+            continue;
+        }
+        let mut j = from;
+        if matches!(b.get(j), Some(b'"' | b'\'')) {
+            j += 1;
+        }
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if b.get(j) == Some(&b':') {
+            return true;
+        }
+    }
+    false
+}
+
+/// A mapping value by key, following `<<` merge keys (compose `x-` templates use them).
+pub fn get<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    if let Some(v) = node.get(key) {
+        return Some(v);
+    }
+    let merged = node.get("<<")?;
+    match &merged.value {
+        Value::Map(_) => get(merged, key),
+        Value::Seq(items) => items.iter().find_map(|m| get(m, key)),
+        Value::Scalar(..) => None,
+    }
+}
+
+/// Take a scalar node as an image reference (after `prefix`, e.g. `docker://`). Empty values
+/// are ignored; variables and invalid text become notices.
+pub fn reference(sink: &mut Sink, node: &Node, kind: UseKind, prefix: &str) {
+    let Value::Scalar(value, style) = &node.value else {
+        return;
+    };
+    let Some(text) = value.strip_prefix(prefix) else {
+        return;
+    };
+    if node.is_null() || text.trim().is_empty() {
+        return;
+    }
+    if has_variable(text) {
+        sink.notice(
+            node.line,
+            node.column,
+            NoticeKind::Unresolvable,
+            format!("image `{text}` is named through a variable or template and is not resolved"),
+        );
+        return;
+    }
+    let r = match Reference::parse(text) {
+        Ok(r) => r,
+        Err(e) => {
+            sink.notice(
+                node.line,
+                node.column,
+                NoticeKind::Unresolvable,
+                format!("`{text}` is not a valid image reference: {e}"),
+            );
+            return;
+        }
+    };
+    let raw = &sink.text[node.span.clone()];
+    let quoted = matches!(style, Style::SingleQuoted | Style::DoubleQuoted);
+    let inner = if quoted && raw.len() >= 2 {
+        node.span.start + 1..node.span.end - 1
+    } else {
+        node.span.clone()
+    };
+    let exact = matches!(style, Style::Plain) || quoted;
+    let (span, target, column) = if exact && sink.text[inner.clone()] == *value {
+        let skip = prefix.len();
+        let col = node.column + usize::from(quoted) + prefix.chars().count();
+        (inner.start + skip..inner.end, Target::Text, col)
+    } else {
+        (node.span.clone(), Target::Scalar, node.column)
+    };
+    sink.push(r, (node.line, column), span, kind, target);
+}
+
+/// A scalar slot pin may overwrite.
+pub fn slot(node: &Node) -> Option<Slot> {
+    match &node.value {
+        Value::Scalar(_, style) => Some(Slot {
+            span: node.span.clone(),
+            style: *style,
+        }),
+        _ => None,
+    }
+}
+
+/// Where a new key of `map` goes: after the line of its last value (block), or before `}` (flow).
+pub fn insertion(sink: &Sink, map: &Node) -> Insertion {
+    let text = sink.text;
+    let eol = sink.eol();
+    if text[map.span.clone()].starts_with('{') {
+        let at = text[..map.span.end].rfind('}').unwrap_or(map.span.end);
+        return Insertion {
+            at,
+            indent: None,
+            leading_break: false,
+            eol,
+        };
+    }
+    let indent = map
+        .as_map()
+        .and_then(|p| p.first())
+        .map_or(0, |(k, _)| k.column.saturating_sub(1));
+    let end = last_end(map);
+    let (at, leading_break) = match text[end..].find('\n') {
+        Some(i) => (end + i + 1, false),
+        None => (text.len(), true),
+    };
+    Insertion {
+        at,
+        indent: Some(" ".repeat(indent)),
+        leading_break,
+        eol,
+    }
+}
+
+/// The end of the last scalar in a node (the end of its written text, not of trailing comments).
+fn last_end(n: &Node) -> usize {
+    match &n.value {
+        Value::Scalar(..) => n.span.end,
+        Value::Seq(items) => items.last().map_or(n.span.start, last_end),
+        Value::Map(pairs) => pairs.last().map_or(n.span.start, |(_, v)| last_end(v)),
+    }
+}
+
+/// An all-caps placeholder a template pipeline substitutes later (`CONTAINER_IMAGES_TAG`).
+pub fn is_placeholder(s: &str) -> bool {
+    s.contains('_')
+        && s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'/')
+}

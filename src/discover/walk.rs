@@ -1,0 +1,129 @@
+//! Reading what the user named: files, directories (recursively, by file name) and `-` for
+//! standard input. A file that is not UTF-8 becomes a notice; a path that cannot be read at all
+//! is an error (the gate could not check).
+
+use super::detect::{chart_for, detect, is_candidate, FileType, YamlHint};
+use super::{discover_sources, DiscoverOutcome, FileNotice, NoticeKind, SearchRules, STDIN};
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Why discovery could not read what it was given.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read standard input")]
+    Stdin(#[source] std::io::Error),
+}
+
+/// The files read (path and text) and the notices for those that could not be taken as text.
+pub type ReadSources = (Vec<(PathBuf, String)>, Vec<FileNotice>);
+
+/// Discover image uses in files and directories (recursive; `-` reads standard input).
+pub fn discover_paths(
+    paths: &[PathBuf],
+    rules: &SearchRules,
+) -> Result<DiscoverOutcome, DiscoverError> {
+    let (sources, notices) = read_sources(paths)?;
+    let mut out = discover_sources(&sources, rules);
+    out.notices.splice(0..0, notices);
+    Ok(out)
+}
+
+/// Read every file the paths name, in a stable order, plus the `Chart.yaml` next to each Helm
+/// values file. Files that are not UTF-8 come back as notices.
+pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.as_os_str() == STDIN {
+            files.push(p.clone());
+            continue;
+        }
+        let meta = std::fs::metadata(p).map_err(|source| DiscoverError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk_dir(p, &mut files)?;
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut seen: HashSet<PathBuf> = files.iter().cloned().collect();
+    let mut sources = Vec::new();
+    let mut notices = Vec::new();
+    for path in files {
+        let bytes = if path.as_os_str() == STDIN {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut b)
+                .map_err(DiscoverError::Stdin)?;
+            b
+        } else {
+            std::fs::read(&path).map_err(|source| DiscoverError::Read {
+                path: path.clone(),
+                source,
+            })?
+        };
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                if detect(&path, &text) == FileType::Yaml(YamlHint::HelmValues) {
+                    for chart in chart_for(&path) {
+                        if chart.is_file() && seen.insert(chart.clone()) {
+                            if let Ok(t) = std::fs::read_to_string(&chart) {
+                                sources.push((chart, t));
+                            }
+                        }
+                    }
+                }
+                sources.push((path, text));
+            }
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
+                let (line, column) = super::line_col(&text, at);
+                notices.push(FileNotice {
+                    file: path,
+                    line,
+                    column,
+                    kind: NoticeKind::NotUtf8,
+                    message: format!("file is not UTF-8 text (invalid byte at offset {at})"),
+                });
+            }
+        }
+    }
+    Ok((sources, notices))
+}
+
+/// Candidate files under a directory, sorted, skipping `.git` and symlinked directories.
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
+    let err = |source| DiscoverError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let ft = e.file_type().map_err(|source| DiscoverError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if ft.is_dir() {
+            if e.file_name() != ".git" {
+                walk_dir(&path, out)?;
+            }
+        } else if (ft.is_file() || ft.is_symlink() && path.is_file()) && is_candidate(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

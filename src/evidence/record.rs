@@ -1,0 +1,229 @@
+//! Findings and exceptions as the evidence record keeps them: owned, deserialisable copies of
+//! [`crate::finding::Finding`] and [`crate::policy::exception::Exception`], plus what the policy
+//! did with them (applied, expired, unused).
+
+use crate::finding::{Finding, Location, Severity};
+use crate::policy::exception::Exception;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What happened to an exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExceptionStatus {
+    /// It covered the finding: reported, not counted.
+    Applied,
+    /// It would have covered the finding but its date passed: the finding counts.
+    Expired,
+    /// It matched no finding in this run.
+    Unused,
+}
+
+/// The exception a finding met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedException {
+    pub reason: String,
+    /// Where the exception is written (`file:line`).
+    pub origin: String,
+    /// `applied` or `expired`.
+    pub status: ExceptionStatus,
+}
+
+/// The vulnerability behind a scanner finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// `CVE-2024-1234`, `GHSA-…`.
+    pub id: String,
+    /// Scanner severity: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`.
+    pub severity: String,
+    pub package: String,
+    pub installed_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+}
+
+/// One finding in the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    /// Rule ID (`GATE-K8S-010`).
+    pub rule: String,
+    /// Rule kebab name, when the rule registry knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Severity after the policy.
+    pub severity: Severity,
+    /// An image (`name@sha256:…`) or an object (`Kind/namespace/name`).
+    pub subject: String,
+    /// The finding's key beyond rule and subject (a CVE ID, a container name), used by
+    /// exceptions' `ids` and by SARIF fingerprints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Vulnerability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+}
+
+impl FindingRecord {
+    /// A finding with no location, key or exception; set those fields as needed.
+    pub fn new(
+        rule: impl Into<String>,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let rule = rule.into();
+        let name = crate::rules::find(&rule).map(|r| r.name.to_string());
+        Self {
+            rule,
+            name,
+            severity,
+            subject: subject.into(),
+            key: None,
+            location: None,
+            message: message.into(),
+            vulnerability: None,
+            exception: None,
+        }
+    }
+
+    /// Copy a stage finding. `Finding.exception` (the reason of an applied exception) becomes an
+    /// [`AppliedException`] with an unknown origin; prefer [`FindingRecord::excepted`] when the
+    /// exception itself is at hand.
+    pub fn from_finding(f: &Finding) -> Self {
+        let mut r = Self::new(f.rule, f.severity, f.subject.clone(), f.message.clone());
+        r.location = f.location.clone();
+        r.exception = f.exception.as_ref().map(|reason| AppliedException {
+            reason: reason.clone(),
+            origin: String::new(),
+            status: ExceptionStatus::Applied,
+        });
+        r
+    }
+
+    /// Record that `e` met this finding with `status` (`Applied` or `Expired`).
+    pub fn excepted(mut self, e: &Exception, status: ExceptionStatus) -> Self {
+        self.exception = Some(AppliedException {
+            reason: e.reason.clone(),
+            origin: e.origin.clone(),
+            status,
+        });
+        self
+    }
+
+    /// Does it count towards the verdict (no applied exception)?
+    pub fn counts(&self) -> bool {
+        !self
+            .exception
+            .as_ref()
+            .is_some_and(|e| e.status == ExceptionStatus::Applied)
+    }
+
+    /// Does it fail the gate (counts, at error severity)?
+    pub fn fails(&self) -> bool {
+        self.counts() && self.severity == Severity::Error
+    }
+
+    /// The rule's display label: `GATE-K8S-010 rbac-wildcard`, or just the ID.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{} {n}", self.rule),
+            None => self.rule.clone(),
+        }
+    }
+}
+
+/// An exception worth reporting on its own: expired or unused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRecord {
+    /// Where it is written (`file:line`).
+    pub origin: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// `expired` or `unused`.
+    pub status: ExceptionStatus,
+}
+
+impl ExceptionRecord {
+    pub fn new(e: &Exception, status: ExceptionStatus) -> Self {
+        Self {
+            origin: e.origin.clone(),
+            rules: e.rules.clone(),
+            ids: e.ids.clone(),
+            subject: e.subject.clone(),
+            reason: e.reason.clone(),
+            expires: e.expires,
+            owner: e.owner.clone(),
+            status,
+        }
+    }
+
+    /// Records for the exceptions at the end of a run: unused ones (no match at all) and
+    /// expired ones (dated before `today`, whether they matched or not).
+    pub fn collect(exceptions: &[Exception], today: NaiveDate) -> Vec<Self> {
+        exceptions
+            .iter()
+            .filter_map(|e| {
+                if e.expires.is_some_and(|d| d < today) {
+                    Some(Self::new(e, ExceptionStatus::Expired))
+                } else if e.uses() == 0 {
+                    Some(Self::new(e, ExceptionStatus::Unused))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exc(expires: Option<&str>) -> Exception {
+        Exception::new(
+            vec!["GATE-IMG-001".into()],
+            vec![],
+            None,
+            "known".into(),
+            expires.map(|d| d.parse().unwrap()),
+            None,
+            "p.yaml:4".into(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn collects_expired_and_unused_exceptions() {
+        let today: NaiveDate = "2026-06-01".parse().unwrap();
+        let used = exc(None);
+        used.check("GATE-IMG-001", "unpinned-image", None, "x", today);
+        let list = [used, exc(None), exc(Some("2026-01-01"))];
+        let got: Vec<_> = ExceptionRecord::collect(&list, today)
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(got, [ExceptionStatus::Unused, ExceptionStatus::Expired]);
+    }
+
+    #[test]
+    fn expired_exception_counts_applied_does_not() {
+        let e = exc(None);
+        let f = FindingRecord::new("GATE-IMG-001", Severity::Error, "x", "m");
+        assert_eq!(f.name.as_deref(), Some("unpinned-image"));
+        assert!(f.clone().excepted(&e, ExceptionStatus::Expired).fails());
+        assert!(!f.excepted(&e, ExceptionStatus::Applied).fails());
+    }
+}

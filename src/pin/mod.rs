@@ -1,0 +1,268 @@
+//! Stage `pin`: rewrite each discovered image use to `name[:tag]@sha256:…`, byte for byte.
+//!
+//! Three steps, so the resolver plugs in between and everything before writing is pure:
+//! [`plan`] turns discovered uses and a map of resolved digests into per-file edits and findings
+//! (unpinned, stale, unresolvable); [`diff`] renders the plan as a unified diff; [`apply`] writes
+//! every file atomically, all or nothing, and refuses a file that changed since it was read.
+
+mod diff;
+pub mod edit;
+mod write;
+
+use crate::discover::{
+    DiscoverOutcome, ImageUse, NoticeKind, STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE,
+};
+use crate::finding::{Finding, Location};
+use crate::reference::{validate_digest, Reference, ReferenceError};
+use edit::{apply_edits, edits_for, Edit, EditError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+pub use diff::diff;
+pub use write::apply;
+
+/// What `gate pin` was asked to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PinOptions {
+    /// Write nothing; report every unpinned or stale reference (the caller exits 1 if any).
+    pub check: bool,
+    /// Write nothing; the caller prints [`diff`].
+    pub diff: bool,
+    /// Write `name@sha256:…` without the tag.
+    pub strip_tag: bool,
+    /// Re-pin stale pins to the digest the tag points to now.
+    pub update: bool,
+}
+
+/// The planned rewrite of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePlan {
+    pub path: PathBuf,
+    /// The text discovery read (what `apply` expects to find on disk).
+    pub original: String,
+    /// The text after the edits.
+    pub updated: String,
+    pub edits: Vec<Edit>,
+}
+
+/// Everything `pin` would do: the files it would rewrite and what it found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinPlan {
+    pub options: PinOptions,
+    /// Only files whose text changes, in path order.
+    pub files: Vec<FilePlan>,
+    /// Unpinned images (`GATE-IMG-001`), stale pins (`GATE-IMG-002`), unresolvable references
+    /// (`GATE-IMG-003`), in file order.
+    pub findings: Vec<Finding>,
+}
+
+impl PinPlan {
+    /// True when some reference is unpinned or stale (`--check` exits 1).
+    pub fn failed(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.rule == UNPINNED_IMAGE.id || f.rule == STALE_PIN.id)
+    }
+
+    /// The rewritten text of a file (standard input's is `-`), if it changes.
+    pub fn updated(&self, path: &std::path::Path) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.updated.as_str())
+    }
+}
+
+/// Why pin could not plan or write.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    #[error("{}:{line}: no digest was resolved for `{reference}`", file.display())]
+    MissingDigest {
+        file: PathBuf,
+        line: usize,
+        reference: String,
+    },
+    #[error("digest `{digest}` resolved for `{reference}` is invalid")]
+    InvalidDigest {
+        reference: String,
+        digest: String,
+        #[source]
+        source: ReferenceError,
+    },
+    #[error("{}:{line}: `{reference}` is pinned by digest only but the registry answered `{digest}`", file.display())]
+    DigestMismatch {
+        file: PathBuf,
+        line: usize,
+        reference: String,
+        digest: String,
+    },
+    #[error("`{}` was not read by discovery", path.display())]
+    NotRead { path: PathBuf },
+    #[error("cannot rewrite `{}`", path.display())]
+    Edit {
+        path: PathBuf,
+        #[source]
+        source: EditError,
+    },
+    #[error("`{}` changed on disk since it was read; nothing was written", path.display())]
+    Changed { path: PathBuf },
+    #[error("cannot write `{}`; nothing was written", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}` and could not restore `{}`: it may be half-written", path.display(), restored.display())]
+    Rollback {
+        path: PathBuf,
+        restored: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The reference to resolve for a use: `name:tag` for a pinned `name:tag@digest` (so a moved
+/// tag shows as a stale pin), otherwise the reference itself.
+pub fn lookup_reference(r: &Reference) -> Reference {
+    match (r.tag(), r.digest()) {
+        (Some(tag), Some(_)) => {
+            Reference::parse(&format!("{}:{tag}", r.original_name())).unwrap_or_else(|_| r.clone())
+        }
+        _ => r.clone(),
+    }
+}
+
+/// The key of a use in the digest map given to [`plan`]: the normalised lookup reference.
+pub fn lookup_key(r: &Reference) -> String {
+    lookup_reference(r).to_string()
+}
+
+/// The distinct references the resolver must resolve for a discovery outcome.
+pub fn to_resolve(outcome: &DiscoverOutcome) -> Vec<Reference> {
+    let mut seen = HashSet::new();
+    outcome
+        .uses
+        .iter()
+        .map(|u| lookup_reference(&u.reference))
+        .filter(|r| seen.insert(r.to_string()))
+        .collect()
+}
+
+/// Plan the rewrite: `digests` maps [`lookup_key`] (normalised reference) to `sha256:…`.
+pub fn plan(
+    outcome: &DiscoverOutcome,
+    digests: &HashMap<String, String>,
+    opts: &PinOptions,
+) -> Result<PinPlan, PinError> {
+    let mut findings = Vec::new();
+    let mut edits: BTreeMap<&PathBuf, Vec<Edit>> = BTreeMap::new();
+    for u in &outcome.uses {
+        let key = lookup_key(&u.reference);
+        let Some(digest) = digests.get(&key) else {
+            return Err(PinError::MissingDigest {
+                file: u.file.clone(),
+                line: u.line,
+                reference: u.reference.original().to_string(),
+            });
+        };
+        validate_digest(digest).map_err(|source| PinError::InvalidDigest {
+            reference: key.clone(),
+            digest: digest.clone(),
+            source,
+        })?;
+        let write = match u.reference.digest() {
+            Some(pinned) if u.reference.tag().is_none() && pinned != digest => {
+                return Err(PinError::DigestMismatch {
+                    file: u.file.clone(),
+                    line: u.line,
+                    reference: u.reference.original().to_string(),
+                    digest: digest.clone(),
+                });
+            }
+            None => {
+                findings.push(finding(
+                    u,
+                    &UNPINNED_IMAGE,
+                    format!(
+                        "Image `{}` is not pinned to a digest (resolves to `{digest}`)",
+                        u.reference.original()
+                    ),
+                ));
+                true
+            }
+            Some(pinned) if pinned != digest => {
+                findings.push(finding(
+                    u,
+                    &STALE_PIN,
+                    format!(
+                        "Image `{}` is pinned to `{pinned}` but `{key}` now resolves to `{digest}`",
+                        u.reference.original()
+                    ),
+                ));
+                opts.update
+            }
+            Some(_) => false,
+        };
+        if write {
+            edits
+                .entry(&u.file)
+                .or_default()
+                .extend(edits_for(u, digest, !opts.strip_tag));
+        }
+    }
+    for n in &outcome.notices {
+        if n.kind == NoticeKind::Unresolvable {
+            findings.push(Finding {
+                rule: UNRESOLVABLE_REFERENCE.id,
+                severity: UNRESOLVABLE_REFERENCE.severity,
+                subject: n.file.display().to_string(),
+                location: Some(Location {
+                    file: n.file.clone(),
+                    line: n.line,
+                    column: n.column,
+                }),
+                message: n.message.clone(),
+                exception: None,
+            });
+        }
+    }
+    let mut files = Vec::new();
+    for (path, edits) in edits {
+        let original = outcome
+            .sources
+            .get(path)
+            .ok_or_else(|| PinError::NotRead { path: path.clone() })?;
+        let updated = apply_edits(original, &edits).map_err(|source| PinError::Edit {
+            path: path.clone(),
+            source,
+        })?;
+        if updated != *original {
+            files.push(FilePlan {
+                path: path.clone(),
+                original: original.clone(),
+                updated,
+                edits,
+            });
+        }
+    }
+    Ok(PinPlan {
+        options: *opts,
+        files,
+        findings,
+    })
+}
+
+fn finding(u: &ImageUse, rule: &crate::rules::Rule, message: String) -> Finding {
+    Finding {
+        rule: rule.id,
+        severity: rule.severity,
+        subject: u.reference.to_string(),
+        location: Some(Location {
+            file: u.file.clone(),
+            line: u.line,
+            column: u.column,
+        }),
+        message,
+        exception: None,
+    }
+}

@@ -1,0 +1,134 @@
+//! Writing a plan: all or nothing, atomically. Every file is first written to a temporary file in
+//! its own directory (fsynced, permissions copied); only when all are ready are they renamed over
+//! the originals, each after checking the file on disk still holds the bytes discovery read. A
+//! failed rename restores the files already replaced.
+
+use super::{PinError, PinPlan};
+use crate::discover::STDIN;
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Write every file of the plan; returns the files written. `--check` and `--diff` plans write
+/// nothing. Standard input's result is not written (read it with [`PinPlan::updated`]).
+pub fn apply(plan: &PinPlan) -> Result<Vec<PathBuf>, PinError> {
+    if plan.options.check || plan.options.diff {
+        return Ok(Vec::new());
+    }
+    let mut staged: Vec<Staged> = Vec::new();
+    for f in plan.files.iter().filter(|f| f.path.as_os_str() != STDIN) {
+        let target = fs::canonicalize(&f.path).map_err(|source| PinError::Write {
+            path: f.path.clone(),
+            source,
+        })?;
+        let expected: [u8; 32] = Sha256::digest(f.original.as_bytes()).into();
+        unchanged(&f.path, &target, &expected)?;
+        let temp = stage(&target, f.updated.as_bytes()).map_err(|source| PinError::Write {
+            path: f.path.clone(),
+            source,
+        })?;
+        staged.push(Staged {
+            path: f.path.clone(),
+            target,
+            temp,
+            expected,
+            original: f.original.as_bytes(),
+        });
+    }
+    let result = commit(&staged);
+    for s in &staged {
+        // Renamed temp files are gone; the rest are ours to remove.
+        let _ = fs::remove_file(&s.temp);
+    }
+    result.map(|()| staged.into_iter().map(|s| s.path).collect())
+}
+
+struct Staged<'a> {
+    path: PathBuf,
+    target: PathBuf,
+    temp: PathBuf,
+    expected: [u8; 32],
+    original: &'a [u8],
+}
+
+fn commit(staged: &[Staged]) -> Result<(), PinError> {
+    for (i, s) in staged.iter().enumerate() {
+        let done = unchanged(&s.path, &s.target, &s.expected).and_then(|()| {
+            fs::rename(&s.temp, &s.target)
+                .and_then(|()| sync_dir(&s.target))
+                .map_err(|source| PinError::Write {
+                    path: s.path.clone(),
+                    source,
+                })
+        });
+        if let Err(e) = done {
+            for r in &staged[..i] {
+                restore(r).map_err(|source| PinError::Rollback {
+                    path: s.path.clone(),
+                    restored: r.path.clone(),
+                    source,
+                })?;
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Fail unless the file on disk still holds the bytes discovery read.
+fn unchanged(path: &Path, target: &Path, expected: &[u8; 32]) -> Result<(), PinError> {
+    let now = fs::read(target).map_err(|source| PinError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let got: [u8; 32] = Sha256::digest(&now).into();
+    if &got != expected {
+        return Err(PinError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Write `bytes` to a new temporary file next to `target`, fsynced, with `target`'s permissions.
+fn stage(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let perms = fs::metadata(target)?.permissions();
+    let mut n = 0u32;
+    loop {
+        let temp = dir.join(format!(".{name}.gate-{}-{n}.tmp", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(mut f) => {
+                let written = f
+                    .write_all(bytes)
+                    .and_then(|()| f.set_permissions(perms.clone()))
+                    .and_then(|()| f.sync_all());
+                if let Err(e) = written {
+                    let _ = fs::remove_file(&temp);
+                    return Err(e);
+                }
+                return Ok(temp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Put a replaced file's original bytes back (atomically, like the write).
+fn restore(s: &Staged) -> std::io::Result<()> {
+    let temp = stage(&s.target, s.original)?;
+    fs::rename(&temp, &s.target)
+}
+
+fn sync_dir(target: &Path) -> std::io::Result<()> {
+    match target.parent() {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,619 @@
+//! The registry client: OCI distribution API requests with auth, retries, timeouts and limits.
+//!
+//! Built on the same `reqwest` (rustls) that `oci-client` uses, because the resolve path needs
+//! what `oci-client`'s API does not expose: the `Content-Type` and size of a HEAD response,
+//! `Retry-After` on 429/503, and a hard cap on manifest size while the body streams in. Bearer
+//! tokens are fetched once per registry and scope (concurrent requests share one token fetch);
+//! Basic credentials are sent only to the registry they belong to, and reqwest drops the
+//! `Authorization` header on redirects to another origin.
+
+use super::auth::{AuthSources, Credential};
+use super::retry::{retry_after, Backoff};
+use super::ResolveError;
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
+
+/// Every manifest media type gate understands, as the `Accept` list.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+application/vnd.oci.image.manifest.v1+json, \
+application/vnd.docker.distribution.manifest.list.v2+json, \
+application/vnd.docker.distribution.manifest.v2+json";
+
+/// The largest manifest gate reads (cosign's limit).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How the client talks to registries.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `host[:port]` reached over plain HTTP; everything else is HTTPS with verified TLS.
+    pub insecure: Vec<String>,
+    /// Extra PEM CA certificates to trust.
+    pub ca_files: Vec<PathBuf>,
+    /// Per-request timeout (connect + headers + body).
+    pub timeout: Duration,
+    /// Attempts per request on 429/502/503/504 and connection resets (1 = no retry).
+    pub attempts: u32,
+    /// The longest wait between attempts, whatever `Retry-After` says.
+    pub max_backoff: Duration,
+    pub auth: AuthSources,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            insecure: Vec::new(),
+            ca_files: Vec::new(),
+            timeout: Duration::from_secs(30),
+            attempts: 4,
+            max_backoff: Duration::from_secs(10),
+            auth: AuthSources::from_env(),
+        }
+    }
+}
+
+/// What a HEAD (or GET) told us about a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestHead {
+    pub digest: String,
+    pub media_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// A manifest's bytes, verified against its digest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub digest: String,
+    pub media_type: Option<String>,
+    pub bytes: bytes::Bytes,
+}
+
+/// One registry repository: where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Repo {
+    pub domain: String,
+    pub path: String,
+}
+
+/// A shared registry client. Cheap to clone.
+#[derive(Clone)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    config: Arc<ClientConfig>,
+    tokens: Arc<Mutex<TokenCells>>,
+    schemes: Arc<Mutex<HashMap<String, Challenge>>>,
+    creds: Arc<Mutex<HashMap<String, Option<Credential>>>>,
+}
+
+/// One token cell per (registry, scope): the first request fills it, the others wait on it.
+type TokenCells = HashMap<(String, String), Arc<OnceCell<Token>>>;
+
+#[derive(Debug, Clone)]
+struct Token {
+    value: Option<String>,
+    expires: Instant,
+}
+
+/// What a registry asked for in `WWW-Authenticate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Challenge {
+    Basic,
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+impl RegistryClient {
+    pub fn new(config: ClientConfig) -> Result<Self, ResolveError> {
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("gate/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10).min(config.timeout))
+            .timeout(config.timeout)
+            .pool_max_idle_per_host(64)
+            .redirect(reqwest::redirect::Policy::limited(5));
+        for path in &config.ca_files {
+            let pem = std::fs::read(path).map_err(|source| ResolveError::CaFile {
+                path: path.clone(),
+                source: Arc::new(source),
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                ResolveError::CaFile {
+                    path: path.clone(),
+                    source: Arc::new(source),
+                }
+            })?;
+            for c in certs {
+                b = b.add_root_certificate(c);
+            }
+        }
+        let http = b.build().map_err(|e| ResolveError::Client(Arc::new(e)))?;
+        Ok(Self {
+            http,
+            config: Arc::new(config),
+            tokens: Arc::default(),
+            schemes: Arc::default(),
+            creds: Arc::default(),
+        })
+    }
+
+    fn base(&self, domain: &str) -> String {
+        let scheme = if self.config.insecure.iter().any(|h| h == domain) {
+            "http"
+        } else {
+            "https"
+        };
+        // Docker Hub's API lives on registry-1.docker.io.
+        let host = if domain == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            domain
+        };
+        format!("{scheme}://{host}")
+    }
+
+    /// HEAD a manifest by tag or digest; falls back to GET when the registry sends no digest
+    /// header, hashing the (bounded) body. A digest reference must come back with that digest.
+    pub async fn head_manifest(
+        &self,
+        repo: &Repo,
+        reference: &str,
+    ) -> Result<ManifestHead, ResolveError> {
+        let url = format!(
+            "{}/v2/{}/manifests/{reference}",
+            self.base(&repo.domain),
+            repo.path
+        );
+        let resp = self.send(repo, reqwest::Method::HEAD, &url).await?;
+        let head = header_digest(&resp);
+        let media_type = content_type(&resp);
+        let size = resp.content_length().filter(|n| *n > 0);
+        match head {
+            Some(digest) => {
+                check_expected(repo, reference, &digest)?;
+                Ok(ManifestHead {
+                    digest,
+                    media_type,
+                    size,
+                })
+            }
+            None => {
+                let m = self.get_manifest(repo, reference).await?;
+                Ok(ManifestHead {
+                    size: Some(m.bytes.len() as u64),
+                    digest: m.digest,
+                    media_type: m.media_type,
+                })
+            }
+        }
+    }
+
+    /// GET a manifest, at most [`MAX_MANIFEST_BYTES`], and verify its bytes: against the
+    /// requested digest, and against `Docker-Content-Digest` when the registry sends one.
+    pub async fn get_manifest(
+        &self,
+        repo: &Repo,
+        reference: &str,
+    ) -> Result<Manifest, ResolveError> {
+        let url = format!(
+            "{}/v2/{}/manifests/{reference}",
+            self.base(&repo.domain),
+            repo.path
+        );
+        let resp = self.send(repo, reqwest::Method::GET, &url).await?;
+        let header = header_digest(&resp);
+        let media_type = content_type(&resp);
+        let bytes = read_limited(repo, resp, MAX_MANIFEST_BYTES).await?;
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        if let Some(h) = header.filter(|h| h.starts_with("sha256:")) {
+            if h != digest {
+                return Err(ResolveError::DigestMismatch {
+                    registry: repo.domain.clone(),
+                    expected: h,
+                    actual: digest,
+                });
+            }
+        }
+        check_expected(repo, reference, &digest)?;
+        Ok(Manifest {
+            digest,
+            media_type,
+            bytes,
+        })
+    }
+
+    /// Send one request with auth, timeouts and bounded retries; non-2xx becomes an error.
+    async fn send(
+        &self,
+        repo: &Repo,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::Response, ResolveError> {
+        let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
+        let mut authed = false;
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .header(reqwest::header::ACCEPT, MANIFEST_ACCEPT);
+            req = self.authorize(repo, req).await?;
+            let result = req.send().await;
+            let resp = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    // A refused or reset connection may be a registry restarting: retry it.
+                    // A timeout is not retried, so a hanging registry costs one timeout.
+                    if e.is_connect() && !e.is_timeout() {
+                        if let Some(wait) = backoff.next(None) {
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    return Err(ResolveError::network(&repo.domain, e));
+                }
+            };
+            let status = resp.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED && !authed {
+                authed = true;
+                if self.learn_challenge(repo, &resp)? {
+                    continue;
+                }
+            }
+            if matches!(status.as_u16(), 429 | 502 | 503 | 504) {
+                if let Some(wait) = backoff.next(retry_after(resp.headers())) {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if status.is_success() {
+                return Ok(resp);
+            }
+            return Err(self.status_error(repo, resp).await);
+        }
+    }
+
+    async fn status_error(&self, repo: &Repo, resp: reqwest::Response) -> ResolveError {
+        let status = resp.status().as_u16();
+        let registry = repo.domain.clone();
+        let repository = repo.path.clone();
+        // The registry's own error code, if it sent the standard envelope (bounded read).
+        let code = read_limited(repo, resp, 64 * 1024)
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Envelope>(&b).ok())
+            .and_then(|e| e.errors.into_iter().next())
+            .map(|e| e.code);
+        match status {
+            401 => ResolveError::Unauthorized {
+                registry,
+                repository,
+                had_credentials: self.cached_credential(&repo.domain).is_some(),
+            },
+            403 => ResolveError::Denied {
+                registry,
+                repository,
+            },
+            404 => ResolveError::NotFound {
+                registry,
+                repository,
+                code,
+            },
+            _ => ResolveError::Status {
+                registry,
+                repository,
+                status,
+                code,
+            },
+        }
+    }
+
+    fn cached_credential(&self, domain: &str) -> Option<Credential> {
+        self.creds
+            .lock()
+            .ok()
+            .and_then(|m| m.get(domain).cloned())
+            .flatten()
+    }
+
+    fn credential(&self, domain: &str, path: &str) -> Result<Option<Credential>, ResolveError> {
+        if let Some(c) = self.creds.lock().ok().and_then(|m| m.get(domain).cloned()) {
+            return Ok(c);
+        }
+        let c =
+            self.config
+                .auth
+                .lookup(domain, path)
+                .map_err(|source| ResolveError::Credentials {
+                    registry: domain.to_string(),
+                    source: Arc::new(source),
+                })?;
+        if let Ok(mut m) = self.creds.lock() {
+            m.insert(domain.to_string(), c.clone());
+        }
+        Ok(c)
+    }
+
+    /// Remember how this registry wants to be asked; `true` when a retry with auth makes sense.
+    fn learn_challenge(&self, repo: &Repo, resp: &reqwest::Response) -> Result<bool, ResolveError> {
+        let Some(h) = resp
+            .headers()
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(false);
+        };
+        let Some(ch) = parse_challenge(h) else {
+            return Ok(false);
+        };
+        if ch == Challenge::Basic && self.credential(&repo.domain, &repo.path)?.is_none() {
+            return Ok(false);
+        }
+        if let Ok(mut m) = self.schemes.lock() {
+            m.insert(repo.domain.clone(), ch);
+        }
+        Ok(true)
+    }
+
+    async fn authorize(
+        &self,
+        repo: &Repo,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ResolveError> {
+        let scheme = self
+            .schemes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&repo.domain).cloned());
+        match scheme {
+            None => Ok(req),
+            Some(Challenge::Basic) => match self.credential(&repo.domain, &repo.path)? {
+                Some(Credential::Basic { username, password }) => {
+                    Ok(req.basic_auth(username, Some(password)))
+                }
+                _ => Ok(req),
+            },
+            Some(Challenge::Bearer { realm, service }) => {
+                let token = self.token(repo, &realm, service.as_deref()).await?;
+                Ok(match token {
+                    Some(t) => req.bearer_auth(t),
+                    None => req,
+                })
+            }
+        }
+    }
+
+    /// One token per (registry, scope), fetched once however many requests want it.
+    async fn token(
+        &self,
+        repo: &Repo,
+        realm: &str,
+        service: Option<&str>,
+    ) -> Result<Option<String>, ResolveError> {
+        let scope = format!("repository:{}:pull", repo.path);
+        let key = (repo.domain.clone(), scope.clone());
+        loop {
+            let cell = {
+                let mut m = self
+                    .tokens
+                    .lock()
+                    .map_err(|_poisoned| ResolveError::Internal)?;
+                m.entry(key.clone()).or_default().clone()
+            };
+            let t = cell
+                .get_or_try_init(|| self.fetch_token(repo, realm, service, &scope))
+                .await?;
+            if t.expires > Instant::now() {
+                return Ok(t.value.clone());
+            }
+            if let Ok(mut m) = self.tokens.lock() {
+                if m.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                    m.remove(&key);
+                }
+            }
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        repo: &Repo,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<Token, ResolveError> {
+        let cred = self.credential(&repo.domain, &repo.path)?;
+        let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
+        loop {
+            let req = match &cred {
+                Some(Credential::IdentityToken(refresh)) => {
+                    let mut form = vec![
+                        ("grant_type", "refresh_token"),
+                        ("refresh_token", refresh.as_str()),
+                        ("client_id", "gate"),
+                        ("scope", scope),
+                    ];
+                    if let Some(s) = service {
+                        form.push(("service", s));
+                    }
+                    self.http.post(realm).form(&form)
+                }
+                other => {
+                    let mut q = vec![("scope", scope)];
+                    if let Some(s) = service {
+                        q.push(("service", s));
+                    }
+                    let req = self.http.get(realm).query(&q);
+                    match other {
+                        Some(Credential::Basic { username, password }) => {
+                            req.basic_auth(username, Some(password))
+                        }
+                        _ => req,
+                    }
+                }
+            };
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| ResolveError::network(&repo.domain, e))?;
+            let status = resp.status().as_u16();
+            if matches!(status, 429 | 502 | 503 | 504) {
+                if let Some(wait) = backoff.next(retry_after(resp.headers())) {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            if status == 401 || status == 403 {
+                return Err(ResolveError::Unauthorized {
+                    registry: repo.domain.clone(),
+                    repository: repo.path.clone(),
+                    had_credentials: cred.is_some(),
+                });
+            }
+            if !resp.status().is_success() {
+                return Err(ResolveError::Status {
+                    registry: repo.domain.clone(),
+                    repository: repo.path.clone(),
+                    status,
+                    code: Some("token endpoint".into()),
+                });
+            }
+            let body = read_limited(repo, resp, 1024 * 1024).await?;
+            let t: TokenReply =
+                serde_json::from_slice(&body).map_err(|_bad_json| ResolveError::Status {
+                    registry: repo.domain.clone(),
+                    repository: repo.path.clone(),
+                    status,
+                    code: Some("token endpoint sent no token".into()),
+                })?;
+            let ttl = t.expires_in.unwrap_or(60).clamp(10, 3600);
+            return Ok(Token {
+                value: t.token.or(t.access_token).filter(|t| !t.is_empty()),
+                // Renew a little early.
+                expires: Instant::now() + Duration::from_secs(ttl.saturating_sub(5)),
+            });
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenReply {
+    token: Option<String>,
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct Envelope {
+    errors: Vec<EnvelopeError>,
+}
+
+#[derive(serde::Deserialize)]
+struct EnvelopeError {
+    code: String,
+}
+
+fn parse_challenge(h: &str) -> Option<Challenge> {
+    let (scheme, params) = h.trim().split_once(' ').unwrap_or((h.trim(), ""));
+    if scheme.eq_ignore_ascii_case("basic") {
+        return Some(Challenge::Basic);
+    }
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let mut realm = None;
+    let mut service = None;
+    let re = regex::Regex::new(r#"(\w+)\s*=\s*(?:"([^"]*)"|([^,\s]*))"#).ok()?;
+    for c in re.captures_iter(params) {
+        let v = c.get(2).or(c.get(3)).map(|m| m.as_str().to_string());
+        match c.get(1).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+            Some("realm") => realm = v,
+            Some("service") => service = v,
+            _ => {}
+        }
+    }
+    Some(Challenge::Bearer {
+        realm: realm?,
+        service,
+    })
+}
+
+fn header_digest(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn content_type(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.split(';').next().unwrap_or(s).trim().to_string())
+}
+
+/// A by-digest request must be answered with that digest.
+fn check_expected(repo: &Repo, reference: &str, got: &str) -> Result<(), ResolveError> {
+    if reference.contains(':') && reference != got {
+        return Err(ResolveError::DigestMismatch {
+            registry: repo.domain.clone(),
+            expected: reference.to_string(),
+            actual: got.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Read a body, failing as soon as it passes `max` bytes (before buffering more).
+async fn read_limited(
+    repo: &Repo,
+    mut resp: reqwest::Response,
+    max: u64,
+) -> Result<bytes::Bytes, ResolveError> {
+    let too_large = || ResolveError::TooLarge {
+        registry: repo.domain.clone(),
+        repository: repo.path.clone(),
+        limit: max,
+    };
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ResolveError::network(&repo.domain, e))?
+    {
+        if (buf.len() + chunk.len()) as u64 > max {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bearer_and_basic_challenges() {
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge(r#"Basic realm="gate""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(parse_challenge("Bearer service=x"), None);
+        assert_eq!(parse_challenge("Negotiate"), None);
+    }
+}

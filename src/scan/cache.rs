@@ -1,0 +1,159 @@
+//! The on-disk scan cache: Trivy's JSON report (and SBOMs made from it) per digest, platform,
+//! Trivy version and vulnerability DB `UpdatedAt`, under `$XDG_CACHE_HOME/gate/scan` (else
+//! `~/.cache/gate/scan`). An unchanged digest costs no Trivy run.
+//!
+//! The key is a SHA-256 over all four parts, so a new DB or a new Trivy simply misses. Writes are
+//! atomic; an entry that does not parse is treated as absent and rewritten by the next scan.
+
+use super::fs::write_atomic_unsynced as write_atomic;
+use super::report::Report;
+use super::trivy::SbomFormat;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bump when the stored form changes.
+const FORMAT: &str = "gate-scan-cache-v1";
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache under `root` (gate's cache directory), else the user cache directory; `None`
+    /// when there is no home to put it in.
+    pub fn open(root: Option<&Path>) -> Option<Cache> {
+        let root = match root {
+            Some(r) => r.to_owned(),
+            None => default_root()?,
+        };
+        Some(Cache {
+            dir: root.join("scan"),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn key(digest: &str, platform: Option<&str>, trivy: &str, db_updated_at: &str) -> String {
+        let mut h = Sha256::new();
+        for part in [FORMAT, digest, platform.unwrap_or(""), trivy, db_updated_at] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        hex::encode(h.finalize())
+    }
+
+    fn path(&self, key: &str, suffix: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(format!("{key}.{suffix}"))
+    }
+
+    /// A cached report, if present and readable.
+    pub fn report(&self, key: &str) -> Option<(Vec<u8>, Report)> {
+        let bytes = std::fs::read(self.path(key, "report.json")).ok()?;
+        let report = Report::parse(&bytes).ok()?;
+        Some((bytes, report))
+    }
+
+    /// A cached SBOM, if present and JSON.
+    pub fn sbom(&self, key: &str, format: SbomFormat) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(self.path(key, format.extension())).ok()?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).ok()?;
+        Some(bytes)
+    }
+
+    pub fn put_report(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
+        write_atomic(&self.path(key, "report.json"), bytes)
+    }
+
+    pub fn put_sbom(&self, key: &str, format: SbomFormat, bytes: &[u8]) -> std::io::Result<()> {
+        write_atomic(&self.path(key, format.extension()), bytes)
+    }
+}
+
+fn default_root() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
+        let x = PathBuf::from(x);
+        if x.is_absolute() {
+            return Some(x.join("gate"));
+        }
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(PathBuf::from(home).join(".cache").join("gate"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &[u8] = br#"{"SchemaVersion":2,"Results":[]}"#;
+
+    #[test]
+    fn key_covers_every_part() {
+        let k = Cache::key(
+            "sha256:a",
+            Some("linux/amd64"),
+            "0.58.1",
+            "2026-11-26T00:00:00Z",
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:b",
+                Some("linux/amd64"),
+                "0.58.1",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/arm64"),
+                "0.58.1",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/amd64"),
+                "0.58.2",
+                "2026-11-26T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key(
+                "sha256:a",
+                Some("linux/amd64"),
+                "0.58.1",
+                "2026-11-27T00:00:00Z"
+            )
+        );
+        assert_ne!(
+            k,
+            Cache::key("sha256:a", None, "0.58.1", "2026-11-26T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn round_trip_and_corrupt_entries_read_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(Some(dir.path())).unwrap();
+        let key = Cache::key("sha256:a", None, "v", "d");
+        assert!(cache.report(&key).is_none());
+        cache.put_report(&key, REPORT).unwrap();
+        assert_eq!(cache.report(&key).unwrap().0, REPORT);
+        std::fs::write(cache.path(&key, "report.json"), b"{\"SchemaVers").unwrap();
+        assert!(cache.report(&key).is_none());
+        cache.put_report(&key, REPORT).unwrap();
+        assert!(cache.report(&key).is_some());
+        cache
+            .put_sbom(&key, SbomFormat::CycloneDx, b"not json")
+            .unwrap();
+        assert!(cache.sbom(&key, SbomFormat::CycloneDx).is_none());
+    }
+}

@@ -1,0 +1,64 @@
+//! Why a scan could not be done. Every variant means "could not check" (exit code 2), never a
+//! pass; messages carry Trivy's own last error line and never a credential.
+
+use super::report::ReportError;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("`trivy` was not found on `PATH`; install it (scripts/install-trivy) or pass `--trivy PATH`")]
+    NotFound {
+        #[source]
+        source: which::Error,
+    },
+    #[error("could not start `{program}`")]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("refusing to scan `{image}`: it does not name the resolved digest `{digest}`")]
+    NotByDigest { image: String, digest: String },
+    #[error("`trivy {command}` for `{subject}` failed ({status}): {last_line}")]
+    Failed {
+        command: &'static str,
+        subject: String,
+        status: String,
+        last_line: String,
+    },
+    #[error("Trivy could not download its vulnerability database for `{subject}`: {last_line}")]
+    DbDownload { subject: String, last_line: String },
+    #[error("`trivy {command}` for `{subject}` did not finish within {timeout:?} and was killed")]
+    Timeout {
+        command: &'static str,
+        subject: String,
+        timeout: Duration,
+    },
+    #[error("`trivy {command}` for `{subject}` printed more than {limit} bytes")]
+    TooLarge {
+        command: &'static str,
+        subject: String,
+        limit: usize,
+    },
+    #[error("`trivy {command}` for `{subject}` did not print a Trivy JSON report: {last_line}")]
+    Report {
+        command: &'static str,
+        subject: String,
+        last_line: String,
+        #[source]
+        source: ReportError,
+    },
+    #[error("`trivy server` did not become ready at `{url}`: {last_line}")]
+    Server { url: String, last_line: String },
+    #[error("could not write `{path}`")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// One failure shared by every image of the run (e.g. `trivy` missing).
+    #[error(transparent)]
+    Shared(Arc<ScanError>),
+}

@@ -1,0 +1,510 @@
+//! One scan run: targets in, one result per distinct digest out.
+//!
+//! Targets naming the same digest are coalesced (their platforms merged), so each digest and
+//! platform is scanned at most once. The cache is consulted first (keyed with the DB time from
+//! one `trivy version` call, and only while that DB is not due for an update); the rest is
+//! scanned concurrently, bounded by `concurrency`, through one shared server when there is more
+//! than one. SBOMs are converted from the same JSON report, never by a second scan.
+
+use super::cache::Cache;
+use super::error::ScanError;
+use super::fs::{temp_path, write_atomic};
+use super::report::{Report, ReportError, VersionInfo};
+use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
+use super::{ScanConfig, ScanResult, ScanTarget};
+use futures::stream::{self, StreamExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Scan every distinct digest with the `trivy` found by `cfg`.
+pub async fn scan_all(
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> Vec<Result<ScanResult, ScanError>> {
+    match TrivyScanner::locate(cfg) {
+        Ok(mut scanner) => scan_all_with(&mut scanner, targets, cfg).await,
+        Err(e) => {
+            let e = Arc::new(e);
+            group(targets)
+                .iter()
+                .map(|_| Err(ScanError::Shared(Arc::clone(&e))))
+                .collect()
+        }
+    }
+}
+
+/// Targets sharing a digest, merged.
+struct Group {
+    target: ScanTarget,
+    invalid: bool,
+}
+
+/// A scan's raw report and its parse.
+type Scanned = Result<(Vec<u8>, Report), ScanError>;
+
+/// One digest and platform.
+struct Job {
+    group: usize,
+    platform: Option<String>,
+}
+
+struct Done {
+    bytes: Vec<u8>,
+    report: Report,
+    cached: bool,
+    key: Option<String>,
+    scanner_version: String,
+    db_updated_at: Option<String>,
+    sboms: Vec<PathBuf>,
+}
+
+fn group(targets: Vec<ScanTarget>) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for t in targets {
+        if let Some(g) = groups.iter_mut().find(|g| g.target.digest == t.digest) {
+            for p in t.platforms {
+                if !g.target.platforms.contains(&p) {
+                    g.target.platforms.push(p);
+                }
+            }
+            continue;
+        }
+        let invalid = !is_digest(&t.digest) || !t.image.ends_with(&format!("@{}", t.digest));
+        groups.push(Group { target: t, invalid });
+    }
+    groups
+}
+
+fn is_digest(d: &str) -> bool {
+    let hex_ok = |h: &str, n: usize| {
+        h.len() == n
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    match d.split_once(':') {
+        Some(("sha256", h)) => hex_ok(h, 64),
+        Some(("sha512", h)) => hex_ok(h, 128),
+        _ => false,
+    }
+}
+
+/// [`scan_all`] with any [`Scanner`].
+pub async fn scan_all_with<S: Scanner>(
+    scanner: &mut S,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> Vec<Result<ScanResult, ScanError>> {
+    let groups = group(targets);
+    let jobs: Vec<Job> = groups
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| !g.invalid)
+        .flat_map(|(i, g)| {
+            let platforms: Vec<Option<String>> = if g.target.platforms.is_empty() {
+                vec![None]
+            } else {
+                g.target.platforms.iter().cloned().map(Some).collect()
+            };
+            platforms
+                .into_iter()
+                .map(move |platform| Job { group: i, platform })
+        })
+        .collect();
+    let mut done: Vec<Option<Result<Done, ScanError>>> = jobs.iter().map(|_| None).collect();
+
+    if !jobs.is_empty() {
+        match scanner.version().await {
+            Ok(version) => run_jobs(scanner, &groups, &jobs, &mut done, &version, cfg).await,
+            Err(e) => {
+                let e = Arc::new(e);
+                for slot in &mut done {
+                    *slot = Some(Err(ScanError::Shared(Arc::clone(&e))));
+                }
+            }
+        }
+    }
+
+    assemble(groups, &jobs, done)
+}
+
+async fn run_jobs<S: Scanner>(
+    scanner: &mut S,
+    groups: &[Group],
+    jobs: &[Job],
+    done: &mut [Option<Result<Done, ScanError>>],
+    version: &VersionInfo,
+    cfg: &ScanConfig,
+) {
+    let cache = if cfg.no_cache || !scanner.cacheable() {
+        None
+    } else {
+        Cache::open(cfg.cache_dir.as_deref())
+    };
+    let key_for = |job: &Job, v: &VersionInfo| -> Option<String> {
+        let db = v.db_updated_at.as_deref()?;
+        let digest = &groups[job.group].target.digest;
+        Some(Cache::key(digest, job.platform.as_deref(), &v.version, db))
+    };
+    // A DB due for an update may be replaced by this run's scans: do not trust entries keyed on
+    // it (offline, the DB cannot change, so they stay good).
+    let lookup = cache.is_some() && (cfg.offline || !version.db_is_due(chrono::Utc::now()));
+    let mut pending = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let hit = match (&cache, lookup) {
+            (Some(c), true) => key_for(job, version).and_then(|k| Some((c.report(&k)?, k))),
+            _ => None,
+        };
+        match hit {
+            Some(((bytes, report), key)) => {
+                done[i] = Some(Ok(Done {
+                    bytes,
+                    report,
+                    cached: true,
+                    key: Some(key),
+                    scanner_version: version.version.clone(),
+                    db_updated_at: version.db_updated_at.clone(),
+                    sboms: Vec::new(),
+                }))
+            }
+            None => pending.push(i),
+        }
+    }
+
+    if !pending.is_empty() {
+        if let Err(e) = scanner.prepare(pending.len()).await {
+            let e = Arc::new(e);
+            for &i in &pending {
+                done[i] = Some(Err(ScanError::Shared(Arc::clone(&e))));
+            }
+        } else {
+            let shared: &S = scanner;
+            // Futures are built eagerly (not in a stream's closure) so the run stays `Send`.
+            let scans: Vec<_> = pending
+                .iter()
+                .map(|&i| {
+                    let job = &jobs[i];
+                    let t = &groups[job.group].target;
+                    async move {
+                        let job = ScanJob {
+                            image: &t.image,
+                            digest: &t.digest,
+                            platform: job.platform.as_deref(),
+                            credential: t.credential.as_ref(),
+                            insecure: t.insecure,
+                        };
+                        (i, scan_one(shared, &job).await)
+                    }
+                })
+                .collect();
+            let scanned: Vec<(usize, Scanned)> = stream::iter(scans)
+                .buffer_unordered(cfg.concurrency.max(1))
+                .collect()
+                .await;
+            // Key what was scanned with the DB the scans used (a server may have updated it).
+            let after = match &cache {
+                Some(_) => shared.version().await.ok(),
+                None => None,
+            };
+            for (i, r) in scanned {
+                done[i] = Some(r.map(|(bytes, report)| {
+                    let key = after.as_ref().and_then(|v| key_for(&jobs[i], v));
+                    if let (Some(c), Some(k)) = (&cache, &key) {
+                        // Best effort: a cache that cannot be written costs a scan next time.
+                        let _ = c.put_report(k, &bytes);
+                    }
+                    Done {
+                        bytes,
+                        report,
+                        cached: false,
+                        key,
+                        scanner_version: version.version.clone(),
+                        db_updated_at: after.as_ref().unwrap_or(version).db_updated_at.clone(),
+                        sboms: Vec::new(),
+                    }
+                }));
+            }
+        }
+    }
+
+    if let Some(dir) = &cfg.sbom_dir {
+        write_sboms(&*scanner, groups, jobs, done, cache.as_ref(), dir, cfg).await;
+    }
+    scanner.finish().await;
+}
+
+async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>) -> Scanned {
+    let bytes = scanner.scan(job).await?;
+    let report = Report::parse(&bytes).map_err(|source| ScanError::Report {
+        command: "image",
+        subject: job.image.to_owned(),
+        last_line: super::report::preview(&bytes),
+        source,
+    })?;
+    Ok((bytes, report))
+}
+
+/// `sha256-<hex>[.<os>-<arch>].<ext>`.
+pub fn sbom_file_name(digest: &str, platform: Option<&str>, format: SbomFormat) -> String {
+    let mut name = digest.replace(':', "-");
+    if let Some(p) = platform {
+        name.push('.');
+        name.push_str(&p.replace('/', "-"));
+    }
+    format!("{name}.{}", format.extension())
+}
+
+async fn write_sboms<S: Scanner>(
+    scanner: &S,
+    groups: &[Group],
+    jobs: &[Job],
+    done: &mut [Option<Result<Done, ScanError>>],
+    cache: Option<&Cache>,
+    dir: &Path,
+    cfg: &ScanConfig,
+) {
+    let work: Vec<(usize, &Done)> = done
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match d {
+            Some(Ok(d)) => Some((i, d)),
+            _ => None,
+        })
+        .collect();
+    let conversions: Vec<_> = work
+        .into_iter()
+        .map(|(i, d)| {
+            let job = &jobs[i];
+            let t = &groups[job.group].target;
+            async move {
+                let r = sboms_for(scanner, t, job.platform.as_deref(), d, cache, dir).await;
+                (i, r)
+            }
+        })
+        .collect();
+    let written: Vec<(usize, Result<Vec<PathBuf>, ScanError>)> = stream::iter(conversions)
+        .buffer_unordered(cfg.concurrency.max(1))
+        .collect()
+        .await;
+    for (i, r) in written {
+        match r {
+            Ok(paths) => {
+                if let Some(Ok(d)) = &mut done[i] {
+                    d.sboms = paths;
+                }
+            }
+            Err(e) => done[i] = Some(Err(e)),
+        }
+    }
+}
+
+async fn sboms_for<S: Scanner>(
+    scanner: &S,
+    t: &ScanTarget,
+    platform: Option<&str>,
+    d: &Done,
+    cache: Option<&Cache>,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ScanError> {
+    let write_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ScanError::Write { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    let mut paths = Vec::new();
+    let mut report_file: Option<PathBuf> = None;
+    let mut result = Ok(());
+    for format in SbomFormat::ALL {
+        let dest = dir.join(sbom_file_name(&t.digest, platform, format));
+        let cached = match (cache, &d.key) {
+            (Some(c), Some(k)) => c.sbom(k, format),
+            _ => None,
+        };
+        if let Some(bytes) = cached {
+            if let Err(e) = write_atomic(&dest, &bytes).map_err(write_err(&dest)) {
+                result = Err(e);
+                break;
+            }
+            paths.push(dest);
+            continue;
+        }
+        let report = match &report_file {
+            Some(p) => p.clone(),
+            None => {
+                let p = temp_path(
+                    &dest.with_file_name(format!("{}.report.json", t.digest.replace(':', "-"))),
+                );
+                if let Err(e) = write_atomic(&p, &d.bytes).map_err(write_err(&p)) {
+                    result = Err(e);
+                    break;
+                }
+                report_file = Some(p.clone());
+                p
+            }
+        };
+        match convert(scanner, &t.image, &report, format, &dest).await {
+            Ok(bytes) => {
+                if let (Some(c), Some(k)) = (cache, &d.key) {
+                    let _ = c.put_sbom(k, format, &bytes);
+                }
+                paths.push(dest);
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    if let Some(p) = report_file {
+        let _ = std::fs::remove_file(p);
+    }
+    result.map(|()| paths)
+}
+
+/// Convert into a temporary file, check it is JSON, then rename it into place.
+async fn convert<S: Scanner>(
+    scanner: &S,
+    subject: &str,
+    report: &Path,
+    format: SbomFormat,
+    dest: &Path,
+) -> Result<Vec<u8>, ScanError> {
+    let tmp = temp_path(dest);
+    let outcome = async {
+        scanner.convert(subject, report, format, &tmp).await?;
+        let bytes = std::fs::read(&tmp).map_err(|source| ScanError::Write {
+            path: tmp.clone(),
+            source,
+        })?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|source| {
+            ScanError::Report {
+                command: "convert",
+                subject: subject.to_owned(),
+                last_line: super::report::preview(&bytes),
+                source: ReportError::NotJson {
+                    start: super::report::preview(&bytes),
+                    source,
+                },
+            }
+        })?;
+        std::fs::rename(&tmp, dest).map_err(|source| ScanError::Write {
+            path: dest.to_owned(),
+            source,
+        })?;
+        Ok(bytes)
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    outcome
+}
+
+fn assemble(
+    groups: Vec<Group>,
+    jobs: &[Job],
+    mut done: Vec<Option<Result<Done, ScanError>>>,
+) -> Vec<Result<ScanResult, ScanError>> {
+    let mut out = Vec::with_capacity(groups.len());
+    for (gi, g) in groups.into_iter().enumerate() {
+        let t = g.target;
+        if g.invalid {
+            out.push(Err(ScanError::NotByDigest {
+                image: t.image,
+                digest: t.digest,
+            }));
+            continue;
+        }
+        let mut result = ScanResult {
+            digest: t.digest.clone(),
+            scanner: "trivy".into(),
+            scanner_version: String::new(),
+            db_updated_at: None,
+            vulnerabilities: Vec::new(),
+            sboms: Vec::new(),
+            cached: true,
+        };
+        let mut failure = None;
+        for (ji, job) in jobs.iter().enumerate().filter(|(_, j)| j.group == gi) {
+            match done[ji].take() {
+                Some(Ok(d)) => {
+                    result
+                        .vulnerabilities
+                        .extend(d.report.vulnerabilities(job.platform.as_deref()));
+                    result.sboms.extend(d.sboms);
+                    result.cached &= d.cached;
+                    if result.scanner_version.is_empty() {
+                        result.scanner_version = d.scanner_version;
+                    }
+                    if result.db_updated_at.is_none() {
+                        result.db_updated_at = d.db_updated_at;
+                    }
+                }
+                Some(Err(e)) => {
+                    failure.get_or_insert(e);
+                }
+                None => {
+                    failure.get_or_insert(ScanError::NotByDigest {
+                        image: t.image.clone(),
+                        digest: t.digest.clone(),
+                    });
+                }
+            }
+        }
+        out.push(match failure {
+            Some(e) => Err(e),
+            None => Ok(result),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn target(image: &str, digest: &str, platforms: &[&str]) -> ScanTarget {
+        ScanTarget {
+            image: image.into(),
+            digest: digest.into(),
+            platforms: platforms.iter().map(|p| p.to_string()).collect(),
+            credential: None,
+            insecure: false,
+        }
+    }
+
+    #[test]
+    fn coalesces_digests_and_refuses_tags() {
+        let groups = group(vec![
+            target(&format!("a/b@{D}"), D, &["linux/amd64"]),
+            target(&format!("c/d@{D}"), D, &["linux/arm64", "linux/amd64"]),
+            target("a/b:latest", D.replace('1', "2").as_str(), &[]),
+            target("a/b@sha256:abc", "sha256:abc", &[]),
+        ]);
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[0].target.platforms, ["linux/amd64", "linux/arm64"]);
+        assert!(!groups[0].invalid);
+        assert!(groups[1].invalid);
+        assert!(groups[2].invalid);
+    }
+
+    #[test]
+    fn the_run_can_be_spawned() {
+        fn send<T: Send>(_: &T) {}
+        let cfg = ScanConfig::default();
+        send(&scan_all(Vec::new(), &cfg));
+    }
+
+    #[test]
+    fn sbom_names_carry_the_digest() {
+        assert_eq!(
+            sbom_file_name(D, None, SbomFormat::CycloneDx),
+            format!("sha256-{}.cdx.json", &D[7..])
+        );
+        assert_eq!(
+            sbom_file_name(D, Some("linux/arm64/v8"), SbomFormat::SpdxJson),
+            format!("sha256-{}.linux-arm64-v8.spdx.json", &D[7..])
+        );
+    }
+}

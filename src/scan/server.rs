@@ -1,0 +1,175 @@
+//! One `trivy server` on loopback for the run, so several `trivy image --server` clients scan in
+//! parallel instead of queueing on Trivy's cache lock.
+//!
+//! The server listens on a free `127.0.0.1` port and requires a per-run token (`TRIVY_TOKEN` in
+//! the environment of server and clients), so other local users cannot use it. Readiness is
+//! Trivy's `GET /healthz`; a server that exits first (e.g. its DB download failed) is an error
+//! carrying its last stderr line. The process is killed when the run ends, or when dropped.
+
+use super::error::ScanError;
+use super::process::{is_db_download_failure, last_line};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+const STDERR_KEEP: usize = 64 << 10;
+
+pub struct TrivyServer {
+    child: Child,
+    url: String,
+    token: String,
+}
+
+impl TrivyServer {
+    pub async fn start(
+        program: &Path,
+        cache_dir: Option<&Path>,
+        offline: bool,
+        timeout: Duration,
+    ) -> Result<TrivyServer, ScanError> {
+        let addr = free_loopback_addr().map_err(|source| ScanError::Spawn {
+            program: program.to_owned(),
+            source,
+        })?;
+        let url = format!("http://{addr}");
+        let token = run_token(&addr);
+        let mut cmd = Command::new(program);
+        cmd.args(["server", "--quiet", "--listen", &addr]);
+        if let Some(dir) = cache_dir {
+            cmd.arg("--cache-dir").arg(dir);
+        }
+        if offline {
+            cmd.arg("--skip-db-update");
+        }
+        cmd.env("TRIVY_TOKEN", &token)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|source| ScanError::Spawn {
+            program: program.to_owned(),
+            source,
+        })?;
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = None;
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            reader = Some(tokio::spawn(async move {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut buf) = sink.lock() {
+                        buf.extend_from_slice(&chunk[..n]);
+                        if buf.len() > 2 * STDERR_KEEP {
+                            let cut = buf.len() - STDERR_KEEP;
+                            buf.drain(..cut);
+                        }
+                    }
+                }
+            }));
+        }
+        let mut server = TrivyServer { child, url, token };
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                // The pipe is closed once the process is gone: let the reader collect the
+                // last words (bounded, in case a grandchild still holds the pipe).
+                if let Some(r) = reader.take() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
+                }
+                let err = stderr.lock().map(|b| b.clone()).unwrap_or_default();
+                let line = format!("exited ({status}): {}", last_line(&err, &[]));
+                return Err(if is_db_download_failure(&err) {
+                    ScanError::DbDownload {
+                        subject: "trivy server".into(),
+                        last_line: last_line(&err, &[]),
+                    }
+                } else {
+                    ScanError::Server {
+                        url: server.url.clone(),
+                        last_line: line,
+                    }
+                });
+            }
+            if healthy(&addr).await {
+                return Ok(server);
+            }
+            if Instant::now() >= deadline {
+                let err = stderr.lock().map(|b| b.clone()).unwrap_or_default();
+                server.stop_ref().await;
+                return Err(ScanError::Server {
+                    url: server.url.clone(),
+                    last_line: format!(
+                        "not ready after {timeout:?}, killed; {}",
+                        last_line(&err, &[])
+                    ),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    pub async fn stop(mut self) {
+        self.stop_ref().await;
+    }
+
+    async fn stop_ref(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+fn free_loopback_addr() -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.to_string())
+}
+
+/// A token nobody else can guess in the lifetime of one run.
+fn run_token(addr: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(addr.as_bytes());
+    h.update(std::process::id().to_le_bytes());
+    if let Ok(t) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+        h.update(t.as_nanos().to_le_bytes());
+    }
+    let local = 0u8;
+    h.update(format!("{:p}", &local).as_bytes());
+    if let Ok(bytes) = std::fs::read("/proc/sys/kernel/random/uuid") {
+        h.update(bytes);
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// Trivy's health endpoint answers `200 ok`.
+async fn healthy(addr: &str) -> bool {
+    let probe = async {
+        let mut s = TcpStream::connect(addr).await.ok()?;
+        s.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .ok()?;
+        let mut buf = Vec::new();
+        s.take(256).read_to_end(&mut buf).await.ok()?;
+        let head = String::from_utf8_lossy(&buf);
+        Some(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"))
+    };
+    tokio::time::timeout(Duration::from_secs(1), probe)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}

@@ -1,0 +1,397 @@
+//! The scanner behind a small trait, and its real implementation: the `trivy` binary.
+//!
+//! Trivy's cache is a BoltDB file under one lock, so parallel standalone `trivy image` processes
+//! serialise. With more than one image to scan, gate starts one `trivy server` on loopback and
+//! runs `trivy image --server` clients concurrently; a user-supplied `--trivy-server URL` is used
+//! the same way. Credentials travel in the environment (`TRIVY_USERNAME`/`TRIVY_PASSWORD` or
+//! `TRIVY_REGISTRY_TOKEN`), never on the command line.
+
+use super::error::ScanError;
+use super::process::Invocation;
+use super::report::VersionInfo;
+use super::server::TrivyServer;
+use super::ScanConfig;
+use crate::resolve::auth::Credential;
+use std::ffi::OsString;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// One scan to do: one image by digest, one platform.
+#[derive(Debug, Clone)]
+pub struct ScanJob<'a> {
+    /// `repo@sha256:…`.
+    pub image: &'a str,
+    pub digest: &'a str,
+    pub platform: Option<&'a str>,
+    pub credential: Option<&'a Credential>,
+    pub insecure: bool,
+}
+
+/// The SBOM formats gate writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbomFormat {
+    CycloneDx,
+    SpdxJson,
+}
+
+impl SbomFormat {
+    pub const ALL: [SbomFormat; 2] = [SbomFormat::CycloneDx, SbomFormat::SpdxJson];
+
+    /// `trivy convert --format` value.
+    pub fn trivy_format(self) -> &'static str {
+        match self {
+            SbomFormat::CycloneDx => "cyclonedx",
+            SbomFormat::SpdxJson => "spdx-json",
+        }
+    }
+
+    /// File name suffix.
+    pub fn extension(self) -> &'static str {
+        match self {
+            SbomFormat::CycloneDx => "cdx.json",
+            SbomFormat::SpdxJson => "spdx.json",
+        }
+    }
+}
+
+/// A vulnerability scanner. `prepare` is told how many scans are coming (so an implementation
+/// can start a shared server); `finish` releases what `prepare` started.
+pub trait Scanner: Sync {
+    /// Scanner version and vulnerability DB time (one cheap call per run).
+    fn version(&self) -> impl Future<Output = Result<VersionInfo, ScanError>> + Send;
+    fn prepare(&mut self, pending: usize) -> impl Future<Output = Result<(), ScanError>> + Send;
+    /// Scan one image by digest; the raw JSON report.
+    fn scan(&self, job: &ScanJob<'_>) -> impl Future<Output = Result<Vec<u8>, ScanError>> + Send;
+    /// Turn a JSON report (a file) into an SBOM written to `out`.
+    fn convert(
+        &self,
+        subject: &str,
+        report: &Path,
+        format: SbomFormat,
+        out: &Path,
+    ) -> impl Future<Output = Result<(), ScanError>> + Send;
+    fn finish(&mut self) -> impl Future<Output = ()> + Send;
+    /// Whether results may be cached under the local DB version (not with a remote server,
+    /// whose DB gate cannot see).
+    fn cacheable(&self) -> bool;
+}
+
+/// The `trivy` binary.
+pub struct TrivyScanner {
+    program: PathBuf,
+    timeout: Duration,
+    offline: bool,
+    cache_dir: Option<PathBuf>,
+    external_server: Option<String>,
+    server: Option<TrivyServer>,
+}
+
+impl TrivyScanner {
+    /// Find `trivy`: the configured path, else `PATH` (or `cfg.search_path`).
+    pub fn locate(cfg: &ScanConfig) -> Result<TrivyScanner, ScanError> {
+        let program = match &cfg.trivy {
+            Some(p) if p.components().count() > 1 => p.clone(),
+            Some(p) => find(p.as_os_str(), cfg)?,
+            None => find("trivy".as_ref(), cfg)?,
+        };
+        Ok(TrivyScanner {
+            program,
+            timeout: cfg.timeout,
+            offline: cfg.offline,
+            cache_dir: cfg.trivy_cache_dir.clone(),
+            external_server: cfg.server.clone(),
+            server: None,
+        })
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
+    fn server_url(&self) -> Option<&str> {
+        self.external_server
+            .as_deref()
+            .or(self.server.as_ref().map(TrivyServer::url))
+    }
+
+    /// Gate's own deadline: Trivy's `--timeout` plus a grace period for it to report its own
+    /// timeout before it is killed.
+    fn deadline(&self) -> Duration {
+        self.timeout + (self.timeout / 5).min(Duration::from_secs(10))
+    }
+
+    fn invocation<'a>(&'a self, command: &'static str, subject: &'a str) -> Invocation<'a> {
+        Invocation {
+            program: &self.program,
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            timeout: self.deadline(),
+            command,
+            subject,
+            secrets: Vec::new(),
+        }
+    }
+}
+
+fn find(name: &std::ffi::OsStr, cfg: &ScanConfig) -> Result<PathBuf, ScanError> {
+    let found = match &cfg.search_path {
+        Some(path) => {
+            // Only relative `PATH` entries need the working directory.
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+            which::which_in(name, Some(path), cwd)
+        }
+        None => which::which(name),
+    };
+    found.map_err(|source| ScanError::NotFound { source })
+}
+
+/// `trivy image` arguments for one job (pure, so the exact command line is tested).
+pub fn image_args(
+    job: &ScanJob<'_>,
+    timeout: Duration,
+    offline: bool,
+    cache_dir: Option<&Path>,
+    server: Option<&str>,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = [
+        "image",
+        "--format",
+        "json",
+        "--scanners",
+        "vuln",
+        "--list-all-pkgs",
+        "--quiet",
+        "--timeout",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    args.push(go_duration(timeout).into());
+    if let Some(p) = job.platform {
+        args.push("--platform".into());
+        args.push(p.into());
+    }
+    if job.insecure {
+        args.push("--insecure".into());
+    }
+    if let Some(dir) = cache_dir {
+        args.push("--cache-dir".into());
+        args.push(dir.into());
+    }
+    match server {
+        Some(url) => {
+            args.push("--server".into());
+            args.push(url.into());
+            if offline {
+                args.push("--offline-scan".into());
+            }
+        }
+        None if offline => {
+            for flag in [
+                "--skip-db-update",
+                "--skip-java-db-update",
+                "--offline-scan",
+            ] {
+                args.push(flag.into());
+            }
+        }
+        None => {}
+    }
+    args.push(job.image.into());
+    args
+}
+
+/// A Go `time.Duration` string Trivy's `--timeout` accepts.
+pub fn go_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs().max(1))
+    } else {
+        format!("{}ms", d.as_millis().max(1))
+    }
+}
+
+/// Environment for a job's credential, and the inherited variables to drop.
+fn credential_env(
+    c: Option<&Credential>,
+) -> (Vec<(&'static str, String)>, Vec<&'static str>, Vec<String>) {
+    match c {
+        None => (Vec::new(), Vec::new(), Vec::new()),
+        Some(Credential::Basic { username, password }) => (
+            vec![
+                ("TRIVY_USERNAME", username.clone()),
+                ("TRIVY_PASSWORD", password.clone()),
+            ],
+            vec!["TRIVY_REGISTRY_TOKEN"],
+            vec![password.clone()],
+        ),
+        Some(Credential::IdentityToken(t)) => (
+            vec![("TRIVY_REGISTRY_TOKEN", t.clone())],
+            vec!["TRIVY_USERNAME", "TRIVY_PASSWORD"],
+            vec![t.clone()],
+        ),
+    }
+}
+
+impl Scanner for TrivyScanner {
+    async fn version(&self) -> Result<VersionInfo, ScanError> {
+        let mut inv = self.invocation("version", "trivy");
+        inv.args = vec!["version".into(), "--format".into(), "json".into()];
+        if let Some(dir) = &self.cache_dir {
+            inv.args.push("--cache-dir".into());
+            inv.args.push(dir.into());
+        }
+        let out = inv.run().await?;
+        VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
+            command: "version",
+            subject: "trivy".into(),
+            last_line: super::process::last_line(&out.stderr, &[]),
+            source,
+        })
+    }
+
+    async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {
+        if self.external_server.is_some() || self.server.is_some() || pending < 2 {
+            return Ok(());
+        }
+        let server = TrivyServer::start(
+            &self.program,
+            self.cache_dir.as_deref(),
+            self.offline,
+            self.timeout,
+        )
+        .await?;
+        self.server = Some(server);
+        Ok(())
+    }
+
+    async fn scan(&self, job: &ScanJob<'_>) -> Result<Vec<u8>, ScanError> {
+        let subject = match job.platform {
+            Some(p) => format!("{} ({p})", job.image),
+            None => job.image.to_owned(),
+        };
+        let mut inv = self.invocation("image", &subject);
+        inv.args = image_args(
+            job,
+            self.timeout,
+            self.offline,
+            self.cache_dir.as_deref(),
+            self.server_url(),
+        );
+        let (env, remove, secrets) = credential_env(job.credential);
+        inv.env = env;
+        inv.env_remove = remove;
+        inv.secrets = secrets;
+        if let Some(server) = &self.server {
+            inv.env.push(("TRIVY_TOKEN", server.token().to_owned()));
+            inv.secrets.push(server.token().to_owned());
+        }
+        let out = inv.run().await?;
+        Ok(out.stdout)
+    }
+
+    async fn convert(
+        &self,
+        subject: &str,
+        report: &Path,
+        format: SbomFormat,
+        out: &Path,
+    ) -> Result<(), ScanError> {
+        let mut inv = self.invocation("convert", subject);
+        inv.args = vec![
+            "convert".into(),
+            "--quiet".into(),
+            "--format".into(),
+            format.trivy_format().into(),
+            "--output".into(),
+            out.into(),
+            report.into(),
+        ];
+        inv.run().await.map(drop)
+    }
+
+    async fn finish(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await;
+        }
+    }
+
+    fn cacheable(&self) -> bool {
+        self.external_server.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIGEST: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+    fn strings(v: Vec<OsString>) -> Vec<String> {
+        v.into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn standalone_offline_command_line() {
+        let image = format!("127.0.0.1:5000/app@{DIGEST}");
+        let job = ScanJob {
+            image: &image,
+            digest: DIGEST,
+            platform: Some("linux/arm64"),
+            credential: None,
+            insecure: true,
+        };
+        let args = image_args(
+            &job,
+            Duration::from_secs(300),
+            true,
+            Some(Path::new("/c")),
+            None,
+        );
+        assert_eq!(
+            strings(args).join(" "),
+            format!(
+                "image --format json --scanners vuln --list-all-pkgs --quiet --timeout 300s \
+                 --platform linux/arm64 --insecure --cache-dir /c --skip-db-update \
+                 --skip-java-db-update --offline-scan {image}"
+            )
+        );
+    }
+
+    #[test]
+    fn client_command_line_and_credentials_stay_in_env() {
+        let image = format!("ghcr.io/a/b@{DIGEST}");
+        let cred = Credential::Basic {
+            username: "u".into(),
+            password: "s3cret".into(),
+        };
+        let job = ScanJob {
+            image: &image,
+            digest: DIGEST,
+            platform: None,
+            credential: Some(&cred),
+            insecure: false,
+        };
+        let args = strings(image_args(
+            &job,
+            Duration::from_millis(1500),
+            false,
+            None,
+            Some("http://127.0.0.1:4954"),
+        ));
+        assert!(args.contains(&"1500ms".to_string()));
+        assert!(args
+            .windows(2)
+            .any(|w| w == ["--server", "http://127.0.0.1:4954"]));
+        assert!(!args
+            .iter()
+            .any(|a| a.contains("s3cret") || a == "--insecure"));
+        let (env, remove, secrets) = credential_env(Some(&cred));
+        assert_eq!(env[1], ("TRIVY_PASSWORD", "s3cret".to_string()));
+        assert_eq!(remove, ["TRIVY_REGISTRY_TOKEN"]);
+        assert_eq!(secrets, ["s3cret"]);
+    }
+}

@@ -1,0 +1,151 @@
+//! From verification outcomes to findings (pure, no I/O): distinct findings for "no signature",
+//! "no trusted signature", "payload for another digest", "could not check" and missing required
+//! attestations, each naming the image.
+
+use crate::finding::{Finding, Severity};
+use crate::rules::Rule;
+
+use super::error::VerifyError;
+use super::policy::VerifyPolicy;
+use super::rules::{
+    CHECK_FAILED, MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM,
+    UNTRUSTED_SIGNATURE,
+};
+use super::simple_signing::Rejection;
+use super::Verification;
+
+fn finding(rule: &Rule, image: &str, message: String) -> Finding {
+    Finding {
+        rule: rule.id,
+        severity: rule.severity,
+        subject: image.to_string(),
+        location: None,
+        message,
+        exception: None,
+    }
+}
+
+/// Full error chain, `: `-separated.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The findings for `image` (reported as `name@digest`) given its verification outcome.
+pub fn evaluate(
+    v: &Result<Verification, VerifyError>,
+    image: &str,
+    policy: &VerifyPolicy,
+) -> Vec<Finding> {
+    let v = match v {
+        Ok(v) => v,
+        Err(err) => {
+            return vec![finding(
+                CHECK_FAILED,
+                image,
+                format!(
+                    "Signatures of `{image}` could not be checked: {}",
+                    chain(err)
+                ),
+            )]
+        }
+    };
+    let mut out = Vec::new();
+    if !policy.image_accepted(image, v) {
+        let other_digest = v.rejected.iter().find_map(|(_, r)| match r {
+            Rejection::OtherDigest(d) => Some(d.clone()),
+            _ => None,
+        });
+        let is_signature = |r: &Rejection| {
+            !matches!(
+                r,
+                Rejection::NotASignature(_) | Rejection::NoSignatureAnnotation
+            )
+        };
+        let f = if !v.signatures.is_empty() {
+            let signers: Vec<String> = v.signatures.iter().map(|s| s.signer.to_string()).collect();
+            finding(
+                UNTRUSTED_SIGNATURE,
+                image,
+                format!(
+                    "`{image}` is signed by {}, which the policy does not trust for this image",
+                    signers.join(", ")
+                ),
+            )
+        } else if let Some(other) = other_digest {
+            finding(
+                OTHER_DIGEST,
+                image,
+                format!("`{image}` has a trusted signature, but for digest `{other}`"),
+            )
+        } else if !v.rejected.iter().any(|(_, r)| is_signature(r)) {
+            finding(
+                UNSIGNED_IMAGE,
+                image,
+                format!("`{image}` has no cosign signature"),
+            )
+        } else {
+            let reasons: Vec<String> = v
+                .rejected
+                .iter()
+                .filter(|(_, r)| is_signature(r))
+                .map(|(i, r)| format!("signature {}: {r}", i + 1))
+                .collect();
+            finding(
+                UNTRUSTED_SIGNATURE,
+                image,
+                format!(
+                    "`{image}` has no trusted signature ({})",
+                    reasons.join("; ")
+                ),
+            )
+        };
+        out.push(f);
+    }
+    for p in &v.platforms {
+        let image_p = format!("{image} ({})", p.platform);
+        match &p.outcome {
+            Ok(pv) if policy.image_accepted(image, pv) => {}
+            Ok(_) => out.push(finding(
+                UNSIGNED_PLATFORM,
+                image,
+                format!(
+                    "Platform `{}` of `{image}` (`{}`) has no trusted signature",
+                    p.platform, p.digest
+                ),
+            )),
+            Err(reason) => out.push(finding(
+                CHECK_FAILED,
+                image,
+                format!("Signatures of `{image_p}` could not be checked: {reason}"),
+            )),
+        }
+    }
+    for required in &policy.attestations {
+        let present = v.attestations.iter().any(|a| {
+            a.predicate_type == required.predicate_type && policy.accepts(image, &a.signer)
+        });
+        if !present {
+            out.push(finding(
+                MISSING_ATTESTATION,
+                image,
+                format!(
+                    "`{image}` has no trusted attestation of type `{}`",
+                    required.predicate_type
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// True when no finding at `Error` fails the gate.
+pub fn passed(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.severity < Severity::Error)
+}

@@ -1,0 +1,363 @@
+//! Fetching what cosign attaches to a digest: the `sha256-<hex>.sig` and `.att` manifests and
+//! their layer blobs, within the limits (layers per manifest, bytes per attachment), failing
+//! fast: a manifest with too many layers or a layer whose descriptor is too large is refused
+//! before any blob is fetched, and a blob that grows past its limit while streaming is cut off.
+//! Manifests come through gate's registry client (bounded, digest-checked, authenticated);
+//! blobs, which that client does not fetch, through `oci-client`, behind the [`Fetcher`] trait.
+
+use std::future::Future;
+
+use futures::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+
+use super::error::VerifyError;
+use super::policy::VerifyPolicy;
+use super::sign::{attestation_tag, signature_tag, Manifest};
+use super::simple_signing::{check_digest, SignatureLayer};
+use super::{PlatformVerification, Verification};
+use crate::resolve::auth::Credential;
+use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
+
+/// Fetching an attachment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Registry(#[from] ResolveError),
+    #[error("cannot fetch blob `{digest}` from `{registry}`")]
+    Blob {
+        registry: String,
+        digest: String,
+        #[source]
+        source: oci_client::errors::OciDistributionError,
+    },
+    #[error("blob `{digest}` from `{registry}` exceeds {limit} bytes")]
+    BlobTooLarge {
+        registry: String,
+        digest: String,
+        limit: u64,
+    },
+    #[error("blob from `{registry}` does not match its digest `{digest}`")]
+    BlobDigest { registry: String, digest: String },
+    #[error("`{0}` is not a repository reference")]
+    Reference(String),
+}
+
+/// Where attachments come from. Implemented over a registry by [`RegistryFetcher`]; tests may
+/// implement it over files.
+pub trait Fetcher: Send + Sync {
+    /// The manifest under `reference` (a tag), or `None` when there is none (404).
+    fn manifest(
+        &self,
+        repo: &Repo,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, FetchError>> + Send;
+
+    /// The blob `digest`, at most `limit` bytes, checked against its digest.
+    fn blob(
+        &self,
+        repo: &Repo,
+        digest: &str,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, FetchError>> + Send;
+}
+
+/// A [`Fetcher`] over OCI registries.
+#[derive(Clone)]
+pub struct RegistryFetcher {
+    manifests: RegistryClient,
+    blobs: oci_client::Client,
+    config: ClientConfig,
+}
+
+impl RegistryFetcher {
+    /// Builds the clients from gate's registry settings (`--insecure-registry`, `--ca-file`,
+    /// credentials).
+    pub fn new(config: ClientConfig) -> Result<Self, FetchError> {
+        let manifests = RegistryClient::new(config.clone())?;
+        let mut oci = oci_client::client::ClientConfig {
+            protocol: oci_client::client::ClientProtocol::HttpsExcept(config.insecure.clone()),
+            read_timeout: Some(config.timeout),
+            connect_timeout: Some(config.timeout),
+            ..Default::default()
+        };
+        for path in &config.ca_files {
+            if let Ok(data) = std::fs::read(path) {
+                oci.extra_root_certificates
+                    .push(oci_client::client::Certificate {
+                        encoding: oci_client::client::CertificateEncoding::Pem,
+                        data,
+                    });
+            }
+        }
+        Ok(Self {
+            manifests,
+            blobs: oci_client::Client::new(oci),
+            config,
+        })
+    }
+
+    fn auth(&self, repo: &Repo) -> Result<oci_client::secrets::RegistryAuth, FetchError> {
+        use oci_client::secrets::RegistryAuth;
+        let credential = self
+            .config
+            .auth
+            .lookup(&repo.domain, &repo.path)
+            .map_err(|source| ResolveError::Credentials {
+                registry: repo.domain.clone(),
+                source: std::sync::Arc::new(source),
+            })?;
+        Ok(match credential {
+            None => RegistryAuth::Anonymous,
+            Some(Credential::Basic { username, password }) => {
+                RegistryAuth::Basic(username, password)
+            }
+            Some(Credential::IdentityToken(token)) => RegistryAuth::Bearer(token),
+        })
+    }
+}
+
+impl Fetcher for RegistryFetcher {
+    async fn manifest(&self, repo: &Repo, reference: &str) -> Result<Option<Vec<u8>>, FetchError> {
+        match self.manifests.get_manifest(repo, reference).await {
+            Ok(m) => Ok(Some(m.bytes.to_vec())),
+            Err(ResolveError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
+        let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
+            .parse()
+            .map_err(|_bad| FetchError::Reference(format!("{}/{}", repo.domain, repo.path)))?;
+        let blob_error = |source| FetchError::Blob {
+            registry: repo.domain.clone(),
+            digest: digest.to_string(),
+            source,
+        };
+        let auth = self.auth(repo)?;
+        self.blobs
+            .auth(&reference, &auth, oci_client::RegistryOperation::Pull)
+            .await
+            .map_err(blob_error)?;
+        let descriptor = oci_client::manifest::OciDescriptor {
+            digest: digest.to_string(),
+            ..Default::default()
+        };
+        let stream = self
+            .blobs
+            .pull_blob_stream(&reference, &descriptor)
+            .await
+            .map_err(blob_error)?;
+        let too_large = || FetchError::BlobTooLarge {
+            registry: repo.domain.clone(),
+            digest: digest.to_string(),
+            limit,
+        };
+        if stream.content_length.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut chunks = stream.stream.map_err(|e| blob_error(e.into()));
+        let mut out = Vec::new();
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&chunk);
+        }
+        if format!("sha256:{}", hex::encode(Sha256::digest(&out))) != digest {
+            return Err(FetchError::BlobDigest {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The layers of the manifest under `tag`, with their blobs, within the policy's limits.
+pub async fn fetch_layers<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+    tag: &str,
+    what: &'static str,
+    policy: &VerifyPolicy,
+) -> Result<Vec<SignatureLayer>, VerifyError> {
+    let fetch_err = |source| VerifyError::Fetch {
+        image: format!("{}/{}@{digest}", repo.domain, repo.path),
+        source,
+    };
+    let Some(bytes) = fetcher.manifest(repo, tag).await.map_err(fetch_err)? else {
+        return Ok(Vec::new());
+    };
+    let manifest: Manifest =
+        serde_json::from_slice(&bytes).map_err(|source| VerifyError::AttachmentManifest {
+            tag: tag.to_string(),
+            source,
+        })?;
+    let limits = &policy.limits;
+    if manifest.layers.len() > limits.max_layers {
+        return Err(VerifyError::TooMany {
+            what: "layers in the signature manifest",
+            digest: digest.to_string(),
+            count: manifest.layers.len(),
+            limit: limits.max_layers,
+        });
+    }
+    if manifest.layers.len() > limits.max_signatures {
+        return Err(VerifyError::TooMany {
+            what,
+            digest: digest.to_string(),
+            count: manifest.layers.len(),
+            limit: limits.max_signatures,
+        });
+    }
+    if let Some(big) = manifest
+        .layers
+        .iter()
+        .find(|l| l.size > limits.max_attachment_bytes)
+    {
+        return Err(VerifyError::TooLarge {
+            what: "an attachment",
+            digest: digest.to_string(),
+            size: big.size,
+            limit: limits.max_attachment_bytes,
+        });
+    }
+    let mut layers = Vec::with_capacity(manifest.layers.len());
+    for l in &manifest.layers {
+        let payload = fetcher
+            .blob(repo, &l.digest, l.size.min(limits.max_attachment_bytes))
+            .await
+            .map_err(fetch_err)?;
+        layers.push(SignatureLayer {
+            media_type: l.media_type.clone(),
+            payload,
+            annotations: l.annotations.clone(),
+        });
+    }
+    Ok(layers)
+}
+
+/// Fetches and verifies the signatures (and attestations, when the policy requires any) of
+/// `digest` in `repo`; with `verify_platforms`, also those of each platform manifest of an index.
+pub async fn verify_image<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+    policy: &VerifyPolicy,
+) -> Result<Verification, VerifyError> {
+    let mut v = verify_one(fetcher, repo, digest, policy).await?;
+    if policy.verify_platforms {
+        for (platform, child) in index_children(fetcher, repo, digest).await? {
+            let outcome = verify_one(fetcher, repo, &child, policy).await;
+            v.platforms.push(PlatformVerification {
+                platform,
+                digest: child,
+                outcome: outcome.map_err(|e| e.to_string()),
+            });
+        }
+    }
+    Ok(v)
+}
+
+/// `(os/arch[/variant], digest)` of each manifest in the index `digest`; empty when `digest` is
+/// not an index.
+async fn index_children<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+) -> Result<Vec<(String, String)>, VerifyError> {
+    #[derive(serde::Deserialize)]
+    struct Index {
+        #[serde(default)]
+        manifests: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        digest: String,
+        platform: Option<Platform>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Platform {
+        os: String,
+        architecture: String,
+        variant: Option<String>,
+    }
+    let fetch_err = |source| VerifyError::Fetch {
+        image: format!("{}/{}@{digest}", repo.domain, repo.path),
+        source,
+    };
+    let Some(bytes) = fetcher.manifest(repo, digest).await.map_err(fetch_err)? else {
+        return Ok(Vec::new());
+    };
+    let index: Index =
+        serde_json::from_slice(&bytes).map_err(|source| VerifyError::AttachmentManifest {
+            tag: digest.to_string(),
+            source,
+        })?;
+    Ok(index
+        .manifests
+        .into_iter()
+        .filter_map(|e| {
+            let p = e.platform?;
+            // Attestation manifests in buildx indexes are `unknown/unknown`: not platforms.
+            (p.os != "unknown").then(|| {
+                let name = match p.variant {
+                    Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                    None => format!("{}/{}", p.os, p.architecture),
+                };
+                (name, e.digest)
+            })
+        })
+        .collect())
+}
+
+async fn verify_one<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+    policy: &VerifyPolicy,
+) -> Result<Verification, VerifyError> {
+    check_digest(digest)?;
+    let sig_layers = fetch_layers(
+        fetcher,
+        repo,
+        digest,
+        &signature_tag(digest),
+        "signatures",
+        policy,
+    )
+    .await?;
+    let mut v = super::verify_signature_layers(digest, &sig_layers, policy)?;
+    if !policy.attestations.is_empty() {
+        let att_layers = fetch_layers(
+            fetcher,
+            repo,
+            digest,
+            &attestation_tag(digest),
+            "attestations",
+            policy,
+        )
+        .await?;
+        let (verified, rejected) = super::verify_attestation_layers(digest, &att_layers, policy)?;
+        v.attestations = verified;
+        v.rejected_attestations = rejected;
+    }
+    Ok(v)
+}
+
+/// Verifies many digests concurrently (at most `concurrency` at once), results in input order.
+pub async fn verify_many<F: Fetcher>(
+    fetcher: &F,
+    images: &[(Repo, String)],
+    policy: &VerifyPolicy,
+    concurrency: usize,
+) -> Vec<Result<Verification, VerifyError>> {
+    futures::stream::iter(images)
+        .map(|(repo, digest)| verify_image(fetcher, repo, digest, policy))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}

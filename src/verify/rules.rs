@@ -1,0 +1,83 @@
+//! The verify stage's rules and their explain texts.
+
+use crate::finding::Severity;
+use crate::rules::Rule;
+
+pub const UNSIGNED_IMAGE: &Rule = &RULES[0];
+pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];
+pub const OTHER_DIGEST: &Rule = &RULES[2];
+pub const CHECK_FAILED: &Rule = &RULES[3];
+pub const MISSING_ATTESTATION: &Rule = &RULES[4];
+pub const UNSIGNED_PLATFORM: &Rule = &RULES[5];
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "GATE-SIG-001",
+        name: "unsigned-image",
+        severity: Severity::Error,
+        summary: "Image digest carries no cosign signature",
+        explain: "## What it checks\nThat the resolved digest has at least one cosign signature \
+(a `sha256-<hex>.sig` manifest with simple-signing layers).\n\n## Why it matters\nAn unsigned \
+image has no provenance: anyone who can push to the repository can replace it.\n\n## How to fix\n\
+Sign the digest in the release pipeline: `gate sign --key cosign.key IMAGE@DIGEST` or \
+`cosign sign`.\n\n## References\n- https://docs.sigstore.dev/cosign/signing/signing_with_containers/\n",
+    },
+    Rule {
+        id: "GATE-SIG-002",
+        name: "untrusted-signature",
+        severity: Severity::Error,
+        summary: "Image is signed, but by no key or identity the policy trusts",
+        explain: "## What it checks\nThat some signature on the digest verifies with a key or \
+keyless identity the policy trusts for this image.\n\n## Why it matters\nA signature by an \
+unknown key proves only that someone signed it, not that your release pipeline did.\n\n## How to \
+fix\nSign with a trusted key, or add the signer's public key or identity (issuer and subject) \
+to the policy.\n\n## References\n- https://docs.sigstore.dev/cosign/verifying/verify/\n",
+    },
+    Rule {
+        id: "GATE-SIG-003",
+        name: "signature-for-other-digest",
+        severity: Severity::Error,
+        summary: "A trusted signature names another digest than the image's",
+        explain: "## What it checks\nThat the signed payload's `critical.image.docker-manifest-digest` \
+equals the resolved digest.\n\n## Why it matters\nA signature copied from another image, or an \
+image modified after signing, must not pass.\n\n## How to fix\nSign the digest you deploy; rebuild \
+and re-sign if the manifest changed.\n\n## References\n- \
+https://github.com/containers/image/blob/main/docs/containers-signature.5.md\n",
+    },
+    Rule {
+        id: "GATE-SIG-004",
+        name: "signature-check-failed",
+        severity: Severity::Error,
+        summary: "Signatures could not be checked",
+        explain: "## What it checks\nThat the signatures of the digest could be fetched and \
+examined within the limits (100 signatures, 1,000 layers, 128 MiB per attachment).\n\n## Why it \
+matters\nThe gate fails closed: what cannot be checked is not trusted, and oversized signature \
+manifests are a known denial-of-service (CVE-2023-46737, CVE-2024-29902).\n\n## How to fix\nRemove \
+stray signatures from the `.sig` tag, or fix the registry access.\n\n## References\n- \
+https://github.com/sigstore/cosign/security/advisories/GHSA-vfp6-jrw2-99g9\n",
+    },
+    Rule {
+        id: "GATE-ATT-001",
+        name: "missing-attestation",
+        severity: Severity::Error,
+        summary: "A required attestation is missing or not trusted",
+        explain: "## What it checks\nThat the digest carries a DSSE in-toto attestation of each \
+required `predicateType`, signed by a trusted key or identity, whose subject is the digest.\n\n\
+## Why it matters\nProvenance (SLSA), SBOMs and vulnerability reports only count when bound to the \
+exact image and made by your pipeline.\n\n## How to fix\nAttest the digest: `cosign attest --type \
+slsaprovenance1 --predicate provenance.json IMAGE@DIGEST`.\n\n## References\n- \
+https://docs.sigstore.dev/cosign/verifying/attestation/\n",
+    },
+    Rule {
+        id: "GATE-SIG-005",
+        name: "unsigned-platform",
+        severity: Severity::Error,
+        summary: "A platform manifest of a signed index carries no trusted signature",
+        explain: "## What it checks\nWith `verify_platforms`, that each platform manifest of a \
+multi-platform index carries a trusted signature of its own, besides the index.\n\n## Why it \
+matters\nRuntimes pull the platform manifest, not the index: a policy that verifies by platform \
+digest (admission controllers do) rejects what only the index signature covers.\n\n## How to fix\n\
+Sign recursively: `cosign sign --recursive IMAGE@DIGEST`.\n\n## References\n- \
+https://docs.sigstore.dev/cosign/signing/signing_with_containers/\n",
+    },
+];
