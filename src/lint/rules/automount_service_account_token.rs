@@ -20,10 +20,10 @@ pod leaves it unset, on its ServiceAccount (if that object is in the input). A p
 `true` is reported even when its ServiceAccount disables it.
 
 ## Why it matters
-"Service account tokens are automatically mounted into Pods … Disable the automatic mounting of
-service account tokens for Pods that don't need to access the Kubernetes API." A mounted token is
-the first thing an attacker in the container uses against the API server. (Kubernetes, RBAC Good
-Practices and Configure Service Accounts for Pods)
+Kubernetes mounts an API token for the pod's ServiceAccount into every container unless the pod
+or the ServiceAccount opts out (Kubernetes, Configure Service Accounts for Pods); the RBAC good
+practices advise turning automounting off for pods that do not need the API. A mounted token is
+the first thing an attacker in the container uses against the API server.
 
 ## How to fix
 Failing:

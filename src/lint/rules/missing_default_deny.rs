@@ -20,11 +20,10 @@ some denies egress (policy type `Egress`, every egress rule limited to named pee
 port 53).
 
 ## Why it matters
-"By default, pods are non-isolated; they accept traffic from any source." and "You can create a
-'default' isolation policy for a namespace by creating a NetworkPolicy that selects all pods but
-does not allow any ingress traffic to those pods … and any egress traffic from those pods."
-Without it one compromised pod can reach every other pod and anything outside. (Kubernetes,
-Network Policies)
+Pods not selected by any NetworkPolicy accept traffic from any source and may send to any
+destination; the Network Policies page shows "default" policies that select all pods of a
+namespace and deny all ingress and all egress (Kubernetes, Network Policies). Without one, a
+compromised pod can reach every other pod and anything outside.
 
 ## How to fix
 Failing: a namespace with a Deployment and no NetworkPolicy.
