@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -28,10 +31,16 @@ fn main() {
     let dir = PathBuf::from(&args[1]);
     let stream = args.get(2).is_some_and(|a| a == "stream");
     let rules = SearchRules::default();
-    let opts = PinOptions { update: true, ..PinOptions::default() };
+    let opts = PinOptions {
+        update: true,
+        ..PinOptions::default()
+    };
     let mut all = Vec::new();
     files(&dir, &mut all);
-    let bytes: u64 = all.iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
+    let bytes: u64 = all
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
 
     // Digests "already known": one fake digest per distinct reference (untimed, one file at a
     // time so it does not raise the peak).

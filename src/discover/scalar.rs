@@ -46,7 +46,12 @@ pub fn discover_yaml(
         let mut docs = match yaml::parse_documents(part) {
             Ok(d) => d,
             Err(e) => {
-                sink.notice(e.line + line_base, e.column, NoticeKind::InvalidYaml, e.message);
+                sink.notice(
+                    e.line + line_base,
+                    e.column,
+                    NoticeKind::InvalidYaml,
+                    e.message,
+                );
                 continue;
             }
         };
@@ -129,7 +134,8 @@ fn has_key(text: &str, key: &str) -> bool {
     while let Some(i) = text[from..].find(key) {
         let at = from + i;
         from = at + key.len();
-        let before_ok = at == 0 || !matches!(b[at - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.');
+        let before_ok =
+            at == 0 || !matches!(b[at - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.');
         if !before_ok {
             continue;
         }

@@ -112,6 +112,10 @@ impl<'c> Linter<'c> {
                 continue;
             }
             let (start, end) = (starts[j], starts.get(j + 1).copied().unwrap_or(text.len()));
+            // Documents come in order; should one not, count its lines from the top.
+            if start < counted {
+                (lines, counted) = (0, 0);
+            }
             lines += text.as_bytes()[counted..start]
                 .iter()
                 .filter(|&&b| b == b'\n')
