@@ -17,7 +17,7 @@ pub const RULE: Rule = Rule {
 For every namespace that has workloads in the input: some NetworkPolicy in that namespace selects
 all pods (`podSelector: {}`) and denies ingress (policy type `Ingress`, no ingress rules), and
 some denies egress (policy type `Egress`, every egress rule limited to named peers or to DNS on
-port 53).
+port 53). Only `networking.k8s.io` NetworkPolicies count (not Calico's or Cilium's own kinds).
 
 ## Why it matters
 Pods not selected by any NetworkPolicy accept traffic from any source and may send to any
