@@ -1,9 +1,11 @@
 //! Benchmark driver for `scripts/bench-scan` (not a test): scan N distinct digests with the
 //! replay scanner, cold then warm, and print gate's own time beyond the scanner's.
 //!
-//! Usage: `bench_scan REPLAY_BINARY [N] [CONCURRENCY]`. The replay logs each `image` call with
-//! its start and end time; gate's overhead is the wall time minus the scanners' time, measured
-//! at concurrency 1 so the two do not overlap.
+//! Usage: `bench_scan REPLAY_BINARY [N] [CONCURRENCY] [RUNS]`. The replay logs each `image` call
+//! with its start and end time; gate's overhead is the wall time minus the scanners' time,
+//! measured at concurrency 1 so the two do not overlap. Each of RUNS rounds uses a fresh cache
+//! (a cold run, then a warm one); the best round of each kind is printed, as machines shared
+//! with other work are noisy.
 
 use gate::scan::{scan_all, ScanConfig, ScanTarget};
 use std::error::Error;
@@ -29,6 +31,7 @@ fn main() -> Res<()> {
     );
     let n: u32 = args.get(2).map_or(Ok(100), |s| s.parse())?;
     let concurrency: usize = args.get(3).map_or(Ok(1), |s| s.parse())?;
+    let rounds: usize = args.get(4).map_or(Ok(3), |s| s.parse())?;
     let work = std::env::temp_dir().join(format!("gate-bench-scan-{}", std::process::id()));
     std::fs::create_dir_all(work.join("bin"))?;
     std::os::unix::fs::symlink(&replay, work.join("bin/trivy"))?;
@@ -37,9 +40,9 @@ fn main() -> Res<()> {
         None => "small-critical.json",
     };
     std::fs::write(work.join("map.json"), format!(r#"{{"*": "{report}"}}"#))?;
-    let cfg = ScanConfig {
+    let cfg = |round: usize| ScanConfig {
         trivy: Some(work.join("bin/trivy")),
-        cache_dir: Some(work.join("cache")),
+        cache_dir: Some(work.join(format!("cache-{round}"))),
         concurrency,
         ..ScanConfig::default()
     };
@@ -53,14 +56,31 @@ fn main() -> Res<()> {
         })
         .collect();
     let rt = tokio::runtime::Runtime::new()?;
-    let cold = run(&rt, &work, "cold", &targets, &cfg)?;
-    let warm = run(&rt, &work, "warm", &targets, &cfg)?;
+    let mut best: Option<(Run, Run)> = None;
+    for round in 0..rounds.max(1) {
+        let cold = run(&rt, &work, &format!("cold-{round}"), &targets, &cfg(round))?;
+        let warm = run(&rt, &work, &format!("warm-{round}"), &targets, &cfg(round))?;
+        if warm.images + warm.servers != 0 || warm.cached != n as usize {
+            return Err("the warm run started a scanner".into());
+        }
+        best = Some(match best {
+            None => (cold, warm),
+            Some((c, w)) => (
+                if cold.wall < c.wall { cold } else { c },
+                if warm.wall < w.wall { warm } else { w },
+            ),
+        });
+    }
+    let (cold, warm) = best.ok_or("no rounds")?;
     std::fs::remove_dir_all(&work)?;
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let per = |d: Duration| ms(d) / f64::from(n);
     let own = cold.wall.saturating_sub(cold.scanner);
-    println!("scan {n} distinct digests, replay scanner ({report}), concurrency {concurrency}");
+    println!(
+        "scan {n} distinct digests, replay scanner ({report}), concurrency {concurrency}, \
+         best of {rounds}"
+    );
     println!(
         "  cold run   {:9.1} ms wall, {:7.1} ms in {} scanner processes (+{} server)",
         ms(cold.wall),
@@ -68,10 +88,14 @@ fn main() -> Res<()> {
         cold.images,
         cold.servers
     );
-    println!(
-        "  gate's own {:9.3} ms per image beyond the scanner (target < 10 ms)",
-        per(own)
-    );
+    if concurrency == 1 {
+        println!(
+            "  gate's own {:9.3} ms per image beyond the scanner (target < 10 ms)",
+            per(own)
+        );
+    } else {
+        println!("  gate's own     n/a (scans overlap; measure at concurrency 1)");
+    }
     println!(
         "  warm run   {:9.2} ms wall, {} scanner processes, {} from cache",
         ms(warm.wall),
@@ -82,9 +106,6 @@ fn main() -> Res<()> {
         "  warm vs cold {:7.1}x faster (target >= 50x)",
         cold.wall.as_secs_f64() / warm.wall.as_secs_f64()
     );
-    if warm.images + warm.servers != 0 || warm.cached != n as usize {
-        return Err("the warm run started a scanner".into());
-    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! evaluate → report → pin. Each stage is a module; `main.rs` only parses arguments, calls into
 //! this library and maps the outcome to an exit code.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod discover;

@@ -1,8 +1,15 @@
 //! The commands behind the CLI: each turns parsed arguments into stage calls and output.
 //! `main.rs` maps what they return to an exit code; nothing here exits the process.
 
+// A command's error is built once per run and only printed: its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod check;
 mod explain;
+mod lint;
+mod pin;
 mod resolve;
+mod sign;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::resolve::{ClientConfig, Mirror, ResolveConfig, ResolveError};
@@ -30,6 +37,38 @@ pub enum CommandError {
     UnknownRule(String),
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckFailure),
+    #[error(transparent)]
+    Policy(#[from] crate::policy::file::PolicyError),
+    #[error(transparent)]
+    Settings(#[from] crate::check::settings::SettingsError),
+    #[error("cannot read the working directory")]
+    Cwd(#[source] std::io::Error),
+    #[error(transparent)]
+    Verify(#[from] Box<crate::verify::VerifyError>),
+    #[error(transparent)]
+    Key(#[from] crate::verify::KeyError),
+    #[error("cannot read the ignore file `{}`", path.display())]
+    IgnoreFile {
+        path: PathBuf,
+        #[source]
+        source: crate::scan::ignore::IgnoreError,
+    },
+    #[error("`{}` exists (use `--force` to overwrite)", .0.display())]
+    Exists(PathBuf),
+    #[error("`--certificate-identity` and `--certificate-oidc-issuer` go together")]
+    IdentityNeedsIssuer,
+    #[error("a check must name images or files: `gate check IMAGE...` or `gate check -f PATH...`")]
+    NothingToCheck,
+    #[error(transparent)]
+    Discover(#[from] crate::discover::DiscoverError),
+    #[error(transparent)]
+    Pin(#[from] crate::pin::PinError),
+    #[error(transparent)]
+    Lint(#[from] crate::lint::LintError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     #[error("cannot write `{}`", path.display())]
     Output {
         path: PathBuf,
@@ -38,16 +77,77 @@ pub enum CommandError {
     },
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
-    #[error("cannot start the async runtime")]
-    Runtime(#[source] std::io::Error),
+}
+
+/// Render the evidence in the requested format and write it; for `--format github`, also
+/// append the step summary to `$GITHUB_STEP_SUMMARY` when it is set.
+pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(), CommandError> {
+    let rendered = crate::report::render(ev, g.format, color(g))?;
+    emit(g, &rendered.output)?;
+    if let (Some(md), Some(path)) = (
+        rendered.step_summary,
+        std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()),
+    ) {
+        let path = PathBuf::from(path);
+        let append = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(md.as_bytes()));
+        append.map_err(|source| CommandError::Output { path, source })?;
+    }
+    Ok(())
+}
+
+/// Colours only for a terminal, never in CI or with `NO_COLOR`.
+pub fn color(g: &GlobalArgs) -> bool {
+    use std::io::IsTerminal;
+    g.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::env::var_os("CI").is_none()
+}
+
+/// Exit status from a finished evidence record.
+pub fn outcome_of(ev: &crate::evidence::Evidence) -> Outcome {
+    match ev.verdict {
+        crate::evidence::Verdict::Passed => Outcome::Passed,
+        crate::evidence::Verdict::Failed => Outcome::Failed,
+        crate::evidence::Verdict::Incomplete => Outcome::Incomplete,
+    }
 }
 
 /// Run the parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
     match &cli.command {
+        Command::Check(args) => check::run(&cli.global, args).await,
         Command::Resolve(args) => resolve::run(&cli.global, args).await,
+        Command::Pin(args) => pin::run(&cli.global, args).await,
+        Command::Lint(args) => lint::run(&cli.global, args),
+        Command::Sign(args) => sign::sign(&cli.global, args).await,
+        Command::GenerateKeyPair(args) => sign::generate_key_pair(&cli.global, args),
+        Command::VerifyBlob(args) => sign::verify_blob(&cli.global, args),
         Command::Explain(args) => explain::run(&cli.global, args),
+        Command::Init(args) => init(&cli.global, args),
     }
+}
+
+/// `gate init`: write the commented starter policy.
+fn init(g: &GlobalArgs, args: &crate::cli::InitArgs) -> Result<Outcome, CommandError> {
+    if args.path.exists() && !args.force {
+        return Err(CommandError::Exists(args.path.clone()));
+    }
+    let text = crate::policy::file::Policy::init_text();
+    crate::fsutil::write_atomic(&args.path, text.as_bytes()).map_err(|source| {
+        CommandError::Output {
+            path: args.path.clone(),
+            source,
+        }
+    })?;
+    if !g.quiet {
+        eprintln!("wrote {}", args.path.display());
+    }
+    Ok(Outcome::Passed)
 }
 
 /// The resolver settings the global flags describe.

@@ -22,9 +22,11 @@ mod workflow;
 use crate::reference::Reference;
 use crate::rules::Rule;
 use crate::yaml::Style;
+use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use detect::FileType;
 pub use rules::{STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE};
@@ -84,14 +86,15 @@ pub struct Insertion {
 /// `image:` maps). Pin writes a digest key, or (Helm without one) the tag key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {
+    /// A Helm `image:` map (else a kustomize `images:` entry).
     pub helm: bool,
-    /// The existing `digest` value, if the map has the key.
+    /// The existing `digest` value, if the map has the key (Helm: the chart has the convention).
     pub digest: Option<Slot>,
     /// The existing tag value (`newTag` / `tag`), if any.
     pub tag: Option<Slot>,
     /// The tag the reference uses (for Helm: written back as `tag: "TAG@sha256:…"`).
     pub tag_text: Option<String>,
-    /// True when the Helm chart convention has a `digest` key (the map has one).
+    /// Where a missing `digest:` (kustomize) or `tag:` (Helm) key goes.
     pub insert: Insertion,
 }
 
@@ -172,14 +175,23 @@ impl std::fmt::Display for FileNotice {
     }
 }
 
+/// A file discovery read: what pin needs to rewrite it later without holding every file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// SHA-256 of the text discovery read.
+    pub hash: [u8; 32],
+    /// The text itself, when it cannot (standard input) or need not be read again.
+    pub text: Option<Arc<str>>,
+}
+
 /// Everything discovery found: the uses (in file order, one per span) and the notices.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DiscoverOutcome {
     pub uses: Vec<ImageUse>,
     pub notices: Vec<FileNotice>,
-    /// The text of every file with a use, so pin can plan edits without reading again (and
-    /// detect a file that changed on disk before writing).
-    pub sources: HashMap<PathBuf, String>,
+    /// Every file with a use: the hash of the bytes discovery read (so pin can refuse a file
+    /// that changed on disk since) and, for standard input and in-memory sources, the text.
+    pub sources: HashMap<PathBuf, Source>,
 }
 
 impl DiscoverOutcome {
@@ -199,8 +211,9 @@ impl DiscoverOutcome {
     }
 }
 
-/// Discover image uses in already-read sources. `Chart.yaml` files among them (or named
-/// `<prefix>.Chart.yaml` next to `<prefix>.values.yaml`) give Helm values their default tag.
+/// Discover image uses in already-read sources (kept in memory for pin). `Chart.yaml` files
+/// among them (or `<prefix>.Chart.yaml` next to `<prefix>.values.yaml`) give Helm values their
+/// default tag.
 pub fn discover_sources(sources: &[(PathBuf, String)], rules: &SearchRules) -> DiscoverOutcome {
     let charts: HashMap<&Path, &str> = sources
         .iter()
@@ -209,30 +222,46 @@ pub fn discover_sources(sources: &[(PathBuf, String)], rules: &SearchRules) -> D
         .collect();
     let mut out = DiscoverOutcome::default();
     for (path, text) in sources {
-        let before = out.uses.len();
         let app_version = || {
             detect::chart_for(path)
                 .iter()
                 .find_map(|c| charts.get(c.as_path()))
                 .and_then(|t| helm::app_version(t))
         };
-        let mut sink = Sink {
-            file: path,
-            text,
-            uses: &mut out.uses,
-            notices: &mut out.notices,
-        };
-        match detect::detect(path, text) {
-            FileType::Dockerfile => dockerfile::discover(&mut sink),
-            FileType::Yaml(hint) => scalar::discover_yaml(&mut sink, hint, rules, &app_version),
-            FileType::Other => {}
-        }
-        dedup(&mut out.uses, before);
-        if out.uses.len() > before {
-            out.sources.insert(path.clone(), text.clone());
-        }
+        discover_one(path, text, rules, &app_version, true, &mut out);
     }
     out
+}
+
+/// Discover one file into `out`; remember its hash (and, with `keep`, its text) when it has uses.
+pub(crate) fn discover_one(
+    path: &Path,
+    text: &str,
+    rules: &SearchRules,
+    app_version: &dyn Fn() -> Option<String>,
+    keep: bool,
+    out: &mut DiscoverOutcome,
+) {
+    let before = out.uses.len();
+    let mut sink = Sink {
+        file: path,
+        text,
+        uses: &mut out.uses,
+        notices: &mut out.notices,
+    };
+    match detect::detect(path, text) {
+        FileType::Dockerfile => dockerfile::discover(&mut sink),
+        FileType::Yaml(hint) => scalar::discover_yaml(&mut sink, hint, rules, app_version),
+        FileType::Other => {}
+    }
+    dedup(&mut out.uses, before);
+    if out.uses.len() > before {
+        let source = Source {
+            hash: Sha256::digest(text.as_bytes()).into(),
+            text: keep.then(|| Arc::from(text)),
+        };
+        out.sources.insert(path.to_path_buf(), source);
+    }
 }
 
 /// Keep one use per span (aliases and overlapping rules find the same bytes twice), in order.

@@ -96,7 +96,7 @@ fn document(
 /// with `%` directives is not split (a directive belongs to the document after it).
 fn segments(text: &str) -> Vec<Range<usize>> {
     if text.starts_with('%') || text.contains("\n%") {
-        return vec![0..text.len()];
+        return std::iter::once(0..text.len()).collect();
     }
     let mut starts = vec![0];
     for (i, _) in text.match_indices("\n---") {
@@ -272,5 +272,5 @@ pub fn is_placeholder(s: &str) -> bool {
     s.contains('_')
         && s.bytes().any(|b| b.is_ascii_uppercase())
         && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b == b'/')
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }

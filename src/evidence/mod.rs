@@ -12,7 +12,9 @@ pub mod record;
 pub use image::{
     Attestation, CheckError, ImageEvidence, RekorEntry, ScanSummary, Signature, Signer, Source,
 };
-pub use record::{ExceptionRecord, ExceptionStatus, FindingRecord, Vulnerability};
+pub use record::{
+    AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, Vulnerability,
+};
 
 use crate::finding::Severity;
 use chrono::{DateTime, Utc};
@@ -215,9 +217,16 @@ impl Evidence {
 
     /// Every could-not-check reason, run-level first, then per image.
     pub fn all_errors(&self) -> impl Iterator<Item = &CheckError> {
-        self.errors
-            .iter()
-            .chain(self.images.iter().flat_map(|i| i.errors.iter()))
+        self.errors_in_context().map(|(_, e)| e)
+    }
+
+    /// Every could-not-check reason with the image it concerns (`None`: the run).
+    pub fn errors_in_context(&self) -> impl Iterator<Item = (Option<&ImageEvidence>, &CheckError)> {
+        self.errors.iter().map(|e| (None, e)).chain(
+            self.images
+                .iter()
+                .flat_map(|i| i.errors.iter().map(move |e| (Some(i), e))),
+        )
     }
 }
 

@@ -1,19 +1,24 @@
 //! A unified diff of a pin plan, built from the edits themselves (no general diff algorithm:
 //! pin knows exactly which lines it changes), with three lines of context like `diff -u`.
 
-use super::edit::{apply_edits, Edit};
-use super::{FilePlan, PinPlan};
+use super::edit::{apply_edits, Edit, EditError};
+use super::{FilePlan, PinError, PinPlan};
 use std::fmt::Write;
 
 const CONTEXT: usize = 3;
 
-/// The unified diff of every file the plan rewrites (`--- a/PATH` / `+++ b/PATH`).
-pub fn diff(plan: &PinPlan) -> String {
+/// The unified diff of every file the plan rewrites (`--- a/PATH` / `+++ b/PATH`). Files are
+/// read again (and checked against what discovery read) one at a time.
+pub fn diff(plan: &PinPlan) -> Result<String, PinError> {
     let mut out = String::new();
     for f in &plan.files {
-        file_diff(f, &mut out);
+        let text = f.original()?;
+        file_diff(f, &text, &mut out).map_err(|source| PinError::Edit {
+            path: f.path.clone(),
+            source,
+        })?;
     }
-    out
+    Ok(out)
 }
 
 /// A run of old lines `[start, end)` replaced by `new` lines.
@@ -23,8 +28,7 @@ struct Change<'a> {
     new: Vec<&'a str>,
 }
 
-fn file_diff(f: &FilePlan, out: &mut String) {
-    let old = &f.original;
+fn file_diff(f: &FilePlan, old: &str, out: &mut String) -> Result<(), EditError> {
     let starts: Vec<usize> = std::iter::once(0)
         .chain(old.match_indices('\n').map(|(i, _)| i + 1))
         .filter(|&i| i < old.len() || i == 0)
@@ -59,7 +63,7 @@ fn file_diff(f: &FilePlan, out: &mut String) {
                 text: e.text.clone(),
             })
             .collect();
-        texts.push(apply_edits(region, &shifted).unwrap_or_else(|_| region.to_string()));
+        texts.push(apply_edits(region, &shifted)?);
     }
     let mut changes = Vec::new();
     for ((first, last, _), new_text) in groups.iter().zip(&texts) {
@@ -130,6 +134,7 @@ fn file_diff(f: &FilePlan, out: &mut String) {
         delta += new_n as isize - old_n as isize;
         i = j;
     }
+    Ok(())
 }
 
 fn push_line(out: &mut String, sign: char, line: &str) {
@@ -153,13 +158,15 @@ mod tests {
     use std::path::PathBuf;
 
     fn plan(original: &str, edits: Vec<Edit>) -> PinPlan {
-        let updated = apply_edits(original, &edits).unwrap();
+        use sha2::{Digest, Sha256};
         PinPlan {
             options: PinOptions::default(),
             files: vec![FilePlan {
                 path: PathBuf::from("k.yaml"),
-                original: original.into(),
-                updated,
+                source: crate::discover::Source {
+                    hash: Sha256::digest(original.as_bytes()).into(),
+                    text: Some(original.into()),
+                },
                 edits,
             }],
             findings: vec![],
@@ -183,7 +190,8 @@ mod tests {
                     text: "new\n".into(),
                 },
             ],
-        ));
+        ))
+        .unwrap();
         let want = "--- a/k.yaml\n+++ b/k.yaml\n@@ -1,5 +1,5 @@\n l1\n-l2\n+L2\n l3\n l4\n l5\n\
 @@ -12,6 +12,7 @@\n l12\n l13\n l14\n+new\n l15\n l16\n l17\n";
         assert_eq!(d, want);
@@ -197,7 +205,8 @@ mod tests {
                 range: 3..4,
                 text: "y".into(),
             }],
-        ));
+        ))
+        .unwrap();
         assert!(
             d.ends_with(
                 "-a: x\n\\ No newline at end of file\n+a: y\n\\ No newline at end of file\n"

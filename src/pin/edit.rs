@@ -86,15 +86,27 @@ fn insert(at: &Insertion, key: &str, value: &str) -> Edit {
     }
 }
 
-/// Apply edits to a text: sorted by position, identical edits merged, overlaps refused.
+/// Sort edits by position, merge identical ones, refuse overlaps (two different edits of the
+/// same bytes, or two insertions at one point).
+pub fn normalize(mut edits: Vec<Edit>) -> Result<Vec<Edit>, EditError> {
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits.dedup();
+    for w in edits.windows(2) {
+        let (p, e) = (&w[0], &w[1]);
+        let same_point = e.range.start == p.range.start && e.range.is_empty() && p.range.is_empty();
+        if e.range.start < p.range.end || same_point {
+            return Err(EditError::Overlap(p.range.clone(), e.range.clone()));
+        }
+    }
+    Ok(edits)
+}
+
+/// Apply edits to a text (normalised first).
 pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
-    let mut sorted: Vec<&Edit> = edits.iter().collect();
-    sorted.sort_by_key(|e| (e.range.start, e.range.end));
-    sorted.dedup();
+    let sorted = normalize(edits.to_vec())?;
     let mut out = String::with_capacity(text.len() + 80 * sorted.len());
     let mut pos = 0;
-    let mut prev: Option<&Edit> = None;
-    for e in sorted {
+    for e in &sorted {
         let r = e.range.clone();
         if r.start > r.end
             || r.end > text.len()
@@ -103,19 +115,30 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> Result<String, EditError> {
         {
             return Err(EditError::OutOfBounds(r));
         }
-        if let Some(p) = prev {
-            // Two insertions at one point, or a range starting inside the previous one.
-            if r.start < pos || (r.start == p.range.start && r.is_empty() && p.range.is_empty()) {
-                return Err(EditError::Overlap(p.range.clone(), r));
-            }
-        }
         out.push_str(&text[pos..r.start]);
         out.push_str(&e.text);
         pos = r.end;
-        prev = Some(e);
     }
     out.push_str(&text[pos..]);
     Ok(out)
+}
+
+/// The edits that turn the edited text back into `original` (for rollback).
+pub fn inverse(original: &str, edits: &[Edit]) -> Vec<Edit> {
+    let mut delta: isize = 0;
+    let mut out = Vec::with_capacity(edits.len());
+    for e in edits {
+        let start = (e.range.start as isize + delta) as usize;
+        out.push(Edit {
+            range: start..start + e.text.len(),
+            text: original
+                .get(e.range.clone())
+                .unwrap_or_default()
+                .to_string(),
+        });
+        delta += e.text.len() as isize - e.range.len() as isize;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -137,6 +160,19 @@ mod tests {
             &[e(8..9, "Y"), e(3..4, "X"), e(3..4, "X"), e(5..5, "c: 1\n")],
         );
         assert_eq!(out.unwrap(), "a: X\nc: 1\nb: Y\n");
+    }
+
+    #[test]
+    fn inverse_restores_the_original() {
+        let s = "image: a:1\nimage: b:2\n";
+        let edits = normalize(vec![
+            e(7..10, "a:1@x"),
+            e(18..21, "b:2@yy"),
+            e(11..11, "# n\n"),
+        ])
+        .unwrap();
+        let out = apply_edits(s, &edits).unwrap();
+        assert_eq!(apply_edits(&out, &inverse(s, &edits)).unwrap(), s);
     }
 
     #[test]

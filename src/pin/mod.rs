@@ -10,11 +10,13 @@ pub mod edit;
 mod write;
 
 use crate::discover::{
-    DiscoverOutcome, ImageUse, NoticeKind, STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE,
+    DiscoverOutcome, ImageUse, NoticeKind, Source, STALE_PIN, UNPINNED_IMAGE,
+    UNRESOLVABLE_REFERENCE,
 };
 use crate::finding::{Finding, Location};
 use crate::reference::{validate_digest, Reference, ReferenceError};
-use edit::{apply_edits, edits_for, Edit, EditError};
+use edit::{apply_edits, edits_for, normalize, Edit, EditError};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -28,21 +30,58 @@ pub struct PinOptions {
     pub check: bool,
     /// Write nothing; the caller prints [`diff`].
     pub diff: bool,
-    /// Write `name@sha256:…` without the tag.
+    /// Write `name@sha256:…` without the tag. Kustomize entries and Helm maps keep their tag
+    /// keys (the digest key is written beside them).
     pub strip_tag: bool,
     /// Re-pin stale pins to the digest the tag points to now.
     pub update: bool,
 }
 
-/// The planned rewrite of one file.
+/// The planned rewrite of one file: its edits, and what discovery read (by hash, so a plan over
+/// a large tree holds no file text; [`FilePlan::render`] reads it again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilePlan {
     pub path: PathBuf,
-    /// The text discovery read (what `apply` expects to find on disk).
-    pub original: String,
-    /// The text after the edits.
-    pub updated: String,
+    pub source: Source,
+    /// Sorted, non-overlapping.
     pub edits: Vec<Edit>,
+}
+
+/// A file's text before and after its edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub original: String,
+    pub updated: String,
+}
+
+impl FilePlan {
+    /// The text discovery read: kept in memory, or read again and checked against its hash.
+    pub fn original(&self) -> Result<String, PinError> {
+        let text = match &self.source.text {
+            Some(t) => t.to_string(),
+            None => std::fs::read_to_string(&self.path).map_err(|source| PinError::Read {
+                path: self.path.clone(),
+                source,
+            })?,
+        };
+        let hash: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+        if hash != self.source.hash {
+            return Err(PinError::Changed {
+                path: self.path.clone(),
+            });
+        }
+        Ok(text)
+    }
+
+    /// The text before and after the edits.
+    pub fn render(&self) -> Result<Rendered, PinError> {
+        let original = self.original()?;
+        let updated = apply_edits(&original, &self.edits).map_err(|source| PinError::Edit {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Rendered { original, updated })
+    }
 }
 
 /// Everything `pin` would do: the files it would rewrite and what it found.
@@ -64,12 +103,12 @@ impl PinPlan {
             .any(|f| f.rule == UNPINNED_IMAGE.id || f.rule == STALE_PIN.id)
     }
 
-    /// The rewritten text of a file (standard input's is `-`), if it changes.
-    pub fn updated(&self, path: &std::path::Path) -> Option<&str> {
-        self.files
-            .iter()
-            .find(|f| f.path == path)
-            .map(|f| f.updated.as_str())
+    /// The rewritten text of a file (standard input's is `-`), if the plan changes it.
+    pub fn updated(&self, path: &std::path::Path) -> Result<Option<String>, PinError> {
+        match self.files.iter().find(|f| f.path == path) {
+            Some(f) => Ok(Some(f.render()?.updated)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -106,6 +145,12 @@ pub enum PinError {
     },
     #[error("`{}` changed on disk since it was read; nothing was written", path.display())]
     Changed { path: PathBuf },
+    #[error("cannot read `{}` again to rewrite it; nothing was written", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot write `{}`; nothing was written", path.display())]
     Write {
         path: PathBuf,
@@ -228,22 +273,19 @@ pub fn plan(
     }
     let mut files = Vec::new();
     for (path, edits) in edits {
-        let original = outcome
+        let source = outcome
             .sources
             .get(path)
             .ok_or_else(|| PinError::NotRead { path: path.clone() })?;
-        let updated = apply_edits(original, &edits).map_err(|source| PinError::Edit {
+        let edits = normalize(edits).map_err(|source| PinError::Edit {
             path: path.clone(),
             source,
         })?;
-        if updated != *original {
-            files.push(FilePlan {
-                path: path.clone(),
-                original: original.clone(),
-                updated,
-                edits,
-            });
-        }
+        files.push(FilePlan {
+            path: path.clone(),
+            source: source.clone(),
+            edits,
+        });
     }
     Ok(PinPlan {
         options: *opts,

@@ -3,6 +3,7 @@
 //! the originals, each after checking the file on disk still holds the bytes discovery read. A
 //! failed rename restores the files already replaced.
 
+use super::edit::{apply_edits, inverse, Edit};
 use super::{PinError, PinPlan};
 use crate::discover::STDIN;
 use sha2::{Digest, Sha256};
@@ -11,32 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Write every file of the plan; returns the files written. `--check` and `--diff` plans write
-/// nothing. Standard input's result is not written (read it with [`PinPlan::updated`]).
+/// nothing. Standard input's result is not written (read it with [`PinPlan::updated`]). Files
+/// are read, checked and staged one at a time, so memory stays bounded by the largest file.
 pub fn apply(plan: &PinPlan) -> Result<Vec<PathBuf>, PinError> {
     if plan.options.check || plan.options.diff {
         return Ok(Vec::new());
     }
     let mut staged: Vec<Staged> = Vec::new();
-    for f in plan.files.iter().filter(|f| f.path.as_os_str() != STDIN) {
-        let target = fs::canonicalize(&f.path).map_err(|source| PinError::Write {
-            path: f.path.clone(),
-            source,
-        })?;
-        let expected: [u8; 32] = Sha256::digest(f.original.as_bytes()).into();
-        unchanged(&f.path, &target, &expected)?;
-        let temp = stage(&target, f.updated.as_bytes()).map_err(|source| PinError::Write {
-            path: f.path.clone(),
-            source,
-        })?;
-        staged.push(Staged {
-            path: f.path.clone(),
-            target,
-            temp,
-            expected,
-            original: f.original.as_bytes(),
-        });
-    }
-    let result = commit(&staged);
+    let result = stage_all(plan, &mut staged).and_then(|()| commit(&staged));
     for s in &staged {
         // Renamed temp files are gone; the rest are ours to remove.
         let _ = fs::remove_file(&s.temp);
@@ -44,12 +27,33 @@ pub fn apply(plan: &PinPlan) -> Result<Vec<PathBuf>, PinError> {
     result.map(|()| staged.into_iter().map(|s| s.path).collect())
 }
 
-struct Staged<'a> {
+struct Staged {
     path: PathBuf,
     target: PathBuf,
     temp: PathBuf,
     expected: [u8; 32],
-    original: &'a [u8],
+    /// Edits that turn the new text back into the original (for rollback).
+    undo: Vec<Edit>,
+}
+
+fn stage_all(plan: &PinPlan, staged: &mut Vec<Staged>) -> Result<(), PinError> {
+    for f in plan.files.iter().filter(|f| f.path.as_os_str() != STDIN) {
+        let write_err = |source| PinError::Write {
+            path: f.path.clone(),
+            source,
+        };
+        let target = fs::canonicalize(&f.path).map_err(write_err)?;
+        let rendered = f.render()?;
+        let temp = stage(&target, rendered.updated.as_bytes()).map_err(write_err)?;
+        staged.push(Staged {
+            path: f.path.clone(),
+            target,
+            temp,
+            expected: f.source.hash,
+            undo: inverse(&rendered.original, &f.edits),
+        });
+    }
+    Ok(())
 }
 
 fn commit(staged: &[Staged]) -> Result<(), PinError> {
@@ -78,7 +82,7 @@ fn commit(staged: &[Staged]) -> Result<(), PinError> {
 
 /// Fail unless the file on disk still holds the bytes discovery read.
 fn unchanged(path: &Path, target: &Path, expected: &[u8; 32]) -> Result<(), PinError> {
-    let now = fs::read(target).map_err(|source| PinError::Write {
+    let now = fs::read(target).map_err(|source| PinError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -122,7 +126,10 @@ fn stage(target: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
 
 /// Put a replaced file's original bytes back (atomically, like the write).
 fn restore(s: &Staged) -> std::io::Result<()> {
-    let temp = stage(&s.target, s.original)?;
+    let now = fs::read_to_string(&s.target)?;
+    let original = apply_edits(&now, &s.undo)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let temp = stage(&s.target, original.as_bytes())?;
     fs::rename(&temp, &s.target)
 }
 

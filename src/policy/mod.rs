@@ -2,3 +2,4 @@
 //! (`--policy`, `.gate.yaml`, built-in default) is parsed here; stages receive typed sections.
 
 pub mod exception;
+pub mod file;

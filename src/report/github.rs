@@ -11,6 +11,9 @@ use crate::finding::Severity;
 use std::fmt::Write;
 use std::path::Path;
 
+/// Finding rows in the step summary (GitHub takes at most 1 MiB of summary per step).
+const MAX_SUMMARY_ROWS: usize = 500;
+
 /// The workflow commands: one annotation per counted finding, per could-not-check error and
 /// per expired or unused exception, then the summary line.
 pub fn render(ev: &Evidence) -> String {
@@ -31,13 +34,19 @@ pub fn render(ev: &Evidence) -> String {
         let at = position(ev, f);
         annotate(&mut out, command, at, &f.label(), &message);
     }
-    for e in ev.all_errors() {
+    for (image, e) in ev.errors_in_context() {
+        let at = image
+            .and_then(|i| i.first_file())
+            .map(|(file, line, col)| (file.as_path(), line, col));
+        let what = image
+            .map(|i| format!("{}: ", i.reference))
+            .unwrap_or_default();
         annotate(
             &mut out,
             "error",
-            None,
+            at,
             "gate could not check",
-            &format!("{}: {}", e.stage, e.message),
+            &format!("{what}{}: {}", e.stage, e.message),
         );
     }
     for e in &ev.exceptions {
@@ -131,7 +140,8 @@ pub fn step_summary(ev: &Evidence) -> String {
         out.push_str("### Findings\n\n");
         out.push_str("| Severity | Rule | Subject | Where | Message |\n");
         out.push_str("|---|---|---|---|---|\n");
-        for f in sorted(ev.findings.iter()) {
+        let all = sorted(ev.findings.iter());
+        for f in all.iter().take(MAX_SUMMARY_ROWS) {
             let severity = match &f.exception {
                 Some(e) if e.status == ExceptionStatus::Applied => "excepted".to_string(),
                 _ => severity_word(f.severity).to_string(),
@@ -148,6 +158,13 @@ pub fn step_summary(ev: &Evidence) -> String {
                 cell(&finding_text(f))
             );
         }
+        if all.len() > MAX_SUMMARY_ROWS {
+            let _ = writeln!(
+                out,
+                "\n…and {} more; the JSON or SARIF report has them all.",
+                all.len() - MAX_SUMMARY_ROWS
+            );
+        }
         out.push('\n');
     }
     if !ev.exceptions.is_empty() {
@@ -161,11 +178,14 @@ pub fn step_summary(ev: &Evidence) -> String {
         }
         out.push('\n');
     }
-    let errors: Vec<_> = ev.all_errors().collect();
+    let errors: Vec<_> = ev.errors_in_context().collect();
     if !errors.is_empty() {
         out.push_str("### Could not check\n\n");
-        for e in errors {
-            let _ = writeln!(out, "- {}: {}", cell(&e.stage), cell(&e.message));
+        for (image, e) in errors {
+            let what = image
+                .map(|i| format!("{}: ", cell(&i.reference)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- {what}{}: {}", cell(&e.stage), cell(&e.message));
         }
         out.push('\n');
     }

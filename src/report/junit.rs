@@ -85,6 +85,10 @@ fn image_suite(ev: &Evidence, image: &ImageEvidence) -> Suite {
             }
         } else if stage == "resolve" {
             Outcome::Pass(image.canonical.clone())
+        } else if image.canonical.is_none() {
+            Outcome::Skipped {
+                message: "not resolved".to_string(),
+            }
         } else if stage == "scan" && image.scan.is_none() {
             Outcome::Skipped {
                 message: "not scanned".to_string(),
@@ -104,7 +108,11 @@ fn image_suite(ev: &Evidence, image: &ImageEvidence) -> Suite {
             .filter(|e| !["resolve", "scan", "verify"].contains(&e.stage.as_str()))
             .map(error_case),
     );
-    cases.extend(sorted(ev.findings_for(image)).into_iter().map(finding_case));
+    cases.extend(
+        sorted(ev.findings_for(image))
+            .into_iter()
+            .map(|f| finding_case(f, false)),
+    );
     Suite {
         name: format!("image {}", image.reference),
         cases,
@@ -134,7 +142,10 @@ fn file_suites(ev: &Evidence) -> Vec<Suite> {
                 .iter()
                 .copied()
                 .filter(|f| f.location.as_ref().map(|l| &l.file) == file.as_ref());
-            let mut cases: Vec<Case> = sorted(here).into_iter().map(finding_case).collect();
+            let mut cases: Vec<Case> = sorted(here)
+                .into_iter()
+                .map(|f| finding_case(f, true))
+                .collect();
             if cases.is_empty() {
                 cases.push(Case {
                     name: "lint".to_string(),
@@ -159,8 +170,12 @@ fn error_case(e: &CheckError) -> Case {
     }
 }
 
-fn finding_case(f: &FindingRecord) -> Case {
-    let mut name = format!("{} {}", f.label(), f.subject);
+/// A finding's test case; `subject` names the subject (file suites hold many objects).
+fn finding_case(f: &FindingRecord, subject: bool) -> Case {
+    let mut name = f.label();
+    if subject {
+        name.push_str(&format!(" {}", f.subject));
+    }
     if let Some(k) = &f.key {
         name.push_str(&format!(" {k}"));
     }

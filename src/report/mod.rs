@@ -100,7 +100,7 @@ pub fn summary_line(ev: &Evidence) -> String {
     if errors > 0 {
         s.push_str(&format!(
             "; {}",
-            plural(errors, "could not be checked", "could not be checked")
+            plural(errors, "check could not run", "checks could not run")
         ));
     }
     s

@@ -53,10 +53,15 @@ fn build(ev: &Evidence, registry: &[&Rule]) -> Log {
         .map(|f| result(ev, f, ids.iter().position(|id| *id == f.rule)))
         .collect();
     let notifications: Vec<Notification> = ev
-        .all_errors()
-        .map(|e| Notification {
-            level: "error",
-            message: Message::text(format!("{}: {}", e.stage, e.message)),
+        .errors_in_context()
+        .map(|(image, e)| {
+            let what = image
+                .map(|i| format!("{}: ", i.reference))
+                .unwrap_or_default();
+            Notification {
+                level: "error",
+                message: Message::text(format!("{what}{}: {}", e.stage, e.message)),
+            }
         })
         .collect();
     Log {
@@ -202,12 +207,13 @@ fn result(ev: &Evidence, f: &FindingRecord, rule_index: Option<usize>) -> SarifR
         }],
         _ => Vec::new(),
     };
+    // The subject leads: an alert on a shared file must say which image or object it is about.
     let message = match &f.exception {
         Some(e) if e.status == ExceptionStatus::Expired => format!(
-            "{} (exception {} expired: {})",
-            f.message, e.origin, e.reason
+            "{}: {} (exception {} expired: {})",
+            f.subject, f.message, e.origin, e.reason
         ),
-        _ => f.message.clone(),
+        _ => format!("{}: {}", f.subject, f.message),
     };
     SarifResult {
         rule_id: f.rule.clone(),

@@ -66,11 +66,20 @@ pub fn render(ev: &Evidence, color: bool) -> String {
     }
     files_block(&mut out, &p, ev);
     exceptions_block(&mut out, &p, ev);
-    let errors: Vec<_> = ev.all_errors().collect();
+    let errors: Vec<_> = ev.errors_in_context().collect();
     if !errors.is_empty() {
         let _ = writeln!(out, "{}", p.paint(BOLD, "Could not check"));
-        for e in errors {
-            let _ = writeln!(out, "  {} {}: {}", p.paint(YELLOW, "?"), e.stage, e.message);
+        for (image, e) in errors {
+            let what = image
+                .map(|i| format!("{}: ", i.reference))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {what}{}: {}",
+                p.paint(YELLOW, "?"),
+                e.stage,
+                e.message
+            );
         }
     }
     let line = summary_line(ev);
@@ -118,6 +127,15 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
         for a in &image.attestations {
             let _ = writeln!(out, "{pad}attested {} by {}", a.predicate_type, a.signer);
         }
+    }
+    for e in &image.errors {
+        let _ = writeln!(
+            out,
+            "{pad}{} {}: {}",
+            p.paint(YELLOW, "not checked"),
+            e.stage,
+            e.message
+        );
     }
     for f in sorted(ev.findings_for(image)) {
         let at = f

@@ -2,17 +2,27 @@
 //! Trivy version and vulnerability DB `UpdatedAt`, under `$XDG_CACHE_HOME/gate/scan` (else
 //! `~/.cache/gate/scan`). An unchanged digest costs no Trivy run.
 //!
-//! The key is a SHA-256 over all four parts, so a new DB or a new Trivy simply misses. Writes are
-//! atomic; an entry that does not parse is treated as absent and rewritten by the next scan.
+//! The key is a SHA-256 over all four parts, so a new DB or a new Trivy simply misses. An entry
+//! holds the vulnerabilities gate extracted (read on every hit: small and quick to parse) and
+//! the raw report (read only to make SBOMs). Writes are atomic; an entry that does not parse is
+//! treated as absent and rewritten by the next scan.
 
 use super::fs::write_atomic_unsynced as write_atomic;
-use super::report::Report;
+use super::report::{Report, Vulnerability};
 use super::trivy::SbomFormat;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Bump when the stored form changes.
-const FORMAT: &str = "gate-scan-cache-v1";
+const FORMAT: &str = "gate-scan-cache-v2";
+
+/// A cache hit.
+#[derive(Debug)]
+pub struct Entry {
+    /// Without platform (the caller knows which it asked for).
+    pub vulnerabilities: Vec<Vulnerability>,
+    pub report: Option<Vec<u8>>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -49,11 +59,29 @@ impl Cache {
         self.dir.join(&key[..2]).join(format!("{key}.{suffix}"))
     }
 
-    /// A cached report, if present and readable.
-    pub fn report(&self, key: &str) -> Option<(Vec<u8>, Report)> {
-        let bytes = std::fs::read(self.path(key, "report.json")).ok()?;
-        let report = Report::parse(&bytes).ok()?;
-        Some((bytes, report))
+    /// A cached entry: its vulnerabilities, and with `with_report` the raw report too (both
+    /// must read back, or the entry counts as absent).
+    pub fn lookup(&self, key: &str, with_report: bool) -> Option<Entry> {
+        let vulns = std::fs::read(self.path(key, "vulns.json")).ok()?;
+        let vulnerabilities: Vec<Vulnerability> = serde_json::from_slice(&vulns).ok()?;
+        let report = if with_report {
+            let bytes = std::fs::read(self.path(key, "report.json")).ok()?;
+            Report::parse(&bytes).ok()?;
+            Some(bytes)
+        } else {
+            None
+        };
+        Some(Entry {
+            vulnerabilities,
+            report,
+        })
+    }
+
+    /// Store a scan: the raw report, then the extracted vulnerabilities (the entry's marker).
+    pub fn put(&self, key: &str, report: &[u8], vulns: &[Vulnerability]) -> std::io::Result<()> {
+        write_atomic(&self.path(key, "report.json"), report)?;
+        let json = serde_json::to_vec(vulns).map_err(std::io::Error::other)?;
+        write_atomic(&self.path(key, "vulns.json"), &json)
     }
 
     /// A cached SBOM, if present and JSON.
@@ -61,10 +89,6 @@ impl Cache {
         let bytes = std::fs::read(self.path(key, format.extension())).ok()?;
         serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).ok()?;
         Some(bytes)
-    }
-
-    pub fn put_report(&self, key: &str, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(&self.path(key, "report.json"), bytes)
     }
 
     pub fn put_sbom(&self, key: &str, format: SbomFormat, bytes: &[u8]) -> std::io::Result<()> {
@@ -144,13 +168,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(Some(dir.path())).unwrap();
         let key = Cache::key("sha256:a", None, "v", "d");
-        assert!(cache.report(&key).is_none());
-        cache.put_report(&key, REPORT).unwrap();
-        assert_eq!(cache.report(&key).unwrap().0, REPORT);
+        assert!(cache.lookup(&key, false).is_none());
+        let vulns = Report::parse(REPORT).unwrap().vulnerabilities(None);
+        cache.put(&key, REPORT, &vulns).unwrap();
+        assert_eq!(cache.lookup(&key, true).unwrap().report.unwrap(), REPORT);
+        std::fs::write(cache.path(&key, "vulns.json"), b"[{\"id\"").unwrap();
+        assert!(cache.lookup(&key, false).is_none());
+        cache.put(&key, REPORT, &vulns).unwrap();
         std::fs::write(cache.path(&key, "report.json"), b"{\"SchemaVers").unwrap();
-        assert!(cache.report(&key).is_none());
-        cache.put_report(&key, REPORT).unwrap();
-        assert!(cache.report(&key).is_some());
+        assert!(cache.lookup(&key, false).is_some());
+        assert!(cache.lookup(&key, true).is_none(), "SBOMs need the report");
         cache
             .put_sbom(&key, SbomFormat::CycloneDx, b"not json")
             .unwrap();

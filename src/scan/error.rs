@@ -19,6 +19,12 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
+    #[error("lost contact with `{program}` while it ran")]
+    Io {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("refusing to scan `{image}`: it does not name the resolved digest `{digest}`")]
     NotByDigest { image: String, digest: String },
     #[error("`trivy {command}` for `{subject}` failed ({status}): {last_line}")]

@@ -38,7 +38,7 @@ pub struct Output {
 }
 
 impl Invocation<'_> {
-    pub fn command(&self) -> Command {
+    pub fn build(&self) -> Command {
         let mut cmd = Command::new(self.program);
         cmd.args(&self.args)
             .stdin(Stdio::null())
@@ -56,7 +56,7 @@ impl Invocation<'_> {
 
     /// Run to completion (or kill at the timeout) and classify the outcome.
     pub async fn run(self) -> Result<Output, ScanError> {
-        let mut child = self.command().spawn().map_err(|source| ScanError::Spawn {
+        let mut child = self.build().spawn().map_err(|source| ScanError::Spawn {
             program: self.program.to_owned(),
             source,
         })?;
@@ -78,7 +78,7 @@ impl Invocation<'_> {
                 timeout: self.timeout,
             });
         };
-        let status = status.map_err(|source| ScanError::Spawn {
+        let status = status.map_err(|source| ScanError::Io {
             program: self.program.to_owned(),
             source,
         })?;
@@ -109,7 +109,7 @@ impl Invocation<'_> {
                 subject: self.subject.to_owned(),
                 limit: STDOUT_LIMIT,
             },
-            ReadError::Io(source) => ScanError::Spawn {
+            ReadError::Io(source) => ScanError::Io {
                 program: self.program.to_owned(),
                 source,
             },

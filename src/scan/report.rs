@@ -148,19 +148,25 @@ struct Probe {
 }
 
 impl Report {
-    /// Parse Trivy's JSON output, refusing anything but `SchemaVersion` 2.
+    /// Parse Trivy's JSON output, refusing anything but `SchemaVersion` 2. One pass when the
+    /// output is a report; a second, cheap look only to explain a failure.
     pub fn parse(bytes: &[u8]) -> Result<Report, ReportError> {
-        let probe: Probe =
-            serde_json::from_slice(bytes).map_err(|source| ReportError::NotJson {
-                start: preview(bytes),
-                source,
-            })?;
-        match probe.schema_version {
-            None => return Err(ReportError::NoSchemaVersion),
-            Some(v) if v != u64::from(SCHEMA_VERSION) => return Err(ReportError::Schema(v)),
-            Some(_) => {}
+        match serde_json::from_slice::<Report>(bytes) {
+            Ok(r) if r.schema_version == SCHEMA_VERSION => Ok(r),
+            Ok(r) => Err(ReportError::Schema(u64::from(r.schema_version))),
+            Err(shape) => {
+                let probe: Probe =
+                    serde_json::from_slice(bytes).map_err(|source| ReportError::NotJson {
+                        start: preview(bytes),
+                        source,
+                    })?;
+                match probe.schema_version {
+                    None => Err(ReportError::NoSchemaVersion),
+                    Some(v) if v != u64::from(SCHEMA_VERSION) => Err(ReportError::Schema(v)),
+                    Some(_) => Err(ReportError::Shape { source: shape }),
+                }
+            }
         }
-        serde_json::from_slice(bytes).map_err(|source| ReportError::Shape { source })
     }
 
     /// Every vulnerability of every result, flattened, tagged with `platform`.

@@ -9,7 +9,7 @@
 use super::cache::Cache;
 use super::error::ScanError;
 use super::fs::{temp_path, write_atomic};
-use super::report::{Report, ReportError, VersionInfo};
+use super::report::{Report, ReportError, VersionInfo, Vulnerability};
 use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 use super::{ScanConfig, ScanResult, ScanTarget};
 use futures::stream::{self, StreamExt};
@@ -39,8 +39,8 @@ struct Group {
     invalid: bool,
 }
 
-/// A scan's raw report and its parse.
-type Scanned = Result<(Vec<u8>, Report), ScanError>;
+/// A scan's raw report and its vulnerabilities (platform not yet set).
+type Scanned = Result<(Vec<u8>, Vec<Vulnerability>), ScanError>;
 
 /// One digest and platform.
 struct Job {
@@ -49,8 +49,9 @@ struct Job {
 }
 
 struct Done {
-    bytes: Vec<u8>,
-    report: Report,
+    /// The raw report, when SBOMs may need it.
+    bytes: Option<Vec<u8>>,
+    vulnerabilities: Vec<Vulnerability>,
     cached: bool,
     key: Option<String>,
     scanner_version: String,
@@ -151,14 +152,16 @@ async fn run_jobs<S: Scanner>(
     let mut pending = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let hit = match (&cache, lookup) {
-            (Some(c), true) => key_for(job, version).and_then(|k| Some((c.report(&k)?, k))),
+            (Some(c), true) => {
+                key_for(job, version).and_then(|k| Some((c.lookup(&k, cfg.sbom_dir.is_some())?, k)))
+            }
             _ => None,
         };
         match hit {
-            Some(((bytes, report), key)) => {
+            Some((entry, key)) => {
                 done[i] = Some(Ok(Done {
-                    bytes,
-                    report,
+                    bytes: entry.report,
+                    vulnerabilities: entry.vulnerabilities,
                     cached: true,
                     key: Some(key),
                     scanner_version: version.version.clone(),
@@ -206,15 +209,15 @@ async fn run_jobs<S: Scanner>(
                 None => None,
             };
             for (i, r) in scanned {
-                done[i] = Some(r.map(|(bytes, report)| {
+                done[i] = Some(r.map(|(bytes, vulnerabilities)| {
                     let key = after.as_ref().and_then(|v| key_for(&jobs[i], v));
                     if let (Some(c), Some(k)) = (&cache, &key) {
                         // Best effort: a cache that cannot be written costs a scan next time.
-                        let _ = c.put_report(k, &bytes);
+                        let _ = c.put(k, &bytes, &vulnerabilities);
                     }
                     Done {
-                        bytes,
-                        report,
+                        bytes: Some(bytes),
+                        vulnerabilities,
                         cached: false,
                         key,
                         scanner_version: version.version.clone(),
@@ -240,7 +243,8 @@ async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>) -> Scanned {
         last_line: super::report::preview(&bytes),
         source,
     })?;
-    Ok((bytes, report))
+    let vulnerabilities = report.vulnerabilities(None);
+    Ok((bytes, vulnerabilities))
 }
 
 /// `sha256-<hex>[.<os>-<arch>].<ext>`.
@@ -333,7 +337,15 @@ async fn sboms_for<S: Scanner>(
                 let p = temp_path(
                     &dest.with_file_name(format!("{}.report.json", t.digest.replace(':', "-"))),
                 );
-                if let Err(e) = write_atomic(&p, &d.bytes).map_err(write_err(&p)) {
+                let Some(bytes) = &d.bytes else {
+                    // Unreachable: entries are looked up with their report when SBOMs are due.
+                    result = Err(ScanError::Write {
+                        path: p,
+                        source: std::io::Error::other("the cached report is missing"),
+                    });
+                    break;
+                };
+                if let Err(e) = write_atomic(&p, bytes).map_err(write_err(&p)) {
                     result = Err(e);
                     break;
                 }
@@ -427,9 +439,13 @@ fn assemble(
         for (ji, job) in jobs.iter().enumerate().filter(|(_, j)| j.group == gi) {
             match done[ji].take() {
                 Some(Ok(d)) => {
+                    let platform = job.platform.as_deref();
                     result
                         .vulnerabilities
-                        .extend(d.report.vulnerabilities(job.platform.as_deref()));
+                        .extend(d.vulnerabilities.into_iter().map(|mut v| {
+                            v.platform = platform.map(str::to_owned);
+                            v
+                        }));
                     result.sboms.extend(d.sboms);
                     result.cached &= d.cached;
                     if result.scanner_version.is_empty() {

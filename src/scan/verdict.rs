@@ -133,10 +133,11 @@ pub fn evaluate(
 /// ignore-file lines Trivy would skip. Call once, after every image was evaluated.
 pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
     let mut out = Vec::new();
-    let warn = |message: String| Finding {
+    // The subject is where the entry is written: that is what the user edits.
+    let warn = |subject: String, message: String| Finding {
         rule: UNUSED_EXCEPTION.id,
         severity: UNUSED_EXCEPTION.severity,
-        subject: String::new(),
+        subject,
         location: None,
         message,
         exception: None,
@@ -144,20 +145,26 @@ pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
     if let Some(file) = &policy.trivyignore {
         let path = file.path.display();
         for e in file.entries.iter().filter(|e| e.uses() == 0) {
-            out.push(warn(format!(
-                "Ignore entry `{}` at `{path}`:{} matched no vulnerability",
-                e.id, e.line
-            )));
+            out.push(warn(
+                format!("{path}:{}", e.line),
+                format!(
+                    "Ignore entry `{}` at `{path}`:{} matched no vulnerability",
+                    e.id, e.line
+                ),
+            ));
         }
         for (line, problem) in &file.problems {
-            out.push(warn(format!("Ignore file `{path}`:{line}: {problem}")));
+            out.push(warn(
+                format!("{path}:{line}"),
+                format!("Ignore file `{path}`:{line}: {problem}"),
+            ));
         }
     }
     for e in policy.exceptions.iter().filter(|e| e.uses() == 0) {
-        out.push(warn(format!(
-            "Exception at `{}` matched no vulnerability",
-            e.origin
-        )));
+        out.push(warn(
+            e.origin.clone(),
+            format!("Exception at `{}` matched no vulnerability", e.origin),
+        ));
     }
     out
 }

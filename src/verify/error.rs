@@ -95,7 +95,7 @@ pub enum VerifyError {
     Fetch {
         image: String,
         #[source]
-        source: super::fetch::FetchError,
+        source: Box<super::fetch::FetchError>,
     },
     #[error("attachment manifest `{tag}` is not an OCI image manifest")]
     AttachmentManifest {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::sign::{attestation_tag, signature_tag, Manifest};
-use super::simple_signing::{check_digest, SignatureLayer};
+use super::simple_signing::{check_digest, Rejection, SignatureLayer};
 use super::{PlatformVerification, Verification};
 use crate::resolve::auth::Credential;
 use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
@@ -28,7 +28,14 @@ pub enum FetchError {
         registry: String,
         digest: String,
         #[source]
-        source: oci_client::errors::OciDistributionError,
+        source: Box<oci_client::errors::OciDistributionError>,
+    },
+    #[error("cannot list the referrers of `{digest}` on `{registry}`")]
+    Referrers {
+        registry: String,
+        digest: String,
+        #[source]
+        source: Box<oci_client::errors::OciDistributionError>,
     },
     #[error("blob `{digest}` from `{registry}` exceeds {limit} bytes")]
     BlobTooLarge {
@@ -51,6 +58,14 @@ pub trait Fetcher: Send + Sync {
         repo: &Repo,
         reference: &str,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, FetchError>> + Send;
+
+    /// Digests of the manifests that refer to `digest` (OCI referrers, or the referrers tag
+    /// schema's index), without filtering.
+    fn referrers(
+        &self,
+        repo: &Repo,
+        digest: &str,
+    ) -> impl Future<Output = Result<Vec<String>, FetchError>> + Send;
 
     /// The blob `digest`, at most `limit` bytes, checked against its digest.
     fn blob(
@@ -125,6 +140,43 @@ impl Fetcher for RegistryFetcher {
         }
     }
 
+    async fn referrers(&self, repo: &Repo, digest: &str) -> Result<Vec<String>, FetchError> {
+        #[derive(serde::Deserialize)]
+        struct Index {
+            #[serde(default)]
+            manifests: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            digest: String,
+        }
+        // The referrers tag schema first: read with the bounded, digest-checking client.
+        if let Some(bytes) = self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
+            if let Ok(index) = serde_json::from_slice::<Index>(&bytes) {
+                return Ok(index.manifests.into_iter().map(|e| e.digest).collect());
+            }
+        }
+        let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
+            .parse()
+            .map_err(|_bad| FetchError::Reference(format!("{}/{}", repo.domain, repo.path)))?;
+        self.blobs
+            .store_auth_if_needed(reference.resolve_registry(), &self.auth(repo)?)
+            .await;
+        // oci-client answers an empty index when the registry has neither API nor tag.
+        match self
+            .blobs
+            .pull_referrers(&reference, Some(BUNDLE_ARTIFACT_TYPE))
+            .await
+        {
+            Ok(index) => Ok(index.manifests.into_iter().map(|m| m.digest).collect()),
+            Err(source) => Err(FetchError::Referrers {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+                source: Box::new(source),
+            }),
+        }
+    }
+
     async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
         let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
             .parse()
@@ -132,13 +184,13 @@ impl Fetcher for RegistryFetcher {
         let blob_error = |source| FetchError::Blob {
             registry: repo.domain.clone(),
             digest: digest.to_string(),
-            source,
+            source: Box::new(source),
         };
         let auth = self.auth(repo)?;
+        // Credentials are registered once per registry; tokens are fetched and cached lazily.
         self.blobs
-            .auth(&reference, &auth, oci_client::RegistryOperation::Pull)
-            .await
-            .map_err(blob_error)?;
+            .store_auth_if_needed(reference.resolve_registry(), &auth)
+            .await;
         let descriptor = oci_client::manifest::OciDescriptor {
             digest: digest.to_string(),
             ..Default::default()
@@ -186,7 +238,7 @@ pub async fn fetch_layers<F: Fetcher>(
 ) -> Result<Vec<SignatureLayer>, VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
-        source,
+        source: Box::new(source),
     };
     let Some(bytes) = fetcher.manifest(repo, tag).await.map_err(fetch_err)? else {
         return Ok(Vec::new());
@@ -287,7 +339,7 @@ async fn index_children<F: Fetcher>(
     }
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
-        source,
+        source: Box::new(source),
     };
     let Some(bytes) = fetcher.manifest(repo, digest).await.map_err(fetch_err)? else {
         return Ok(Vec::new());
@@ -331,6 +383,7 @@ async fn verify_one<F: Fetcher>(
     )
     .await?;
     let mut v = super::verify_signature_layers(digest, &sig_layers, policy)?;
+    verify_referrer_bundles(fetcher, repo, digest, policy, &mut v).await?;
     if !policy.attestations.is_empty() {
         let att_layers = fetch_layers(
             fetcher,
@@ -360,4 +413,151 @@ pub async fn verify_many<F: Fetcher>(
         .buffered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// Artifact type of a Sigstore bundle attached as an OCI referrer (cosign v3).
+pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The in-toto predicate type of a cosign v3 image signature.
+pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
+
+/// cosign v3: Sigstore bundles attached to `digest` as referrers, found through the referrers
+/// tag schema (`sha256-<hex>`, read with the bounded client) or else the OCI referrers API.
+/// A bundle whose DSSE statement has the cosign signing predicate counts as a signature; any
+/// other predicate as an attestation.
+async fn verify_referrer_bundles<F: Fetcher>(
+    fetcher: &F,
+    repo: &Repo,
+    digest: &str,
+    policy: &VerifyPolicy,
+    v: &mut Verification,
+) -> Result<(), VerifyError> {
+    let fetch_err = |source| VerifyError::Fetch {
+        image: format!("{}/{}@{digest}", repo.domain, repo.path),
+        source: Box::new(source),
+    };
+    let referrers = fetcher.referrers(repo, digest).await.map_err(fetch_err)?;
+    let limits = &policy.limits;
+    if referrers.len() > limits.max_signatures {
+        return Err(VerifyError::TooMany {
+            what: "referrers",
+            digest: digest.to_string(),
+            count: referrers.len(),
+            limit: limits.max_signatures,
+        });
+    }
+    let Some(sha) = digest
+        .strip_prefix("sha256:")
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+    else {
+        return Err(VerifyError::BadDigest {
+            digest: digest.to_string(),
+        });
+    };
+    let identities: Vec<super::KeylessIdentity> = policy.all_identities().cloned().collect();
+    let base = v.rejected.len() + v.signatures.len();
+    for (i, referrer) in referrers.iter().enumerate() {
+        let Some(bytes) = fetcher.manifest(repo, referrer).await.map_err(fetch_err)? else {
+            continue;
+        };
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|source| VerifyError::AttachmentManifest {
+                tag: referrer.clone(),
+                source,
+            })?;
+        let is_bundle = |t: &str| t.starts_with("application/vnd.dev.sigstore.bundle");
+        let layer = manifest.layers.first();
+        let bundle_layer = match layer {
+            Some(l) if is_bundle(&l.media_type) => l,
+            _ => {
+                if manifest.artifact_type.as_deref().is_some_and(is_bundle) {
+                    v.rejected
+                        .push((base + i, Rejection::NotABundle(referrer.clone())));
+                }
+                continue;
+            }
+        };
+        if bundle_layer.size > limits.max_attachment_bytes {
+            return Err(VerifyError::TooLarge {
+                what: "a bundle",
+                digest: digest.to_string(),
+                size: bundle_layer.size,
+                limit: limits.max_attachment_bytes,
+            });
+        }
+        let json = fetcher
+            .blob(repo, &bundle_layer.digest, bundle_layer.size)
+            .await
+            .map_err(fetch_err)?;
+        let Ok(bundle) = serde_json::from_slice::<super::bundle::model::Bundle>(&json) else {
+            v.rejected
+                .push((base + i, Rejection::NotABundle(referrer.clone())));
+            continue;
+        };
+        match verify_image_bundle(sha, &bundle, policy, &identities) {
+            Ok((signer, outcome)) => {
+                let rekor = None;
+                match outcome.predicate_type.as_deref() {
+                    Some(COSIGN_SIGN_PREDICATE) => v.signatures.push(super::VerifiedSignature {
+                        signer,
+                        rekor,
+                        docker_reference: None,
+                    }),
+                    Some(other) => v.attestations.push(super::VerifiedAttestation {
+                        predicate_type: other.to_string(),
+                        signer,
+                        rekor,
+                    }),
+                    None => v.rejected.push((
+                        base + i,
+                        Rejection::NotABundle(format!("{referrer} has no in-toto statement")),
+                    )),
+                }
+            }
+            Err(e) => v.rejected.push((base + i, Rejection::Bundle(e))),
+        }
+    }
+    Ok(())
+}
+
+/// Verifies an image bundle with any trusted key (key material) or identity (certificate).
+fn verify_image_bundle(
+    sha: [u8; 32],
+    bundle: &super::bundle::model::Bundle,
+    policy: &VerifyPolicy,
+    identities: &[super::KeylessIdentity],
+) -> Result<(super::Signer, super::bundle::BlobVerification), super::bundle::BundleError> {
+    use super::bundle::{verify_bundle, Expectation, Subject};
+    let now = chrono::Utc::now();
+    if bundle.verification_material.public_key.is_some() {
+        let mut last = super::bundle::BundleError::KeyRequired;
+        for key in policy.all_keys() {
+            match verify_bundle(
+                Subject::Sha256(sha),
+                bundle,
+                &Expectation::Key(key),
+                &policy.trust,
+                now,
+            ) {
+                Ok(out) => {
+                    let signer = super::Signer::Key {
+                        fingerprint: key.fingerprint.clone(),
+                        origin: key.origin.clone(),
+                    };
+                    return Ok((signer, out));
+                }
+                Err(e) => last = e,
+            }
+        }
+        return Err(last);
+    }
+    let out = verify_bundle(
+        Subject::Sha256(sha),
+        bundle,
+        &Expectation::AnyIdentity(identities),
+        &policy.trust,
+        now,
+    )?;
+    let id = out.identity.clone().unwrap_or_default();
+    Ok((super::Signer::Certificate(id), out))
 }

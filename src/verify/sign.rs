@@ -129,6 +129,8 @@ pub struct Manifest {
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
     pub config: Descriptor,
     pub layers: Vec<Descriptor>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -190,6 +192,7 @@ pub fn append_signature(
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(OCI_MANIFEST_MEDIA_TYPE.to_string()),
+        artifact_type: None,
         config: Descriptor {
             media_type: OCI_CONFIG_MEDIA_TYPE.to_string(),
             size: config.len() as u64,

@@ -53,12 +53,18 @@ pub enum Rejection {
     UntrustedIdentity(String),
     #[error(transparent)]
     Rekor(#[from] RekorError),
+    #[error(transparent)]
+    Sct(#[from] super::bundle::sct::SctError),
     #[error("payload is not a simple-signing JSON document")]
     BadPayload,
     #[error("payload type `{0}` is not `cosign container image signature`")]
     WrongType(String),
     #[error("payload is for digest `{0}`")]
     OtherDigest(String),
+    #[error("Sigstore bundle does not verify: {0}")]
+    Bundle(super::bundle::BundleError),
+    #[error("referrer is not a Sigstore bundle: {0}")]
+    NotABundle(String),
 }
 
 #[derive(Deserialize)]
@@ -272,6 +278,14 @@ pub(crate) fn verify_signer(
             cert::EKU_CODE_SIGNING,
             false,
         )?;
+        // With CT logs in the trust root (Fulcio), the certificate must carry a valid SCT.
+        if !policy.trust.ctlogs.is_empty() {
+            super::bundle::sct::verify_embedded_scts(
+                &leaf.der,
+                &policy.trust.certificate_authorities,
+                &policy.trust.ctlogs,
+            )?;
+        }
         if !policy.all_identities().any(|i| i.matches(&leaf.identity)) {
             return Err(Rejection::UntrustedIdentity(format!(
                 "`{}` from `{}`",

@@ -1,9 +1,8 @@
 //! Trust material: Fulcio (or private) certificate authorities, Rekor log keys, CT log keys and
 //! timestamp authorities, each with a validity window. Read from Sigstore's `trusted_root.json`
 //! (`--trusted-root`), from loose PEM files (a private PKI, a Rekor key), or the public-good root
-//! shipped in the binary: the production export of 2025 (Fulcio CAs, Rekor v1 and v2 logs, CT
-//! logs and the timestamp authority), as recorded by sigstore-conformance; its Fulcio, Rekor v1
-//! and CT entries are those of sigstore-rs's `trust_root/prod/trusted_root.json`.
+//! shipped in the binary: the `trust_root/prod/trusted_root.json` that the `sigstore` crate
+//! embeds, taken from that crate at build time (see `build.rs`).
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::{DateTime, Utc};
@@ -14,7 +13,7 @@ use super::error::{KeyError, VerifyError};
 use super::keys::TrustedKey;
 
 /// The public-good `trusted_root.json` shipped in the binary.
-pub const PUBLIC_GOOD: &str = include_str!("public_good_trusted_root.json");
+pub const PUBLIC_GOOD: &str = include_str!(concat!(env!("OUT_DIR"), "/sigstore_trusted_root.json"));
 
 /// A time window; `end` is inclusive and absent for a current authority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod check;
 mod cli;
 mod discover;
 mod fixtures;
@@ -9,9 +10,12 @@ mod harness;
 mod hostile;
 mod lint;
 mod pin;
+mod policy;
 mod proxy;
 mod reference;
+mod report;
 mod resolve;
 mod scan;
 mod verify;
+mod verify_bench;
 mod verify_registry;

@@ -156,10 +156,12 @@ fn pure_rewrite_of_every_manifest_fixture() {
     let p = pin_all(&outcome, &d, update);
     // Every file with a use but argo-cd_image-reuse.yaml (pinned by digest only, nothing to do).
     assert_eq!(p.files.len(), 31);
+    let rendered: Vec<_> = p.files.iter().map(|f| f.render().unwrap()).collect();
     let rewritten: Vec<(PathBuf, String)> = p
         .files
         .iter()
-        .map(|f| (f.path.clone(), f.updated.clone()))
+        .zip(&rendered)
+        .map(|(f, r)| (f.path.clone(), r.updated.clone()))
         .collect();
     let after = discover_sources(&rewritten, &rules);
     assert!(
@@ -167,14 +169,14 @@ fn pure_rewrite_of_every_manifest_fixture() {
         "{:?}",
         after.notices
     );
-    for f in &p.files {
-        only_spans_changed(&outcome, &after, &f.path, &f.original, &f.updated);
+    for (f, r) in p.files.iter().zip(&rendered) {
+        only_spans_changed(&outcome, &after, &f.path, &r.original, &r.updated);
         if f.path
             .extension()
             .is_some_and(|e| e == "yaml" || e == "yml")
         {
-            let a = parse_documents(&f.original).unwrap();
-            let b = parse_documents(&f.updated).unwrap();
+            let a = parse_documents(&r.original).unwrap();
+            let b = parse_documents(&r.updated).unwrap();
             assert_eq!(a.len(), b.len());
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
                 same_but_pinned(x, y, &format!("{}#{i}", f.path.display()));
@@ -245,7 +247,7 @@ fn check_mode_lists_unpinned_and_stale_with_locations() {
     assert_eq!(apply(&p).unwrap(), Vec::<PathBuf>::new());
     // Without --update a stale pin is reported but not rewritten.
     let p = pin_all(&o, &d, PinOptions::default());
-    assert!(!p.files[0].updated.contains(
+    assert!(!p.files[0].render().unwrap().updated.contains(
         &d[&lookup_key(
             &o.uses
                 .iter()
@@ -294,7 +296,7 @@ fn crlf_bom_comments_quotes_and_no_final_newline_survive() {
     ]);
     let p = pin_all(&o, &d, PinOptions::default());
     let want = format!("\u{feff}# top\r\napiVersion: v1\r\nkind: Pod\r\nspec:\r\n  containers:\r\n  - image: \"nginx:1.27@{D1}\" # web\r\n    name: a\r\n  - {{name: b, image: 'redis@{D2}'}}\r\n  - name: c\r\n    image: ghcr.io/x/y:v1@{D1}");
-    assert_eq!(p.files[0].updated, want);
+    assert_eq!(p.files[0].render().unwrap().updated, want);
     let strip = pin_all(
         &o,
         &d,
@@ -303,7 +305,11 @@ fn crlf_bom_comments_quotes_and_no_final_newline_survive() {
             ..PinOptions::default()
         },
     );
-    assert!(strip.files[0].updated.contains(&format!("\"nginx@{D1}\"")));
+    assert!(strip.files[0]
+        .render()
+        .unwrap()
+        .updated
+        .contains(&format!("\"nginx@{D1}\"")));
 }
 
 #[test]
@@ -333,15 +339,15 @@ fn kustomize_and_helm_write_digest_keys() {
             ..PinOptions::default()
         },
     );
-    let k = p.updated(Path::new("kustomization.yaml")).unwrap();
+    let k = p.updated(Path::new("kustomization.yaml")).unwrap().unwrap();
     assert_eq!(k, format!("images:\r\n- name: quay.io/argoproj/argocd\r\n  newName: quay.io/argoproj/argocd\r\n  newTag: latest\r\n  digest: {D1}\r\n- name: a\r\n  newTag: \"1\"\r\n  digest: {D2}\r\n- {{name: b, newTag: \"2\", digest: {D1}}}\r\nresources: [x.yaml]\r\n"));
-    let h = p.updated(Path::new("values.yaml")).unwrap();
+    let h = p.updated(Path::new("values.yaml")).unwrap().unwrap();
     assert_eq!(h, format!("image:\n  repository: acme/api\n  tag: \"1.0@{D2}\" # pinned by gate\n  pullPolicy: IfNotPresent\nredis:\n  image:\n    registry: docker.io\n    repository: bitnami/redis\n    tag: 7.2\n    digest: \"{D1}\"\n"));
     // Idempotent.
     let o2 = discover_sources(
         &[
-            (PathBuf::from("kustomization.yaml"), k.into()),
-            (PathBuf::from("values.yaml"), h.into()),
+            (PathBuf::from("kustomization.yaml"), k),
+            (PathBuf::from("values.yaml"), h),
         ],
         &SearchRules::default(),
     );
@@ -369,7 +375,7 @@ fn dockerfile_variables_pin_where_the_value_is_written() {
     ]);
     let p = pin_all(&o, &d, PinOptions::default());
     let want = format!("ARG BASE=python:3.11-slim@{D1}\nARG GO=1.22\nFROM ${{BASE}} AS base\nFROM golang:${{GO}}-alpine@{D2}\nFROM base\n");
-    assert_eq!(p.files[0].updated, want);
+    assert_eq!(p.files[0].render().unwrap().updated, want);
     let o2 = discover_sources(
         &[(PathBuf::from("Dockerfile"), want)],
         &SearchRules::default(),
@@ -407,7 +413,7 @@ fn diff_is_unified_and_writes_nothing() {
     );
     let name = paths[0].display();
     assert_eq!(
-        diff(&p),
+        diff(&p).unwrap(),
         format!("--- a/{name}\n+++ b/{name}\n@@ -1,3 +1,3 @@\n services:\n   db:\n-    image: postgres:15-alpine\n+    image: postgres:15-alpine@{D1}\n")
     );
     assert!(apply(&p).unwrap().is_empty());
@@ -431,10 +437,11 @@ fn apply_is_atomic_keeps_permissions_and_is_idempotent() {
         ("docker.io/library/alpine:3.20", D2),
     ]);
     let p = pin_all(&o, &d, PinOptions::default());
+    let rendered: Vec<_> = p.files.iter().map(|f| f.render().unwrap()).collect();
     let written = apply(&p).unwrap();
     assert_eq!(written.len(), 2);
-    for f in &p.files {
-        assert_eq!(std::fs::read_to_string(&f.path).unwrap(), f.updated);
+    for (f, r) in p.files.iter().zip(&rendered) {
+        assert_eq!(std::fs::read_to_string(&f.path).unwrap(), r.updated);
     }
     let mode = std::fs::metadata(&paths[0]).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
@@ -577,18 +584,19 @@ async fn end_to_end_against_a_local_registry_through_mirrors() {
     let (before, _, failed, p) = resolve_plan(&root, &resolver, update).await;
     assert!(failed.is_empty(), "{failed:?}");
     let p = p.unwrap();
+    let rendered: Vec<_> = p.files.iter().map(|f| f.render().unwrap()).collect();
     let written = apply(&p).unwrap();
     assert_eq!(written.len(), 31);
     let after = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
-    for f in &p.files {
+    for (f, r) in p.files.iter().zip(&rendered) {
         let now = std::fs::read_to_string(&f.path).unwrap();
-        assert_eq!(now, f.updated);
-        only_spans_changed(&before, &after, &f.path, &f.original, &now);
+        assert_eq!(now, r.updated);
+        only_spans_changed(&before, &after, &f.path, &r.original, &now);
         if f.path
             .extension()
             .is_some_and(|e| e == "yaml" || e == "yml")
         {
-            let a = parse_documents(&f.original).unwrap();
+            let a = parse_documents(&r.original).unwrap();
             let b = parse_documents(&now).unwrap();
             for (i, (x, y)) in a.iter().zip(&b).enumerate() {
                 same_but_pinned(x, y, &format!("{}#{i}", f.path.display()));
@@ -609,4 +617,26 @@ async fn end_to_end_against_a_local_registry_through_mirrors() {
     assert!(failed.is_empty(), "{failed:?}");
     let p = p.unwrap();
     assert!(p.files.is_empty() && !p.failed(), "{:?}", p.findings);
+}
+
+#[test]
+fn a_symlinked_file_is_rewritten_through_its_link() {
+    let (dir, paths) = tmp_with(&[("real/compose.yaml", "services:\n  a:\n    image: redis:7\n")]);
+    let link = dir.path().join("docker-compose.yml");
+    std::os::unix::fs::symlink(&paths[0], &link).unwrap();
+    let o = discover_paths(std::slice::from_ref(&link), &SearchRules::default()).unwrap();
+    let p = pin_all(
+        &o,
+        &map(&[("docker.io/library/redis:7", D1)]),
+        PinOptions::default(),
+    );
+    assert_eq!(apply(&p).unwrap(), [link.clone()]);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&paths[0]).unwrap(),
+        format!("services:\n  a:\n    image: redis:7@{D1}\n")
+    );
 }

@@ -612,6 +612,42 @@ async fn hanging_scanner_is_killed_at_the_timeout() {
 }
 
 #[tokio::test]
+async fn insecure_offline_and_first_run_without_db() {
+    let a = pick("alpine-39.json", "small-critical.json");
+    let map = json!({ digest(1): { "report": a, "insecure": true }, digest(2): a });
+    let mut r = Replay::new(map, json!({ "offline": true }));
+    let mut plain = target("127.0.0.1:5000/a", 1, &[]);
+    plain.insecure = true;
+    let mut cfg = r.cfg();
+    cfg.offline = true;
+    // One image (standalone), then two (server clients).
+    ok(scan_all(vec![plain.clone()], &cfg).await);
+    r.next_run(json!({ "offline": true }));
+    cfg.no_cache = true;
+    ok(scan_all(vec![plain.clone(), target("r/b", 2, &[])], &cfg).await);
+    r.assert_no_failures();
+    assert_eq!(r.count("image"), 2);
+    // The referee notices a missing `--insecure` and missing offline flags.
+    r.next_run(json!({ "offline": true }));
+    let mut secure = plain.clone();
+    secure.insecure = false;
+    assert!(scan_all(vec![secure], &cfg).await[0].is_err());
+    r.next_run(json!({ "offline": true }));
+    let mut online = r.cfg();
+    online.no_cache = true;
+    assert!(scan_all(vec![plain.clone()], &online).await[0].is_err());
+
+    // Before Trivy's first DB download there is no `UpdatedAt` to key the cache with.
+    r.next_run(json!({ "mode": "no-db" }));
+    let mut fresh = r.cfg();
+    fresh.cache_dir = Some(r.path("cache-no-db"));
+    let res = ok(scan_all(vec![target("r/b", 2, &[])], &fresh).await);
+    r.assert_no_failures();
+    assert_eq!(res[0].db_updated_at, None);
+    assert!(!r.path("cache-no-db").exists());
+}
+
+#[tokio::test]
 async fn tags_are_refused_before_trivy_runs() {
     let r = Replay::new(
         json!({ "*": pick("alpine-39.json", "small-critical.json") }),

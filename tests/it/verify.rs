@@ -254,6 +254,9 @@ fn containers_image_fixtures_reach_upstream_expectations() {
         &policy_with(vec![], vec![other], fulcio_trust),
     )
     .unwrap_err();
+    // Against the embedded public-good root (Fulcio CAs, Rekor key, CT logs: the SCT is checked).
+    let default_root = VerifyPolicy::new(vec![], vec![mitr.clone()], None).unwrap();
+    accepted("dir-img-cosign-fulcio-rekor-valid", &default_root).unwrap();
     // Without the Rekor key, no trusted time: the SET cannot be checked.
     let no_rekor = TrustRoot::from_pem(&[&fulcio], &[]).unwrap();
     accepted(
@@ -477,4 +480,60 @@ fn regenerate_committed_key_and_signature() {
         serde_json::to_string_pretty(&json).unwrap() + "\n",
     )
     .unwrap();
+}
+
+/// GitHub workflow claims read from the Fulcio extensions of a real certificate, and matched.
+#[test]
+fn github_workflow_claims_from_fulcio_certificate() {
+    let Some(dir) = fixtures() else { return };
+    let bundle: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            dir.join("sigstore-conformance/bundle-verify/rekor2-happy-path/bundle.sigstore.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(
+            bundle["verificationMaterial"]["certificate"]["rawBytes"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    let cert = verify::cert::parse(&der).unwrap();
+    let id = &cert.identity;
+    assert_eq!(
+        id.issuer.as_deref(),
+        Some("https://token.actions.githubusercontent.com")
+    );
+    assert_eq!(
+        id.github_repository.as_deref(),
+        Some("sigstore-conformance/extremely-dangerous-public-oidc-beacon")
+    );
+    assert_eq!(id.github_ref.as_deref(), Some("refs/heads/main"));
+    assert_eq!(id.github_trigger.as_deref(), Some("workflow_dispatch"));
+    let mut want = KeylessIdentity {
+        issuer: Some(Matcher::Exact(
+            "https://token.actions.githubusercontent.com".into(),
+        )),
+        subject: Matcher::regex(
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.*",
+        )
+        .unwrap(),
+        github_repository: Some(
+            "sigstore-conformance/extremely-dangerous-public-oidc-beacon".into(),
+        ),
+        github_ref: Some("refs/heads/main".into()),
+        github_trigger: Some("workflow_dispatch".into()),
+    };
+    assert!(want.matches(id));
+    want.github_trigger = Some("push".into());
+    assert!(!want.matches(id));
+    want.github_trigger = None;
+    want.github_ref = Some("refs/heads/release".into());
+    assert!(!want.matches(id));
+    want.github_ref = None;
+    want.subject = Matcher::regex("extremely-dangerous").unwrap();
+    assert!(!want.matches(id), "regular expressions are anchored");
 }

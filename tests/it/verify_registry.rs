@@ -425,3 +425,134 @@ fn signature_manifest_shape() {
         .annotations
         .contains_key("dev.cosignproject.cosign/signature"));
 }
+
+/// A cosign v3 style bundle (DSSE statement with the cosign signing predicate, key material, a
+/// tlog entry with SET, inclusion proof and checkpoint by a test "Rekor" key) attached through
+/// the referrers tag schema: found and verified; tampered or by an unknown key, refused.
+#[tokio::test]
+async fn cosign_v3_bundle_referrers() {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let reg = Registry::start();
+    let digest = reg.push_image("v3/app", "v1").await;
+    let (signer, signer_pub) = key_pair(b"");
+    let (rekor, rekor_pub) = key_pair(b"");
+
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": format!("{}/v3/app", reg.addr), "digest": {"sha256": &digest[7..]}}],
+        "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        "predicate": {},
+    })
+    .to_string();
+    let pae = verify::attestation::pae("application/vnd.in-toto+json", statement.as_bytes());
+    let sig = signer.sign(&pae).unwrap();
+    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", signer_pub.spki_der.clone()));
+    let body = serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "dsse",
+        "spec": {
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(sha2::Sha256::digest(statement.as_bytes()))},
+            "signatures": [{"signature": B64.encode(&sig), "verifier": B64.encode(pem.as_bytes())}],
+        }
+    })
+    .to_string();
+    let body_b64 = B64.encode(body.as_bytes());
+    let log_id = sha2::Sha256::digest(&rekor_pub.spki_der).to_vec();
+    let integrated = chrono::Utc::now().timestamp() - 60;
+    let set_message = serde_json::to_vec(&serde_json::json!({
+        "body": body_b64, "integratedTime": integrated, "logID": hex::encode(&log_id), "logIndex": 0,
+    }))
+    .unwrap();
+    let set = rekor.sign(&set_message).unwrap();
+    // A one-leaf tree: the root is the leaf hash; the checkpoint is signed by the log key.
+    let mut leaf = sha2::Sha256::new();
+    leaf.update([0u8]);
+    leaf.update(body.as_bytes());
+    let root = B64.encode(leaf.finalize());
+    let note = format!("test-log\n1\n{root}\n");
+    let mut note_sig = log_id[..4].to_vec();
+    note_sig.extend(rekor.sign(note.as_bytes()).unwrap());
+    let checkpoint = format!("{note}\n\u{2014} test-log {}\n", B64.encode(note_sig));
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "publicKey": {"hint": ""},
+            "tlogEntries": [{
+                "logIndex": "0", "logId": {"keyId": B64.encode(&log_id)},
+                "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+                "integratedTime": integrated.to_string(),
+                "inclusionPromise": {"signedEntryTimestamp": B64.encode(&set)},
+                "inclusionProof": {"logIndex": "0", "rootHash": root, "treeSize": "1", "hashes": [],
+                                   "checkpoint": {"envelope": checkpoint}},
+                "canonicalizedBody": body_b64,
+            }],
+        },
+        "dsseEnvelope": {
+            "payload": B64.encode(statement.as_bytes()),
+            "payloadType": "application/vnd.in-toto+json",
+            "signatures": [{"sig": B64.encode(&sig), "keyid": ""}],
+        },
+    });
+    let attach = |bundle: &serde_json::Value, tag: &str| {
+        let bundle = serde_json::to_vec(bundle).unwrap();
+        let empty = b"{}".to_vec();
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256(&empty), "size": 2},
+            "layers": [{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+                        "digest": sha256(&bundle), "size": bundle.len()}],
+            "subject": {"mediaType": OCI_MANIFEST, "digest": &digest, "size": 1},
+        }))
+        .unwrap();
+        (vec![empty, bundle], manifest, tag.to_string())
+    };
+    let push_index = |entries: Vec<String>| {
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": entries.iter().map(|d| serde_json::json!({
+                "mediaType": OCI_MANIFEST, "digest": d, "size": 1,
+                "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json"})).collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    };
+    let (blobs, manifest, tag) = attach(&bundle, "bundle-good");
+    let good = reg
+        .push_raw("v3/app", &tag, &blobs, &manifest, OCI_MANIFEST)
+        .await;
+    let mut tampered = bundle.clone();
+    tampered["dsseEnvelope"]["signatures"][0]["sig"] = serde_json::json!(B64.encode(vec![1u8; 70]));
+    let (blobs, manifest, tag) = attach(&tampered, "bundle-bad");
+    let bad = reg
+        .push_raw("v3/app", &tag, &blobs, &manifest, OCI_MANIFEST)
+        .await;
+    let index = push_index(vec![bad, good]);
+    reg.push_raw(
+        "v3/app",
+        &digest.replacen(':', "-", 1),
+        &[],
+        &index,
+        "application/vnd.oci.image.index.v1+json",
+    )
+    .await;
+
+    let f = fetcher(&reg);
+    let mut policy = VerifyPolicy::new(vec![signer_pub], vec![], None).unwrap();
+    policy.trust = TrustRoot::from_pem(&[], std::slice::from_ref(&rekor_pub)).unwrap();
+    let v = verify::verify_image(&f, &repo(&reg, "v3/app"), &digest, &policy)
+        .await
+        .unwrap();
+    assert_eq!(v.signatures.len(), 1, "{:?}", v.rejected);
+    assert_eq!(v.rejected.len(), 1, "the tampered bundle is refused");
+    let image = format!("{}/v3/app@{digest}", reg.addr);
+    assert!(verify::evaluate(&Ok(v), &image, &policy).is_empty());
+
+    // Another key: no trusted signature.
+    let (_, stranger) = key_pair(b"");
+    let mut other = VerifyPolicy::new(vec![stranger], vec![], None).unwrap();
+    other.trust = TrustRoot::from_pem(&[], &[rekor_pub]).unwrap();
+    let v = verify::verify_image(&f, &repo(&reg, "v3/app"), &digest, &other).await;
+    let findings = verify::evaluate(&v, &image, &other);
+    assert_eq!(findings[0].rule, "GATE-SIG-002", "{findings:?}");
+}

@@ -19,6 +19,8 @@
 //! - `mode`: `ok` (default), `crash`, `hang`, `garbage`, `schema`, `db-fail`, `fail`,
 //!   `version-fail`, `no-db`, `server-hang`, `convert-fail`.
 //! - `version`, `db_updated_at`, `next_update`: what `trivy version` prints.
+//! - `offline`: gate runs offline, so `--offline-scan` (and standalone `--skip-db-update`) must
+//!   be given; without it they must not. A map entry's `insecure` likewise for `--insecure`.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -32,6 +34,8 @@ struct Config {
     log: Option<PathBuf>,
     mode: String,
     version: String,
+    /// gate runs with `--offline`: the offline flags must be there (and only then).
+    offline: bool,
     db_updated_at: String,
     next_update: String,
 }
@@ -101,6 +105,7 @@ fn load_config(argv0: &str) -> Config {
         map,
         mode: get("GATE_REPLAY_MODE", "mode").unwrap_or_else(|| "ok".into()),
         version: s("version", "0.58.1"),
+        offline: cfg.get("offline").and_then(Value::as_bool).unwrap_or(false),
         db_updated_at: s("db_updated_at", "2026-11-26T06:00:00Z"),
         next_update: s("next_update", "2999-01-01T00:00:00Z"),
         log,
@@ -238,6 +243,27 @@ fn image(cfg: &Config, args: &[String]) {
         .cloned()
         .unwrap_or_else(|| fail(log, &format!("no report mapped for {digest}")));
     check_credentials(&entry, args, log);
+    // A registry is plain HTTP only when the user said so.
+    let insecure = entry
+        .get("insecure")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if flags.contains_key("--insecure") != insecure {
+        fail(
+            log,
+            &format!("--insecure given: {}, expected: {insecure}", !insecure),
+        );
+    }
+    let offline = cfg.offline;
+    let client = flags.contains_key("--server");
+    if flags.contains_key("--offline-scan") != offline
+        || (!client && flags.contains_key("--skip-db-update") != offline)
+    {
+        fail(
+            log,
+            &format!("offline flags do not match offline={offline}"),
+        );
+    }
     if let Some(url) = flags.get("--server") {
         check_server(url, log);
     }

@@ -61,6 +61,8 @@ pub enum BundleError {
     NoContent,
     #[error("message digest in the bundle is not the artifact's")]
     DigestMismatch,
+    #[error("a message-signature bundle cannot sign an image digest")]
+    MessageSignatureOnDigest,
     #[error("signature does not verify over the artifact")]
     BadSignature,
     #[error("DSSE envelope is not a single-signature in-toto envelope")]
@@ -102,12 +104,38 @@ pub struct BlobVerification {
     pub identity: Option<CertIdentity>,
     /// Every verified time (integrated times and timestamps).
     pub times: Vec<DateTime<Utc>>,
+    /// The in-toto `predicateType`, for DSSE bundles.
+    pub predicate_type: Option<String>,
 }
 
 /// Who must have signed.
 pub enum Expectation<'a> {
     Key(&'a TrustedKey),
     Identity(&'a KeylessIdentity),
+    /// Any one of these identities.
+    AnyIdentity(&'a [KeylessIdentity]),
+}
+
+impl Expectation<'_> {
+    fn is_identity(&self) -> bool {
+        !matches!(self, Expectation::Key(_))
+    }
+
+    fn matches(&self, id: &CertIdentity) -> bool {
+        match self {
+            Expectation::Key(_) => false,
+            Expectation::Identity(want) => want.matches(id),
+            Expectation::AnyIdentity(wants) => wants.iter().any(|w| w.matches(id)),
+        }
+    }
+}
+
+/// What a bundle signs: artifact bytes (`verify-blob`), or only a digest (an image, whose
+/// bundle must then be a DSSE in-toto statement naming it).
+#[derive(Clone, Copy)]
+pub enum Subject<'a> {
+    Artifact(&'a [u8]),
+    Sha256([u8; 32]),
 }
 
 /// Verifies `file` against the Sigstore bundle `bundle` (both read from disk).
@@ -136,11 +164,16 @@ pub fn verify_blob(
             origin: bundle.display().to_string(),
             source,
         })?;
-    verify_bundle(&artifact, &parsed, &expect, &trust, Utc::now()).map_err(|source| {
-        VerifyError::Bundle {
-            origin: bundle.display().to_string(),
-            source,
-        }
+    verify_bundle(
+        Subject::Artifact(&artifact),
+        &parsed,
+        &expect,
+        &trust,
+        Utc::now(),
+    )
+    .map_err(|source| VerifyError::Bundle {
+        origin: bundle.display().to_string(),
+        source,
     })
 }
 
@@ -170,20 +203,22 @@ struct Signed {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Statement {
     #[serde(default)]
-    subject: Vec<Subject>,
+    subject: Vec<StatementSubject>,
+    predicate_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Subject {
+struct StatementSubject {
     #[serde(default)]
     digest: std::collections::BTreeMap<String, String>,
 }
 
 /// Verifies a parsed bundle over `artifact`. `now` bounds integrated times.
 pub fn verify_bundle(
-    artifact: &[u8],
+    subject: Subject<'_>,
     bundle: &model::Bundle,
     expect: &Expectation<'_>,
     trust: &TrustRoot,
@@ -218,9 +253,9 @@ pub fn verify_bundle(
     };
     let signing_key: &TrustedKey = match (&leaf, expect) {
         (Some(_), Expectation::Key(_)) => return Err(BundleError::CertificateWithKey),
-        (Some(leaf), Expectation::Identity(_)) => &leaf.key,
+        (Some(leaf), _) => &leaf.key,
         (None, Expectation::Key(key)) => key,
-        (None, Expectation::Identity(_)) => return Err(BundleError::KeyRequired),
+        (None, _) => return Err(BundleError::KeyRequired),
     };
     let material_der: &[u8] = match &leaf {
         Some(leaf) => &leaf.der,
@@ -228,8 +263,15 @@ pub fn verify_bundle(
     };
 
     // The signature over the artifact.
-    let artifact_sha256: [u8; 32] = Sha256::digest(artifact).into();
+    let artifact_sha256: [u8; 32] = match subject {
+        Subject::Artifact(bytes) => Sha256::digest(bytes).into(),
+        Subject::Sha256(digest) => digest,
+    };
+    let mut predicate_type = None;
     let signed = if let Some(ms) = &bundle.message_signature {
+        let Subject::Artifact(artifact) = subject else {
+            return Err(BundleError::MessageSignatureOnDigest);
+        };
         let signature = b64("signature", &ms.signature)?;
         if let Some(d) = &ms.message_digest {
             if d.algorithm != "SHA2_256" || b64("messageDigest", &d.digest)? != artifact_sha256 {
@@ -264,6 +306,7 @@ pub fn verify_bundle(
         {
             return Err(BundleError::SubjectMismatch);
         }
+        predicate_type = statement.predicate_type;
         Signed {
             signature,
             signed_sha256: Sha256::digest(&message).into(),
@@ -301,7 +344,7 @@ pub fn verify_bundle(
 
     // The certificate: valid, and chaining to a trusted CA, at every verified time.
     let identity = match (&leaf, expect) {
-        (Some(leaf), Expectation::Identity(want)) => {
+        (Some(leaf), want) if want.is_identity() => {
             for t in &times {
                 cert::verify_chain(
                     leaf,
@@ -330,7 +373,11 @@ pub fn verify_bundle(
         }
         _ => None,
     };
-    Ok(BlobVerification { identity, times })
+    Ok(BlobVerification {
+        identity,
+        times,
+        predicate_type,
+    })
 }
 
 /// Verifies one tlog entry; returns its integrated time when a SET proves it.

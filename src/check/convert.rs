@@ -1,0 +1,101 @@
+//! Stage results into the evidence record's own types, and resolved images into scan targets.
+
+use crate::evidence::{self, ImageEvidence, RekorEntry, ScanSummary};
+use crate::resolve::{ResolveConfig, Resolved, Resolver};
+use crate::scan::{ScanResult, ScanTarget};
+use crate::verify::{Signer, Verification};
+use std::collections::BTreeMap;
+
+/// The platforms scanned by default in an index, where present.
+pub const DEFAULT_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
+
+/// What Trivy is asked to scan: the digest, pulled from where it really lives (the mirror, when
+/// one was used), with the registry's credential passed through the environment.
+pub fn scan_target(
+    resolver: &Resolver,
+    cfg: &ResolveConfig,
+    r: &Resolved,
+    platforms: Option<&Result<Vec<String>, String>>,
+) -> ScanTarget {
+    let (repo, _) = resolver.repo_for(&r.reference);
+    let credential = cfg
+        .client
+        .auth
+        .lookup(&repo.domain, &repo.path)
+        .ok()
+        .flatten();
+    let platforms = match platforms {
+        Some(Ok(p)) => p
+            .iter()
+            .filter(|p| DEFAULT_PLATFORMS.contains(&p.as_str()))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    ScanTarget {
+        image: format!("{}/{}@{}", repo.domain, repo.path, r.digest),
+        digest: r.digest.clone(),
+        platforms,
+        credential,
+        insecure: cfg.client.insecure.contains(&repo.domain),
+    }
+}
+
+pub fn scan_summary(result: &ScanResult, platforms: &[String]) -> ScanSummary {
+    let mut counts = BTreeMap::new();
+    for v in &result.vulnerabilities {
+        *counts.entry(v.severity.clone()).or_insert(0) += 1;
+    }
+    ScanSummary {
+        scanner: result.scanner.clone(),
+        scanner_version: result.scanner_version.clone(),
+        db_updated_at: result
+            .db_updated_at
+            .as_deref()
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&chrono::Utc)),
+        platforms: platforms.to_vec(),
+        counts,
+        sbom: result.sboms.clone(),
+        cached: result.cached,
+    }
+}
+
+fn signer(s: &Signer) -> evidence::Signer {
+    match s {
+        Signer::Key { fingerprint, .. } => evidence::Signer::Key {
+            fingerprint: fingerprint.clone(),
+        },
+        Signer::Certificate(id) => evidence::Signer::Identity {
+            identity: id.sans.join(", "),
+            issuer: id.issuer.clone().unwrap_or_default(),
+        },
+    }
+}
+
+/// Record the signatures and attestations that verified.
+pub fn signatures(v: &Verification, img: &mut ImageEvidence) {
+    img.signatures = v
+        .signatures
+        .iter()
+        .map(|s| evidence::Signature {
+            signer: signer(&s.signer),
+            rekor: s.rekor.as_ref().map(|r| RekorEntry {
+                log_index: r.log_index.max(0) as u64,
+                integrated_time: r.integrated_time,
+            }),
+        })
+        .collect();
+    img.attestations = v
+        .attestations
+        .iter()
+        .map(|a| evidence::Attestation {
+            predicate_type: a.predicate_type.clone(),
+            signer: signer(&a.signer),
+            rekor: a.rekor.as_ref().map(|r| RekorEntry {
+                log_index: r.log_index.max(0) as u64,
+                integrated_time: r.integrated_time,
+            }),
+        })
+        .collect();
+}

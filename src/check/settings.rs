@@ -1,0 +1,348 @@
+//! The policy file turned into each stage's typed settings, once, before anything runs; and the
+//! policy's severities applied to findings after the stages report.
+
+use super::CheckSettings;
+use crate::discover::{SearchRuleSpec, SearchRules};
+use crate::finding::Finding;
+use crate::lint::LintConfig;
+use crate::policy::exception::Exception;
+use crate::policy::file::{Identity, KeyRef, Level, Policy, PssLevel};
+use crate::resolve::{Mirror, ResolveConfig};
+use crate::scan::{IgnoreFile, ScanConfig, VulnPolicy};
+use crate::verify::policy::{predicate_type_alias, ImageRequirement, Limits, RequiredAttestation};
+use crate::verify::{KeylessIdentity, Matcher, TrustedKey, VerifyPolicy};
+use std::path::{Path, PathBuf};
+
+/// Why the policy could not be turned into settings (exit 2, naming what is wrong).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Policy(#[from] crate::policy::file::PolicyError),
+    #[error("policy `{policy}`: cannot load trusted key `{key}`")]
+    Key {
+        policy: String,
+        key: String,
+        #[source]
+        source: crate::verify::KeyError,
+    },
+    #[error("policy `{policy}`: invalid signature settings")]
+    Verify {
+        policy: String,
+        #[source]
+        source: Box<crate::verify::VerifyError>,
+    },
+    #[error("policy `{policy}`: invalid image glob `{glob}`")]
+    Glob {
+        policy: String,
+        glob: String,
+        #[source]
+        source: globset::Error,
+    },
+    #[error("policy `{policy}`: invalid search rule")]
+    SearchRule {
+        policy: String,
+        #[source]
+        source: crate::discover::SearchRuleError,
+    },
+    #[error("policy `{policy}`: invalid Pod Security Standards version `{version}`")]
+    PssVersion { policy: String, version: String },
+    #[error("policy `{policy}`: invalid mirror: {message}")]
+    Mirror { policy: String, message: String },
+    #[error("cannot read the ignore file `{}`", path.display())]
+    IgnoreFile {
+        path: PathBuf,
+        #[source]
+        source: crate::scan::ignore::IgnoreError,
+    },
+}
+
+/// What the command line adds to or overrides in the policy.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--key`: trusted keys in addition to the policy's.
+    pub keys: Vec<String>,
+    pub trivy: Option<PathBuf>,
+    pub trivy_server: Option<String>,
+    pub sbom_dir: Option<PathBuf>,
+    pub offline: bool,
+    pub no_cache: bool,
+    pub skip_scan: bool,
+}
+
+fn load_key(policy: &Policy, k: &KeyRef) -> Result<TrustedKey, SettingsError> {
+    let spec = match k {
+        KeyRef::Path(p) => policy.resolve_path(p).to_string_lossy().into_owned(),
+        KeyRef::Env(v) => format!("env://{v}"),
+    };
+    TrustedKey::load(&spec).map_err(|source| SettingsError::Key {
+        policy: policy.source.to_string(),
+        key: spec,
+        source,
+    })
+}
+
+fn identity(policy: &Policy, i: &Identity) -> Result<KeylessIdentity, SettingsError> {
+    let bad = |source| SettingsError::Verify {
+        policy: policy.source.to_string(),
+        source: Box::new(source),
+    };
+    let matcher = |exact: &Option<String>, re: &Option<String>| -> Result<Option<Matcher>, SettingsError> {
+        match (exact, re) {
+            (Some(e), _) => Ok(Some(Matcher::Exact(e.clone()))),
+            (None, Some(r)) => Matcher::regex(r).map(Some).map_err(bad),
+            (None, None) => Ok(None),
+        }
+    };
+    let subject = matcher(&i.identity, &i.identity_regexp)?
+        .unwrap_or_else(|| Matcher::Regex(regex::Regex::new("^.*$").expect("a valid regex")));
+    let gh = i.github.clone().unwrap_or_default();
+    Ok(KeylessIdentity {
+        issuer: matcher(&i.issuer, &i.issuer_regexp)?,
+        subject,
+        github_repository: gh.repository,
+        github_ref: gh.git_ref,
+        github_trigger: gh.trigger,
+    })
+}
+
+/// Exceptions for the scanner (vulnerability IDs or `GATE-VULN` rules) and for lint (the rest).
+fn split_exceptions(policy: &Policy) -> Result<(Vec<Exception>, Vec<Exception>), SettingsError> {
+    let is_scan = |e: &Exception| {
+        (!e.ids.is_empty() && e.rules.is_empty())
+            || e.rules
+                .iter()
+                .any(|r| r.to_ascii_uppercase().starts_with("GATE-VULN") || r == "vulnerable-package")
+    };
+    let scan = policy.fresh_exceptions()?.into_iter().filter(is_scan).collect();
+    let lint = policy
+        .fresh_exceptions()?
+        .into_iter()
+        .filter(|e| !is_scan(e))
+        .collect();
+    Ok((scan, lint))
+}
+
+/// Build every stage's settings from the policy, the command line and the working directory.
+pub fn from_policy(
+    policy: &Policy,
+    mut resolve: ResolveConfig,
+    o: &Overrides,
+    cwd: &Path,
+) -> Result<CheckSettings, SettingsError> {
+    let p = &policy.settings;
+    let name = policy.source.to_string();
+    for (src, dst) in &p.registries.mirrors {
+        let m: Mirror = format!("{src}={dst}")
+            .parse()
+            .map_err(|message| SettingsError::Mirror {
+                policy: name.clone(),
+                message,
+            })?;
+        resolve.mirrors.push(m);
+    }
+    resolve
+        .client
+        .insecure
+        .extend(p.registries.insecure.iter().cloned());
+
+    let (scan_exceptions, lint_exceptions) = split_exceptions(policy)?;
+    let trivyignore = match &p.vulnerabilities.trivyignore {
+        Some(path) => Some(policy.resolve_path(path)),
+        None => [".trivyignore.yaml", ".trivyignore"]
+            .iter()
+            .map(|n| cwd.join(n))
+            .find(|p| p.is_file()),
+    };
+    let trivyignore = trivyignore
+        .map(|path| {
+            IgnoreFile::load(&path).map_err(|source| SettingsError::IgnoreFile { path, source })
+        })
+        .transpose()?;
+    let vuln = VulnPolicy {
+        severities: p
+            .vulnerabilities
+            .severities
+            .iter()
+            .map(|s| format!("{s:?}").to_ascii_uppercase())
+            .collect(),
+        ignore_unfixed: p.vulnerabilities.ignore_unfixed,
+        trivyignore,
+        exceptions: scan_exceptions,
+    };
+
+    let scan = (!o.skip_scan).then(|| ScanConfig {
+        trivy: o.trivy.clone().or_else(|| p.scanner.trivy.clone()),
+        server: o.trivy_server.clone().or_else(|| p.scanner.server.clone()),
+        timeout: p.scanner.timeout,
+        offline: o.offline,
+        no_cache: o.no_cache,
+        sbom_dir: o.sbom_dir.clone(),
+        ..ScanConfig::default()
+    });
+
+    let verify = if p.signatures.required || !p.attestations.is_empty() || !o.keys.is_empty() {
+        let mut keys = p
+            .signatures
+            .keys
+            .iter()
+            .map(|k| load_key(policy, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        for k in &o.keys {
+            keys.push(TrustedKey::load(k).map_err(|source| SettingsError::Key {
+                policy: "command line".into(),
+                key: k.clone(),
+                source,
+            })?);
+        }
+        let identities = p
+            .signatures
+            .identities
+            .iter()
+            .map(|i| identity(policy, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let root = p.signatures.trusted_root.as_ref().map(|r| policy.resolve_path(r));
+        let mut v = VerifyPolicy::new(keys, identities, root).map_err(|source| {
+            SettingsError::Verify {
+                policy: name.clone(),
+                source: Box::new(source),
+            }
+        })?;
+        v.verify_platforms = p.signatures.verify_platforms;
+        v.limits = Limits {
+            max_signatures: p.signatures.limits.max_signatures,
+            max_layers: p.signatures.limits.max_layers,
+            max_attachment_bytes: p.signatures.limits.max_attachment_bytes,
+        };
+        v.attestations = p
+            .attestations
+            .iter()
+            .map(|a| RequiredAttestation {
+                predicate_type: predicate_type_alias(&a.predicate_type).to_string(),
+            })
+            .collect();
+        for rule in &p.signatures.rules {
+            let keys = rule
+                .keys
+                .iter()
+                .map(|k| load_key(policy, k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids = rule
+                .identities
+                .iter()
+                .map(|i| identity(policy, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            for glob in &rule.images {
+                let req = ImageRequirement::new(glob, keys.clone(), ids.clone()).map_err(
+                    |source| SettingsError::Glob {
+                        policy: name.clone(),
+                        glob: glob.clone(),
+                        source,
+                    },
+                )?;
+                v.requirements.push(req);
+            }
+        }
+        Some(v)
+    } else {
+        None
+    };
+
+    let level = match p.manifests.pss.level {
+        PssLevel::Privileged => crate::lint::pss::Level::Privileged,
+        PssLevel::Baseline => crate::lint::pss::Level::Baseline,
+        PssLevel::Restricted => crate::lint::pss::Level::Restricted,
+    };
+    let version = p
+        .manifests
+        .pss
+        .version
+        .parse()
+        .map_err(|_bad| SettingsError::PssVersion {
+            policy: name.clone(),
+            version: p.manifests.pss.version.clone(),
+        })?;
+    let lint = LintConfig {
+        level,
+        version,
+        exceptions: lint_exceptions,
+        require_dapr_app_token: p.manifests.require_dapr_app_token,
+    };
+    let specs: Vec<SearchRuleSpec> = p
+        .manifests
+        .search_rules
+        .iter()
+        .flat_map(|r| {
+            r.paths.iter().map(|path| SearchRuleSpec {
+                kind: Some(r.kind.clone()),
+                api_version: r.api_version.clone(),
+                path: path.clone(),
+            })
+        })
+        .collect();
+    let search_rules =
+        SearchRules::with_user(&specs).map_err(|source| SettingsError::SearchRule {
+            policy: name.clone(),
+            source,
+        })?;
+
+    Ok(CheckSettings {
+        resolve,
+        scan,
+        vuln,
+        verify,
+        lint,
+        search_rules,
+        pin: None,
+        policy: policy.evidence_ref(),
+        today: chrono::Utc::now().date_naive(),
+        levels: Levels::from_policy(policy),
+    })
+}
+
+/// The policy's view of severities, kept for after the stages have reported.
+#[derive(Debug, Clone, Default)]
+pub struct Levels {
+    file: crate::policy::file::PolicyFile,
+}
+
+impl Levels {
+    pub fn from_policy(p: &Policy) -> Self {
+        Self {
+            file: p.settings.clone(),
+        }
+    }
+
+    /// Findings at the severity the policy gives them; `off` drops them. Vulnerability and
+    /// signature findings take their section's `level`, then `manifests.rules`, then the cap.
+    pub fn apply(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter_map(|mut f| {
+                // A finding of a rule the registry does not know keeps its own severity.
+                let Some(rule) = crate::rules::find(f.rule) else {
+                    return Some(f);
+                };
+                let section = if f.rule == "GATE-VULN-001" {
+                    Some(self.file.vulnerabilities.level)
+                } else if f.rule.starts_with("GATE-SIG-") {
+                    Some(self.file.signatures.level)
+                } else if f.rule.starts_with("GATE-ATT-") {
+                    Some(self.file.attestations.first().map_or(Level::Error, |a| a.level))
+                } else {
+                    None
+                };
+                let explicit = self
+                    .file
+                    .manifests
+                    .rules
+                    .keys()
+                    .any(|k| k.eq_ignore_ascii_case(rule.id) || *k == rule.name);
+                f.severity = match section {
+                    Some(level) if !explicit => self.file.level_severity(level)?,
+                    _ => self.file.severity_for(rule)?,
+                };
+                Some(f)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,47 @@
+//! `gate check [IMAGE...] [-f PATH...] [--pin]`: the whole gate, one evidence record, one
+//! exit code.
+
+use super::{emit_report, outcome_of, resolve_config, CommandError, Outcome};
+use crate::check::settings::{self, Overrides};
+use crate::check::{self, progress::Progress, CheckInput};
+use crate::cli::{CheckArgs, GlobalArgs};
+use crate::pin::PinOptions;
+use crate::policy::file::Policy;
+
+pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandError> {
+    if args.images.is_empty() && args.files.is_empty() {
+        return Err(CommandError::NothingToCheck);
+    }
+    let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
+    let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
+    let overrides = Overrides {
+        keys: args.keys.clone(),
+        trivy: args.trivy.clone(),
+        trivy_server: args.trivy_server.clone(),
+        sbom_dir: args.sbom_dir.clone(),
+        offline: args.offline,
+        no_cache: args.no_cache,
+        skip_scan: args.skip_scan,
+    };
+    let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
+    settings.pin = args.pin.then_some(PinOptions {
+        strip_tag: args.strip_tag,
+        update: args.update,
+        ..PinOptions::default()
+    });
+    let input = CheckInput {
+        images: args.images.clone(),
+        files: args.files.clone(),
+    };
+    let progress = Progress::new(g.quiet);
+    let ev = check::run(&input, &settings, &progress).await?;
+    emit_report(g, &ev)?;
+    if !g.quiet && g.output.is_some() {
+        eprintln!("{}", crate::report::summary_line(&ev));
+    }
+    let outcome = outcome_of(&ev);
+    Ok(match outcome {
+        Outcome::Failed if args.warn_only => Outcome::Passed,
+        o => o,
+    })
+}

@@ -1,0 +1,54 @@
+//! `gate lint -f PATH...`: the Kubernetes guardrails only, offline.
+
+use super::{emit_report, CommandError, Outcome};
+use crate::cli::{GlobalArgs, LintArgs};
+use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
+use crate::lint::{lint_paths, LintConfig};
+
+pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
+    let started = chrono::Utc::now();
+    let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
+    let policy = crate::policy::file::Policy::discover(args.policy.as_deref(), &cwd)?;
+    let settings = crate::check::settings::from_policy(
+        &policy,
+        crate::resolve::ResolveConfig::default(),
+        &crate::check::settings::Overrides {
+            skip_scan: true,
+            ..Default::default()
+        },
+        &cwd,
+    )?;
+    let mut cfg: LintConfig = settings.lint;
+    if let Some(l) = args.pss_level {
+        cfg.level = l;
+    }
+    if let Some(v) = args.pss_version {
+        cfg.version = v;
+    }
+    let outcome = lint_paths(&args.files, &cfg, started.date_naive())?;
+    let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy.evidence_ref(), started);
+    ev.working_directory = std::env::current_dir().ok();
+    for n in &outcome.notices {
+        if n.severity == crate::finding::Severity::Error {
+            ev.errors.push(CheckError::new("lint", n.to_string()));
+        } else if !g.quiet {
+            eprintln!("note: {n}");
+        }
+    }
+    ev.lint = Some(LintSummary {
+        files: args.files.clone(),
+        objects: outcome.objects,
+        notices: outcome
+            .notices
+            .iter()
+            .filter(|n| n.severity != crate::finding::Severity::Error)
+            .map(|n| n.to_string())
+            .collect(),
+    });
+    let findings = settings.levels.apply(outcome.findings);
+    ev.findings
+        .extend(findings.iter().map(FindingRecord::from_finding));
+    ev.finish(chrono::Utc::now());
+    emit_report(g, &ev)?;
+    Ok(super::outcome_of(&ev))
+}

@@ -1,0 +1,83 @@
+//! `gate pin -f PATH...`: resolve every image reference in the files and rewrite it to
+//! `name:tag@sha256:…`, all or nothing. `--check` writes nothing and exits 1 when something is
+//! unpinned or stale; `--diff` prints what would change.
+
+use super::{emit, resolve_config, CommandError, Outcome};
+use crate::cli::{GlobalArgs, PinArgs};
+use crate::discover::{discover_paths, SearchRules};
+use crate::pin::{self, PinOptions};
+use crate::resolve::{chain_text, Resolver};
+use std::collections::HashMap;
+
+pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
+    let outcome = discover_paths(&args.files, &SearchRules::default())?;
+    let mut incomplete = false;
+    for n in &outcome.notices {
+        if n.kind.is_error() {
+            incomplete = true;
+            eprintln!("error: {n}");
+        } else if !g.quiet {
+            eprintln!("warning: {n}");
+        }
+    }
+    let refs = pin::to_resolve(&outcome);
+    let resolver = Resolver::new(resolve_config(g)?)?;
+    let mut digests = HashMap::new();
+    for (r, res) in refs.iter().zip(resolver.resolve_all(&refs).await) {
+        match res {
+            Ok(ok) => {
+                digests.insert(pin::lookup_key(r), ok.digest);
+            }
+            Err(e) => {
+                incomplete = true;
+                eprintln!("error: {}", chain_text(&e));
+            }
+        }
+    }
+    if incomplete {
+        // All or nothing: no file is touched when anything could not be resolved or read.
+        eprintln!("error: nothing was written");
+        return Ok(Outcome::Incomplete);
+    }
+    let opts = PinOptions {
+        check: args.check,
+        diff: args.diff,
+        strip_tag: args.strip_tag,
+        update: args.update,
+    };
+    let plan = pin::plan(&outcome, &digests, &opts)?;
+    if args.diff {
+        emit(g, &pin::diff(&plan)?)?;
+        return Ok(Outcome::Passed);
+    }
+    if args.check {
+        let mut text = String::new();
+        for f in &plan.findings {
+            let loc = f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}:{}: ", l.file.display(), l.line, l.column))
+                .unwrap_or_default();
+            text.push_str(&format!("{loc}{} {}\n", f.rule, f.message));
+        }
+        emit(g, &text)?;
+        return Ok(if plan.failed() {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        });
+    }
+    let written = pin::apply(&plan)?;
+    if !g.quiet {
+        let uses = outcome.uses.len();
+        eprintln!(
+            "pinned {uses} reference(s) of {} image(s); {} file(s) changed",
+            refs.len(),
+            written.len()
+        );
+        for p in &written {
+            eprintln!("  {}", p.display());
+        }
+    }
+    Ok(Outcome::Passed)
+}

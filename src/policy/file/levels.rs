@@ -1,0 +1,63 @@
+//! How the policy turns a rule's default severity into the severity its findings get:
+//! `manifests.rules` (by ID or name) first, then the `max-level` cap.
+
+use super::sections::{Level, PolicyFile};
+use crate::finding::Severity;
+use crate::rules::Rule;
+
+impl PolicyFile {
+    /// The severity `rule`'s findings get, or `None` when the policy turns it off.
+    pub fn severity_for(&self, rule: &Rule) -> Option<Severity> {
+        let level = self
+            .manifests
+            .rules
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(rule.id) || *k == rule.name)
+            .map(|(_, l)| *l);
+        let severity = match level {
+            Some(l) => l.severity()?,
+            None => rule.severity,
+        };
+        Some(self.cap(severity))
+    }
+
+    /// `severity` lowered to `max-level` when one is set (`max-level: off` leaves it alone:
+    /// turning everything off is not a policy, it is not running gate).
+    pub fn cap(&self, severity: Severity) -> Severity {
+        match self.max_level.and_then(Level::severity) {
+            Some(max) => severity.min(max),
+            None => severity,
+        }
+    }
+
+    /// The severity of a section-level finding (`vulnerabilities.level`, `signatures.level`)
+    /// after the cap, or `None` for `off`.
+    pub fn level_severity(&self, level: Level) -> Option<Severity> {
+        level.severity().map(|s| self.cap(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_levels_and_cap() {
+        let rule = crate::discover::UNPINNED_IMAGE;
+        let mut p = PolicyFile::default();
+        assert_eq!(p.severity_for(&rule), Some(Severity::Error));
+        p.manifests
+            .rules
+            .insert("unpinned-image".into(), Level::Note);
+        assert_eq!(p.severity_for(&rule), Some(Severity::Note));
+        p.manifests
+            .rules
+            .insert("unpinned-image".into(), Level::Off);
+        assert_eq!(p.severity_for(&rule), None);
+        p.manifests.rules.clear();
+        p.max_level = Some(Level::Warn);
+        assert_eq!(p.severity_for(&rule), Some(Severity::Warning));
+        assert_eq!(p.level_severity(Level::Note), Some(Severity::Note));
+        assert_eq!(p.level_severity(Level::Off), None);
+    }
+}

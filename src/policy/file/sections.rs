@@ -1,0 +1,434 @@
+//! The policy file's sections as typed values. Every struct denies unknown keys, so a typo is an
+//! error that names the key and its line instead of a setting silently ignored.
+
+use crate::finding::Severity;
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyFile {
+    /// Policy format version; only `1` exists.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Caps the severity of every finding (`warn` for a report-only policy).
+    #[serde(default)]
+    pub max_level: Option<Level>,
+    #[serde(default)]
+    pub vulnerabilities: Vulnerabilities,
+    #[serde(default)]
+    pub signatures: Signatures,
+    #[serde(default)]
+    pub attestations: Vec<AttestationRule>,
+    #[serde(default)]
+    pub manifests: Manifests,
+    #[serde(default)]
+    pub registries: Registries,
+    #[serde(default)]
+    pub scanner: Scanner,
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionEntry>,
+}
+
+/// How a rule reports: not at all, or at a severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Off,
+    Note,
+    #[serde(alias = "warning")]
+    Warn,
+    Error,
+}
+
+impl Level {
+    /// The severity findings get, or `None` for `off`.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Off => None,
+            Level::Note => Some(Severity::Note),
+            Level::Warn => Some(Severity::Warning),
+            Level::Error => Some(Severity::Error),
+        }
+    }
+}
+
+/// A scanner severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VulnSeverity {
+    #[serde(alias = "unknown")]
+    Unknown,
+    #[serde(alias = "low")]
+    Low,
+    #[serde(alias = "medium")]
+    Medium,
+    #[serde(alias = "high")]
+    High,
+    #[serde(alias = "critical")]
+    Critical,
+}
+
+/// `vulnerabilities:` which scanner findings fail the gate.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Vulnerabilities {
+    /// Severities that are findings (default `HIGH`, `CRITICAL`).
+    #[serde(default = "default_severities")]
+    pub severities: Vec<VulnSeverity>,
+    /// Severity of those findings (default `error`).
+    #[serde(default = "level_error")]
+    pub level: Level,
+    /// Ignore vulnerabilities without a fixed version.
+    #[serde(default)]
+    pub ignore_unfixed: bool,
+    /// A `.trivyignore` / `.trivyignore.yaml` to honour (relative to the policy file).
+    #[serde(default)]
+    pub trivyignore: Option<PathBuf>,
+}
+
+impl Default for Vulnerabilities {
+    fn default() -> Self {
+        Self {
+            severities: default_severities(),
+            level: Level::Error,
+            ignore_unfixed: false,
+            trivyignore: None,
+        }
+    }
+}
+
+fn default_severities() -> Vec<VulnSeverity> {
+    vec![VulnSeverity::High, VulnSeverity::Critical]
+}
+
+fn level_error() -> Level {
+    Level::Error
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A public key: a PEM file path, or `env://VAR` for a PEM in an environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum KeyRef {
+    Path(PathBuf),
+    Env(String),
+}
+
+impl From<String> for KeyRef {
+    fn from(s: String) -> Self {
+        match s.strip_prefix("env://") {
+            Some(var) => KeyRef::Env(var.to_string()),
+            None => KeyRef::Path(PathBuf::from(s)),
+        }
+    }
+}
+
+/// GitHub Actions claims a keyless certificate must carry (Fulcio extensions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GithubClaims {
+    /// `owner/name` of the workflow's repository.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// `refs/heads/main`, `refs/tags/v1.2.3`.
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+    /// The triggering event (`push`, `release`).
+    #[serde(default)]
+    pub trigger: Option<String>,
+}
+
+/// A trusted keyless signer: exactly one of `issuer`/`issuer-regexp` and one of
+/// `identity`/`identity-regexp`. Regular expressions are anchored (whole-string match).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Identity {
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub issuer_regexp: Option<String>,
+    #[serde(default)]
+    pub identity: Option<String>,
+    #[serde(default)]
+    pub identity_regexp: Option<String>,
+    #[serde(default)]
+    pub github: Option<GithubClaims>,
+}
+
+/// Signers for images matching `images` (globs), instead of the section-wide ones.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignatureRule {
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<KeyRef>,
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+}
+
+/// Bounds on what a registry may make the verifier download (cosign's defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Limits {
+    #[serde(default = "default_max_signatures")]
+    pub max_signatures: usize,
+    #[serde(default = "default_max_attachment_bytes")]
+    pub max_attachment_bytes: u64,
+    #[serde(default = "default_max_layers")]
+    pub max_layers: usize,
+    #[serde(default = "default_max_manifest_bytes")]
+    pub max_manifest_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_signatures: default_max_signatures(),
+            max_attachment_bytes: default_max_attachment_bytes(),
+            max_layers: default_max_layers(),
+            max_manifest_bytes: default_max_manifest_bytes(),
+        }
+    }
+}
+
+fn default_max_signatures() -> usize {
+    100
+}
+fn default_max_attachment_bytes() -> u64 {
+    128 * 1024 * 1024
+}
+fn default_max_layers() -> usize {
+    1000
+}
+fn default_max_manifest_bytes() -> u64 {
+    4 * 1024 * 1024
+}
+
+/// `signatures:` who must have signed each image digest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Signatures {
+    /// An image without a signature from a trusted signer is a finding.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Severity of that finding.
+    #[serde(default = "level_error")]
+    pub level: Level,
+    #[serde(default)]
+    pub keys: Vec<KeyRef>,
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    /// A Sigstore trusted root (`trusted_root.json`); default: the public-good instance.
+    #[serde(default)]
+    pub trusted_root: Option<PathBuf>,
+    /// Per-image signers; the first rule whose glob matches wins.
+    #[serde(default)]
+    pub rules: Vec<SignatureRule>,
+    /// Also require each platform manifest of an index to be signed.
+    #[serde(default)]
+    pub verify_platforms: bool,
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+impl Default for Signatures {
+    fn default() -> Self {
+        Self {
+            required: true,
+            level: Level::Error,
+            keys: Vec::new(),
+            identities: Vec::new(),
+            trusted_root: None,
+            rules: Vec::new(),
+            verify_platforms: false,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// One required attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AttestationRule {
+    /// In-toto predicate type (`https://slsa.dev/provenance/v1`).
+    pub predicate_type: String,
+    #[serde(default)]
+    pub keys: Vec<KeyRef>,
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    /// Image globs it applies to; empty: every image.
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default = "level_error")]
+    pub level: Level,
+}
+
+/// Pod Security Standards level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PssLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+/// `manifests.pss:` the Pod Security Standard to enforce.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Pss {
+    #[serde(default = "pss_restricted")]
+    pub level: PssLevel,
+    /// `latest` or `v1.NN`.
+    #[serde(default = "pss_latest")]
+    pub version: String,
+}
+
+impl Default for Pss {
+    fn default() -> Self {
+        Self {
+            level: PssLevel::Restricted,
+            version: pss_latest(),
+        }
+    }
+}
+
+fn pss_restricted() -> PssLevel {
+    PssLevel::Restricted
+}
+fn pss_latest() -> String {
+    "latest".to_string()
+}
+
+/// Where images live in a custom resource (`spec.template.spec.containers[*].image`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SearchRule {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    pub kind: String,
+    pub paths: Vec<String>,
+}
+
+/// `manifests:` the Kubernetes guardrails.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifests {
+    #[serde(default)]
+    pub pss: Pss,
+    /// Rule ID or name → `off`, `note`, `warn`, `error`.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Level>,
+    #[serde(default)]
+    pub search_rules: Vec<SearchRule>,
+    /// Dapr-enabled workloads must set `dapr.io/app-token-secret`.
+    #[serde(default)]
+    pub require_dapr_app_token: bool,
+}
+
+/// `registries:` where images may come from and how to reach them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Registries {
+    /// Globs over `registry/repository`; empty: any registry.
+    #[serde(default)]
+    pub allowed: Vec<String>,
+    /// `SRC` → `DST` (host or host/path prefix).
+    #[serde(default)]
+    pub mirrors: BTreeMap<String, String>,
+    /// Registries reached over plain HTTP.
+    #[serde(default)]
+    pub insecure: Vec<String>,
+}
+
+/// `scanner:` how to run Trivy.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scanner {
+    /// Path to `trivy`; default: found on `PATH`.
+    #[serde(default)]
+    pub trivy: Option<PathBuf>,
+    /// A Trivy server URL (client/server mode).
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Per-image timeout: seconds, or `90s`, `5m`, `1h`.
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Platforms to scan (`linux/amd64`); empty: amd64 and arm64 where present.
+    #[serde(default)]
+    pub platforms: Vec<String>,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self {
+            trivy: None,
+            server: None,
+            timeout: default_timeout(),
+            platforms: Vec::new(),
+        }
+    }
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(300)
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Duration;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("seconds, or a duration like `90s`, `5m`, `1h`")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
+            Ok(Duration::from_secs(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
+            u64::try_from(v)
+                .map(Duration::from_secs)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+            let bad = || E::invalid_value(serde::de::Unexpected::Str(v), &self);
+            let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+            let n: u64 = v[..split].parse().map_err(|_| bad())?;
+            let unit = match &v[split..] {
+                "" | "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                _ => return Err(bad()),
+            };
+            n.checked_mul(unit).map(Duration::from_secs).ok_or_else(bad)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// One exception as written. `rule`/`rules` and `id`/`ids` are merged.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExceptionEntry {
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    #[serde(default)]
+    pub owner: Option<String>,
+}

@@ -1,0 +1,192 @@
+//! Checks serde cannot make: regular expressions compile, globs parse, identities name exactly
+//! one issuer and one subject, rule names exist, and exceptions become [`Exception`]s with their
+//! `file:line` origin. Each error names the key path and its line.
+
+use super::keypath::{display, Seg};
+use super::sections::{Identity, KeyRef, PolicyFile};
+use super::PolicyError;
+use crate::policy::exception::Exception;
+
+type Origin<'a> = &'a dyn Fn(&[Seg]) -> String;
+
+fn key(s: &str) -> Seg {
+    Seg::Key(s.to_string())
+}
+
+fn join(base: &[Seg], more: &[Seg]) -> Vec<Seg> {
+    base.iter().chain(more).cloned().collect()
+}
+
+/// Every check except exceptions.
+pub fn check(p: &PolicyFile, origin: Origin) -> Result<(), PolicyError> {
+    if let Some(v) = p.version {
+        if v != 1 {
+            let path = [key("version")];
+            return Err(PolicyError::Value {
+                origin: origin(&path),
+                key: display(&path),
+                problem: "must be 1",
+            });
+        }
+    }
+    let sig = [key("signatures")];
+    keys(&p.signatures.keys, &join(&sig, &[key("keys")]), origin)?;
+    identities(
+        &p.signatures.identities,
+        &join(&sig, &[key("identities")]),
+        origin,
+    )?;
+    for (i, rule) in p.signatures.rules.iter().enumerate() {
+        let base = join(&sig, &[key("rules"), Seg::Index(i)]);
+        let images = join(&base, &[key("images")]);
+        if rule.images.is_empty() {
+            return Err(PolicyError::Value {
+                origin: origin(&images),
+                key: display(&images),
+                problem: "must name at least one image glob",
+            });
+        }
+        globs(&rule.images, &images, origin)?;
+        keys(&rule.keys, &join(&base, &[key("keys")]), origin)?;
+        identities(&rule.identities, &join(&base, &[key("identities")]), origin)?;
+    }
+    for (i, a) in p.attestations.iter().enumerate() {
+        let base = [key("attestations"), Seg::Index(i)];
+        if a.predicate_type.trim().is_empty() {
+            let path = join(&base, &[key("predicate-type")]);
+            return Err(PolicyError::Value {
+                origin: origin(&path),
+                key: display(&path),
+                problem: "must not be empty",
+            });
+        }
+        keys(&a.keys, &join(&base, &[key("keys")]), origin)?;
+        identities(&a.identities, &join(&base, &[key("identities")]), origin)?;
+        globs(&a.images, &join(&base, &[key("images")]), origin)?;
+    }
+    for name in p.manifests.rules.keys() {
+        let path = [key("manifests"), key("rules"), key(name)];
+        known_rule(name, &path, origin)?;
+    }
+    let version = &p.manifests.pss.version;
+    let ok = version == "latest"
+        || version
+            .strip_prefix("v1.")
+            .is_some_and(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        let path = [key("manifests"), key("pss"), key("version")];
+        return Err(PolicyError::Value {
+            origin: origin(&path),
+            key: display(&path),
+            problem: "must be `latest` or `v1.N`",
+        });
+    }
+    globs(
+        &p.registries.allowed,
+        &[key("registries"), key("allowed")],
+        origin,
+    )?;
+    Ok(())
+}
+
+fn keys(list: &[KeyRef], base: &[Seg], origin: Origin) -> Result<(), PolicyError> {
+    for (i, k) in list.iter().enumerate() {
+        let bad = match k {
+            KeyRef::Env(var) => var.is_empty(),
+            KeyRef::Path(p) => p.as_os_str().is_empty(),
+        };
+        if bad {
+            let path = join(base, &[Seg::Index(i)]);
+            return Err(PolicyError::Value {
+                origin: origin(&path),
+                key: display(&path),
+                problem: "must be a file path or `env://VARIABLE`",
+            });
+        }
+    }
+    Ok(())
+}
+
+fn identities(list: &[Identity], base: &[Seg], origin: Origin) -> Result<(), PolicyError> {
+    for (i, id) in list.iter().enumerate() {
+        let here = join(base, &[Seg::Index(i)]);
+        let value = |problem| PolicyError::Value {
+            origin: origin(&here),
+            key: display(&here),
+            problem,
+        };
+        if id.issuer.is_some() == id.issuer_regexp.is_some() {
+            return Err(value("needs exactly one of `issuer` and `issuer-regexp`"));
+        }
+        if id.identity.is_some() == id.identity_regexp.is_some() {
+            return Err(value(
+                "needs exactly one of `identity` and `identity-regexp`",
+            ));
+        }
+        for (name, re) in [
+            ("issuer-regexp", &id.issuer_regexp),
+            ("identity-regexp", &id.identity_regexp),
+        ] {
+            if let Some(re) = re {
+                let path = join(&here, &[key(name)]);
+                regex::Regex::new(&format!("^(?:{re})$")).map_err(|source| PolicyError::Regex {
+                    origin: origin(&path),
+                    key: display(&path),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn globs(list: &[String], base: &[Seg], origin: Origin) -> Result<(), PolicyError> {
+    for (i, g) in list.iter().enumerate() {
+        globset::Glob::new(g).map_err(|source| {
+            let path = join(base, &[Seg::Index(i)]);
+            PolicyError::Glob {
+                origin: origin(&path),
+                key: display(&path),
+                source,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+fn known_rule(name: &str, path: &[Seg], origin: Origin) -> Result<(), PolicyError> {
+    if crate::rules::find(name).is_none() {
+        return Err(PolicyError::UnknownRule {
+            origin: origin(path),
+            key: display(path),
+            rule: name.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Build the exceptions, each with origin `file:line` of its list entry.
+pub fn exceptions(p: &PolicyFile, origin: Origin) -> Result<Vec<Exception>, PolicyError> {
+    p.exceptions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let here = [key("exceptions"), Seg::Index(i)];
+            let rules: Vec<String> = e.rule.iter().chain(&e.rules).cloned().collect();
+            for r in &rules {
+                known_rule(r, &join(&here, &[key("rules")]), origin)?;
+            }
+            let ids = e.id.iter().chain(&e.ids).cloned().collect();
+            Exception::new(
+                rules,
+                ids,
+                e.subject.clone(),
+                e.reason.clone(),
+                e.expires,
+                e.owner.clone(),
+                origin(&here),
+            )
+            .map_err(PolicyError::Exception)
+        })
+        .collect()
+}

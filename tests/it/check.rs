@@ -1,0 +1,232 @@
+//! `gate check` end to end: the real binary, a real registry, real cosign-format signatures made
+//! with `gate sign`, and the replay scanner. One passing deploy and one failing deploy for each
+//! reason, asserting the exit code, the report and which files were pinned.
+
+use crate::harness::Registry;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CLEAN: &str = "small-clean.json";
+const VULNERABLE: &str = "small-critical.json";
+
+struct Env {
+    reg: Registry,
+    dir: tempfile::TempDir,
+    map: serde_json::Map<String, Value>,
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy")
+}
+
+impl Env {
+    async fn new() -> Self {
+        let reg = Registry::start();
+        let dir = tempfile::tempdir().unwrap();
+        let env = Self {
+            reg,
+            dir,
+            map: serde_json::Map::new(),
+        };
+        let out = env
+            .gate(&["generate-key-pair", "--output-key-prefix"])
+            .arg(env.path("cosign"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let trivy = env.path("bin");
+        std::fs::create_dir_all(&trivy).unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_gate-trivy-replay"), trivy.join("trivy"))
+            .unwrap();
+        env
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `gate` with the test registry reachable as `ghcr.io/acme` and no ambient credentials.
+    fn gate(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
+        c.current_dir(self.dir.path())
+            .env("DOCKER_CONFIG", self.path("no-docker-config"))
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("COSIGN_PASSWORD", "test-password")
+            .env("CI", "true")
+            .env("GATE_REPLAY_CONFIG", self.path("bin/replay.json"))
+            .args(["--insecure-registry", &self.reg.addr])
+            .args(["--mirror", &format!("ghcr.io/acme={}/acme", self.reg.addr)])
+            .args(args);
+        c
+    }
+
+    /// Push `acme/NAME:TAG`, sign it when asked, and have the scanner replay `report` for it.
+    async fn image(&mut self, name: &str, tag: &str, signed: bool, report: &str) -> String {
+        let digest = self.reg.push_image(&format!("acme/{name}"), tag).await;
+        if signed {
+            let out = self
+                .gate(&["sign", "--key"])
+                .arg(self.path("cosign.key"))
+                .arg(format!("ghcr.io/acme/{name}:{tag}"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        self.map.insert(digest.clone(), Value::String(report.into()));
+        let map = self.path("bin/map.json");
+        std::fs::write(&map, serde_json::to_vec(&self.map).unwrap()).unwrap();
+        let cfg = serde_json::json!({"map": map, "log": self.path("bin/log")});
+        std::fs::write(self.path("bin/replay.json"), cfg.to_string()).unwrap();
+        digest
+    }
+
+    /// A deploy directory with these example files (plus extra ones given as text).
+    fn deploy(&self, files: &[&str], extra: &[(&str, &str)]) -> PathBuf {
+        let d = self.path("deploy");
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        for f in files {
+            std::fs::copy(examples().join(f), d.join(f)).unwrap();
+        }
+        for (name, text) in extra {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        d
+    }
+
+    fn check(&self, extra: &[&str]) -> (Output, Value) {
+        let report = self.path("report.json");
+        let out = self
+            .gate(&["check", "-f", "deploy", "--pin", "--format", "json", "--key"])
+            .arg(self.path("cosign.pub"))
+            .arg("--trivy")
+            .arg(self.path("bin/trivy"))
+            .arg("--output")
+            .arg(&report)
+            .args(extra)
+            .output()
+            .unwrap();
+        let json = std::fs::read(&report)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        (out, json)
+    }
+}
+
+fn rules(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|x| x["exception"].is_null() && x["severity"] == "error")
+                .map(|x| x["rule"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_clean_signed_deploy_passes_and_is_pinned() {
+    let mut env = Env::new().await;
+    let digest = env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+    assert_eq!(report["verdict"], "passed");
+    let img = &report["images"][0];
+    assert_eq!(img["digest"], digest.as_str());
+    assert_eq!(img["signatures"].as_array().unwrap().len(), 1);
+    let pinned = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    assert!(
+        pinned.contains(&format!("image: ghcr.io/acme/shop-api:1.4.2@{digest}   # pinned")),
+        "{pinned}"
+    );
+    // The scanner was asked for the digest, once.
+    let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
+    assert_eq!(log.matches(&digest).count(), 1, "{log}");
+    assert!(!log.contains("FAIL"), "{log}");
+}
+
+#[tokio::test]
+async fn an_unsigned_image_fails_and_is_not_pinned() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", false, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(rules(&report).contains(&"GATE-SIG-001".to_string()), "{report:#}");
+    let text = std::fs::read_to_string(d.join("worker.yaml")).unwrap();
+    assert_eq!(text, std::fs::read_to_string(examples().join("worker.yaml")).unwrap());
+}
+
+#[tokio::test]
+async fn a_vulnerable_image_fails() {
+    let mut env = Env::new().await;
+    env.image("shop-legacy", "3.1.0", true, VULNERABLE).await;
+    env.deploy(&["namespace.yaml", "legacy.yaml"], &[]);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(rules(&report).contains(&"GATE-VULN-001".to_string()), "{report:#}");
+    assert!(report["pinned"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn pod_security_and_rbac_violations_fail() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let privileged = std::fs::read_to_string(examples().join("api.yaml"))
+        .unwrap()
+        .replace("allowPrivilegeEscalation: false", "privileged: true");
+    let rbac = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: everything\nrules:\n  - apiGroups: [\"*\"]\n    resources: [\"*\"]\n    verbs: [\"*\"]\n";
+    env.deploy(&["namespace.yaml"], &[("api.yaml", &privileged), ("rbac.yaml", rbac)]);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let r = rules(&report);
+    assert!(r.contains(&"GATE-PSS-002".to_string()), "{r:?}");
+    assert!(r.contains(&"GATE-K8S-010".to_string()), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_registry_that_is_down_means_could_not_check() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = format!("127.0.0.1:{port}");
+    let out = env
+        .gate(&["--insecure-registry", &dead, "--mirror", &format!("ghcr.io/acme={dead}/acme")])
+        .args(["check", "-f", "deploy", "--skip-scan", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ghcr.io/acme/shop-api:1.4.2") && text.contains("cannot connect"), "{text}");
+}
+
+#[tokio::test]
+async fn a_missing_scanner_means_could_not_check() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let report = env.path("r.json");
+    let out = env
+        .gate(&["check", "-f", "deploy", "--pin", "--format", "json", "--trivy", "/nonexistent/trivy"])
+        .arg("--output")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["verdict"], "incomplete");
+    assert!(json.to_string().contains("trivy"), "{json:#}");
+    // Nothing passed, so nothing was pinned.
+    let text = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    assert!(!text.contains("@sha256:"), "{text}");
+}
