@@ -1,5 +1,5 @@
-//! Lint files or directories through the library and print what it found: the benchmark driver
-//! for `scripts/bench-lint` until `gate lint` is wired into the CLI.
+//! Lint files or directories through the library alone (no policy, no report) and print what it
+//! found and how fast: the library side of `scripts/bench-lint`, which times the `gate lint` CLI.
 //!
 //! `cargo run --release --example bench_lint -- [--print] PATH...`
 

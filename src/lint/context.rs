@@ -2,6 +2,7 @@
 //! objects by name (for Pod Security labels), and the way to report a finding against an object.
 
 use crate::finding::Finding;
+use crate::lint::facts::Facts;
 use crate::lint::object::Object;
 use crate::lint::pss::{Level, Version};
 use crate::lint::LintConfig;
@@ -24,12 +25,14 @@ pub struct Hit {
 pub struct Context<'a> {
     pub objects: &'a [Object<'a>],
     pub cfg: &'a LintConfig,
+    /// What the whole input says (namespace labels, service accounts, …).
+    pub facts: &'a Facts,
     namespaces: HashMap<&'a str, usize>,
     by_kind: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(objects: &'a [Object<'a>], cfg: &'a LintConfig) -> Self {
+    pub fn new(objects: &'a [Object<'a>], cfg: &'a LintConfig, facts: &'a Facts) -> Self {
         let mut namespaces = HashMap::new();
         let mut by_kind: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
@@ -41,6 +44,7 @@ impl<'a> Context<'a> {
         Self {
             objects,
             cfg,
+            facts,
             namespaces,
             by_kind,
         }
@@ -57,17 +61,17 @@ impl<'a> Context<'a> {
     pub fn pss_for(&self, ns: &str) -> (Level, Version) {
         let mut level = self.cfg.level;
         let mut version = self.cfg.version;
-        if let Some((_, o)) = self.namespace(ns) {
-            if let Some(l) = o.label(ENFORCE_LABEL) {
+        if let Some(labels) = self.facts.namespaces.get(ns) {
+            if let Some(l) = &labels.enforce {
                 level = l
-                    .as_str()
+                    .as_deref()
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(Level::Restricted);
                 version = Version::LATEST;
             }
-            if let Some(v) = o.label(ENFORCE_VERSION_LABEL) {
+            if let Some(v) = &labels.version {
                 version = v
-                    .as_str()
+                    .as_deref()
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(Version::LATEST);
             }

@@ -66,16 +66,21 @@ pub fn parse_inline(value: &str) -> Result<Inline, String> {
     })
 }
 
-/// Apply inline and policy exceptions to `hits`, adding expired-exception and malformed-annotation
-/// findings.
-pub fn apply(cx: &Context<'_>, hits: Vec<Hit>, today: NaiveDate) -> Vec<Finding> {
+/// Apply inline and policy exceptions to `hits`, adding expired-exception findings, and (with
+/// `report_malformed`) a finding for each malformed annotation of the context's objects.
+pub fn apply(
+    cx: &Context<'_>,
+    hits: Vec<Hit>,
+    today: NaiveDate,
+    report_malformed: bool,
+) -> Vec<Finding> {
     let names: HashMap<&str, &'static Rule> =
         crate::rules::all().into_iter().map(|r| (r.id, r)).collect();
     let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
-    for (i, o) in cx.iter() {
-        if let Some(Err(hit)) = read_inline(cx, i, o) {
-            out.push(hit.finding);
+    for (_, o) in cx.iter().filter(|_| report_malformed) {
+        if let Some(Err(finding)) = read_inline(o) {
+            out.push(finding);
         }
     }
     for Hit {
@@ -87,7 +92,7 @@ pub fn apply(cx: &Context<'_>, hits: Vec<Hit>, today: NaiveDate) -> Vec<Finding>
         if let Some(i) = object {
             let entry = inline
                 .entry(i)
-                .or_insert_with(|| read_inline(cx, i, &cx.objects[i]).and_then(Result::ok));
+                .or_insert_with(|| read_inline(&cx.objects[i]).and_then(Result::ok));
             if let Some(x) = entry.as_ref().filter(|x| x.rules.contains(&finding.rule)) {
                 match x.expires {
                     Some(d) if d < today => out.push(expired(
@@ -124,19 +129,21 @@ pub fn apply(cx: &Context<'_>, hits: Vec<Hit>, today: NaiveDate) -> Vec<Finding>
 
 /// The object's inline exception: `None` without the annotation, `Err` with the finding for a
 /// malformed one.
-fn read_inline(cx: &Context<'_>, i: usize, o: &Object<'_>) -> Option<Result<Inline, Hit>> {
+/// The object's inline exception: `None` without the annotation, `Err` with the finding for a
+/// malformed one.
+pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
     let node = o.annotation(IGNORE_ANNOTATION)?;
     let parsed = match node.as_str() {
         Some(v) => parse_inline(v),
         None => Err("is not a string".to_string()),
     };
-    Some(parsed.map_err(|why| {
-        cx.hit(
-            &invalid_ignore_annotation::RULE,
-            i,
-            node,
-            format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
-        )
+    Some(parsed.map_err(|why| Finding {
+        rule: invalid_ignore_annotation::RULE.id,
+        severity: invalid_ignore_annotation::RULE.severity,
+        subject: o.subject(),
+        location: Some(o.location(node)),
+        message: format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
+        exception: None,
     }))
 }
 

@@ -2,17 +2,25 @@
 //! template, and the cluster-security rules (RBAC, service accounts, network policies, namespaces,
 //! secrets, containers, Dapr) over all the objects of one run, so cross-object rules see every
 //! file. Findings are data; exceptions (policy and inline `gate.dev/ignore`) are applied here.
+//!
+//! A run has two passes ([`Linter`]): the first reads every file once and gathers the facts the
+//! cross-object rules need; the second lints one file at a time, so memory stays flat however
+//! many files a run gets. Files that cannot be read are [`FileNotice`]s, never a panic, and the
+//! other files are still checked.
 
 mod context;
 pub mod exceptions;
+pub mod facts;
 pub mod object;
 pub mod pod;
 mod pod_security;
 pub mod pss;
 pub mod rules;
+mod run;
 mod source;
 
 pub use context::{Context, Hit};
+pub use run::Linter;
 
 use crate::finding::{Finding, Severity};
 use crate::policy::exception::Exception;
@@ -89,66 +97,30 @@ pub fn lint_sources(
     cfg: &LintConfig,
     today: NaiveDate,
 ) -> LintOutcome {
-    let mut notices = Vec::new();
-    let parsed: Vec<source::Parsed> = sources
-        .iter()
-        .filter_map(|(path, text)| source::parse(path, text).map_err(|n| notices.push(n)).ok())
-        .collect();
-    lint_parsed(&parsed, notices, cfg, today)
+    let mut linter = Linter::new(cfg, today);
+    for (path, text) in sources {
+        linter.add(path, text);
+    }
+    linter.finish()
 }
 
-/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`). Files are parsed one
-/// at a time and only what the rules read is kept.
+/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`), reading one file at a
+/// time.
 pub fn lint_paths(
     paths: &[PathBuf],
     cfg: &LintConfig,
     today: NaiveDate,
 ) -> Result<LintOutcome, LintError> {
-    let mut parsed = Vec::new();
-    let mut notices = Vec::new();
+    let mut linter = Linter::new(cfg, today);
     for path in source::collect_files(paths)? {
         let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
             path: path.clone(),
             source,
         })?;
-        let result = source::decode(&path, bytes).and_then(|text| source::parse(&path, &text));
-        match result {
-            Ok(p) => parsed.push(p),
-            Err(n) => notices.push(n),
+        match source::decode(&path, bytes) {
+            Ok(text) => linter.add(&path, &text),
+            Err(n) => linter.notice(n),
         }
     }
-    Ok(lint_parsed(&parsed, notices, cfg, today))
-}
-
-fn lint_parsed(
-    parsed: &[source::Parsed],
-    mut notices: Vec<FileNotice>,
-    cfg: &LintConfig,
-    today: NaiveDate,
-) -> LintOutcome {
-    let mut objects = Vec::new();
-    for p in parsed {
-        source::objects(p, &mut objects, &mut notices);
-    }
-    let cx = Context::new(&objects, cfg);
-    let mut hits = Vec::new();
-    pod_security::check(&cx, &mut hits);
-    rules::check_all(&cx, &mut hits);
-    let mut findings = exceptions::apply(&cx, hits, today);
-    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    notices.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    LintOutcome {
-        findings,
-        notices,
-        objects: objects.len(),
-    }
-}
-
-/// Findings sort by file, line, column, then rule.
-fn sort_key(f: &Finding) -> (Option<(&std::path::Path, usize, usize)>, &'static str) {
-    let at = f
-        .location
-        .as_ref()
-        .map(|l| (l.file.as_path(), l.line, l.column));
-    (at, f.rule)
+    Ok(linter.finish())
 }

@@ -139,6 +139,39 @@ impl<'a> PodView<'a> {
     }
 }
 
+impl<'a> PodView<'a> {
+    /// Fields whose shape keeps the pod from being checked (a `containers` that is not a list,
+    /// a container or `securityContext` that is not a mapping, …): the path and the node.
+    pub fn shape_errors(&self) -> Vec<(String, &'a Node)> {
+        let mut out = Vec::new();
+        if self.spec.as_map().is_none() {
+            out.push((self.spec_path.to_string(), self.spec));
+            return out;
+        }
+        for key in [
+            "initContainers",
+            "containers",
+            "ephemeralContainers",
+            "volumes",
+        ] {
+            if let Some(n) = field(Some(self.spec), key).filter(|n| n.as_seq().is_none()) {
+                out.push((self.path(key), n));
+            }
+        }
+        if let Some(n) = self.security_context().filter(|n| n.as_map().is_none()) {
+            out.push((self.path("securityContext"), n));
+        }
+        for c in self.containers() {
+            if c.node.as_map().is_none() {
+                out.push((c.path(), c.node));
+            } else if let Some(n) = c.security_context().filter(|n| n.as_map().is_none()) {
+                out.push((c.field_path("securityContext"), n));
+            }
+        }
+        out
+    }
+}
+
 /// One container of a pod.
 #[derive(Debug, Clone, Copy)]
 pub struct ContainerView<'a> {

@@ -12,17 +12,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
         };
         let (level, version) = cx.pss_for(o.ns());
         for v in pss::evaluate(&pod, level, version) {
-            let mut hit = cx.hit(
-                v.rule,
-                i,
-                o.node,
-                format!("{} (PodSecurity `{level}:{version}`)", v.message),
+            let message = format!(
+                "`{}`: {} (PodSecurity `{level}:{version}`)",
+                v.path, v.message
             );
+            let mut hit = cx.hit(v.rule, i, o.node, message);
             if let Some(loc) = hit.finding.location.as_mut() {
-                loc.line = v.line;
-                loc.column = v.column;
+                (loc.line, loc.column) = (v.line, v.column);
             }
-            hit.finding.message = format!("`{}`: {}", v.path, hit.finding.message);
             out.push(hit);
         }
     }

@@ -12,6 +12,7 @@ use crate::yaml::{self, Node, Value};
 use std::path::{Path, PathBuf};
 
 /// Files under `paths` (files as given, directories walked recursively), sorted per directory.
+/// Hidden entries and symlinked directories (which could loop) are not walked.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
     let mut out = Vec::new();
     for p in paths {
@@ -44,8 +45,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
         if name.starts_with('.') {
             continue;
         }
+        let link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
         if p.is_dir() {
-            walk(&p, out)?;
+            if !link {
+                walk(&p, out)?;
+            }
         } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
             out.push(p);
         }
@@ -75,22 +79,35 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FileNotice> {
     })
 }
 
-/// A Helm template: a line that opens with a template action at column 0, or YAML that does not
-/// parse and has template actions.
-fn looks_like_helm(text: &str, parsed: bool) -> Option<usize> {
+/// A Helm template: YAML with template actions (`{{ }}`) that does not parse, that has a line
+/// opening with an action at column 0, or that parses only because an unquoted action became a
+/// flow mapping used as a key (`name: {{ .Values.x }}`). Returns the line to point at.
+fn looks_like_helm(text: &str, parsed: Option<&[Node]>) -> Option<usize> {
     if !text.contains("{{") {
         return None;
     }
-    let first = text
-        .lines()
-        .position(|l| l.contains("{{"))
-        .map_or(1, |i| i + 1);
-    if !parsed {
-        return Some(first);
-    }
+    let Some(docs) = parsed else {
+        return text.lines().position(|l| l.contains("{{")).map(|i| i + 1);
+    };
     text.lines()
         .position(|l| l.starts_with("{{"))
         .map(|i| i + 1)
+        .or_else(|| docs.iter().find_map(complex_key))
+}
+
+/// The line of the first mapping key that is itself a collection.
+fn complex_key(n: &Node) -> Option<usize> {
+    match &n.value {
+        Value::Scalar(..) => None,
+        Value::Seq(items) => items.iter().find_map(complex_key),
+        Value::Map(pairs) => pairs.iter().find_map(|(k, v)| {
+            if k.as_str().is_none() {
+                Some(k.line)
+            } else {
+                complex_key(v)
+            }
+        }),
+    }
 }
 
 /// A parsed file: its documents, or the notice that says why it has none.
@@ -102,7 +119,7 @@ pub struct Parsed {
 /// Parse one file. Helm templates and malformed YAML come back as notices.
 pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
     let parsed = yaml::parse_documents(text);
-    if let Some(line) = looks_like_helm(text, parsed.is_ok()) {
+    if let Some(line) = looks_like_helm(text, parsed.as_deref().ok()) {
         return Err(FileNotice {
             file: path.to_path_buf(),
             line,
@@ -114,13 +131,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
         });
     }
     match parsed {
-        Ok(mut docs) => {
-            docs.iter_mut().for_each(prune);
-            Ok(Parsed {
-                path: path.to_path_buf(),
-                docs,
-            })
-        }
+        Ok(docs) => Ok(Parsed {
+            path: path.to_path_buf(),
+            docs,
+        }),
         Err(e) => Err(FileNotice {
             file: path.to_path_buf(),
             line: e.line,
@@ -131,25 +145,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
     }
 }
 
-/// Drop the body of objects no rule reads (CRDs, Services, …), keeping `apiVersion`, `kind`
-/// and `metadata`: the objects still count and keep their subject, and a large corpus does not
-/// keep every tree in memory until the cross-object rules have run.
-fn prune(doc: &mut Node) {
-    let kind = doc.get_str("kind").unwrap_or("").to_string();
-    let keep =
-        kind.is_empty() || RULE_KINDS.contains(&kind.as_str()) || PodView::of(&kind, doc).is_some();
-    let Value::Map(pairs) = &mut doc.value else {
-        return;
-    };
-    if kind.ends_with("List") {
-        for (k, v) in pairs.iter_mut() {
-            if let (Some("items"), Value::Seq(items)) = (k.as_str(), &mut v.value) {
-                items.iter_mut().for_each(prune);
-            }
-        }
-    } else if !keep {
-        pairs.retain(|(k, _)| matches!(k.as_str(), Some("apiVersion" | "kind" | "metadata")));
+/// Does some rule read this document? Objects with a pod, the kinds in [`RULE_KINDS`], and lists
+/// holding any of them. The others (CRDs, Services, …) are counted and dropped after the first
+/// pass.
+pub fn kept(doc: &Node) -> bool {
+    let kind = doc.get_str("kind").unwrap_or("");
+    if kind.ends_with("List") && doc.get("items").is_some() {
+        return items(Some(doc), "items").iter().any(kept);
     }
+    !kind.is_empty() && (RULE_KINDS.contains(&kind) || PodView::of(kind, doc).is_some())
 }
 
 /// The objects of a parsed file (items of `kind: *List` are objects of their own); documents
@@ -204,11 +208,18 @@ mod tests {
 
     #[test]
     fn helm_templates_are_recognised() {
+        let helm = |t: &str| looks_like_helm(t, yaml::parse_documents(t).ok().as_deref());
         let t = "apiVersion: v1\nkind: ConfigMap\n{{- if .Values.x }}\nmetadata:\n  name: a\n";
-        assert_eq!(looks_like_helm(t, true), Some(3));
+        assert_eq!(helm(t), Some(3));
+        assert_eq!(helm("a: {{ .Values.x }\n"), Some(1));
+        assert_eq!(
+            helm("kind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"),
+            Some(3)
+        );
         let rule = "kind: PrometheusRule\nspec:\n  description: '{{ $labels.x }}'\n";
-        assert_eq!(looks_like_helm(rule, true), None);
-        assert_eq!(looks_like_helm("a: {{ .Values.x }\n", false), Some(1));
+        assert_eq!(helm(rule), None);
+        let block = "kind: ConfigMap\ndata:\n  slack.tmpl: |\n    {{ range .Alerts }}x{{ end }}\n";
+        assert_eq!(helm(block), None);
     }
 
     #[test]

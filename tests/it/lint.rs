@@ -29,6 +29,47 @@ fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
         .collect()
 }
 
+/// The rules a fail fixture of upstream check `check` may trigger at `level` and `1.minor`.
+fn expected_rules(check: &str, level: &str, minor: u32) -> Vec<&'static str> {
+    let restricted = level == "restricted";
+    let own = match check {
+        "hostnamespaces" => "GATE-PSS-001",
+        "privileged" => "GATE-PSS-002",
+        "capabilities_baseline" if restricted && minor >= 22 => "GATE-PSS-018",
+        "capabilities_baseline" => "GATE-PSS-003",
+        "hostpathvolumes" if restricted => "GATE-PSS-013",
+        "hostpathvolumes" => "GATE-PSS-004",
+        "hostports" => "GATE-PSS-005",
+        "apparmorprofile" => "GATE-PSS-006",
+        "selinuxoptions" => "GATE-PSS-007",
+        "procmount" if restricted && minor >= 35 => "GATE-PSS-019",
+        "procmount" => "GATE-PSS-008",
+        "seccompprofile_baseline" if restricted && minor >= 19 => "GATE-PSS-017",
+        "seccompprofile_baseline" => "GATE-PSS-009",
+        "sysctls" => "GATE-PSS-010",
+        "windowshostprocess" => "GATE-PSS-011",
+        "hostprobesandhostlifecycle" => "GATE-PSS-012",
+        "restrictedvolumes" => "GATE-PSS-013",
+        "allowprivilegeescalation" => "GATE-PSS-014",
+        "runasnonroot" => "GATE-PSS-015",
+        "runasuser" => "GATE-PSS-016",
+        "seccompprofile_restricted" => "GATE-PSS-017",
+        "capabilities_restricted" => "GATE-PSS-018",
+        "procmount_restricted" => "GATE-PSS-019",
+        other => panic!("unknown fixture check `{other}`"),
+    };
+    // Fixtures that need a second violation to be valid pods: HostProcess pods must use the host
+    // network; a privileged container cannot set `allowPrivilegeEscalation: false`; one
+    // privilege-escalation case has no security context at all.
+    let also = match check {
+        "windowshostprocess" => Some("GATE-PSS-001"),
+        "privileged" => Some("GATE-PSS-014"),
+        "allowprivilegeescalation" => Some("GATE-PSS-018"),
+        _ => None,
+    };
+    std::iter::once(own).chain(also).collect()
+}
+
 #[test]
 fn pss_conformance() {
     let Ok(root) = std::env::var("GATE_FIXTURES") else {
@@ -63,6 +104,23 @@ fn pss_conformance() {
                     assert_eq!(out.objects, 1);
                     let pss = pss_findings(&out.findings);
                     let admitted = pss.is_empty();
+                    if expect == "fail" {
+                        // A fail fixture is the base pod with one violation: only its check
+                        // (or the restricted check that replaces it) may fire.
+                        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+                        let check = name.trim_end_matches(|c: char| c.is_ascii_digit());
+                        let want = expected_rules(check, level, minor);
+                        for f in &pss {
+                            if !want.contains(&f.rule) {
+                                failures.push(format!(
+                                    "{level}:{version} {}: unexpected {} {}",
+                                    file.display(),
+                                    f.rule,
+                                    f.message
+                                ));
+                            }
+                        }
+                    }
                     if admitted == (expect == "pass") {
                         ok += 1;
                     } else {
@@ -302,6 +360,7 @@ fn exceptions_inline_config_expired_and_malformed() {
             ("GATE-K8S-010", 30, None),
             ("GATE-LINT-001", 30, None),
             ("GATE-K8S-010", 41, Some("team owns its namespace")),
+            ("GATE-LINT-002", 50, None),
         ]
     );
     let expired = &out.findings[3];
@@ -338,10 +397,16 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
     );
     w("e-list.json", br#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dg=="}}]}"#);
     w(
+        "e-shape.yaml",
+        b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    name: c\n",
+    );
+    w(
         "f-good.yaml",
         b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData:\n  k: v\n",
     );
     w("notes.txt", b"not yaml: [");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
     let out = lint_paths(&[dir.path().to_path_buf()], &LintConfig::default(), today()).unwrap();
     let notices: Vec<(String, usize, gate::finding::Severity)> = out
         .notices
@@ -363,12 +428,13 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
             ("c-binary.yaml".to_string(), 2, Error),
             ("d-nokind.yaml".to_string(), 1, Note),
             ("d-nokind.yaml".to_string(), 5, Warning),
+            ("e-shape.yaml".to_string(), 7, Error),
         ],
         "{:#?}",
         out.notices
     );
     assert!(out.notices[0].to_string().contains("malformed YAML"));
-    assert_eq!(out.objects, 2);
+    assert_eq!(out.objects, 3);
     let secrets: Vec<&str> = out
         .findings
         .iter()
@@ -376,4 +442,35 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
         .map(|f| f.subject.as_str())
         .collect();
     assert_eq!(secrets, vec!["Secret/default/s", "Secret/default/t"]);
+}
+
+#[test]
+fn truncated_and_corrupted_input_never_panics() {
+    let files = [
+        data("pss-workloads/workloads.yaml"),
+        data("exceptions/annotated.yaml"),
+        data("dns-egress-blocked/pass.yaml"),
+        data("secret-in-configmap/fail.yaml"),
+    ];
+    let config = LintConfig {
+        require_dapr_app_token: true,
+        ..LintConfig::default()
+    };
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let whole = lint_sources(&[(file.clone(), text.clone())], &config, today());
+        assert!(whole.objects > 0 && whole.notices.is_empty());
+        for cut in (0..text.len()).step_by(5) {
+            let prefix = text[..cut].to_string();
+            let mut swapped = text.clone().into_bytes();
+            swapped[cut] = b"{[:-'\"&*!|>#%@`"[cut % 15];
+            let swapped = String::from_utf8_lossy(&swapped).into_owned();
+            for variant in [prefix, swapped] {
+                let out = lint_sources(&[(file.clone(), variant)], &config, today());
+                for n in &out.notices {
+                    assert!(n.line >= 1 && n.column >= 1, "{n}");
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,6 @@ use crate::lint::rules::default_service_account::service_account;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
-use std::collections::HashMap;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-021",
@@ -21,10 +20,10 @@ pod leaves it unset, on its ServiceAccount (if that object is in the input). A p
 `true` is reported even when its ServiceAccount disables it.
 
 ## Why it matters
-"Service account tokens are automatically mounted into Pods … Disable the automatic mounting of
-service account tokens for Pods that don't need to access the Kubernetes API." A mounted token is
-the first thing an attacker in the container uses against the API server. (Kubernetes, RBAC Good
-Practices and Configure Service Accounts for Pods)
+Kubernetes mounts an API token for the pod's ServiceAccount into every container unless the pod
+or the ServiceAccount opts out (Kubernetes, Configure Service Accounts for Pods); the RBAC good
+practices advise turning automounting off for pods that do not need the API. A mounted token is
+the first thing an attacker in the container uses against the API server.
 
 ## How to fix
 Failing:
@@ -48,10 +47,6 @@ spec:
 };
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    let mut accounts = HashMap::new();
-    for (_, s) in cx.of_kind("ServiceAccount") {
-        accounts.entry((s.ns(), s.name)).or_insert(s);
-    }
     for (i, o, pod) in pods(cx) {
         let node = field(Some(pod.spec), "automountServiceAccountToken");
         let message = match flag(node) {
@@ -62,17 +57,15 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
             ),
             Flag::Unset => {
                 let (sa, _) = service_account(pod.spec);
-                let sa_obj = accounts.get(&(o.ns(), sa));
-                let sa_flag =
-                    sa_obj.map(|s| flag(field(Some(s.node), "automountServiceAccountToken")));
-                if sa_flag == Some(Flag::False) {
+                let sa_flag = cx.facts.accounts.get(&(o.ns().to_string(), sa.to_string()));
+                if sa_flag == Some(&Flag::False) {
                     continue;
                 }
                 format!(
                     "{} `{}` does not set `automountServiceAccountToken: false`, nor does its ServiceAccount `{sa}`{}",
                     o.kind,
                     o.name,
-                    if sa_obj.is_none() { " (not in the input)" } else { "" }
+                    if sa_flag.is_none() { " (not in the input)" } else { "" }
                 )
             }
         };

@@ -3,7 +3,6 @@
 
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
-use crate::lint::rules::rbac_wildcard;
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 use crate::yaml::Node;
@@ -57,19 +56,13 @@ fn is_system(subject: &Node) -> bool {
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    let wildcard_roles: Vec<&str> = cx
-        .of_kind("ClusterRole")
-        .filter(|(_, o)| rbac_wildcard::is_role(o))
-        .filter(|(_, o)| rbac_wildcard::has_wildcard(o))
-        .map(|(_, o)| o.name)
-        .collect();
     for (i, o) in cx.of_kind("ClusterRoleBinding") {
         let role_ref = field(Some(o.node), "roleRef");
         if field(role_ref, "kind").and_then(Node::as_str) != Some("ClusterRole") {
             continue;
         }
         let role = field(role_ref, "name").and_then(Node::as_str).unwrap_or("");
-        if role != "cluster-admin" && !wildcard_roles.contains(&role) {
+        if role != "cluster-admin" && !cx.facts.wildcard_cluster_roles.contains(role) {
             continue;
         }
         for s in items(Some(o.node), "subjects")

@@ -14,10 +14,10 @@ pub const RULE: Rule = Rule {
 Every `Component` of `dapr.io`: `scopes` lists the app IDs allowed to use it.
 
 ## Why it matters
-"Dapr components are namespaced … Dapr also lets you scope components to certain applications"
-and without `scopes` "the component is accessible by all applications in the namespace". A state
-store or secret store open to every app turns one compromised app into access to all of their
-data. (Dapr, How-To: Scope components to one or more applications)
+Dapr components are namespaced, and without `scopes` every application in the namespace can load
+them; scopes limit a component to the app IDs listed (Dapr, How-To: Scope components to one or
+more applications). A state store or secret store open to every app turns one compromised app
+into access to all of their data.
 
 ## How to fix
 Failing:

@@ -18,11 +18,10 @@ also carries `dapr.io/app-token-secret` (Dapr authenticates to the app) and
 `dapr.io/api-token-secret` (the app authenticates to Dapr).
 
 ## Why it matters
-"By default, Dapr relies on the network boundary to limit access to its public API. If you plan
-on exposing the Dapr API outside of the boundary, or if your deployment demands an additional
-level of security, consider enabling the token authentication for Dapr APIs." Likewise, "Dapr can
-be configured to send a token with every request to the app, so the app can verify that the call
-came from Dapr." (Dapr, Enable API token authentication; Authenticate requests from Dapr)
+By default Dapr relies on the network boundary to protect its API; the Dapr docs advise token
+authentication when a deployment needs more (Dapr, Enable API token authentication). The app
+token works the other way: Dapr sends it with every call so the app can tell the call came from
+its sidecar (Dapr, Authenticate requests from Dapr using token authentication).
 
 ## How to fix
 Failing:

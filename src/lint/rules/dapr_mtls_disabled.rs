@@ -14,10 +14,10 @@ pub const RULE: Rule = Rule {
 Every `Configuration` of `dapr.io`: `spec.mtls.enabled` is not `false`.
 
 ## Why it matters
-"Dapr supports in-transit encryption of communication between Dapr instances using the Dapr
-control plane, Sentry service … mTLS is enabled by default." With it off, sidecars talk in clear
-text and do not authenticate each other, so any pod can impersonate an app. (Dapr, Setup &
-configure mTLS certificates)
+Dapr encrypts and authenticates traffic between sidecars with mutual TLS, using certificates from
+its Sentry service, and turns it on by default (Dapr, Setup & configure mTLS certificates). With
+it off, sidecars talk in clear text and do not authenticate each other, so any pod can
+impersonate an app.
 
 ## How to fix
 Failing:

@@ -15,10 +15,10 @@ pub const RULE: Rule = Rule {
 Every `subjects[*]` of a `RoleBinding` or `ClusterRoleBinding`: no ServiceAccount named `default`.
 
 ## Why it matters
-"Every namespace has a `default` service account … Granting permissions to the default service
-account … grants them to every pod in the namespace that does not name another service account."
-The RBAC good practices ask that workloads that need rights get a dedicated service account.
-(Kubernetes, Service Accounts and RBAC Good Practices)
+Every namespace has a `default` ServiceAccount, and every pod that names no other one runs as it
+(Kubernetes, Service Accounts). Rights granted to it are granted to all of those pods; the RBAC
+good practices ask that "minimal RBAC rights should be assigned to users and service accounts",
+so a workload that needs rights gets a ServiceAccount of its own.
 
 ## How to fix
 Failing:

@@ -97,7 +97,10 @@ fn reaches_kube_system(peer: &Node, own_ns: &str) -> bool {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     let mut seen: Vec<&str> = Vec::new();
-    for (i, np) in cx.of_kind("NetworkPolicy") {
+    for (i, np) in cx
+        .of_kind("NetworkPolicy")
+        .filter(|(_, o)| o.group() == "networking.k8s.io")
+    {
         let ns = np.ns();
         if seen.contains(&ns) || !denies_egress(np) {
             continue;

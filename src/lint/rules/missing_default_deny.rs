@@ -4,7 +4,6 @@
 use crate::finding::{Finding, Severity};
 use crate::lint::object::Object;
 use crate::lint::pod::{field, items};
-use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 use crate::yaml::Node;
@@ -18,14 +17,13 @@ pub const RULE: Rule = Rule {
 For every namespace that has workloads in the input: some NetworkPolicy in that namespace selects
 all pods (`podSelector: {}`) and denies ingress (policy type `Ingress`, no ingress rules), and
 some denies egress (policy type `Egress`, every egress rule limited to named peers or to DNS on
-port 53).
+port 53). Only `networking.k8s.io` NetworkPolicies count (not Calico's or Cilium's own kinds).
 
 ## Why it matters
-"By default, pods are non-isolated; they accept traffic from any source." and "You can create a
-'default' isolation policy for a namespace by creating a NetworkPolicy that selects all pods but
-does not allow any ingress traffic to those pods … and any egress traffic from those pods."
-Without it one compromised pod can reach every other pod and anything outside. (Kubernetes,
-Network Policies)
+Pods not selected by any NetworkPolicy accept traffic from any source and may send to any
+destination; the Network Policies page shows "default" policies that select all pods of a
+namespace and deny all ingress and all egress (Kubernetes, Network Policies). Without one, a
+compromised pod can reach every other pod and anything outside.
 
 ## How to fix
 Failing: a namespace with a Deployment and no NetworkPolicy.
@@ -105,14 +103,10 @@ pub fn denies_egress(np: &Object<'_>) -> bool {
             .all(|r| !items(Some(r), "to").is_empty() || dns_only(r))
 }
 
+/// Runs over the whole input's facts (namespaces with workloads) and the NetworkPolicies.
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    let mut seen: Vec<&str> = Vec::new();
-    for (_, o, _) in pods(cx) {
-        if o.kind == "PodTemplate" || seen.contains(&o.ns()) {
-            continue;
-        }
-        let ns = o.ns();
-        seen.push(ns);
+    for (ns, first) in &cx.facts.workloads {
+        let ns = ns.as_str();
         let ingress = policies(cx, ns).any(|(_, p)| denies_ingress(p));
         let egress = policies(cx, ns).any(|(_, p)| denies_egress(p));
         let missing = match (ingress, egress) {
@@ -122,19 +116,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
             (true, false) => "egress",
         };
         let namespace = cx.namespace(ns);
-        let (at, anchor) = match namespace {
-            Some((_, n)) => (n, n.metadata().unwrap_or(n.node)),
-            None => (o, o.metadata().unwrap_or(o.node)),
+        let location = match namespace {
+            Some((_, n)) => n.location(n.metadata().unwrap_or(n.node)),
+            None => first.location.clone(),
         };
         out.push(Hit {
             finding: Finding {
                 rule: RULE.id,
                 severity: RULE.severity,
                 subject: format!("Namespace/{ns}"),
-                location: Some(at.location(anchor)),
+                location: Some(location),
                 message: format!(
                     "Namespace `{ns}` has workloads (first: {} `{}`) but no default-deny NetworkPolicy for {missing}",
-                    o.kind, o.name
+                    first.kind, first.name
                 ),
                 exception: None,
             },

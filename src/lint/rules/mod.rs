@@ -98,15 +98,14 @@ pub const RULE_KINDS: &[&str] = &[
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Hit>);
 
-/// The guardrail checks, in report order.
+/// The guardrail checks that look at one object at a time (with the input's facts), in report
+/// order.
 const CHECKS: &[CheckFn] = &[
     rbac_wildcard::check,
     cluster_admin_binding::check,
     default_service_account_binding::check,
     default_service_account::check,
     automount_service_account_token::check,
-    missing_default_deny::check,
-    dns_egress_blocked::check,
     namespace_without_pss_label::check,
     namespace_pss_weaker::check,
     invalid_pss_label::check,
@@ -123,12 +122,25 @@ const CHECKS: &[CheckFn] = &[
     dapr_missing_app_token::check,
 ];
 
-/// Run every guardrail.
-pub fn check_all(cx: &Context<'_>, out: &mut Vec<Hit>) {
+/// The checks that need every NetworkPolicy and Namespace of the input at once.
+const CROSS_CHECKS: &[CheckFn] = &[missing_default_deny::check, dns_egress_blocked::check];
+
+/// Run every per-object guardrail.
+pub fn check_objects(cx: &Context<'_>, out: &mut Vec<Hit>) {
     for check in CHECKS {
         check(cx, out);
     }
 }
+
+/// Run the cross-object guardrails on a context of the input's NetworkPolicies and Namespaces.
+pub fn check_cross(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    for check in CROSS_CHECKS {
+        check(cx, out);
+    }
+}
+
+/// The kinds [`check_cross`] reads; their trees are kept for the whole run.
+pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy"];
 
 /// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template).
 pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>, PodView<'a>)> {
@@ -136,4 +148,49 @@ pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>
         .iter()
         .enumerate()
         .filter_map(|(i, o)| PodView::of(o.kind, o.node).map(|p| (i, o, p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_explains_with_a_failing_and_a_fixed_example() {
+        for r in &ALL_RULES {
+            for part in [
+                "## What it checks",
+                "## Why it matters",
+                "## How to fix",
+                "## References",
+                "Failing",
+                "Fixed",
+                "```yaml",
+                "https://",
+            ] {
+                assert!(r.explain.contains(part), "{} explain lacks `{part}`", r.id);
+            }
+            assert!(
+                r.id.starts_with("GATE-PSS-")
+                    || r.id.starts_with("GATE-K8S-")
+                    || r.id.starts_with("GATE-DAPR-")
+                    || r.id.starts_with("GATE-LINT-"),
+                "{}",
+                r.id
+            );
+        }
+    }
+
+    #[test]
+    fn pss_rules_match_the_checks() {
+        let ids: Vec<&str> = crate::lint::pss::checks::ALL
+            .iter()
+            .map(|c| c.rule.id)
+            .collect();
+        let rules: Vec<&str> = crate::lint::pss::checks::RULES
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, rules);
+        assert_eq!(&ALL_RULES[..19], &crate::lint::pss::checks::RULES[..]);
+    }
 }

@@ -17,9 +17,9 @@ Pod Security Standards, baseline (policy v1.34 and later): the `httpGet.host` an
 `lifecycle.postStart`/`lifecycle.preStop` must be unset or empty.
 
 ## Why it matters
-"The Host field in probes and lifecycle hooks should be disallowed" (Kubernetes, Pod Security
-Standards): the kubelet makes the request from the node, so a `host` turns a probe into a way to
-reach addresses the pod itself could not.
+The Pod Security Standards (baseline, v1.34 and later) disallow the `host` field of probes and
+lifecycle hooks: the kubelet makes the request from the node, so a `host` turns a probe into a way
+to reach addresses the pod itself could not.
 
 ## How to fix
 Failing:

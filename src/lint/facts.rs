@@ -1,0 +1,80 @@
+//! What cross-object rules need to know about the whole input, gathered in a first pass over
+//! every file so the second pass can lint one file at a time: each namespace's Pod Security
+//! labels, each ServiceAccount's token automount, the ClusterRoles that grant wildcards, and the
+//! first workload of each namespace. Small owned values, so the trees can be dropped.
+
+use crate::finding::Location;
+use crate::lint::context::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL};
+use crate::lint::object::Object;
+use crate::lint::pod::{field, flag, Flag, PodView};
+use crate::lint::rules::rbac_wildcard;
+use std::collections::{HashMap, HashSet};
+
+/// A namespace's Pod Security enforce labels as written (`None`: absent; `Some(None)`: not a
+/// string).
+#[derive(Debug, Clone, Default)]
+pub struct NamespaceLabels {
+    pub enforce: Option<Option<String>>,
+    pub version: Option<Option<String>>,
+}
+
+/// The first workload seen in a namespace.
+#[derive(Debug, Clone)]
+pub struct FirstWorkload {
+    pub kind: String,
+    pub name: String,
+    pub location: Location,
+}
+
+/// Facts about the whole input.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub namespaces: HashMap<String, NamespaceLabels>,
+    /// `(namespace, name)` → `automountServiceAccountToken`.
+    pub accounts: HashMap<(String, String), Flag>,
+    pub wildcard_cluster_roles: HashSet<String>,
+    /// Namespaces with workloads, in input order, with their first workload.
+    pub workloads: Vec<(String, FirstWorkload)>,
+}
+
+impl Facts {
+    /// Record what `o` contributes.
+    pub fn observe(&mut self, o: &Object<'_>) {
+        let text = |n: Option<&crate::yaml::Node>| n.map(|n| n.as_str().map(str::to_string));
+        match o.kind {
+            "Namespace" if o.api_version == "v1" => {
+                self.namespaces
+                    .entry(o.name.to_string())
+                    .or_insert_with(|| NamespaceLabels {
+                        enforce: text(o.label(ENFORCE_LABEL)),
+                        version: text(o.label(ENFORCE_VERSION_LABEL)),
+                    });
+            }
+            "ServiceAccount" => {
+                let f = flag(field(Some(o.node), "automountServiceAccountToken"));
+                self.accounts
+                    .entry((o.ns().to_string(), o.name.to_string()))
+                    .or_insert(f);
+            }
+            "ClusterRole" if rbac_wildcard::is_role(o) && rbac_wildcard::has_wildcard(o) => {
+                self.wildcard_cluster_roles.insert(o.name.to_string());
+            }
+            _ => {}
+        }
+        if o.kind != "PodTemplate"
+            && !o.is_cluster_scoped()
+            && !self.workloads.iter().any(|(ns, _)| ns == o.ns())
+            && PodView::of(o.kind, o.node).is_some()
+        {
+            let at = o.metadata().unwrap_or(o.node);
+            self.workloads.push((
+                o.ns().to_string(),
+                FirstWorkload {
+                    kind: o.kind.to_string(),
+                    name: o.name.to_string(),
+                    location: o.location(at),
+                },
+            ));
+        }
+    }
+}
