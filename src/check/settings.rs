@@ -1,6 +1,9 @@
 //! The policy file turned into each stage's typed settings, once, before anything runs; and the
 //! policy's severities applied to findings after the stages report.
 
+// Settings errors happen once per run, before any work, and are only printed.
+#![allow(clippy::result_large_err)]
+
 use super::CheckSettings;
 use crate::discover::{SearchRuleSpec, SearchRules};
 use crate::finding::Finding;
@@ -23,7 +26,7 @@ pub enum SettingsError {
         policy: String,
         key: String,
         #[source]
-        source: crate::verify::KeyError,
+        source: Box<crate::verify::KeyError>,
     },
     #[error("policy `{policy}`: invalid signature settings")]
     Verify {
@@ -77,7 +80,7 @@ fn load_key(policy: &Policy, k: &KeyRef) -> Result<TrustedKey, SettingsError> {
     TrustedKey::load(&spec).map_err(|source| SettingsError::Key {
         policy: policy.source.to_string(),
         key: spec,
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -197,7 +200,7 @@ pub fn from_policy(
             keys.push(TrustedKey::load(k).map_err(|source| SettingsError::Key {
                 policy: "command line".into(),
                 key: k.clone(),
-                source,
+                source: Box::new(source),
             })?);
         }
         let identities = p
