@@ -178,7 +178,7 @@ pub async fn run(
         }
     }
     ev.time("resolve", ms(t));
-    progress.done("resolve", &format!("{} distinct reference(s)", refs.len()));
+    progress.done("resolve", &format!("{n_images} distinct reference(s)"));
 
     // inspect each distinct digest once: platforms, and the manifest bytes verified.
     let t = Instant::now();
