@@ -19,8 +19,9 @@ pub const MAX_DEPTH: usize = 512;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub value: Value,
-    /// Byte range in the source. For quoted scalars it includes the quotes; for block scalars,
-    /// the indicator and the whole block.
+    /// Byte range in the source. For quoted scalars it includes the quotes; for block scalars
+    /// (`|`, `>`) it starts at the first content line (the indicator is not included) and the
+    /// line and column are those of that first content line.
     pub span: Range<usize>,
     /// 1-based line.
     pub line: usize,
