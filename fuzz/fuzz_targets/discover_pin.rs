@@ -17,15 +17,28 @@ fn pin_once(name: &str, text: &str) -> Option<(usize, String)> {
         .map(|r| (pin::lookup_key(r), DIGEST.to_string()))
         .collect();
     let plan = pin::plan(&outcome, &digests, &PinOptions::default()).ok()?;
-    let updated = plan.updated(&path).ok()?.unwrap_or_else(|| text.to_string());
+    let updated = plan
+        .updated(&path)
+        .ok()?
+        .unwrap_or_else(|| text.to_string());
     Some((outcome.uses.len(), updated))
 }
 
 fuzz_target!(|data: &str| {
-    for name in ["deploy.yaml", "Dockerfile", "kustomization.yaml", "values.yaml"] {
-        let Some((uses, updated)) = pin_once(name, data) else { continue };
+    for name in [
+        "deploy.yaml",
+        "Dockerfile",
+        "kustomization.yaml",
+        "values.yaml",
+    ] {
+        let Some((uses, updated)) = pin_once(name, data) else {
+            continue;
+        };
         if name.ends_with(".yaml") && gate::yaml::parse_documents(data).is_ok() {
-            assert!(gate::yaml::parse_documents(&updated).is_ok(), "pinned YAML no longer parses");
+            assert!(
+                gate::yaml::parse_documents(&updated).is_ok(),
+                "pinned YAML no longer parses"
+            );
         }
         if let Some((uses2, twice)) = pin_once(name, &updated) {
             assert_eq!(uses, uses2, "pinning changed the number of image uses");

@@ -27,6 +27,9 @@ fuzz_target!(|data: &[u8]| {
         annotations,
     };
     if let Ok(v) = verify_signature_layers(DIGEST, &[layer], policy()) {
-        assert!(v.signatures.is_empty(), "accepted a signature without a trusted key");
+        assert!(
+            v.signatures.is_empty(),
+            "accepted a signature without a trusted key"
+        );
     }
 });
