@@ -49,12 +49,6 @@ pub enum CommandError {
     Verify(#[from] Box<crate::verify::VerifyError>),
     #[error(transparent)]
     Key(#[from] crate::verify::KeyError),
-    #[error("cannot read the ignore file `{}`", path.display())]
-    IgnoreFile {
-        path: PathBuf,
-        #[source]
-        source: crate::scan::ignore::IgnoreError,
-    },
     #[error("`{}` exists (use `--force` to overwrite)", .0.display())]
     Exists(PathBuf),
     #[error("`--certificate-identity` and `--certificate-oidc-issuer` go together")]

@@ -108,18 +108,23 @@ impl Env {
         d
     }
 
+    /// `gate check -f deploy --pin --key cosign.pub` with the replay scanner.
     fn check(&self, extra: &[&str]) -> (Output, Value) {
+        let mut c = self.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+        c.arg(self.path("cosign.pub")).args(extra);
+        self.report(c)
+    }
+
+    /// Run a `gate check` command with the JSON report written to a file; the output and the
+    /// parsed report (`null` when none was written).
+    fn report(&self, mut c: Command) -> (Output, Value) {
         let report = self.path("report.json");
-        let out = self
-            .gate(&[
-                "check", "-f", "deploy", "--pin", "--format", "json", "--key",
-            ])
-            .arg(self.path("cosign.pub"))
+        let _ = std::fs::remove_file(&report);
+        let out = c
             .arg("--trivy")
             .arg(self.path("bin/trivy"))
-            .arg("--output")
+            .args(["--format", "json", "--output"])
             .arg(&report)
-            .args(extra)
             .output()
             .unwrap();
         let json = std::fs::read(&report)
@@ -290,26 +295,10 @@ async fn scanner_faults_mean_could_not_check() {
     env.image("shop-api", "1.4.2", true, CLEAN).await;
     let d = env.deploy(&["namespace.yaml", "api.yaml"], &[]);
     for mode in ["crash", "garbage", "schema", "db-fail", "fail"] {
-        let report = env.path("r.json");
-        let out = env
-            .gate(&[
-                "check",
-                "-f",
-                "deploy",
-                "--pin",
-                "--no-cache",
-                "--format",
-                "json",
-                "--trivy",
-            ])
-            .arg(env.path("bin/trivy"))
-            .arg("--output")
-            .arg(&report)
-            .env("GATE_REPLAY_MODE", mode)
-            .output()
-            .unwrap();
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--no-cache"]);
+        c.env("GATE_REPLAY_MODE", mode);
+        let (out, json) = env.report(c);
         assert_eq!(out.status.code(), Some(2), "{mode}: {}", stderr(&out));
-        let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
         assert_eq!(json["verdict"], "incomplete", "{mode}");
         let errors = json["images"][0]["errors"].to_string();
         assert!(errors.contains("scan"), "{mode}: {errors}");
@@ -388,18 +377,11 @@ async fn credentials_never_appear_in_output_reports_or_cache() {
         ),
     )
     .unwrap();
-    let (out, report) = {
-        let report = env.path("report.json");
-        let out = env
-            .gate(&["check", "-f", "deploy", "--format", "json", "--trivy"])
-            .arg(env.path("bin/trivy"))
-            .arg("--output")
-            .arg(&report)
-            .env("DOCKER_CONFIG", &cfg)
-            .output()
-            .unwrap();
-        (out, std::fs::read_to_string(&report).unwrap_or_default())
-    };
+    let mut c = env.gate(&["check", "-f", "deploy"]);
+    c.env("DOCKER_CONFIG", &cfg);
+    let (out, json) = env.report(c);
+    let report = json.to_string();
+    assert_ne!(json, Value::Null, "no report was written: {}", stderr(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
     assert!(!stderr(&out).contains(secret));
     assert!(!report.contains(secret));
