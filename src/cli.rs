@@ -44,12 +44,28 @@ pub struct GlobalArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to FILE (e.g. `json=gate.json`); repeatable, so one run
+    /// gives the table, the evidence record and SARIF together.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report, global = true)]
+    pub reports: Vec<(Format, PathBuf)>,
     /// No progress output.
     #[arg(long, short, global = true)]
     pub quiet: bool,
     /// More detail on standard error.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (e.g. `json=gate.json`)"))?;
+    let format = Format::from_str(format, true)?;
+    if file.is_empty() {
+        return Err(format!("`{s}` names no file"));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

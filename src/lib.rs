@@ -19,5 +19,6 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scan;
+pub mod units;
 pub mod verify;
 pub mod yaml;

@@ -145,8 +145,51 @@ impl Node {
 
 /// Parse every document of a YAML stream. Empty documents (e.g. a lone `---`) come back as null
 /// scalars so document indices match what a reader counts.
+///
+/// YAML 1.2 allows a tab as the blank after a mapping's `:` (`image:\tnginx`), which
+/// saphyr-parser 0.3 rejects. A stream that fails to parse and has `:` + tab is parsed again with
+/// those tabs read as spaces: one byte for one, so every span still points into `src`.
 pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
-    Builder::new(src).run()
+    match Builder::new(src).run() {
+        Err(e) if src.contains(":\t") => {
+            let spaced = src.replace(":\t", ": ");
+            Builder::new(&spaced).run().map_err(|_| e)
+        }
+        r => r,
+    }
+}
+
+/// The byte ranges of a stream's documents, split before each `---` line, so that a large
+/// stream can be parsed one document at a time. A stream with directives (`%YAML`) is one range:
+/// its documents may depend on them.
+pub fn document_segments(text: &str) -> Vec<std::ops::Range<usize>> {
+    if text.starts_with('%') || text.contains("\n%") {
+        return std::iter::once(0..text.len()).collect();
+    }
+    let mut starts = vec![0];
+    for (i, _) in text.match_indices("\n---") {
+        let after = text.as_bytes().get(i + 4);
+        if matches!(after, None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            starts.push(i + 1);
+        }
+    }
+    starts.push(text.len());
+    starts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+/// Move a tree parsed from a slice of a text to its place in the whole text: `bytes` and
+/// `lines` before the slice.
+pub fn shift(n: &mut Node, bytes: usize, lines: usize) {
+    n.span = n.span.start + bytes..n.span.end + bytes;
+    n.line += lines;
+    match &mut n.value {
+        Value::Scalar(..) => {}
+        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, bytes, lines)),
+        Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+            shift(k, bytes, lines);
+            shift(v, bytes, lines);
+        }),
+    }
 }
 
 /// Translates saphyr's character indices into byte offsets, walking from the last position
@@ -287,7 +330,12 @@ impl<'a> Builder<'a> {
                     };
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                     let text = text.into_owned();
+                    let has_properties = anchor > 0 || tag.is_some();
                     let mut n = self.node(Value::Scalar(String::new(), style), span, tag);
+                    if has_properties {
+                        // saphyr's span starts at `&anchor` / `!tag`; the value comes after.
+                        skip_properties(self.src, &mut n);
+                    }
                     n.span.end = scalar_end(self.src, n.span.start, &text, style, n.span.end);
                     n.value = Value::Scalar(text, style);
                     if anchor > 0 {
@@ -355,6 +403,46 @@ impl<'a> Builder<'a> {
 
 /// The exact end of a scalar written at `start`: saphyr's end marker may run on past trailing
 /// blanks and comments, so flow scalars are measured from the source itself.
+/// Move a scalar node's start past its properties (`&anchor`, `!tag`, `!!str`, in any order)
+/// and the blanks, line breaks and comments between them and the value.
+fn skip_properties(src: &str, n: &mut Node) {
+    let b = src.as_bytes();
+    let mut i = n.span.start;
+    let (mut line, mut column) = (n.line, n.column);
+    let end = n.span.end.max(i).min(b.len());
+    loop {
+        match b.get(i) {
+            Some(b'&' | b'!') => {
+                while i < end && !matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                    i += 1;
+                    column += 1;
+                }
+            }
+            Some(b' ' | b'\t' | b'\r') if i < end => {
+                i += 1;
+                column += 1;
+            }
+            Some(b'\n') if i < end => {
+                i += 1;
+                line += 1;
+                column = 1;
+            }
+            Some(b'#') if i < end => {
+                while i < end && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    // Only ever forward, and only onto a character boundary.
+    if i > n.span.start && src.is_char_boundary(i) {
+        n.span.start = i;
+        n.line = line;
+        n.column = column;
+    }
+}
+
 fn scalar_end(src: &str, start: usize, text: &str, style: Style, fallback: usize) -> usize {
     let rest = &src[start..];
     let b = rest.as_bytes();
@@ -474,6 +562,31 @@ mod tests {
         }
         let e = parse_documents(&s).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{e}");
+    }
+
+    #[test]
+    fn scalar_spans_start_after_anchors_and_tags() {
+        let src = "a: &x nginx:1.27\nb: !!str 'q:1'\nc: &y !t\n  # note\n  \"v\"\nd: *x\n";
+        let docs = parse_documents(src).unwrap();
+        let doc = &docs[0];
+        for (key, want, line) in [("a", "nginx:1.27", 1), ("b", "'q:1'", 2), ("c", "\"v\"", 5)] {
+            let n = doc.get(key).unwrap();
+            assert_eq!(&src[n.span.clone()], want, "{key}");
+            assert_eq!(n.line, line, "{key}");
+        }
+        assert_eq!(doc.get("a").unwrap().column, 7);
+        assert_eq!(doc.get("d").unwrap().as_str(), Some("nginx:1.27"));
+    }
+
+    #[test]
+    fn a_tab_after_a_colon_is_a_blank() {
+        let src = "image:\tnginx:1.27\nname: x\n";
+        let docs = parse_documents(src).unwrap();
+        let n = docs[0].get("image").unwrap();
+        assert_eq!(n.as_str(), Some("nginx:1.27"));
+        assert_eq!(&src[n.span.clone()], "nginx:1.27");
+        // Still an error where the YAML is broken for another reason.
+        assert!(parse_documents("image:\tnginx\nb: [1, 2\n").is_err());
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub struct CheckSettings {
     pub vuln: VulnPolicy,
     /// `None`: signatures are not required.
     pub verify: Option<VerifyPolicy>,
-    pub lint: LintConfig,
+    /// Shared with the lint thread, which counts exception uses in it.
+    pub lint: std::sync::Arc<LintConfig>,
     pub search_rules: SearchRules,
     /// `Some`: rewrite the files after the verdict (`--pin`).
     pub pin: Option<PinOptions>,
@@ -262,8 +263,12 @@ pub async fn run(
         let t = Instant::now();
         progress.stage("lint");
         let files = input.files.clone();
-        let cfg = &s.lint;
-        let out = lint_paths(&files, cfg, s.today);
+        let (cfg, today) = (s.lint.clone(), s.today);
+        // Linting is CPU-bound: on its own thread, so the registry requests and Trivy
+        // processes of scan and verify go on meanwhile (and no timeout of theirs runs out).
+        let out = tokio::task::spawn_blocking(move || lint_paths(&files, &cfg, today))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         progress.done("lint", "");
         (Some(out), ms(t))
     };
@@ -309,6 +314,17 @@ pub async fn run(
     if let Some(policy) = &s.verify {
         for ((canonical, _), res) in checked.iter().zip(&verifications) {
             findings.extend(crate::verify::evaluate(res, canonical, policy));
+            let unchecked = crate::verify::unchecked(res, canonical);
+            for img in images
+                .values_mut()
+                .filter(|i| i.evidence.canonical.as_ref() == Some(*canonical))
+            {
+                for msg in &unchecked {
+                    img.evidence
+                        .errors
+                        .push(CheckError::new("verify", msg.clone()));
+                }
+            }
             if let Ok(v) = res {
                 for img in images
                     .values_mut()

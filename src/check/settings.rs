@@ -70,6 +70,9 @@ pub struct Overrides {
     pub offline: bool,
     pub no_cache: bool,
     pub skip_scan: bool,
+    /// `gate lint --pss-level` / `--pss-version`, over the policy's.
+    pub pss_level: Option<crate::lint::pss::Level>,
+    pub pss_version: Option<crate::lint::pss::Version>,
 }
 
 fn load_key(policy: &Policy, k: &KeyRef) -> Result<TrustedKey, SettingsError> {
@@ -275,8 +278,8 @@ pub fn from_policy(
             version: p.manifests.pss.version.clone(),
         })?;
     let lint = LintConfig {
-        level,
-        version,
+        level: o.pss_level.unwrap_or(level),
+        version: o.pss_version.unwrap_or(version),
         exceptions: lint_exceptions,
         require_dapr_app_token: p.manifests.require_dapr_app_token,
     };
@@ -303,7 +306,7 @@ pub fn from_policy(
         scan,
         vuln,
         verify,
-        lint,
+        lint: std::sync::Arc::new(lint),
         search_rules,
         pin: None,
         policy: policy.evidence_ref(),

@@ -22,6 +22,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         offline: args.offline,
         no_cache: args.no_cache,
         skip_scan: args.skip_scan,
+        ..Overrides::default()
     };
     let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
     settings.pin = args.pin.then_some(PinOptions {

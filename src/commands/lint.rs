@@ -3,7 +3,7 @@
 use super::{emit_report, CommandError, Outcome};
 use crate::cli::{GlobalArgs, LintArgs};
 use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
-use crate::lint::{lint_paths, LintConfig};
+use crate::lint::lint_paths;
 
 pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     let started = chrono::Utc::now();
@@ -14,18 +14,13 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
         crate::resolve::ResolveConfig::default(),
         &crate::check::settings::Overrides {
             skip_scan: true,
+            pss_level: args.pss_level,
+            pss_version: args.pss_version,
             ..Default::default()
         },
         &cwd,
     )?;
-    let mut cfg: LintConfig = settings.lint;
-    if let Some(l) = args.pss_level {
-        cfg.level = l;
-    }
-    if let Some(v) = args.pss_version {
-        cfg.version = v;
-    }
-    let outcome = lint_paths(&args.files, &cfg, started.date_naive())?;
+    let outcome = lint_paths(&args.files, &settings.lint, started.date_naive())?;
     let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy.evidence_ref(), started);
     ev.working_directory = std::env::current_dir().ok();
     for n in &outcome.notices {

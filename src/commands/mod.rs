@@ -78,8 +78,19 @@ pub enum CommandError {
 pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(), CommandError> {
     let rendered = crate::report::render(ev, g.format, color(g))?;
     emit(g, &rendered.output)?;
+    let mut step_summary = rendered.step_summary;
+    for (format, path) in &g.reports {
+        let extra = crate::report::render(ev, *format, false)?;
+        crate::fsutil::write_atomic(path, extra.output.as_bytes()).map_err(|source| {
+            CommandError::Output {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        step_summary = step_summary.or(extra.step_summary);
+    }
     if let (Some(md), Some(path)) = (
-        rendered.step_summary,
+        step_summary,
         std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()),
     ) {
         let path = PathBuf::from(path);

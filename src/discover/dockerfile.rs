@@ -100,7 +100,7 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
             sink.notice(
                 line,
                 column,
-                NoticeKind::Unresolvable,
+                NoticeKind::InvalidReference,
                 format!("`{expanded}` is not a valid image reference: {e}"),
             );
             return;

@@ -138,15 +138,23 @@ pub enum NoticeKind {
     /// The file is not UTF-8 text.
     NotUtf8,
     /// An image is named through a variable, template or placeholder that discovery does not
-    /// guess (`${VAR}` without a default, `${{ env.X }}`, `CONTAINER_IMAGES_TAG`), or the text is
-    /// not a valid reference. Reported as `GATE-IMG-003`.
+    /// guess (`${VAR}` without a default, `${{ env.X }}`, `CONTAINER_IMAGES_TAG`), or a Helm or
+    /// kustomize image whose parts do not make a reference. Reported as `GATE-IMG-003`.
     Unresolvable,
+    /// An image field of a manifest, compose file, workflow or Dockerfile holds literal text
+    /// that is not a valid reference (`ghcr.io/acme/Shop-API:1.4`): no runtime can pull it and
+    /// the gate cannot check it, so it is a "could not check" error, never a silent pass.
+    InvalidReference,
 }
 
 impl NoticeKind {
-    /// True when the file could not be read at all (a "could not check" error).
+    /// True when something the files name could not be checked at all (a "could not check"
+    /// error): a file that could not be read, or an image that cannot be named.
     pub fn is_error(self) -> bool {
-        matches!(self, Self::InvalidYaml | Self::NotUtf8)
+        matches!(
+            self,
+            Self::InvalidYaml | Self::NotUtf8 | Self::InvalidReference
+        )
     }
 }
 

@@ -40,7 +40,9 @@ pub const UNRESOLVABLE_REFERENCE: Rule = Rule {
     summary: "Image reference cannot be resolved statically",
     explain: "## What it checks\nImage fields whose value is a variable without a default \
 (`FROM ${BASE}`), a template (`${{ env.KIND_IMAGE }}`, `{{ .Values.image }}`), a placeholder \
-(`newTag: CONTAINER_IMAGES_TAG`) or text that is not a valid reference.\n\n## Why it matters\nThe \
+(`newTag: CONTAINER_IMAGES_TAG`), or Helm and kustomize image parts that do not make a reference. \
+(Literal text that is not a valid reference is not this warning: the gate could not check that \
+image, and says so as an error.)\n\n## Why it matters\nThe \
 gate cannot scan, verify or pin what it cannot name: such an image passes unchecked unless \
 something else pins it.\n\n## How to fix\nGive the variable a default (`ARG BASE=nginx:1.27`), \
 write the reference literally, or check the rendered output (`helm template`, `kustomize build`) \

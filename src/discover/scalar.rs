@@ -9,7 +9,6 @@ use super::{
 use super::{Insertion, SearchRules};
 use crate::reference::Reference;
 use crate::yaml::{self, Node, Style, Value};
-use std::ops::Range;
 
 /// Discover the image uses of one YAML file.
 ///
@@ -32,7 +31,7 @@ pub fn discover_yaml(
     }
     let mut line_base = 0;
     let mut counted = 0;
-    for seg in segments(text) {
+    for seg in yaml::document_segments(text) {
         let part = &text[seg.clone()];
         let wanted = keys.iter().any(|k| has_key(part, k))
             || part.contains("docker://")
@@ -57,7 +56,7 @@ pub fn discover_yaml(
         };
         for doc in &mut docs {
             if seg.start > 0 {
-                shift(doc, seg.start, line_base);
+                yaml::shift(doc, seg.start, line_base);
             }
             document(sink, doc, hint, rules, app_version);
         }
@@ -92,39 +91,8 @@ fn document(
     }
 }
 
-/// Byte ranges of a stream's documents: each starts at a `---` line (or the start). A stream
-/// with `%` directives is not split (a directive belongs to the document after it).
-fn segments(text: &str) -> Vec<Range<usize>> {
-    if text.starts_with('%') || text.contains("\n%") {
-        return std::iter::once(0..text.len()).collect();
-    }
-    let mut starts = vec![0];
-    for (i, _) in text.match_indices("\n---") {
-        let after = text.as_bytes().get(i + 4);
-        if matches!(after, None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            starts.push(i + 1);
-        }
-    }
-    starts.push(text.len());
-    starts.windows(2).map(|w| w[0]..w[1]).collect()
-}
-
 fn count_lines(s: &str) -> usize {
     s.bytes().filter(|&b| b == b'\n').count()
-}
-
-/// Move a node parsed from a slice to its place in the whole file.
-fn shift(n: &mut Node, bytes: usize, lines: usize) {
-    n.span = n.span.start + bytes..n.span.end + bytes;
-    n.line += lines;
-    match &mut n.value {
-        Value::Scalar(..) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, bytes, lines)),
-        Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
-            shift(k, bytes, lines);
-            shift(v, bytes, lines);
-        }),
-    }
 }
 
 /// True when `text` has `key` written as a mapping key (`key:`, `"key":`, `{key: …`).
@@ -167,7 +135,7 @@ pub fn get<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
 }
 
 /// Take a scalar node as an image reference (after `prefix`, e.g. `docker://`). Empty values
-/// are ignored; variables and invalid text become notices.
+/// are ignored; variables become notices, invalid text an error notice.
 pub fn reference(sink: &mut Sink, node: &Node, kind: UseKind, prefix: &str) {
     let Value::Scalar(value, style) = &node.value else {
         return;
@@ -193,7 +161,7 @@ pub fn reference(sink: &mut Sink, node: &Node, kind: UseKind, prefix: &str) {
             sink.notice(
                 node.line,
                 node.column,
-                NoticeKind::Unresolvable,
+                NoticeKind::InvalidReference,
                 format!("`{text}` is not a valid image reference: {e}"),
             );
             return;

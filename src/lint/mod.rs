@@ -99,7 +99,7 @@ pub fn lint_sources(
 ) -> LintOutcome {
     let mut linter = Linter::new(cfg, today);
     for (path, text) in sources {
-        linter.add(path, text);
+        linter.add(path, std::sync::Arc::new(text.clone()));
     }
     linter.finish()
 }
@@ -118,7 +118,7 @@ pub fn lint_paths(
             source,
         })?;
         match source::decode(&path, bytes) {
-            Ok(text) => linter.add(&path, &text),
+            Ok(text) => linter.add(&path, std::sync::Arc::new(text)),
             Err(n) => linter.notice(n),
         }
     }

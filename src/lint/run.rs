@@ -1,8 +1,11 @@
-//! The two passes of a lint run. The first parses each file once, counts its objects, reports
-//! what cannot be read, gathers the input's [`Facts`], keeps the Namespaces and NetworkPolicies
-//! for the cross-object rules, and keeps the *text* of each document some rule reads. The second
-//! re-reads those documents one file at a time and runs the per-object rules, so memory holds one
-//! file's trees, not the whole input's.
+//! The two passes of a lint run. The first parses each file once, one document at a time,
+//! counts its objects, reports what cannot be read, gathers the input's [`Facts`], keeps the
+//! Namespaces and NetworkPolicies for the cross-object rules, and remembers *where* each document
+//! some rule reads is (the file's text is kept once, not copied per document). The second
+//! re-parses those documents in chunks of at most [`CHUNK`] bytes and runs the per-object rules,
+//! so memory holds the texts plus one chunk's trees, not the whole input's trees: a 100 MB file
+//! costs about 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from
+//! YAML needs all of it.)
 
 use crate::finding::Finding;
 use crate::finding::Severity;
@@ -12,17 +15,21 @@ use crate::lint::pod::PodView;
 use crate::lint::rules::{self, CROSS_KINDS};
 use crate::lint::source::{self, Parsed};
 use crate::lint::{exceptions, pod_security, Context, FileNotice, LintConfig, LintOutcome};
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Node};
 use chrono::NaiveDate;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A document kept for the second pass: its text and where it starts in its file.
+/// The most document text the second pass parses at once (a larger document is one chunk).
+const CHUNK: usize = 4 << 20;
+
+/// A document kept for the second pass: where it is in its file's text.
 struct Kept {
     file: usize,
-    text: String,
-    /// Lines and bytes before the document in its file.
+    bytes: Range<usize>,
+    /// Lines before the document in its file.
     lines: usize,
-    bytes: usize,
 }
 
 /// One lint run: feed files with [`Linter::add`], then [`Linter::finish`].
@@ -31,6 +38,8 @@ pub struct Linter<'c> {
     today: NaiveDate,
     facts: Facts,
     files: Vec<PathBuf>,
+    /// The text of each file in `files`.
+    texts: Vec<Arc<String>>,
     kept: Vec<Kept>,
     cross: Vec<Parsed>,
     notices: Vec<FileNotice>,
@@ -46,6 +55,7 @@ impl<'c> Linter<'c> {
             today,
             facts: Facts::default(),
             files: Vec::new(),
+            texts: Vec::new(),
             kept: Vec::new(),
             cross: Vec::new(),
             notices: Vec::new(),
@@ -59,11 +69,55 @@ impl<'c> Linter<'c> {
         self.notices.push(notice);
     }
 
-    /// First pass over one file.
-    pub fn add(&mut self, path: &Path, text: &str) {
-        let parsed = match source::parse(path, text) {
-            Ok(p) => p,
-            Err(n) => return self.notices.push(n),
+    /// First pass over one file. The text is shared with the second pass, not copied.
+    pub fn add(&mut self, path: &Path, text: Arc<String>) {
+        let file = self.files.len();
+        let kept_before = self.kept.len();
+        if text.contains("{{") {
+            // Maybe a Helm template: judged on the whole file at once.
+            match source::parse(path, &text) {
+                Ok(p) => self.first_pass(path, &text, p.docs, file, text.len()),
+                Err(n) => return self.notices.push(n),
+            }
+        } else {
+            let (mut lines, mut counted) = (0, 0);
+            for seg in yaml::document_segments(&text) {
+                lines += text.as_bytes()[counted..seg.start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                counted = seg.start;
+                match yaml::parse_documents(&text[seg.clone()]) {
+                    Ok(mut docs) => {
+                        for d in &mut docs {
+                            yaml::shift(d, seg.start, lines);
+                        }
+                        self.first_pass(path, &text, docs, file, seg.end);
+                    }
+                    Err(e) => {
+                        // The rest of the file is not read; what it holds cannot be checked.
+                        let e = yaml::YamlError {
+                            line: e.line + lines,
+                            ..e
+                        };
+                        self.notices.push(source::malformed(path, &e));
+                        break;
+                    }
+                }
+            }
+        }
+        if self.kept.len() > kept_before {
+            self.files.push(path.to_path_buf());
+            self.texts.push(text);
+        }
+    }
+
+    /// The first pass over some documents of file number `file`, the last of which ends at byte
+    /// `end` of `text`.
+    fn first_pass(&mut self, path: &Path, text: &str, docs: Vec<Node>, file: usize, end: usize) {
+        let parsed = Parsed {
+            path: path.to_path_buf(),
+            docs,
         };
         let mut objects = Vec::new();
         source::objects(&parsed, &mut objects, &mut self.notices);
@@ -105,31 +159,17 @@ impl<'c> Linter<'c> {
             .iter()
             .map(|d| line_start(text, d.span.start))
             .collect();
-        let file = self.files.len();
-        let (mut lines, mut counted) = (0, 0);
         for (j, doc) in docs.iter().enumerate() {
             if !source::kept(doc) {
                 continue;
             }
-            let (start, end) = (starts[j], starts.get(j + 1).copied().unwrap_or(text.len()));
-            // Documents come in order; should one not, count its lines from the top.
-            if start < counted {
-                (lines, counted) = (0, 0);
-            }
-            lines += text.as_bytes()[counted..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            counted = start;
+            let (start, end) = (starts[j], starts.get(j + 1).copied().unwrap_or(end));
             self.kept.push(Kept {
                 file,
-                text: text[start..end.max(start)].to_string(),
-                lines,
-                bytes: start,
+                bytes: start..end.max(start),
+                // The document's first line is the line `start` begins.
+                lines: doc.line.saturating_sub(1),
             });
-        }
-        if self.kept.last().is_some_and(|k| k.file == file) {
-            self.files.push(path.to_path_buf());
         }
     }
 
@@ -137,18 +177,29 @@ impl<'c> Linter<'c> {
     pub fn finish(mut self) -> LintOutcome {
         let mut findings = std::mem::take(&mut self.findings);
         let kept = std::mem::take(&mut self.kept);
+        let texts = std::mem::take(&mut self.texts);
         let mut rest = kept.as_slice();
         while let Some(first) = rest.first() {
-            let n = rest.iter().take_while(|k| k.file == first.file).count();
+            // One file's documents, at most CHUNK bytes of them (and at least one).
+            let mut size = 0;
+            let n = rest
+                .iter()
+                .take_while(|k| {
+                    size += k.bytes.len();
+                    k.file == first.file && (size <= CHUNK || k.bytes == first.bytes)
+                })
+                .count()
+                .max(1);
             let (group, tail) = rest.split_at(n);
             rest = tail;
             let path = &self.files[first.file];
+            let text = &texts[first.file];
             let mut docs = Vec::new();
             for k in group {
-                match yaml::parse_documents(&k.text) {
+                match yaml::parse_documents(&text[k.bytes.clone()]) {
                     Ok(parsed) => {
                         docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
-                            shift(&mut d, k.lines, k.bytes);
+                            yaml::shift(&mut d, k.bytes.start, k.lines);
                             d
                         }))
                     }
@@ -205,20 +256,6 @@ fn line_start(text: &str, pos: usize) -> usize {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1)
-}
-
-/// Move a tree parsed from a document's text to its place in the file.
-fn shift(n: &mut Node, lines: usize, bytes: usize) {
-    n.line += lines;
-    n.span = n.span.start + bytes..n.span.end + bytes;
-    match &mut n.value {
-        Value::Scalar(..) => {}
-        Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, lines, bytes)),
-        Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
-            shift(k, lines, bytes);
-            shift(v, lines, bytes)
-        }),
-    }
 }
 
 /// Findings sort by file, line, column, then rule.

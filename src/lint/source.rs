@@ -116,6 +116,17 @@ pub struct Parsed {
     pub docs: Vec<Node>,
 }
 
+/// The notice for a file whose YAML does not parse: it cannot be checked.
+pub fn malformed(path: &Path, e: &yaml::YamlError) -> FileNotice {
+    FileNotice {
+        file: path.to_path_buf(),
+        line: e.line,
+        column: e.column,
+        severity: Severity::Error,
+        message: format!("malformed YAML: {}", e.message),
+    }
+}
+
 /// Parse one file. Helm templates and malformed YAML come back as notices.
 pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
     let parsed = yaml::parse_documents(text);
@@ -135,13 +146,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Parsed, FileNotice> {
             path: path.to_path_buf(),
             docs,
         }),
-        Err(e) => Err(FileNotice {
-            file: path.to_path_buf(),
-            line: e.line,
-            column: e.column,
-            severity: Severity::Error,
-            message: format!("malformed YAML: {}", e.message),
-        }),
+        Err(e) => Err(malformed(path, &e)),
     }
 }
 

@@ -151,6 +151,8 @@ pub enum PinError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is read-only (no write permission bits); nothing was written", path.display())]
+    ReadOnly { path: PathBuf },
     #[error("cannot write `{}`; nothing was written", path.display())]
     Write {
         path: PathBuf,

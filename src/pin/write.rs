@@ -1,7 +1,7 @@
 //! Writing a plan: all or nothing, atomically. Every file is first written to a temporary file in
-//! its own directory (fsynced, permissions copied); only when all are ready are they renamed over
-//! the originals, each after checking the file on disk still holds the bytes discovery read. A
-//! failed rename restores the files already replaced.
+//! its own directory (fsynced, permissions copied; a read-only file is refused); only when all
+//! are ready are they renamed over the originals, each after checking the file on disk still
+//! holds the bytes discovery read. A failed rename restores the files already replaced.
 
 use super::edit::{apply_edits, inverse, Edit};
 use super::{PinError, PinPlan};
@@ -43,6 +43,17 @@ fn stage_all(plan: &PinPlan, staged: &mut Vec<Staged>) -> Result<(), PinError> {
             source,
         };
         let target = fs::canonicalize(&f.path).map_err(write_err)?;
+        // A file its owner made read-only is not ours to replace, even though the rename would
+        // succeed (it needs only the directory): refuse as `sed -i`'s users would wish it did.
+        if fs::metadata(&target)
+            .map_err(write_err)?
+            .permissions()
+            .readonly()
+        {
+            return Err(PinError::ReadOnly {
+                path: f.path.clone(),
+            });
+        }
         let rendered = f.render()?;
         let temp = stage(&target, rendered.updated.as_bytes()).map_err(write_err)?;
         staged.push(Staged {

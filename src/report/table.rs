@@ -54,6 +54,25 @@ impl Paint {
     }
 }
 
+/// Text from outside (a registry's or Trivy's error text, a file name) as it may reach a
+/// terminal: control characters (escape sequences, line breaks) are shown escaped, never
+/// interpreted, so a hostile registry cannot rewrite the screen or forge a line of the report.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Render the table; `color` turns on ANSI colours.
 pub fn render(ev: &Evidence, color: bool) -> String {
     let p = Paint { color };
@@ -78,7 +97,7 @@ pub fn render(ev: &Evidence, color: bool) -> String {
                 "  {} {what}{}: {}",
                 p.paint(YELLOW, "?"),
                 e.stage,
-                e.message
+                printable(&e.message)
             );
         }
     }
@@ -99,7 +118,11 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
         let _ = writeln!(out, "{pad}digest   {c}");
     }
     if !image.sources.is_empty() {
-        let from: Vec<String> = image.sources.iter().map(|s| s.to_string()).collect();
+        let from: Vec<String> = image
+            .sources
+            .iter()
+            .map(|s| printable(&s.to_string()).into_owned())
+            .collect();
         let _ = writeln!(out, "{pad}from     {}", from.join(", "));
     }
     if !image.platforms.is_empty() {
@@ -134,7 +157,7 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
             "{pad}{} {}: {}",
             p.paint(YELLOW, "not checked"),
             e.stage,
-            e.message
+            printable(&e.message)
         );
     }
     for f in sorted(ev.findings_for(image)) {
@@ -188,7 +211,7 @@ fn finding_line(
     subject: bool,
 ) {
     let subject = if subject {
-        format!("{}: ", f.subject)
+        format!("{}: ", printable(&f.subject))
     } else {
         String::new()
     };
@@ -197,7 +220,7 @@ fn finding_line(
         "{pad}{} {prefix}{} {subject}{}",
         p.finding_tag(f),
         f.label(),
-        f.message
+        printable(&f.message)
     );
     if let Some(e) = &f.exception {
         let what = match e.status {
@@ -268,6 +291,20 @@ fn exceptions_block(out: &mut String, p: &Paint, ev: &Evidence) {
             p.paint(YELLOW, "!"),
             e.origin,
             e.reason
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn outside_text_cannot_drive_the_terminal() {
+        assert_eq!(printable("plain: ok"), "plain: ok");
+        assert_eq!(
+            printable("\u{1b}[31mpanic\u{1b}[0m\nforged line"),
+            "\\u{1b}[31mpanic\\u{1b}[0m\\nforged line"
         );
     }
 }

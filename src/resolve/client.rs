@@ -8,7 +8,7 @@
 //! `Authorization` header on redirects to another origin.
 
 use super::auth::{AuthSources, Credential};
-use super::retry::{retry_after, Backoff};
+use super::retry::{retry_after, retryable, Backoff};
 use super::ResolveError;
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
@@ -35,7 +35,7 @@ pub struct ClientConfig {
     pub ca_files: Vec<PathBuf>,
     /// Per-request timeout (connect + headers + body).
     pub timeout: Duration,
-    /// Attempts per request on 429/502/503/504 and connection resets (1 = no retry).
+    /// Attempts per request on 408/429/500/502/503/504 and connection resets (1 = no retry).
     pub attempts: u32,
     /// The longest wait between attempts, whatever `Retry-After` says.
     pub max_backoff: Duration,
@@ -262,7 +262,7 @@ impl RegistryClient {
                     continue;
                 }
             }
-            if matches!(status.as_u16(), 429 | 502 | 503 | 504) {
+            if retryable(status.as_u16()) {
                 if let Some(wait) = backoff.next(retry_after(resp.headers())) {
                     tokio::time::sleep(wait).await;
                     continue;
@@ -458,7 +458,7 @@ impl RegistryClient {
                 .await
                 .map_err(|e| ResolveError::network(&repo.domain, e))?;
             let status = resp.status().as_u16();
-            if matches!(status, 429 | 502 | 503 | 504) {
+            if retryable(status) {
                 if let Some(wait) = backoff.next(retry_after(resp.headers())) {
                     tokio::time::sleep(wait).await;
                     continue;

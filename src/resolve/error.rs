@@ -54,6 +54,13 @@ pub enum ResolveError {
         repository: String,
         code: Option<String>,
     },
+    #[error("registry `{registry}` answered `{repository}:{tag}` with digest `{digest}` but has no manifest with that digest (it lies about the tag's digest or bytes, or the tag moved meanwhile)")]
+    AnnouncedDigestMissing {
+        registry: String,
+        repository: String,
+        tag: String,
+        digest: String,
+    },
     #[error("registry `{registry}` answered HTTP {status} for `{repository}`{}", code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Status {
         registry: String,
@@ -67,7 +74,7 @@ pub enum ResolveError {
         expected: String,
         actual: String,
     },
-    #[error("registry `{registry}` sent more than {limit} bytes for `{repository}`")]
+    #[error("registry `{registry}` sent more than {} for `{repository}`", crate::units::size(*.limit))]
     TooLarge {
         registry: String,
         repository: String,

@@ -78,11 +78,19 @@ impl Resolver {
             error,
         };
         let (repo, _) = self.repo_for(&r.reference);
-        let manifest = self
-            .client()
-            .get_manifest(&repo, &r.digest)
-            .await
-            .map_err(fail)?;
+        let manifest = match self.client().get_manifest(&repo, &r.digest).await {
+            Ok(m) => m,
+            // The digest came from the registry's own answer for a tag: say so, not "not found".
+            Err(ResolveError::NotFound { .. }) if r.reference.digest().is_none() => {
+                return Err(fail(ResolveError::AnnouncedDigestMissing {
+                    registry: repo.domain.clone(),
+                    repository: repo.path.clone(),
+                    tag: r.reference.tag().unwrap_or(super::DEFAULT_TAG).to_string(),
+                    digest: r.digest.clone(),
+                }))
+            }
+            Err(e) => return Err(fail(e)),
+        };
         let doc: IndexDoc = serde_json::from_slice(&manifest.bytes).map_err(|e| {
             fail(ResolveError::BadManifest {
                 registry: repo.domain.clone(),

@@ -32,6 +32,13 @@ impl Backoff {
     }
 }
 
+/// Statuses worth another try, as go-containerregistry (crane, ko) and the Docker client
+/// treat them: request timeout, rate limit, and the server-side failures a load balancer or a
+/// restarting registry gives. Every other status is the registry's final answer.
+pub fn retryable(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}
+
 /// `Retry-After: <seconds>` or `Retry-After: <HTTP-date>`, as a wait from now.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers

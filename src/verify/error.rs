@@ -110,7 +110,7 @@ pub enum VerifyError {
         count: usize,
         limit: usize,
     },
-    #[error("{what} for `{digest}` is {size} bytes, over the limit of {limit}")]
+    #[error("{what} for `{digest}` is {}, over the limit of {}", crate::units::size(*.size), crate::units::size(*.limit))]
     TooLarge {
         what: &'static str,
         digest: String,

@@ -1,6 +1,7 @@
 //! From verification outcomes to findings (pure, no I/O): distinct findings for "no signature",
-//! "no trusted signature", "payload for another digest", "could not check" and missing required
-//! attestations, each naming the image.
+//! "no trusted signature", "payload for another digest" and missing required attestations, each
+//! naming the image. What could not be checked at all (signatures that could not be fetched or
+//! exceed the limits) is no finding but a reason the gate could not check ([`unchecked`]).
 
 use crate::finding::{Finding, Severity};
 use crate::rules::Rule;
@@ -8,8 +9,7 @@ use crate::rules::Rule;
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::rules::{
-    CHECK_FAILED, MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM,
-    UNTRUSTED_SIGNATURE,
+    MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM, UNTRUSTED_SIGNATURE,
 };
 use super::simple_signing::Rejection;
 use super::Verification;
@@ -37,24 +37,38 @@ fn chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// The findings for `image` (reported as `name@digest`) given its verification outcome.
+/// Why the signatures of `image` could not be checked (exit 2): the verification itself, or
+/// one of its platforms. Empty when everything was examined.
+pub fn unchecked(v: &Result<Verification, VerifyError>, image: &str) -> Vec<String> {
+    match v {
+        Err(err) => vec![format!(
+            "signatures of `{image}` could not be checked: {}",
+            chain(err)
+        )],
+        Ok(v) => v
+            .platforms
+            .iter()
+            .filter_map(|p| {
+                p.outcome.as_ref().err().map(|reason| {
+                    format!(
+                        "signatures of `{image} ({})` could not be checked: {reason}",
+                        p.platform
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The findings for `image` (reported as `name@digest`) given its verification outcome. A
+/// verification that could not be done gives none: see [`unchecked`].
 pub fn evaluate(
     v: &Result<Verification, VerifyError>,
     image: &str,
     policy: &VerifyPolicy,
 ) -> Vec<Finding> {
-    let v = match v {
-        Ok(v) => v,
-        Err(err) => {
-            return vec![finding(
-                CHECK_FAILED,
-                image,
-                format!(
-                    "Signatures of `{image}` could not be checked: {}",
-                    chain(err)
-                ),
-            )]
-        }
+    let Ok(v) = v else {
+        return Vec::new();
     };
     let mut out = Vec::new();
     if !policy.image_accepted(image, v) {
@@ -109,7 +123,6 @@ pub fn evaluate(
         out.push(f);
     }
     for p in &v.platforms {
-        let image_p = format!("{image} ({})", p.platform);
         match &p.outcome {
             Ok(pv) if policy.image_accepted(image, pv) => {}
             Ok(_) => out.push(finding(
@@ -120,11 +133,7 @@ pub fn evaluate(
                     p.platform, p.digest
                 ),
             )),
-            Err(reason) => out.push(finding(
-                CHECK_FAILED,
-                image,
-                format!("Signatures of `{image_p}` could not be checked: {reason}"),
-            )),
+            Err(_) => {} // See `unchecked`.
         }
     }
     for required in &policy.attestations {

@@ -26,7 +26,7 @@ pub use attestation::{verify_attestation_layers, VerifiedAttestation};
 pub use bundle::{verify_blob, BlobOptions};
 pub use cert::{CertIdentity, KeylessIdentity, Matcher};
 pub use error::{KeyError, VerifyError};
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, unchecked};
 pub use fetch::{verify_image, verify_many, Fetcher, RegistryFetcher};
 pub use keys::{generate_key_pair, load_signing_key, SigningKey, TrustedKey};
 pub use policy::{ImageRequirement, Limits, RequiredAttestation, VerifyPolicy};

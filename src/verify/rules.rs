@@ -1,4 +1,6 @@
-//! The verify stage's rules and their explain texts.
+//! The verify stage's rules and their explain texts. Signatures that could not be fetched or
+//! examined within the limits (100 signatures, 1,000 layers, 128 MiB per attachment) are no
+//! rule's finding: the gate could not check them (exit 2; `verify::unchecked`).
 
 use crate::finding::Severity;
 use crate::rules::Rule;
@@ -6,9 +8,8 @@ use crate::rules::Rule;
 pub const UNSIGNED_IMAGE: &Rule = &RULES[0];
 pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];
 pub const OTHER_DIGEST: &Rule = &RULES[2];
-pub const CHECK_FAILED: &Rule = &RULES[3];
-pub const MISSING_ATTESTATION: &Rule = &RULES[4];
-pub const UNSIGNED_PLATFORM: &Rule = &RULES[5];
+pub const MISSING_ATTESTATION: &Rule = &RULES[3];
+pub const UNSIGNED_PLATFORM: &Rule = &RULES[4];
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -43,18 +44,6 @@ equals the resolved digest.\n\n## Why it matters\nA signature copied from anothe
 image modified after signing, must not pass.\n\n## How to fix\nSign the digest you deploy; rebuild \
 and re-sign if the manifest changed.\n\n## References\n- \
 https://github.com/containers/image/blob/main/docs/containers-signature.5.md\n",
-    },
-    Rule {
-        id: "GATE-SIG-004",
-        name: "signature-check-failed",
-        severity: Severity::Error,
-        summary: "Signatures could not be checked",
-        explain: "## What it checks\nThat the signatures of the digest could be fetched and \
-examined within the limits (100 signatures, 1,000 layers, 128 MiB per attachment).\n\n## Why it \
-matters\nThe gate fails closed: what cannot be checked is not trusted, and oversized signature \
-manifests are a known denial-of-service (CVE-2023-46737, CVE-2024-29902).\n\n## How to fix\nRemove \
-stray signatures from the `.sig` tag, or fix the registry access.\n\n## References\n- \
-https://github.com/sigstore/cosign/security/advisories/GHSA-vfp6-jrw2-99g9\n",
     },
     Rule {
         id: "GATE-ATT-001",

@@ -10,24 +10,28 @@ use std::process::{Command, Output};
 const CLEAN: &str = "small-clean.json";
 const VULNERABLE: &str = "small-critical.json";
 
-struct Env {
-    reg: Registry,
-    dir: tempfile::TempDir,
+pub(crate) struct Env {
+    pub reg: Registry,
+    pub dir: tempfile::TempDir,
     map: serde_json::Map<String, Value>,
+    /// Where `ghcr.io/acme` is resolved: the registry, or a fault proxy in front of it.
+    pub upstream: String,
 }
 
-fn examples() -> PathBuf {
+pub(crate) fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy")
 }
 
 impl Env {
-    async fn new() -> Self {
+    pub async fn new() -> Self {
         let reg = Registry::start();
         let dir = tempfile::tempdir().unwrap();
+        let upstream = reg.addr.clone();
         let env = Self {
             reg,
             dir,
             map: serde_json::Map::new(),
+            upstream,
         };
         let out = env
             .gate(&["generate-key-pair", "--output-key-prefix"])
@@ -46,13 +50,18 @@ impl Env {
         env
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// `gate` with the test registry reachable as `ghcr.io/acme` and no ambient credentials.
-    fn gate(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
+    pub fn gate(&self, args: &[&str]) -> Command {
+        self.configure(Command::new(env!("CARGO_BIN_EXE_gate")), args)
+    }
+
+    /// The environment and registry flags of [`Env::gate`] on a command that runs gate (the
+    /// binary itself, or a wrapper such as `/usr/bin/time` whose next argument is gate).
+    pub fn configure(&self, mut c: Command, args: &[&str]) -> Command {
         c.current_dir(self.dir.path())
             .env("DOCKER_CONFIG", self.path("no-docker-config"))
             .env_remove("REGISTRY_AUTH_FILE")
@@ -60,14 +69,14 @@ impl Env {
             .env("COSIGN_PASSWORD", "test-password")
             .env("CI", "true")
             .env("GATE_REPLAY_CONFIG", self.path("bin/replay.json"))
-            .args(["--insecure-registry", &self.reg.addr])
-            .args(["--mirror", &format!("ghcr.io/acme={}/acme", self.reg.addr)])
+            .args(["--insecure-registry", &self.upstream])
+            .args(["--mirror", &format!("ghcr.io/acme={}/acme", self.upstream)])
             .args(args);
         c
     }
 
     /// Push `acme/NAME:TAG`, sign it when asked, and have the scanner replay `report` for it.
-    async fn image(&mut self, name: &str, tag: &str, signed: bool, report: &str) -> String {
+    pub async fn image(&mut self, name: &str, tag: &str, signed: bool, report: &str) -> String {
         let digest = self.reg.push_image(&format!("acme/{name}"), tag).await;
         if signed {
             let out = self
@@ -95,7 +104,7 @@ impl Env {
     }
 
     /// A deploy directory with these example files (plus extra ones given as text).
-    fn deploy(&self, files: &[&str], extra: &[(&str, &str)]) -> PathBuf {
+    pub fn deploy(&self, files: &[&str], extra: &[(&str, &str)]) -> PathBuf {
         let d = self.path("deploy");
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
@@ -109,7 +118,7 @@ impl Env {
     }
 
     /// `gate check -f deploy --pin --key cosign.pub` with the replay scanner.
-    fn check(&self, extra: &[&str]) -> (Output, Value) {
+    pub fn check(&self, extra: &[&str]) -> (Output, Value) {
         let mut c = self.gate(&["check", "-f", "deploy", "--pin", "--key"]);
         c.arg(self.path("cosign.pub")).args(extra);
         self.report(c)
@@ -117,7 +126,7 @@ impl Env {
 
     /// Run a `gate check` command with the JSON report written to a file; the output and the
     /// parsed report (`null` when none was written).
-    fn report(&self, mut c: Command) -> (Output, Value) {
+    pub fn report(&self, mut c: Command) -> (Output, Value) {
         let report = self.path("report.json");
         let _ = std::fs::remove_file(&report);
         let out = c
@@ -395,7 +404,8 @@ async fn credentials_never_appear_in_output_reports_or_cache() {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, recursively.
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {

@@ -71,3 +71,38 @@ fn usage_errors_exit_2_and_explain_knows_the_rules() {
     let out = gate().args(["explain", "GATE-NOPE-999"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--report FORMAT=FILE` writes more formats from the same run; a bad value is a usage error.
+#[test]
+fn report_writes_extra_formats_and_rejects_bad_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: a\ndata:\n  k: v\n",
+    )
+    .unwrap();
+    let (json, sarif) = (dir.path().join("g.json"), dir.path().join("g.sarif"));
+    let out = gate()
+        .current_dir(dir.path())
+        .args(["lint", "-f", "cm.yaml", "--report"])
+        .arg(format!("json={}", json.display()))
+        .arg("--report")
+        .arg(format!("sarif={}", sarif.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.trim().is_empty(), "the table still goes to stdout");
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    assert!(j["verdict"].is_string(), "{j:#}");
+    assert_eq!(s["version"], "2.1.0");
+    for bad in ["xml=out.xml", "json", "json="] {
+        let out = gate()
+            .args(["lint", "-f", "cm.yaml", "--report", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--report"), "{bad}: {err}");
+    }
+}

@@ -52,7 +52,7 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn run(cmd: &mut Command) {
+pub fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),

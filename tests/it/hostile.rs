@@ -201,7 +201,7 @@ async fn lying_or_broken_bodies_fail_the_digest_check() {
     assert!(
         matches!(
             e.error,
-            ResolveError::DigestMismatch { .. } | ResolveError::NotFound { .. }
+            ResolveError::DigestMismatch { .. } | ResolveError::AnnouncedDigestMissing { .. }
         ),
         "{e:?}"
     );

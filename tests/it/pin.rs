@@ -484,8 +484,10 @@ fn a_file_changed_on_disk_fails_and_nothing_is_written() {
     );
 }
 
-/// Copy a directory tree.
+/// Copy a directory tree, as a checkout would have it: the shared fixtures are read-only, and
+/// pin refuses to replace a read-only file, so the copies get their owner's write bit.
 fn copy_tree(from: &Path, to: &Path) {
+    use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -493,7 +495,10 @@ fn copy_tree(from: &Path, to: &Path) {
         if p.is_dir() {
             copy_tree(&p, &to.join(e.file_name()));
         } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+            let dst = to.join(e.file_name());
+            std::fs::copy(&p, &dst).unwrap();
+            let mode = std::fs::metadata(&dst).unwrap().permissions().mode();
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode | 0o200)).unwrap();
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A small HTTP/1.1 server on 127.0.0.1 (one request per connection, `Connection: close`) that
 //! forwards to the registry and, per test, breaks the answer in one chosen way: a status, a
-//! hang, a truncated or oversized body, lying digests, a redirect, a bearer-token challenge.
+//! hang, a truncated or oversized body, lying digests, a redirect, a bearer-token challenge,
+//! bytes of the test's choosing, or another object's answer. A hook sees every request's path.
 //! It counts requests so tests can assert how many a run made. Only loopback is ever contacted.
 
 #![allow(dead_code)]
@@ -43,7 +44,14 @@ pub enum Fault {
     Redirect(String),
     /// Require a bearer token from our own `/token` endpoint, given for these Basic credentials.
     Token { user: String, pass: String },
+    /// Answer with these bytes (and their true digest), whatever was asked.
+    Serve { body: Vec<u8>, media_type: String },
+    /// Forward with `from` replaced by `to` in the path: the registry answers for another object.
+    Rewrite { from: String, to: String },
 }
+
+/// Called with each request's path before it is answered.
+pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A running proxy; stops when dropped.
 pub struct FaultProxy {
@@ -53,6 +61,7 @@ pub struct FaultProxy {
     requests: Arc<AtomicUsize>,
     /// Authorization headers seen, for asserting where credentials went.
     pub seen_auth: Arc<Mutex<Vec<String>>>,
+    hook: Arc<Mutex<Option<Hook>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -85,12 +94,14 @@ impl FaultProxy {
         let fault = Arc::new(Mutex::new((Fault::Pass, None)));
         let requests = Arc::new(AtomicUsize::new(0));
         let seen_auth = Arc::new(Mutex::new(Vec::new()));
+        let hook: Arc<Mutex<Option<Hook>>> = Arc::new(Mutex::new(None));
         let upstream = upstream.to_string();
-        let (f, r, s, a) = (
+        let (f, r, s, a, h) = (
             fault.clone(),
             requests.clone(),
             seen_auth.clone(),
             addr.clone(),
+            hook.clone(),
         );
         let task = tokio::spawn(async move {
             let http = reqwest::Client::builder()
@@ -107,6 +118,7 @@ impl FaultProxy {
                     fault: f.clone(),
                     requests: r.clone(),
                     seen_auth: s.clone(),
+                    hook: h.lock().unwrap().clone(),
                     http: http.clone(),
                 };
                 tokio::spawn(async move {
@@ -119,8 +131,14 @@ impl FaultProxy {
             fault,
             requests,
             seen_auth,
+            hook,
             task,
         }
+    }
+
+    /// Run `hook` with the path of every request from now on (`None` stops it).
+    pub fn on_request(&self, hook: Option<Hook>) {
+        *self.hook.lock().unwrap() = hook;
     }
 
     /// Inject `fault` for requests whose path contains `only` (all requests when `None`).
@@ -139,6 +157,7 @@ struct Ctx {
     fault: Arc<Mutex<(Fault, Option<String>)>>,
     requests: Arc<AtomicUsize>,
     seen_auth: Arc<Mutex<Vec<String>>>,
+    hook: Option<Hook>,
     http: reqwest::Client,
 }
 
@@ -197,6 +216,9 @@ impl Ctx {
     async fn serve(self, mut sock: TcpStream) -> Option<()> {
         let req = read_request(&mut sock).await?;
         self.requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(hook) = &self.hook {
+            hook(&req.path);
+        }
         if let Some(a) = req.header("authorization") {
             self.seen_auth.lock().unwrap().push(a.to_string());
         }
@@ -286,6 +308,21 @@ impl Ctx {
                 Some(())
             }
             Fault::Token { user, pass } => self.token(sock, &req, &user, &pass).await,
+            Fault::Serve { body, media_type } => {
+                let h = vec![
+                    ("Content-Type", media_type),
+                    ("Docker-Content-Digest", crate::harness::sha256(&body)),
+                ];
+                respond(&mut sock, 200, &h, &body, head).await;
+                Some(())
+            }
+            Fault::Rewrite { from, to } => {
+                let moved = Request {
+                    path: req.path.replace(&from, &to),
+                    ..req
+                };
+                self.forward(sock, &moved, None).await
+            }
             f @ (Fault::Truncate | Fault::WrongDigestHeader | Fault::WrongBody) => {
                 self.forward(sock, &req, Some(f)).await
             }

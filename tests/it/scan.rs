@@ -1,6 +1,7 @@
 //! Stage `scan` end to end against `gate-trivy-replay` (a replaying `trivy`), plus conformance
 //! with Trivy's own golden reports and ignore files from `$GATE_FIXTURES/trivy`.
 
+use crate::check::walk;
 use gate::resolve::auth::Credential;
 use gate::scan::{
     evaluate, scan_all, unused, IgnoreFile, Report, ScanConfig, ScanError, ScanResult, ScanTarget,
@@ -441,19 +442,6 @@ async fn warm_cache_starts_no_scanner_and_corrupt_entries_are_rewritten() {
     );
     ok(scan_all(targets(), &r.cfg()).await);
     assert_eq!(r.count("image"), 2);
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]
