@@ -686,4 +686,25 @@ async fn input_faults_are_named_and_bounded() {
         m.assert_row(row, &run, &want);
         assert_eq!(std::fs::read(d.join(name)).unwrap(), before, "{row}");
     }
+
+    // A malformed policy stops everything before it starts, naming file, line and key.
+    let d = m.deploy();
+    let before = hashes(&d);
+    std::fs::write(
+        m.env.path("bad-policy.yaml"),
+        "version: 1\nvulnerabilities:\n  severitys: [HIGH]\n",
+    )
+    .unwrap();
+    let run = m.run(&["--policy", "bad-policy.yaml"]);
+    let all = format!("{:?}\n{}{}", run.code, run.stdout, run.stderr);
+    assert_eq!(run.code, Some(2), "{all}");
+    assert!(
+        run.stderr.contains("bad-policy.yaml:3") && run.stderr.contains("severitys"),
+        "{all}"
+    );
+    assert!(
+        run.peak_kb < PEAK_LIMIT_KB && run.elapsed < Duration::from_secs(10),
+        "{all}"
+    );
+    assert_eq!(hashes(&d), before);
 }
