@@ -1,10 +1,10 @@
 //! The two passes of a lint run. The first parses each file once, one document at a time,
 //! counts its objects, reports what cannot be read, gathers the input's [`Facts`], keeps the
-//! Namespaces and NetworkPolicies for the cross-object rules, and remembers *where* each document
-//! some rule reads is (the file's text is kept once, not copied per document). The second
-//! re-parses those documents in chunks of at most [`CHUNK`] bytes and runs the per-object rules,
-//! so memory holds the texts plus one chunk's trees, not the whole input's trees: a 100 MB file
-//! costs about 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from
+//! Namespaces and NetworkPolicies for the cross-object rules, and keeps the text of each document
+//! some rule reads: the file's whole text when those documents are most of it (no copy), else a
+//! copy of just them (a file of CRDs keeps little). The second re-parses those documents in
+//! chunks of at most [`CHUNK`] bytes and runs the per-object rules, so memory holds the kept texts
+//! plus one chunk's trees, never a whole input's trees: a 100 MB file costs about 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from
 //! YAML needs all of it.)
 
 use crate::finding::Finding;
@@ -24,11 +24,13 @@ use std::sync::Arc;
 /// The most document text the second pass parses at once (a larger document is one chunk).
 const CHUNK: usize = 4 << 20;
 
-/// A document kept for the second pass: where it is in its file's text.
+/// A document kept for the second pass.
 struct Kept {
     file: usize,
+    /// Where its text is in the file's kept text.
     bytes: Range<usize>,
-    /// Lines before the document in its file.
+    /// Bytes and lines before the document in its file.
+    at: usize,
     lines: usize,
 }
 
@@ -108,7 +110,19 @@ impl<'c> Linter<'c> {
         }
         if self.kept.len() > kept_before {
             self.files.push(path.to_path_buf());
-            self.texts.push(text);
+            let new = &mut self.kept[kept_before..];
+            let kept_bytes: usize = new.iter().map(|k| k.bytes.len()).sum();
+            if kept_bytes * 2 >= text.len() {
+                self.texts.push(text);
+            } else {
+                let mut copy = String::with_capacity(kept_bytes);
+                for k in new {
+                    let from = copy.len();
+                    copy.push_str(&text[k.bytes.clone()]);
+                    k.bytes = from..copy.len();
+                }
+                self.texts.push(Arc::new(copy));
+            }
         }
     }
 
@@ -167,6 +181,7 @@ impl<'c> Linter<'c> {
             self.kept.push(Kept {
                 file,
                 bytes: start..end.max(start),
+                at: start,
                 // The document's first line is the line `start` begins.
                 lines: doc.line.saturating_sub(1),
             });
@@ -199,7 +214,7 @@ impl<'c> Linter<'c> {
                 match yaml::parse_documents(&text[k.bytes.clone()]) {
                     Ok(parsed) => {
                         docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
-                            yaml::shift(&mut d, k.bytes.start, k.lines);
+                            yaml::shift(&mut d, k.at, k.lines);
                             d
                         }))
                     }
