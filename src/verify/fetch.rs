@@ -16,7 +16,9 @@ use super::sign::{attestation_tag, signature_tag, Manifest};
 use super::simple_signing::{check_digest, Rejection, SignatureLayer};
 use super::{PlatformVerification, Verification};
 use crate::resolve::auth::Credential;
+use crate::resolve::retry::{retryable, Backoff};
 use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
+use oci_client::errors::OciDistributionError;
 
 /// Fetching an attachment failed.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +113,31 @@ impl RegistryFetcher {
         })
     }
 
+    /// An oci-client request, retried like every request of gate's own registry client
+    /// (408/429/500/502/503/504, bounded attempts with backoff).
+    async fn retried<T, F, Fut>(&self, request: F) -> Result<T, OciDistributionError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, OciDistributionError>>,
+    {
+        let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
+        loop {
+            match request().await {
+                Err(e) => {
+                    let transient = matches!(
+                        &e,
+                        OciDistributionError::ServerError { code, .. } if retryable(*code)
+                    );
+                    match backoff.next(None) {
+                        Some(wait) if transient => tokio::time::sleep(wait).await,
+                        _ => return Err(e),
+                    }
+                }
+                ok => return ok,
+            }
+        }
+    }
+
     fn auth(&self, repo: &Repo) -> Result<oci_client::secrets::RegistryAuth, FetchError> {
         use oci_client::secrets::RegistryAuth;
         let credential = self
@@ -164,8 +191,10 @@ impl Fetcher for RegistryFetcher {
             .await;
         // oci-client answers an empty index when the registry has neither API nor tag.
         match self
-            .blobs
-            .pull_referrers(&reference, Some(BUNDLE_ARTIFACT_TYPE))
+            .retried(|| {
+                self.blobs
+                    .pull_referrers(&reference, Some(BUNDLE_ARTIFACT_TYPE))
+            })
             .await
         {
             Ok(index) => Ok(index.manifests.into_iter().map(|m| m.digest).collect()),
@@ -196,8 +225,7 @@ impl Fetcher for RegistryFetcher {
             ..Default::default()
         };
         let stream = self
-            .blobs
-            .pull_blob_stream(&reference, &descriptor)
+            .retried(|| self.blobs.pull_blob_stream(&reference, &descriptor))
             .await
             .map_err(blob_error)?;
         let too_large = || FetchError::BlobTooLarge {

@@ -322,6 +322,18 @@ async fn registry_faults_fail_closed_or_are_ridden_out() {
         Some("/manifests/"),
         Expect::exit(2, &["not found"]),
     );
+    // A registry that stumbles on the signature manifest or a signature blob: ridden out too.
+    for (what, only) in [
+        ("signature manifest", ".sig"),
+        ("signature blob", "/blobs/"),
+    ] {
+        m.row(
+            &format!("503 twice on the {what}"),
+            status(503, 2, None),
+            Some(only),
+            Expect::exit(0, &[]),
+        );
+    }
     for (code, ra) in [(429, Some("1")), (500, None), (502, None), (503, Some("0"))] {
         m.row(
             &format!("{code} twice"),

@@ -48,7 +48,9 @@ pub fn root_from_proof(
         return Err(InclusionError::Malformed);
     }
     let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
-    let border = (index >> inner).count_ones() as usize;
+    // `inner` is 64 when `size` exceeds 2^63: shifting a u64 by 64 overflows, and the bits
+    // above it are none.
+    let border = index.checked_shr(inner as u32).unwrap_or(0).count_ones() as usize;
     if proof.len() != inner + border {
         return Err(InclusionError::Malformed);
     }
