@@ -2,11 +2,13 @@
 //! defaults (those before the first `FROM`, the only ones `FROM` sees) are substituted; a
 //! variable without a default is reported, never guessed. Stage names and `scratch` are not
 //! images. A reference spelled entirely by one variable is pinned where its `ARG` default is
-//! written; one mixing text and variables gets `@sha256:…` appended.
+//! written, unless another image word uses that variable inside longer text (rewriting the
+//! default would change that word too); a reference mixing text and variables gets `@sha256:…`
+//! appended.
 
 use super::{line_col, NoticeKind, Sink, Target, UseKind};
 use crate::reference::Reference;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// A word of an instruction, its text without quotes and the bytes of that text.
@@ -25,7 +27,9 @@ pub fn discover(sink: &mut Sink) {
     let mut args: Args = HashMap::new();
     let mut stages: Vec<String> = Vec::new();
     let mut seen_from = false;
-    for words in instructions(text, escape) {
+    let instructions = instructions(text, escape);
+    let embedded = embedded_variables(&instructions);
+    for words in &instructions {
         let Some(first) = words.first() else { continue };
         let instr = first.text.to_ascii_uppercase();
         match instr.as_str() {
@@ -47,7 +51,7 @@ pub fn discover(sink: &mut Sink) {
                 seen_from = true;
                 let mut rest = words[1..].iter().filter(|w| !w.text.starts_with("--"));
                 let Some(image) = rest.next() else { continue };
-                image_word(sink, image, &args, &stages);
+                image_word(sink, image, &args, &stages, &embedded);
                 if let (Some(as_kw), Some(name)) = (rest.next(), rest.next()) {
                     if as_kw.text.eq_ignore_ascii_case("AS") {
                         stages.push(name.text.to_ascii_lowercase());
@@ -64,7 +68,7 @@ pub fn discover(sink: &mut Sink) {
                     }
                     let start = w.span.end - from.len();
                     let word = unquote(from, start);
-                    image_word(sink, &word, &args, &stages);
+                    image_word(sink, &word, &args, &stages, &embedded);
                 }
             }
             _ => {}
@@ -73,7 +77,7 @@ pub fn discover(sink: &mut Sink) {
 }
 
 /// Take one image word (after `FROM` or `--from=`).
-fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
+fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String], embedded: &HashSet<&str>) {
     let (line, column) = line_col(sink.text, w.span.start);
     let expanded = match expand(&w.text, args) {
         Ok(e) => e,
@@ -116,7 +120,8 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
         );
         return;
     }
-    if let Some(Some(default)) = single_variable(&w.text).and_then(|v| args.get(v)) {
+    let var = single_variable(&w.text).filter(|v| !embedded.contains(v));
+    if let Some(Some(default)) = var.and_then(|v| args.get(v)) {
         if !default.text.contains('$') {
             let pos = line_col(sink.text, default.span.start);
             sink.push(
@@ -140,6 +145,62 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String]) {
         UseKind::Dockerfile,
         Target::AppendDigest { digest },
     );
+}
+
+/// The variables that image words (after `FROM`, in `--from=`) use inside longer text, such as
+/// `BASE` in `${BASE}-alpine`.
+fn embedded_variables(instructions: &[Vec<Word>]) -> HashSet<&str> {
+    let mut out = HashSet::new();
+    for words in instructions {
+        let Some((first, rest)) = words.split_first() else {
+            continue;
+        };
+        let images: Vec<&str> = match first.text.to_ascii_uppercase().as_str() {
+            "FROM" => rest
+                .iter()
+                .find(|w| !w.text.starts_with("--"))
+                .map(|w| w.text.as_str())
+                .into_iter()
+                .collect(),
+            "COPY" | "ADD" => rest
+                .iter()
+                .filter_map(|w| w.text.strip_prefix("--from="))
+                .collect(),
+            _ => continue,
+        };
+        for image in images {
+            if single_variable(image.trim_matches(['"', '\''])).is_none() {
+                out.extend(variables(image));
+            }
+        }
+    }
+    out
+}
+
+/// The names of the variables `s` refers to (`$NAME`, `${NAME}`, `${NAME:-…}`, `${NAME-…}`).
+fn variables(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let name = match rest.strip_prefix('{') {
+            Some(r) => {
+                let inner = &r[..r.find('}').unwrap_or(r.len())];
+                inner
+                    .split_once(":-")
+                    .or_else(|| inner.split_once('-'))
+                    .map_or(inner, |(name, _)| name)
+            }
+            None => {
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            }
+        };
+        out.push(name);
+    }
+    out
 }
 
 /// `$NAME` or `${NAME}` and nothing else: the variable's name.
@@ -325,6 +386,19 @@ mod tests {
             notices[0].message
         );
         assert_eq!(notices[0].line, 9);
+    }
+
+    #[test]
+    fn variable_also_used_inside_longer_text_is_not_pinned_at_its_default() {
+        let src =
+            "ARG NODE=node:20\nFROM $NODE AS a\nFROM ${NODE}-alpine\nCOPY --from=\"$NODE\" /a /b\n";
+        let (uses, notices) = run(src);
+        assert!(notices.is_empty(), "{notices:?}");
+        let got: Vec<_> = uses.iter().map(|u| &src[u.span.clone()]).collect();
+        assert_eq!(got, ["$NODE", "${NODE}-alpine", "$NODE"]);
+        assert!(uses
+            .iter()
+            .all(|u| matches!(u.target, Target::AppendDigest { digest: None })));
     }
 
     #[test]

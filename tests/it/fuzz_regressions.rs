@@ -3,11 +3,15 @@
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use chrono::Utc;
+use gate::discover::{discover_sources, SearchRules};
+use gate::pin::{self, PinOptions};
 use gate::verify::bundle::merkle::{root_from_proof, InclusionError};
 use gate::verify::bundle::{model::Bundle, verify_bundle, BundleError, Expectation, Subject};
 use gate::verify::keys::{generate_key_pair, signing_key_from_pem};
 use gate::verify::TrustRoot;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// `bundle_parts` (inclusion proof), minimised: index `0x0000ffffffffffff` in a tree of
 /// `0xffff000000000000` leaves. Past 2^63 leaves the proof's inner part is 64 levels deep, and
@@ -80,4 +84,41 @@ fn bundle_with_an_inclusion_proof_in_a_tree_of_more_than_2_pow_63_leaves() {
         Utc::now(),
     );
     assert_eq!(out, Err(BundleError::Inclusion(InclusionError::Malformed)));
+}
+
+/// Discovers and pins a Dockerfile (every image to one digest): the number of image uses, the
+/// number of notices, and the pinned text.
+fn pin_dockerfile(text: &str) -> (usize, usize, String) {
+    let path = PathBuf::from("Dockerfile");
+    let outcome = discover_sources(&[(path.clone(), text.to_string())], &SearchRules::default());
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let digests: HashMap<String, String> = pin::to_resolve(&outcome)
+        .iter()
+        .map(|r| (pin::lookup_key(r), digest.clone()))
+        .collect();
+    let plan = pin::plan(&outcome, &digests, &PinOptions::default()).unwrap();
+    let updated = plan
+        .updated(&path)
+        .unwrap()
+        .unwrap_or_else(|| text.to_string());
+    (outcome.uses.len(), outcome.notices.len(), updated)
+}
+
+/// `discover_pin`, minimised: `ARG BASE=d`, `FROM ${BASE}`, `FROM ${BASE}c`. The lone `${BASE}`
+/// was pinned where its default is written (`ARG BASE=d@sha256:…`), which also turned
+/// `${BASE}c` into `d@sha256:…c@sha256:…`: the pinned Dockerfile no longer builds, and discovery
+/// of it drops that image as an invalid reference. The second case is the same bug as written in
+/// practice (`node:20@sha256:…-alpine`).
+#[test]
+fn dockerfile_arg_default_also_used_inside_a_longer_image_word() {
+    for text in [
+        "ARG BASE=d\nFROM ${BASE}\nFROM ${BASE}c",
+        "ARG NODE=node:20\nFROM $NODE AS build\nFROM ${NODE}-alpine\n",
+    ] {
+        let (uses, notices, once) = pin_dockerfile(text);
+        assert_eq!((uses, notices), (2, 0), "{text}");
+        let (uses_again, notices_again, twice) = pin_dockerfile(&once);
+        assert_eq!((uses_again, notices_again), (2, 0), "pinned:\n{once}");
+        assert_eq!(once, twice, "pinning again changed the file");
+    }
 }

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod discover;
 mod fixtures;
+mod fuzz_regressions;
 mod harness;
 mod hostile;
 mod lint;
