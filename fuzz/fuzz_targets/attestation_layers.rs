@@ -11,47 +11,21 @@
 //!
 //! Input: `statement \0 envelope`; without a NUL the whole input is both.
 #![no_main]
+mod common;
+
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use chrono::{DateTime, Utc};
+use common::setup;
 use gate::verify::attestation::{
     pae, verify_attestation_layers_at, Envelope, EnvelopeSignature, VerifiedAttestation,
     DSSE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE,
 };
-use gate::verify::keys::{generate_key_pair, signing_key_from_pem, SigningKey};
+use gate::verify::keys::SigningKey;
 use gate::verify::simple_signing::SignatureLayer;
-use gate::verify::{Signer, VerifyPolicy};
+use gate::verify::Signer;
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
 /// The subject digest of the cosign `oci-attestation` fixture, so real statements can match.
 const DIGEST: &str = "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
-
-struct Setup {
-    trusted: SigningKey,
-    other: SigningKey,
-    policy: VerifyPolicy,
-    now: DateTime<Utc>,
-}
-
-fn new_key() -> SigningKey {
-    let (private, _public) = generate_key_pair(b"").expect("generate a key pair");
-    signing_key_from_pem(&private, b"", "fuzz").expect("load the generated key")
-}
-
-fn setup() -> &'static Setup {
-    static S: OnceLock<Setup> = OnceLock::new();
-    S.get_or_init(|| {
-        let trusted = new_key();
-        let policy = VerifyPolicy::new(vec![trusted.public.clone()], Vec::new(), None)
-            .expect("policy with the public-good root");
-        Setup {
-            trusted,
-            other: new_key(),
-            policy,
-            now: DateTime::from_timestamp(1_735_689_600, 0).expect("2025-01-01"),
-        }
-    })
-}
 
 fn accepted(payload: Vec<u8>) -> Vec<VerifiedAttestation> {
     let s = setup();

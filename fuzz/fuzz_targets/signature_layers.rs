@@ -12,47 +12,20 @@
 //! Input: `payload \0 rekor-bundle \0 certificate \0 chain \0 signature`; empty or missing parts
 //! leave the annotation out.
 #![no_main]
+mod common;
+
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use chrono::{DateTime, Utc};
-use gate::verify::keys::{generate_key_pair, signing_key_from_pem, SigningKey};
+use common::setup;
 use gate::verify::simple_signing::{
     verify_signature_layers_at, SignatureLayer, ANNOTATION_BUNDLE, ANNOTATION_CERTIFICATE,
     ANNOTATION_CHAIN, ANNOTATION_SIGNATURE, COSIGN_SIGNATURE_TYPE, SIMPLE_SIGNING_MEDIA_TYPE,
 };
-use gate::verify::{Signer, VerifyPolicy};
+use gate::verify::Signer;
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 /// The digest of the `cosign-signed-single-sample` fixture payloads, so real payloads can match.
 const DIGEST: &str = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
-
-struct Setup {
-    trusted: SigningKey,
-    other: SigningKey,
-    policy: VerifyPolicy,
-    now: DateTime<Utc>,
-}
-
-fn new_key() -> SigningKey {
-    let (private, _public) = generate_key_pair(b"").expect("generate a key pair");
-    signing_key_from_pem(&private, b"", "fuzz").expect("load the generated key")
-}
-
-fn setup() -> &'static Setup {
-    static S: OnceLock<Setup> = OnceLock::new();
-    S.get_or_init(|| {
-        let trusted = new_key();
-        let policy = VerifyPolicy::new(vec![trusted.public.clone()], Vec::new(), None)
-            .expect("policy with the public-good root");
-        Setup {
-            trusted,
-            other: new_key(),
-            policy,
-            now: DateTime::from_timestamp(1_735_689_600, 0).expect("2025-01-01"),
-        }
-    })
-}
 
 fn layer(payload: &[u8], signature: String, parts: &[&[u8]]) -> SignatureLayer {
     let mut annotations = BTreeMap::new();

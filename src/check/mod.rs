@@ -324,12 +324,7 @@ pub async fn run(
                         .errors
                         .push(CheckError::new("verify", msg.clone()));
                 }
-            }
-            if let Ok(v) = res {
-                for img in images
-                    .values_mut()
-                    .filter(|i| i.evidence.canonical.as_ref() == Some(*canonical))
-                {
+                if let Ok(v) = res {
                     convert::signatures(v, &mut img.evidence);
                 }
             }
