@@ -4,6 +4,13 @@
 //! `file:line` of objects and fields. Both read the same tree, built from `saphyr-parser` events.
 //! Aliases are expanded (bounded: a "billion laughs" document fails instead of eating memory);
 //! nodes that came from an alias say so, so a rewrite never touches the anchor's bytes twice.
+//!
+//! Mappings are read the way `sigs.k8s.io/yaml` (go-yaml v2, what `kubectl apply` decodes with)
+//! reads them, so gate sees the object the deployer sees: `<<` merge keys are expanded in place
+//! (a later entry replaces an earlier one, from a list of merged mappings the first wins), a key
+//! written twice is an error naming both lines (kubectl's strict decoding rejects it; never
+//! "first wins"), `!!binary` scalars are decoded, and escaped (`"\x69mage"`) or explicit
+//! (`? image`) keys are keys like any other.
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
@@ -39,7 +46,7 @@ pub struct Node {
 pub enum Value {
     Scalar(String, Style),
     Seq(Vec<Node>),
-    /// Key/value pairs in document order (keys may repeat in bad input; `get` takes the first).
+    /// Key/value pairs in document order, `<<` merges expanded; scalar keys are unique.
     Map(Vec<(Node, Node)>),
 }
 
@@ -329,7 +336,16 @@ impl<'a> Builder<'a> {
                         ScalarStyle::Folded => Style::Folded,
                     };
                     let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
-                    let text = text.into_owned();
+                    let mut text = text.into_owned();
+                    if tag.as_deref().is_some_and(is_binary_tag) {
+                        text = decode_binary(&text).ok_or_else(|| {
+                            self.error(
+                                line,
+                                column,
+                                "`!!binary` scalar is not base64 of UTF-8 text",
+                            )
+                        })?;
+                    }
                     let has_properties = anchor > 0 || tag.is_some();
                     let mut n = self.node(Value::Scalar(String::new(), style), span, tag);
                     if has_properties {
@@ -374,7 +390,7 @@ impl<'a> Builder<'a> {
                     let end = self.offsets.byte(span.end.index());
                     let (mut head, value, anchor) = match stack.pop() {
                         Some(Frame::Seq(h, items, a)) => (h, Value::Seq(items), a),
-                        Some(Frame::Map(h, pairs, _, a)) => (h, Value::Map(pairs), a),
+                        Some(Frame::Map(h, pairs, _, a)) => (h, Value::Map(merge_keys(pairs)?), a),
                         None => return Err(self.error(line, column, "unbalanced collection")),
                     };
                     head.value = value;
@@ -479,6 +495,126 @@ fn scalar_end(src: &str, start: usize, text: &str, style: Style, fallback: usize
             start + trimmed.len()
         }
     }
+}
+
+/// True for the YAML merge key: a plain `<<` (or one tagged `!!merge`).
+fn is_merge_key(k: &Node) -> bool {
+    matches!(&k.value, Value::Scalar(s, Style::Plain) if s == "<<")
+        && k.tag.as_deref().is_none_or(|t| tag_is(t, "merge"))
+}
+
+/// True when a resolved tag is the core schema's `name` (`!!name`, `tag:yaml.org,2002:name`,
+/// percent-escapes decoded as go-yaml does).
+fn tag_is(tag: &str, name: &str) -> bool {
+    let mut decoded = Vec::with_capacity(tag.len());
+    let b = tag.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(v)) => {
+                decoded.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                decoded.push(c);
+                i += 1;
+            }
+        }
+    }
+    let t = String::from_utf8_lossy(&decoded);
+    ["!!", "tag:yaml.org,2002:"]
+        .iter()
+        .any(|p| t.strip_prefix(p) == Some(name))
+}
+
+fn is_binary_tag(tag: &str) -> bool {
+    tag_is(tag, "binary")
+}
+
+/// The text a `!!binary` scalar stands for: base64 (line breaks and blanks ignored) of UTF-8.
+fn decode_binary(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// A mapping's entries as go-yaml v2 sets them into a map: in order, a `<<` entry setting the
+/// merged mapping's entries (from a list, the last first, so the first wins), each entry
+/// replacing one with the same key. The same key written twice (not merged) is an error.
+/// Collection keys are kept as they are (the deployer cannot decode them into an object).
+fn merge_keys(pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
+    let simple = !pairs.iter().any(|(k, _)| is_merge_key(k))
+        && (pairs.len() < 2
+            || pairs.len() <= 8 && {
+                let keys: Vec<Option<&str>> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+                keys.iter()
+                    .enumerate()
+                    .all(|(i, k)| k.is_none() || !keys[..i].contains(k))
+            });
+    if simple {
+        return Ok(pairs);
+    }
+    let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
+    // Key text -> (index in `out`, line where it was written if it was, not merged).
+    let mut index: HashMap<String, (usize, Option<usize>)> = HashMap::new();
+    let mut set = |k: Node, v: Node, written: bool, out: &mut Vec<(Node, Node)>| {
+        let Some(text) = k.as_str().map(str::to_string) else {
+            out.push((k, v));
+            return Ok(());
+        };
+        let line = written.then_some(k.line);
+        match index.get_mut(&text) {
+            Some((i, first)) => {
+                if let (Some(first), true) = (*first, written) {
+                    return Err(YamlError {
+                        line: k.line,
+                        column: k.column,
+                        message: format!(
+                            "duplicate key `{text}` (first at line {first}): the deployer's \
+                             strict decoding rejects it"
+                        ),
+                    });
+                }
+                *first = first.or(line);
+                out[*i] = (k, v);
+            }
+            None => {
+                index.insert(text, (out.len(), line));
+                out.push((k, v));
+            }
+        }
+        Ok(())
+    };
+    for (k, v) in pairs {
+        if !is_merge_key(&k) {
+            set(k, v, true, &mut out)?;
+            continue;
+        }
+        let maps = match v.value {
+            Value::Map(_) => vec![v],
+            Value::Seq(items) => items.into_iter().rev().collect(),
+            Value::Scalar(..) => vec![v],
+        };
+        for m in maps {
+            let Value::Map(entries) = m.value else {
+                return Err(YamlError {
+                    line: m.line,
+                    column: m.column,
+                    message: "merge key `<<` needs a mapping or a list of mappings".into(),
+                });
+            };
+            for (mk, mv) in entries {
+                set(mk, mv, false, &mut out)?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn size(n: &Node) -> usize {
@@ -603,5 +739,63 @@ mod tests {
             e.message.contains("nested") || e.message.contains("recursion"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn merge_keys_expand_like_go_yaml_v2() {
+        let d = one("b: &b {image: merged:1, sc: {privileged: true}}\nc: {<<: *b}\n");
+        let c = d.get("c").unwrap();
+        assert_eq!(c.get_str("image"), Some("merged:1"));
+        assert_eq!(c.path(&["sc", "privileged"]).unwrap().as_bool(), Some(true));
+        assert!(c.get("<<").is_none());
+        // A later entry replaces an earlier one, merged or written.
+        let d = one("b: &b {image: m:1}\nx: {image: e:1, <<: *b}\ny: {<<: *b, image: e:1}\n");
+        assert_eq!(d.path(&["x", "image"]).unwrap().as_str(), Some("m:1"));
+        assert_eq!(d.path(&["y", "image"]).unwrap().as_str(), Some("e:1"));
+        // From a list of mappings, the first wins.
+        let d = one("a: &a {image: a:1}\nb: &b {image: b:1, n: 2}\nc: {<<: [*a, *b]}\n");
+        assert_eq!(d.path(&["c", "image"]).unwrap().as_str(), Some("a:1"));
+        assert_eq!(d.path(&["c", "n"]).unwrap().as_i64(), Some(2));
+        // Inline merges and nested ones.
+        let d = one("c:\n  <<: {<<: {image: deep:1}}\n");
+        assert_eq!(d.path(&["c", "image"]).unwrap().as_str(), Some("deep:1"));
+        // A quoted `<<` is an ordinary key.
+        let d = one("c: {\"<<\": {image: q:1}}\n");
+        assert!(d.path(&["c", "image"]).is_none());
+        let e = parse_documents("c: {<<: 3}\n").unwrap_err();
+        assert!(e.message.contains("merge key"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_naming_both_lines() {
+        let e = parse_documents("c:\n  image: a:1\n  name: x\n  image: b:1\n").unwrap_err();
+        assert_eq!((e.line, e.column), (4, 3), "{e}");
+        assert!(
+            e.message
+                .contains("duplicate key `image` (first at line 2)"),
+            "{e}"
+        );
+        // Spelled differently, decoded the same.
+        let e = parse_documents("c: {image: a, \"\\x69mage\": b}\n").unwrap_err();
+        assert!(e.message.contains("duplicate key"), "{e}");
+        let e = parse_documents("c:\n  ? image\n  : a\n  image: b\n").unwrap_err();
+        assert!(e.message.contains("duplicate key"), "{e}");
+        // Large maps take the other path.
+        let mut big: String = (0..20).map(|i| format!("k{i}: {i}\n")).collect();
+        assert!(parse_documents(&big).is_ok());
+        big.push_str("k3: again\n");
+        assert_eq!(parse_documents(&big).unwrap_err().line, 21);
+    }
+
+    #[test]
+    fn escaped_explicit_and_binary_keys_are_keys() {
+        let d =
+            one("a: {\"\\x69mage\": e:1}\nb:\n  ? image\n  : x:1\nc: {!!binary aW1hZ2U=: b:1}\n");
+        assert_eq!(d.path(&["a", "image"]).unwrap().as_str(), Some("e:1"));
+        assert_eq!(d.path(&["b", "image"]).unwrap().as_str(), Some("x:1"));
+        assert_eq!(d.path(&["c", "image"]).unwrap().as_str(), Some("b:1"));
+        let d = one("c: {!<tag:yaml.org,2002:bin%61ry> aW1hZ2U=: b:1}\n");
+        assert_eq!(d.path(&["c", "image"]).unwrap().as_str(), Some("b:1"));
+        assert!(parse_documents("c: !!binary //79\n").is_err());
     }
 }

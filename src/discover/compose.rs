@@ -1,6 +1,6 @@
 //! docker-compose and swarm stack files: `services.*.image` (following `<<` merge keys).
 
-use super::scalar::{get, reference};
+use super::scalar::reference;
 use super::{Sink, UseKind};
 use crate::yaml::Node;
 
@@ -10,7 +10,7 @@ pub fn doc(sink: &mut Sink, doc: &Node) {
         .and_then(Node::as_map)
         .unwrap_or_default()
     {
-        if let Some(image) = get(service, "image") {
+        if let Some(image) = service.get("image") {
             reference(sink, image, UseKind::Compose, "");
         }
     }

@@ -54,7 +54,8 @@ fn by_name(path: &Path) -> Option<FileType> {
     }
     let stem = lower
         .strip_suffix(".yaml")
-        .or_else(|| lower.strip_suffix(".yml"))?;
+        .or_else(|| lower.strip_suffix(".yml"))
+        .or_else(|| lower.strip_suffix(".json"))?;
     if is_chart(path) {
         return Some(FileType::Other);
     }
@@ -158,6 +159,7 @@ mod tests {
         );
         assert_eq!(name("chart/Chart.yaml"), FileType::Other);
         assert_eq!(name("deploy.yaml"), FileType::Yaml(YamlHint::Auto));
+        assert_eq!(name("p.json"), FileType::Yaml(YamlHint::Auto));
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Dockerfiles: `FROM [--platform=…] image [AS stage]` and `COPY --from=image`. Global `ARG`
+//! Dockerfiles: every image BuildKit pulls. `FROM [--platform=…] image [AS stage]`,
+//! `COPY --from=image`, `RUN --mount=type=bind|cache,from=image`, the same inside `ONBUILD`, and
+//! the `# syntax=image` parser directive (a frontend BuildKit pulls and runs). Global `ARG`
 //! defaults (those before the first `FROM`, the only ones `FROM` sees) are substituted; a
 //! variable without a default is reported, never guessed. Stage names and `scratch` are not
 //! images. A reference spelled entirely by one variable is pinned where its `ARG` default is
@@ -23,6 +25,9 @@ type Args = HashMap<String, Option<Word>>;
 
 pub fn discover(sink: &mut Sink) {
     let text = sink.text;
+    if let Some(frontend) = syntax_directive(text) {
+        image_word(sink, &frontend, &HashMap::new(), &[], &HashSet::new());
+    }
     let escape = escape_char(text);
     let mut args: Args = HashMap::new();
     let mut stages: Vec<String> = Vec::new();
@@ -58,26 +63,106 @@ pub fn discover(sink: &mut Sink) {
                     }
                 }
             }
-            "COPY" | "ADD" => {
-                for w in &words[1..] {
-                    let Some(from) = w.text.strip_prefix("--from=") else {
-                        continue;
-                    };
-                    if from.bytes().all(|b| b.is_ascii_digit()) {
-                        continue;
-                    }
-                    let start = w.span.end - from.len();
-                    let word = unquote(from, start);
+            _ => {
+                for word in source_words(words) {
                     image_word(sink, &word, &args, &stages, &embedded);
                 }
             }
-            _ => {}
         }
     }
 }
 
+/// The value of a `# syntax=` parser directive (after an optional `#!` line), among the comment
+/// and blank lines that open the file.
+fn syntax_directive(text: &str) -> Option<Word> {
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line = if i == 0 {
+            line.trim_start_matches('\u{feff}')
+        } else {
+            line
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() || (i == 0 && trimmed.starts_with("#!")) {
+            continue;
+        }
+        let Some(d) = trimmed.strip_prefix('#') else {
+            return None;
+        };
+        let Some((k, v)) = d.split_once('=') else {
+            continue;
+        };
+        if k.trim().eq_ignore_ascii_case("syntax") && !v.trim().is_empty() {
+            let value = v.trim();
+            // `value` is a slice of `raw`: its offset there is its offset in the line.
+            let at = start + (value.as_ptr() as usize - raw.as_ptr() as usize);
+            return Some(Word {
+                text: value.to_string(),
+                span: at..at + value.len(),
+            });
+        }
+    }
+    None
+}
+
+/// The image words of an instruction other than `FROM`: `COPY`/`ADD --from=`, the `from=` of
+/// `RUN --mount=` flags, and those of the instruction an `ONBUILD` holds. Stage numbers are
+/// not images.
+fn source_words(words: &[Word]) -> Vec<Word> {
+    let Some((first, rest)) = words.split_first() else {
+        return Vec::new();
+    };
+    let stage_number = |w: &Word| !w.text.is_empty() && w.text.bytes().all(|b| b.is_ascii_digit());
+    match first.text.to_ascii_uppercase().as_str() {
+        "ONBUILD" => source_words(rest),
+        "COPY" | "ADD" => rest
+            .iter()
+            .filter_map(|w| {
+                let from = w.text.strip_prefix("--from=")?;
+                Some(unquote(from, w.span.end - from.len()))
+            })
+            .filter(|w| !stage_number(w))
+            .collect(),
+        "RUN" => rest
+            .iter()
+            .take_while(|w| w.text.starts_with("--"))
+            .filter_map(|w| {
+                let m = w.text.strip_prefix("--mount=")?;
+                Some(unquote(m, w.span.end - m.len()))
+            })
+            .flat_map(|m| mount_from(&m))
+            .filter(|w| !stage_number(w))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `from=` fields of a `--mount` value (`type=bind,from=img,target=/x`).
+fn mount_from(m: &Word) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut at = m.span.start;
+    for field in m.text.split(',') {
+        if let Some((k, v)) = field.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("from") {
+                out.push(unquote(v, at + k.len() + 1));
+            }
+        }
+        at += field.len() + 1;
+    }
+    out
+}
+
 /// Take one image word (after `FROM` or `--from=`).
-fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String], embedded: &HashSet<&str>) {
+fn image_word(
+    sink: &mut Sink,
+    w: &Word,
+    args: &Args,
+    stages: &[String],
+    embedded: &HashSet<String>,
+) {
     let (line, column) = line_col(sink.text, w.span.start);
     let expanded = match expand(&w.text, args) {
         Ok(e) => e,
@@ -120,7 +205,7 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String], embedde
         );
         return;
     }
-    let var = single_variable(&w.text).filter(|v| !embedded.contains(v));
+    let var = single_variable(&w.text).filter(|v| !embedded.contains(*v));
     if let Some(Some(default)) = var.and_then(|v| args.get(v)) {
         if !default.text.contains('$') {
             let pos = line_col(sink.text, default.span.start);
@@ -149,28 +234,24 @@ fn image_word(sink: &mut Sink, w: &Word, args: &Args, stages: &[String], embedde
 
 /// The variables that image words (after `FROM`, in `--from=`) use inside longer text, such as
 /// `BASE` in `${BASE}-alpine`.
-fn embedded_variables(instructions: &[Vec<Word>]) -> HashSet<&str> {
+fn embedded_variables(instructions: &[Vec<Word>]) -> HashSet<String> {
     let mut out = HashSet::new();
     for words in instructions {
         let Some((first, rest)) = words.split_first() else {
             continue;
         };
-        let images: Vec<&str> = match first.text.to_ascii_uppercase().as_str() {
-            "FROM" => rest
-                .iter()
+        let images: Vec<String> = if first.text.eq_ignore_ascii_case("FROM") {
+            rest.iter()
                 .find(|w| !w.text.starts_with("--"))
-                .map(|w| w.text.as_str())
+                .map(|w| w.text.clone())
                 .into_iter()
-                .collect(),
-            "COPY" | "ADD" => rest
-                .iter()
-                .filter_map(|w| w.text.strip_prefix("--from="))
-                .collect(),
-            _ => continue,
+                .collect()
+        } else {
+            source_words(words).into_iter().map(|w| w.text).collect()
         };
-        for image in images {
+        for image in &images {
             if single_variable(image.trim_matches(['"', '\''])).is_none() {
-                out.extend(variables(image));
+                out.extend(variables(image).into_iter().map(str::to_string));
             }
         }
     }
@@ -408,5 +489,29 @@ mod tests {
         assert_eq!(uses.len(), 1);
         assert_eq!(&src[uses[0].span.clone()], "redis:7");
         assert_eq!((uses[0].line, uses[0].column), (1, 10));
+    }
+
+    #[test]
+    fn syntax_mounts_and_onbuild_name_images() {
+        let src = "#!/usr/bin/env buildx\n# syntax = docker/dockerfile:1.7\n# check=error=true\nARG T=3.20\nFROM alpine:$T AS b\nRUN --network=none --mount=type=bind,from=busybox:1.36,target=/x \\\n  --mount=type=cache,target=/c,from=b make\nRUN echo --mount=type=bind,from=not:1\nONBUILD COPY --from=golang:1.22 /a /b\nONBUILD RUN --mount=\"type=bind,from=node:20\" true\nRUN --mount=type=bind,from=0 true\n";
+        let (uses, notices) = run(src);
+        assert!(notices.is_empty(), "{notices:?}");
+        let got: Vec<_> = uses
+            .iter()
+            .map(|u| (&src[u.span.clone()], u.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("docker/dockerfile:1.7", 2),
+                ("alpine:$T", 5),
+                ("busybox:1.36", 6),
+                ("golang:1.22", 9),
+                ("node:20", 10)
+            ]
+        );
+        // A directive after the first instruction is a comment.
+        let (uses, _) = run("FROM a:1\n# syntax=b:1\n");
+        assert_eq!(uses.len(), 1);
     }
 }

@@ -13,9 +13,11 @@ use crate::yaml::{self, Node, Style, Value};
 /// Discover the image uses of one YAML file.
 ///
 /// Documents are split at their `---` markers first and only those that can hold an image use
-/// (a key named `image`, `images` in a kustomization, `container`, a search rule's key, or a
-/// `docker://` step) are parsed: custom resource definitions, which make up most of the bytes
-/// of real install manifests, never are. A document skipped this way is not checked for syntax.
+/// are parsed: custom resource definitions, which make up most of the bytes of real install
+/// manifests, rarely are. The test is sound, not a guess at how keys are written: a key the
+/// deployer reads as `image` (or any other key discovery follows) has that word in the text
+/// unless it is spelled with escapes (a `\`), as `!!binary` or through a tag directive, and
+/// documents with any of those are parsed. A document skipped this way is not checked for syntax.
 pub fn discover_yaml(
     sink: &mut Sink,
     hint: YamlHint,
@@ -23,7 +25,7 @@ pub fn discover_yaml(
     app_version: &dyn Fn() -> Option<String>,
 ) {
     let text = sink.text;
-    let mut keys: Vec<&str> = vec!["image", "container"];
+    let mut keys: Vec<&str> = KEYS.to_vec();
     for k in rules.keys() {
         if !keys.contains(&k) {
             keys.push(k);
@@ -33,11 +35,7 @@ pub fn discover_yaml(
     let mut counted = 0;
     for seg in yaml::document_segments(text) {
         let part = &text[seg.clone()];
-        let wanted = keys.iter().any(|k| has_key(part, k))
-            || part.contains("docker://")
-            || (has_key(part, "images")
-                && (hint == YamlHint::Kustomization || part.contains("kustomize.config.k8s.io/")));
-        if !wanted {
+        if !may_hold(part, &keys) {
             continue;
         }
         line_base += count_lines(&text[counted..seg.start]);
@@ -61,6 +59,20 @@ pub fn discover_yaml(
             document(sink, doc, hint, rules, app_version);
         }
     }
+}
+
+/// The words discovery looks for in keys and values (`images` and `imageName` contain `image`).
+const KEYS: &[&str] = &["image", "container", "docker://"];
+
+/// Can a document whose text is `part` hold an image use? Sound: a key or value decodes to one
+/// of `keys` only if the text spells it, or escapes it (`\x69`, `\u0069`, an escaped line
+/// break), or is a `!!binary` scalar (possibly with `%`-escaped tag characters), or depends on
+/// a directive (`%TAG`).
+pub(crate) fn may_hold(part: &str, keys: &[&str]) -> bool {
+    keys.iter().any(|k| part.contains(k))
+        || part.contains('\\')
+        || part.contains("binary")
+        || (part.contains('!') && part.contains('%'))
 }
 
 fn document(
@@ -93,45 +105,6 @@ fn document(
 
 fn count_lines(s: &str) -> usize {
     s.bytes().filter(|&b| b == b'\n').count()
-}
-
-/// True when `text` has `key` written as a mapping key (`key:`, `"key":`, `{key: …`).
-fn has_key(text: &str, key: &str) -> bool {
-    let b = text.as_bytes();
-    let mut from = 0;
-    while let Some(i) = text[from..].find(key) {
-        let at = from + i;
-        from = at + key.len();
-        let before_ok =
-            at == 0 || !matches!(b[at - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.');
-        if !before_ok {
-            continue;
-        }
-        let mut j = from;
-        if matches!(b.get(j), Some(b'"' | b'\'')) {
-            j += 1;
-        }
-        while matches!(b.get(j), Some(b' ' | b'\t')) {
-            j += 1;
-        }
-        if b.get(j) == Some(&b':') {
-            return true;
-        }
-    }
-    false
-}
-
-/// A mapping value by key, following `<<` merge keys (compose `x-` templates use them).
-pub fn get<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
-    if let Some(v) = node.get(key) {
-        return Some(v);
-    }
-    let merged = node.get("<<")?;
-    match &merged.value {
-        Value::Map(_) => get(merged, key),
-        Value::Seq(items) => items.iter().find_map(|m| get(m, key)),
-        Value::Scalar(..) => None,
-    }
 }
 
 /// Take a scalar node as an image reference (after `prefix`, e.g. `docker://`). Empty values

@@ -19,6 +19,8 @@ pub enum DiscoverError {
     },
     #[error("cannot read standard input")]
     Stdin(#[source] std::io::Error),
+    #[error("`{}`: the file name is not UTF-8; rename it so it can be checked", path.display())]
+    NotUtf8Name { path: PathBuf },
 }
 
 /// The files read (path and text) and the notices for those that could not be taken as text.
@@ -128,7 +130,8 @@ fn read(path: &Path) -> Result<Result<String, FileNotice>, DiscoverError> {
     }))
 }
 
-/// Candidate files under a directory, sorted, skipping `.git` and symlinked directories.
+/// Candidate files under a directory, sorted, skipping `.git` and symlinked directories. Hidden
+/// directories are walked like any other. A name that is not UTF-8 is an error, never skipped.
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
     let err = |source| DiscoverError::Read {
         path: dir.to_path_buf(),
@@ -141,6 +144,9 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let path = e.path();
+        if e.file_name().to_str().is_none() {
+            return Err(DiscoverError::NotUtf8Name { path });
+        }
         let ft = e.file_type().map_err(|source| DiscoverError::Read {
             path: path.clone(),
             source,

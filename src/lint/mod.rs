@@ -89,6 +89,10 @@ pub enum LintError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read standard input")]
+    Stdin(#[source] std::io::Error),
+    #[error("`{}`: the file name is not UTF-8; rename it so it can be checked", path.display())]
+    NotUtf8Name { path: PathBuf },
 }
 
 /// Lint files already in memory: `(path, contents)`.
@@ -104,8 +108,8 @@ pub fn lint_sources(
     linter.finish()
 }
 
-/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`), reading one file at a
-/// time.
+/// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`; `-` is standard
+/// input), reading one file at a time.
 pub fn lint_paths(
     paths: &[PathBuf],
     cfg: &LintConfig,
@@ -113,11 +117,7 @@ pub fn lint_paths(
 ) -> Result<LintOutcome, LintError> {
     let mut linter = Linter::new(cfg, today);
     for path in source::collect_files(paths)? {
-        let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        match source::decode(&path, bytes) {
+        match source::read(&path)? {
             Ok(text) => linter.add(&path, std::sync::Arc::new(text)),
             Err(n) => linter.notice(n),
         }

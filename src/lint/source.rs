@@ -11,11 +11,17 @@ use crate::lint::{FileNotice, LintError};
 use crate::yaml::{self, Node, Value};
 use std::path::{Path, PathBuf};
 
-/// Files under `paths` (files as given, directories walked recursively), sorted per directory.
-/// Hidden entries and symlinked directories (which could loop) are not walked.
+/// Files under `paths` (files as given, `-` for standard input, directories walked
+/// recursively), sorted per directory. Hidden directories are walked like any other (the deployer
+/// reads them); `.git` and symlinked directories (which could loop) are not. A name that is not
+/// UTF-8 is an error: what it holds would go unchecked.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
     let mut out = Vec::new();
     for p in paths {
+        if p.as_os_str() == crate::discover::STDIN {
+            out.push(p.clone());
+            continue;
+        }
         let meta = std::fs::metadata(p).map_err(|source| LintError::Read {
             path: p.clone(),
             source,
@@ -41,8 +47,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
         .map_err(read)?;
     entries.sort();
     for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') {
+        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+            return Err(LintError::NotUtf8Name { path: p });
+        };
+        if name == ".git" {
             continue;
         }
         let link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
@@ -55,6 +63,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
         }
     }
     Ok(())
+}
+
+/// A file's text (`-`: standard input's), or a notice when it is not UTF-8.
+pub fn read(path: &Path) -> Result<Result<String, FileNotice>, LintError> {
+    let bytes = if path.as_os_str() == crate::discover::STDIN {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(LintError::Stdin)?;
+        b
+    } else {
+        std::fs::read(path).map_err(|source| LintError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?
+    };
+    Ok(decode(path, bytes))
 }
 
 /// Decode file bytes as UTF-8 (a BOM is fine); `Err` is a notice naming the first bad byte.
