@@ -9,7 +9,7 @@ use crate::discover::{SearchRuleSpec, SearchRules};
 use crate::finding::Finding;
 use crate::lint::LintConfig;
 use crate::policy::exception::Exception;
-use crate::policy::file::{Identity, KeyRef, Level, Policy, PssLevel};
+use crate::policy::file::{Identity, KeyRef, Level, Policy, PolicySource, PssLevel};
 use crate::resolve::{Mirror, ResolveConfig};
 use crate::scan::{IgnoreFile, ScanConfig, VulnPolicy};
 use crate::verify::policy::{predicate_type_alias, ImageRequirement, Limits, RequiredAttestation};
@@ -160,6 +160,8 @@ pub fn from_policy(
     let (scan_exceptions, lint_exceptions) = split_exceptions(policy)?;
     let trivyignore = match &p.vulnerabilities.trivyignore {
         Some(path) => Some(policy.resolve_path(path)),
+        // Found beside the tree's own policy only: a trusted `--policy` names its ignore file.
+        None if matches!(policy.source, PolicySource::File(_)) => None,
         None => [".trivyignore.yaml", ".trivyignore"]
             .iter()
             .map(|n| cwd.join(n))

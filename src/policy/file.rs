@@ -1,5 +1,5 @@
 //! The policy file: found (`--policy`, else `.gate.yaml` up to the git root, else the built-in
-//! `policies/default.yaml`), read strictly into [`PolicyFile`] with `serde_saphyr`, checked once
+//! `policies/default.yaml`; a `.gate.yaml` found in the tree is untrusted, see [`trust`]), read strictly into [`PolicyFile`] with `serde_saphyr`, checked once
 //! (regular expressions, globs, rule names, exceptions), and hashed for the evidence record.
 //!
 //! Strict means an unknown key or a wrong type is an error naming the file, line, column and
@@ -8,6 +8,7 @@
 mod keypath;
 mod levels;
 mod sections;
+mod trust;
 mod validate;
 
 pub use sections::*;
@@ -30,14 +31,17 @@ pub const POLICY_FILE_NAME: &str = ".gate.yaml";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicySource {
     BuiltIn,
+    /// Named on the command line (`--policy`): trusted.
     File(PathBuf),
+    /// `.gate.yaml` found in the tree under check: untrusted, see [`trust`].
+    Tree(PathBuf),
 }
 
 impl fmt::Display for PolicySource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicySource::BuiltIn => f.write_str("built-in default"),
-            PolicySource::File(p) => write!(f, "{}", p.display()),
+            PolicySource::File(p) | PolicySource::Tree(p) => write!(f, "{}", p.display()),
         }
     }
 }
@@ -89,6 +93,16 @@ pub enum PolicyError {
     },
     #[error("invalid exception")]
     Exception(#[source] ExceptionError),
+    #[error(
+        "`{}` was found in the tree under check, so it may not set `{key}`: it {why}; \
+         pass a trusted policy with `--policy` instead",
+        path.display()
+    )]
+    Untrusted {
+        path: PathBuf,
+        key: &'static str,
+        why: &'static str,
+    },
 }
 
 /// A loaded, checked policy.
@@ -117,22 +131,38 @@ impl Policy {
         Self::parse(DEFAULT_POLICY.to_string(), PolicySource::BuiltIn)
     }
 
-    /// `--policy FILE` when given, else `.gate.yaml` in `cwd` or a parent up to the git root
-    /// (the first directory holding `.git`), else the built-in default.
+    /// `--policy FILE` when given (trusted), else `.gate.yaml` in `cwd` or a parent up to the
+    /// git root (the nearest directory holding `.git`; `cwd` alone when there is none), which is
+    /// untrusted and refused when it says what only a trusted policy may ([`trust`]), else the
+    /// built-in default.
     pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Self, PolicyError> {
         if let Some(p) = explicit {
             return Self::load(p);
         }
-        for dir in cwd.ancestors() {
-            let candidate = dir.join(POLICY_FILE_NAME);
-            if candidate.is_file() {
-                return Self::load(&candidate);
-            }
-            if dir.join(".git").exists() {
-                break;
-            }
+        let root = cwd.ancestors().find(|d| d.join(".git").exists());
+        let Some(root) = root else {
+            return Self::tree_policy(cwd).unwrap_or_else(Self::default_policy);
+        };
+        cwd.ancestors()
+            .take_while(|d| d.starts_with(root))
+            .find_map(Self::tree_policy)
+            .unwrap_or_else(Self::default_policy)
+    }
+
+    /// `dir/.gate.yaml` as an untrusted policy, `None` when there is none.
+    fn tree_policy(dir: &Path) -> Option<Result<Self, PolicyError>> {
+        let path = dir.join(POLICY_FILE_NAME);
+        if !path.is_file() {
+            return None;
         }
-        Self::default_policy()
+        let loaded = std::fs::read_to_string(&path)
+            .map_err(|source| PolicyError::Read {
+                path: path.clone(),
+                source,
+            })
+            .and_then(|text| Self::parse(text, PolicySource::Tree(path)))
+            .and_then(Self::check_tree);
+        Some(loaded)
     }
 
     /// Parse and check policy text that came from `source`.
@@ -212,7 +242,7 @@ impl Policy {
     /// the policy file's directory, or `None` for the built-in default (the working directory).
     pub fn base_dir(&self) -> Option<&Path> {
         match &self.source {
-            PolicySource::File(p) => p.parent(),
+            PolicySource::File(p) | PolicySource::Tree(p) => p.parent(),
             PolicySource::BuiltIn => None,
         }
     }

@@ -8,12 +8,14 @@
 //!
 //! - [`report`]: Trivy's JSON model. [`trivy`]: the [`Scanner`] trait and the `trivy` binary.
 //! - [`ignore`], [`purl`]: `.trivyignore` / `.trivyignore.yaml`. [`verdict`]: findings.
+//! - [`isolate`]: Trivy's private working directory, cleaned environment and scoped credentials.
 //! - [`cache`], [`run`]: the cache and the per-run orchestration (dedupe, cache, SBOMs).
 
 pub mod cache;
 pub mod error;
 mod fs;
 pub mod ignore;
+pub mod isolate;
 mod process;
 pub mod purl;
 pub mod report;

@@ -29,6 +29,8 @@ pub struct Invocation<'a> {
     pub subject: &'a str,
     /// Strings that must never reach a message.
     pub secrets: Vec<String>,
+    /// Where the process runs, with what environment ([`super::isolate::confine`]).
+    pub sandbox: Option<&'a super::isolate::Sandbox>,
 }
 
 /// What a successful process printed.
@@ -45,6 +47,9 @@ impl Invocation<'_> {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        if let Some(sandbox) = self.sandbox {
+            super::isolate::confine(&mut cmd, sandbox);
+        }
         for k in &self.env_remove {
             cmd.env_remove(k);
         }
@@ -161,11 +166,12 @@ pub fn last_line(stderr: &[u8], secrets: &[String]) -> String {
         .map(str::trim)
         .rfind(|l| !l.is_empty())
         .unwrap_or("no error output");
-    let mut line: String = line.chars().take(500).collect();
+    // Redact first: a secret straddling the cut would otherwise be printed in part.
+    let mut line = line.to_owned();
     for s in secrets.iter().filter(|s| !s.is_empty()) {
         line = line.replace(s.as_str(), "<redacted>");
     }
-    line
+    line.chars().take(500).collect()
 }
 
 /// Trivy reports a failed DB download as `… DB error: failed to download vulnerability DB …`.
@@ -187,6 +193,15 @@ mod tests {
             "FATAL\tauth failed for user:<redacted>"
         );
         assert_eq!(last_line(b"", &[]), "no error output");
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_is_redacted_not_printed_in_part() {
+        let secret = "Zq81-straddling-pa55word";
+        let line = format!("FATAL {}{secret} tail", "x".repeat(490));
+        let shown = last_line(line.as_bytes(), &[secret.into()]);
+        assert!(!shown.contains("Zq81"), "{shown}");
+        assert!(shown.ends_with("<red"), "{shown}");
     }
 
     #[test]

@@ -31,6 +31,7 @@ impl TrivyServer {
         cache_dir: Option<&Path>,
         offline: bool,
         timeout: Duration,
+        sandbox: &super::isolate::Sandbox,
     ) -> Result<TrivyServer, ScanError> {
         let addr = free_loopback_addr().map_err(|source| ScanError::Spawn {
             program: program.to_owned(),
@@ -39,7 +40,9 @@ impl TrivyServer {
         let url = format!("http://{addr}");
         let token = run_token(&addr);
         let mut cmd = Command::new(program);
-        cmd.args(["server", "--quiet", "--listen", &addr]);
+        cmd.arg("server").args(sandbox.args(false));
+        cmd.args(["--quiet", "--listen", &addr]);
+        super::isolate::confine(&mut cmd, sandbox);
         if let Some(dir) = cache_dir {
             cmd.arg("--cache-dir").arg(dir);
         }

@@ -3,10 +3,12 @@
 //! Trivy's cache is a BoltDB file under one lock, so parallel standalone `trivy image` processes
 //! serialise. With more than one image to scan, gate starts one `trivy server` on loopback and
 //! runs `trivy image --server` clients concurrently; a user-supplied `--trivy-server URL` is used
-//! the same way. Credentials travel in the environment (`TRIVY_USERNAME`/`TRIVY_PASSWORD` or
-//! `TRIVY_REGISTRY_TOKEN`), never on the command line.
+//! the same way. Every process runs confined ([`super::isolate`]): an empty working directory, no
+//! inherited `TRIVY_*`, and the scanned registry's credential alone in a per-scan docker config,
+//! never on the command line.
 
 use super::error::ScanError;
+use super::isolate::{registry_of, Sandbox};
 use super::process::Invocation;
 use super::report::VersionInfo;
 use super::server::TrivyServer;
@@ -85,21 +87,28 @@ pub struct TrivyScanner {
     cache_dir: Option<PathBuf>,
     external_server: Option<String>,
     server: Option<TrivyServer>,
+    sandbox: Sandbox,
 }
 
 impl TrivyScanner {
     /// Find `trivy`: the configured path, else `PATH` (or `cfg.search_path`).
     pub fn locate(cfg: &ScanConfig) -> Result<TrivyScanner, ScanError> {
         let program = match &cfg.trivy {
-            Some(p) if p.components().count() > 1 => p.clone(),
+            // Trivy runs in its own directory: a relative path means the caller's.
+            Some(p) if p.components().count() > 1 => absolute(p),
             Some(p) => find(p.as_os_str(), cfg)?,
             None => find("trivy".as_ref(), cfg)?,
         };
+        let sandbox = Sandbox::new().map_err(|source| ScanError::Io {
+            program: program.clone(),
+            source,
+        })?;
         Ok(TrivyScanner {
+            sandbox,
             program,
             timeout: cfg.timeout,
             offline: cfg.offline,
-            cache_dir: cfg.trivy_cache_dir.clone(),
+            cache_dir: cfg.trivy_cache_dir.as_deref().map(absolute),
             external_server: cfg.server.clone(),
             server: None,
         })
@@ -131,8 +140,20 @@ impl TrivyScanner {
             command,
             subject,
             secrets: Vec::new(),
+            sandbox: Some(&self.sandbox),
         }
     }
+
+    /// `args` with the sandbox's `--config`/`--ignorefile` after the subcommand.
+    fn confined(&self, mut args: Vec<OsString>, ignorefile: bool) -> Vec<OsString> {
+        let at = 1.min(args.len());
+        args.splice(at..at, self.sandbox.args(ignorefile));
+        args
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn find(name: &std::ffi::OsStr, cfg: &ScanConfig) -> Result<PathBuf, ScanError> {
@@ -212,25 +233,12 @@ pub fn go_duration(d: Duration) -> String {
     }
 }
 
-/// Environment for a job's credential, and the inherited variables to drop.
-fn credential_env(
-    c: Option<&Credential>,
-) -> (Vec<(&'static str, String)>, Vec<&'static str>, Vec<String>) {
+/// The strings of a job's credential that must never reach a message.
+fn secrets_of(c: Option<&Credential>) -> Vec<String> {
     match c {
-        None => (Vec::new(), Vec::new(), Vec::new()),
-        Some(Credential::Basic { username, password }) => (
-            vec![
-                ("TRIVY_USERNAME", username.clone()),
-                ("TRIVY_PASSWORD", password.clone()),
-            ],
-            vec!["TRIVY_REGISTRY_TOKEN"],
-            vec![password.clone()],
-        ),
-        Some(Credential::IdentityToken(t)) => (
-            vec![("TRIVY_REGISTRY_TOKEN", t.clone())],
-            vec!["TRIVY_USERNAME", "TRIVY_PASSWORD"],
-            vec![t.clone()],
-        ),
+        None => Vec::new(),
+        Some(Credential::Basic { password, .. }) => vec![password.clone()],
+        Some(Credential::IdentityToken(t)) => vec![t.clone()],
     }
 }
 
@@ -242,6 +250,7 @@ impl Scanner for TrivyScanner {
             inv.args.push("--cache-dir".into());
             inv.args.push(dir.into());
         }
+        inv.args = self.confined(inv.args, false);
         let out = inv.run().await?;
         VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
             command: "version",
@@ -260,6 +269,7 @@ impl Scanner for TrivyScanner {
             self.cache_dir.as_deref(),
             self.offline,
             self.timeout,
+            &self.sandbox,
         )
         .await?;
         self.server = Some(server);
@@ -279,10 +289,17 @@ impl Scanner for TrivyScanner {
             self.cache_dir.as_deref(),
             self.server_url(),
         );
-        let (env, remove, secrets) = credential_env(job.credential);
-        inv.env = env;
-        inv.env_remove = remove;
-        inv.secrets = secrets;
+        inv.args = self.confined(inv.args, true);
+        let docker = self
+            .sandbox
+            .docker_config(registry_of(job.image), job.credential)
+            .map_err(|source| ScanError::Io {
+                program: self.program.clone(),
+                source,
+            })?;
+        inv.env
+            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
+        inv.secrets = secrets_of(job.credential);
         if let Some(server) = &self.server {
             inv.env.push(("TRIVY_TOKEN", server.token().to_owned()));
             inv.secrets.push(server.token().to_owned());
@@ -305,9 +322,10 @@ impl Scanner for TrivyScanner {
             "--format".into(),
             format.trivy_format().into(),
             "--output".into(),
-            out.into(),
-            report.into(),
+            absolute(out).into(),
+            absolute(report).into(),
         ];
+        inv.args = self.confined(inv.args, true);
         inv.run().await.map(drop)
     }
 
@@ -389,9 +407,6 @@ mod tests {
         assert!(!args
             .iter()
             .any(|a| a.contains("s3cret") || a == "--insecure"));
-        let (env, remove, secrets) = credential_env(Some(&cred));
-        assert_eq!(env[1], ("TRIVY_PASSWORD", "s3cret".to_string()));
-        assert_eq!(remove, ["TRIVY_REGISTRY_TOKEN"]);
-        assert_eq!(secrets, ["s3cret"]);
+        assert_eq!(secrets_of(Some(&cred)), ["s3cret"]);
     }
 }

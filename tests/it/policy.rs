@@ -249,10 +249,14 @@ fn discovery_order() {
     let p = Policy::discover(None, &sub).unwrap();
     assert_eq!(p.source, PolicySource::BuiltIn);
 
-    std::fs::write(root.join(".gate.yaml"), "version: 1\nmax-level: warn\n").unwrap();
+    std::fs::write(
+        root.join(".gate.yaml"),
+        "version: 1\nvulnerabilities:\n  ignore-unfixed: true\n",
+    )
+    .unwrap();
     let p = Policy::discover(None, &sub).unwrap();
-    assert_eq!(p.source, PolicySource::File(root.join(".gate.yaml")));
-    assert_eq!(p.settings.max_level, Some(Level::Warn));
+    assert_eq!(p.source, PolicySource::Tree(root.join(".gate.yaml")));
+    assert!(p.settings.vulnerabilities.ignore_unfixed);
     assert_eq!(p.resolve_path(Path::new("k.pub")), root.join("k.pub"));
 
     let explicit = root.join("strict.yaml");
@@ -263,4 +267,113 @@ fn discovery_order() {
     let e = Policy::discover(Some(&root.join("missing.yaml")), &sub).unwrap_err();
     assert!(matches!(e, PolicyError::Read { .. }));
     assert!(e.to_string().contains("missing.yaml"), "{e}");
+}
+
+/// Without a `.git`, only the working directory is searched: a `.gate.yaml` in a parent
+/// directory (another checkout, `/tmp`, the runner's home) is not the tree's policy.
+#[test]
+fn no_ancestor_walk_without_a_git_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join("checkout");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::write(
+        dir.path().join(".gate.yaml"),
+        "version: 1\nvulnerabilities:\n  severities: [CRITICAL]\n",
+    )
+    .unwrap();
+    let p = Policy::discover(None, &cwd).unwrap();
+    assert_eq!(p.source, PolicySource::BuiltIn);
+    std::fs::write(cwd.join(".gate.yaml"), "version: 1\n").unwrap();
+    let p = Policy::discover(None, &cwd).unwrap();
+    assert_eq!(p.source, PolicySource::Tree(cwd.join(".gate.yaml")));
+}
+
+/// A policy found in the tree may not name executables, servers, trust material, credentials
+/// or files outside the tree, raise bounds or cap below `error`; the same text passed with
+/// `--policy` is trusted.
+#[test]
+fn a_tree_policy_may_not_say_what_only_a_trusted_policy_may() {
+    let cases = [
+        ("scanner:\n  trivy: ./tools/trivy\n", "scanner.trivy"),
+        (
+            "scanner:\n  server: http://10.0.0.1:4954\n",
+            "scanner.server",
+        ),
+        (
+            "registries:\n  mirrors:\n    ghcr.io: evil.example\n",
+            "registries.mirrors",
+        ),
+        (
+            "registries:\n  insecure: [ghcr.io]\n",
+            "registries.insecure",
+        ),
+        (
+            "signatures:\n  trusted-root: root.json\n",
+            "signatures.trusted-root",
+        ),
+        ("max-level: note\n", "max-level"),
+        ("max-level: warn\n", "max-level"),
+        (
+            "signatures:\n  limits:\n    max-attachment-bytes: 99999999999\n",
+            "signatures.limits",
+        ),
+        (
+            "vulnerabilities:\n  trivyignore: ../../etc/ignore\n",
+            "vulnerabilities.trivyignore",
+        ),
+        (
+            "signatures:\n  keys: [env://REGISTRY_PASSWORD]\n",
+            "signatures.keys",
+        ),
+        ("signatures:\n  keys: [/etc/ssl/k.pub]\n", "signatures.keys"),
+    ];
+    for (text, key) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
+        let e = Policy::discover(None, dir.path()).unwrap_err();
+        assert!(matches!(e, PolicyError::Untrusted { .. }), "{text}: {e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("`{key}`")) && msg.contains("--policy"),
+            "{text}: {msg}"
+        );
+        // Trusted when named on the command line.
+        let p = Policy::discover(Some(&dir.path().join(".gate.yaml")), dir.path()).unwrap();
+        assert!(!p.is_from_tree());
+        p.check_command_line(true).unwrap();
+    }
+}
+
+/// With `--key` on the command line, a tree policy may not add signers or turn the signature
+/// rules off (by level or exception); without `--key` the same policy is the repository's own.
+#[test]
+fn a_tree_policy_never_lowers_what_the_command_line_key_demands() {
+    let cases = [
+        ("signatures:\n  keys: [pr.pub]\n", "signatures.keys"),
+        (
+            "signatures:\n  identities:\n    - issuer: https://x\n      identity: me\n",
+            "signatures.identities",
+        ),
+        (
+            "manifests:\n  rules:\n    GATE-SIG-001: off\n",
+            "manifests.rules",
+        ),
+        (
+            "manifests:\n  rules:\n    unsigned-image: note\n",
+            "manifests.rules",
+        ),
+        (
+            "exceptions:\n  - rule: GATE-SIG-001\n    reason: trust me\n",
+            "exceptions",
+        ),
+    ];
+    for (text, key) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
+        let p = Policy::discover(None, dir.path()).unwrap();
+        assert!(p.is_from_tree());
+        p.check_command_line(false).unwrap();
+        let e = p.check_command_line(true).unwrap_err();
+        assert!(e.to_string().contains(&format!("`{key}`")), "{text}: {e}");
+    }
 }

@@ -167,6 +167,8 @@ const IMAGE_FLAGS: &[(&str, bool)] = &[
     ("--skip-db-update", false),
     ("--skip-java-db-update", false),
     ("--offline-scan", false),
+    ("--config", true),
+    ("--ignorefile", true),
 ];
 
 const CREDENTIAL_FLAGS: &[&str] = &[
@@ -314,6 +316,7 @@ fn image(cfg: &Config, args: &[String]) {
         .unwrap_or_else(|| fail(log, &format!("map entry for {digest} names no report")));
     let mut report = read_json(&report_path(name), log);
     report["ArtifactName"] = json!(image);
+    filter_like_trivy(&mut report, &flags);
     println!("{report}");
     if let Some(log) = log {
         let mode = if flags.contains_key("--server") {
@@ -356,23 +359,93 @@ fn check_credentials(entry: &Value, args: &[String], log: Option<&Path>) {
             fail(log, "credentials on the command line");
         }
     }
-    let env = |k: &str| std::env::var(k).ok();
-    if let (Some(u), Some(p)) = (want("username"), want("password")) {
-        if env("TRIVY_USERNAME").as_deref() != Some(u)
-            || env("TRIVY_PASSWORD").as_deref() != Some(p)
-        {
+    // Trivy would offer these to every registry it contacts, the DB registries included.
+    for k in ["TRIVY_USERNAME", "TRIVY_PASSWORD", "TRIVY_REGISTRY_TOKEN"] {
+        if std::env::var_os(k).is_some() {
             fail(
                 log,
-                "UNAUTHORIZED: TRIVY_USERNAME/TRIVY_PASSWORD do not carry the registry credentials",
+                &format!("registry-agnostic credentials in the environment ({k})"),
+            );
+        }
+    }
+    let image = args.last().map(String::as_str).unwrap_or("");
+    let registry = image.split('/').next().unwrap_or("");
+    let auths = docker_auths();
+    let others: Vec<&String> = auths.keys().filter(|k| *k != registry).collect();
+    if !others.is_empty() {
+        fail(
+            log,
+            &format!("docker config holds credentials for other registries: {others:?}"),
+        );
+    }
+    let mine = auths.get(registry);
+    let field = |k: &str| mine.and_then(|e| e.get(k)).and_then(Value::as_str);
+    if let (Some(u), Some(p)) = (want("username"), want("password")) {
+        if field("username") != Some(u) || field("password") != Some(p) {
+            fail(
+                log,
+                "UNAUTHORIZED: the docker config does not carry the registry credentials",
             );
         }
     }
     if let Some(t) = want("token") {
-        if env("TRIVY_REGISTRY_TOKEN").as_deref() != Some(t) {
+        if field("identitytoken") != Some(t) {
             fail(
                 log,
-                "UNAUTHORIZED: TRIVY_REGISTRY_TOKEN does not carry the registry token",
+                "UNAUTHORIZED: the docker config does not carry the registry token",
             );
+        }
+    }
+}
+
+/// `auths` of `$DOCKER_CONFIG/config.json` (empty when there is none).
+fn docker_auths() -> serde_json::Map<String, Value> {
+    std::env::var_os("DOCKER_CONFIG")
+        .and_then(|d| std::fs::read(Path::new(&d).join("config.json")).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.get("auths").and_then(Value::as_object).cloned())
+        .unwrap_or_default()
+}
+
+/// Drop findings the way real Trivy would from what it reads besides gate's flags: the ignore
+/// file (`--ignorefile`, else `TRIVY_IGNOREFILE`, else the config's `ignorefile:`, else
+/// `.trivyignore` in the working directory) and the severities (`TRIVY_SEVERITY`, else the
+/// config's `severity:`); the config is `--config`, else `TRIVY_CONFIG`, else `trivy.yaml`.
+fn filter_like_trivy(report: &mut Value, flags: &HashMap<&str, String>) {
+    let setting =
+        |flag: &str, env: &str| flags.get(flag).cloned().or_else(|| std::env::var(env).ok());
+    let config = setting("--config", "TRIVY_CONFIG").unwrap_or_else(|| "trivy.yaml".into());
+    let config = std::fs::read_to_string(config).unwrap_or_default();
+    let from_config = |key: &str| {
+        config.lines().find_map(|l| {
+            l.strip_prefix(key)
+                .and_then(|v| v.strip_prefix(':'))
+                .map(|v| v.trim().trim_matches(|c| c == '[' || c == ']').to_owned())
+        })
+    };
+    let ignorefile = setting("--ignorefile", "TRIVY_IGNOREFILE")
+        .or_else(|| from_config("ignorefile"))
+        .unwrap_or_else(|| ".trivyignore".into());
+    let ignored: Vec<String> = std::fs::read_to_string(ignorefile)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let severities: Option<Vec<String>> = std::env::var("TRIVY_SEVERITY")
+        .ok()
+        .or_else(|| from_config("severity"))
+        .map(|s| s.split(',').map(|x| x.trim().to_uppercase()).collect());
+    for r in report["Results"].as_array_mut().into_iter().flatten() {
+        if let Some(vulns) = r["Vulnerabilities"].as_array_mut() {
+            vulns.retain(|v| {
+                let id = v["VulnerabilityID"].as_str().unwrap_or("");
+                let sev = v["Severity"].as_str().unwrap_or("");
+                !ignored.iter().any(|i| i == id)
+                    && severities
+                        .as_ref()
+                        .is_none_or(|s| s.iter().any(|x| x == sev))
+            });
         }
     }
 }

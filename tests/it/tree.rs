@@ -1,0 +1,207 @@
+//! A hostile change cannot weaken or hijack the gate (issue 14, docs/hostile.md "Tree"): the
+//! real `gate check` binary against a real registry and the replay scanner, with the files a
+//! pull request could add (`.gate.yaml`, `.trivyignore`, `trivy.yaml`, a fake `trivy`) in the
+//! working directory, and stray `TRIVY_*` variables in the environment.
+
+use crate::check::Env;
+use serde_json::Value;
+use std::process::Output;
+
+const CLEAN: &str = "small-clean.json";
+const VULNERABLE: &str = "small-critical.json";
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn rules(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `.gate.yaml` in the working directory (the tree under check).
+fn tree_policy(env: &Env, text: &str) {
+    std::fs::write(env.path(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
+}
+
+/// With `--key` on the command line, a `.gate.yaml` added by the change cannot cap findings,
+/// switch signatures off or add its own signer: the run is refused before anything runs.
+#[tokio::test]
+async fn a_tree_policy_cannot_weaken_the_command_line() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", false, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
+    let before = std::fs::read(d.join("worker.yaml")).unwrap();
+    std::fs::copy(env.path("cosign.pub"), env.path("pr.pub")).unwrap();
+    let cases = [
+        (
+            "max-level: note\nsignatures:\n  required: false\n",
+            "`max-level`",
+        ),
+        (
+            "manifests:\n  rules:\n    GATE-SIG-001: off\n",
+            "`manifests.rules`",
+        ),
+        (
+            "exceptions:\n  - rule: unsigned-image\n    reason: signed later\n",
+            "`exceptions`",
+        ),
+        ("signatures:\n  keys: [pr.pub]\n", "`signatures.keys`"),
+    ];
+    for (text, key) in cases {
+        tree_policy(&env, text);
+        let (out, report) = env.check(&[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{text}: {}\n{report:#}",
+            stderr(&out)
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(key) && err.contains("--policy"),
+            "{text}: {err}"
+        );
+        assert_eq!(std::fs::read(d.join("worker.yaml")).unwrap(), before);
+    }
+    // The same text as a trusted `--policy` is the user's choice.
+    tree_policy(&env, "manifests:\n  rules:\n    GATE-SIG-001: off\n");
+    std::fs::rename(env.path(".gate.yaml"), env.path("trusted.yaml")).unwrap();
+    let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .arg("--policy")
+        .arg(env.path("trusted.yaml"));
+    let (out, report) = env.report(c);
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+}
+
+/// `scanner.trivy: ./tools/trivy` in a `.gate.yaml` of the change would run the change's
+/// program with the CI's registry credentials: refused, and the program never runs.
+#[tokio::test]
+async fn a_tree_policy_cannot_name_the_scanner() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let tools = env.path("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    let marker = env.path("hijacked");
+    let script = format!("#!/bin/sh\nenv > '{}'\nexit 1\n", marker.display());
+    std::fs::write(tools.join("trivy"), script).unwrap();
+    std::process::Command::new("chmod")
+        .args(["755"])
+        .arg(tools.join("trivy"))
+        .status()
+        .unwrap();
+    tree_policy(&env, "scanner:\n  trivy: ./tools/trivy\n");
+    let out = env
+        .gate(&["check", "-f", "deploy", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`scanner.trivy`"), "{}", stderr(&out));
+    assert!(!marker.exists(), "the change's program ran");
+}
+
+/// A `.trivyignore` in the working directory does not override an explicit `--policy`, which
+/// names its ignore file itself (here: none).
+#[tokio::test]
+async fn a_trivyignore_in_the_tree_does_not_override_the_trusted_policy() {
+    let mut env = Env::new().await;
+    env.image("shop-legacy", "3.1.0", true, VULNERABLE).await;
+    env.deploy(&["namespace.yaml", "legacy.yaml"], &[]);
+    let ids = "CVE-2099-0001\nCVE-2099-0002\nCVE-2099-0003\nCVE-2099-0004\n";
+    std::fs::write(env.path(".trivyignore"), ids).unwrap();
+    std::fs::write(env.path("trusted.yaml"), "version: 1\n").unwrap();
+    let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .arg("--policy")
+        .arg(env.path("trusted.yaml"));
+    let (out, report) = env.report(c);
+    assert_eq!(out.status.code(), Some(1), "{}\n{report:#}", stderr(&out));
+    assert!(
+        rules(&report).contains(&"GATE-VULN-001".to_string()),
+        "{report:#}"
+    );
+}
+
+/// Trivy reads `trivy.yaml` and `.trivyignore` from its working directory and `TRIVY_*` from
+/// its environment; gate runs it where neither the tree nor stray variables reach it, so the
+/// vulnerable image still fails.
+#[tokio::test]
+async fn trivy_ignores_the_trees_config_and_the_inherited_environment() {
+    let mut env = Env::new().await;
+    env.image("shop-legacy", "3.1.0", true, VULNERABLE).await;
+    env.deploy(&["namespace.yaml", "legacy.yaml"], &[]);
+    let ids = "CVE-2099-0001\nCVE-2099-0002\nCVE-2099-0004\n";
+    std::fs::write(env.path("skip.txt"), ids).unwrap();
+    std::fs::write(env.path("trusted.yaml"), "version: 1\n").unwrap();
+    let run = |vars: &[(&str, String)]| {
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+        c.arg(env.path("cosign.pub"))
+            .arg("--policy")
+            .arg(env.path("trusted.yaml"));
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        env.report(c)
+    };
+    let skip = env.path("skip.txt").display().to_string();
+    let cases: [(&str, Vec<(&str, String)>); 3] = [
+        ("trivy.yaml", vec![]),
+        ("TRIVY_SEVERITY", vec![("TRIVY_SEVERITY", "LOW".into())]),
+        ("TRIVY_IGNOREFILE", vec![("TRIVY_IGNOREFILE", skip.clone())]),
+    ];
+    for (name, vars) in cases {
+        let cfg = format!("severity: LOW\nignorefile: {skip}\n");
+        let _ = std::fs::remove_file(env.path("trivy.yaml"));
+        if name == "trivy.yaml" {
+            std::fs::write(env.path("trivy.yaml"), cfg).unwrap();
+        }
+        let (out, report) = run(&vars);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{name}: {}\n{report:#}",
+            stderr(&out)
+        );
+        assert!(
+            rules(&report).contains(&"GATE-VULN-001".to_string()),
+            "{name}: {report:#}"
+        );
+    }
+}
+
+/// Trivy gets the scanned registry's credential alone, in a per-scan docker config: never as
+/// `TRIVY_USERNAME`/`TRIVY_PASSWORD` (which it also offers to the DB registries), never the
+/// entries of other registries; a stray `TRIVY_PASSWORD` in CI does not reach it either. The
+/// replay scanner fails the run otherwise.
+#[tokio::test]
+async fn trivy_gets_only_the_scanned_registrys_credential() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    env.expect_credentials("ci", "scoped-pa55");
+    let cfg = env.path("docker");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"username":"ci","password":"scoped-pa55"}},
+                "other.example:5000":{{"username":"x","password":"other-secret"}}}}}}"#,
+            env.reg.addr
+        ),
+    )
+    .unwrap();
+    let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .env("DOCKER_CONFIG", &cfg)
+        .env("TRIVY_PASSWORD", "stray-ci-variable");
+    let (out, report) = env.report(c);
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+    let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
+    assert!(!log.contains("FAIL"), "{log}");
+}
