@@ -10,7 +10,7 @@ use super::error::ScanError;
 use super::process::Invocation;
 use super::report::VersionInfo;
 use super::server::TrivyServer;
-use super::ScanConfig;
+use super::{ScanConfig, TrivyDb};
 use crate::resolve::auth::Credential;
 use std::ffi::OsString;
 use std::future::Future;
@@ -85,6 +85,9 @@ pub struct TrivyScanner {
     cache_dir: Option<PathBuf>,
     external_server: Option<String>,
     server: Option<TrivyServer>,
+    db: TrivyDb,
+    /// This run already updated the vulnerability DB from the mirror.
+    db_ready: bool,
 }
 
 impl TrivyScanner {
@@ -102,6 +105,8 @@ impl TrivyScanner {
             cache_dir: cfg.trivy_cache_dir.clone(),
             external_server: cfg.server.clone(),
             server: None,
+            db: cfg.db.clone(),
+            db_ready: false,
         })
     }
 
@@ -119,6 +124,32 @@ impl TrivyScanner {
     /// timeout before it is killed.
     fn deadline(&self) -> Duration {
         self.timeout + (self.timeout / 5).min(Duration::from_secs(10))
+    }
+
+    /// Update the vulnerability DB from the mirror, once, before any scan; the mirror's
+    /// credential is in this process's environment only.
+    async fn download_db(&self) -> Result<(), ScanError> {
+        let subject = format!("DB mirror {}", self.db.repositories.join(", "));
+        let mut inv = self.invocation("image --download-db-only", &subject);
+        inv.args = self.db.download_args();
+        inv.args.push("--timeout".into());
+        inv.args.push(go_duration(self.timeout).into());
+        if let Some(dir) = &self.cache_dir {
+            inv.args.push("--cache-dir".into());
+            inv.args.push(dir.into());
+        }
+        let (env, remove, secrets) = credential_env(self.db.credential.as_ref());
+        inv.env = env;
+        inv.env_remove = remove;
+        inv.secrets = secrets;
+        match inv.run().await {
+            Ok(_) => Ok(()),
+            Err(ScanError::Failed { last_line, .. }) => Err(ScanError::DbDownload {
+                subject: subject.clone(),
+                last_line,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     fn invocation<'a>(&'a self, command: &'static str, subject: &'a str) -> Invocation<'a> {
@@ -154,6 +185,7 @@ pub fn image_args(
     offline: bool,
     cache_dir: Option<&Path>,
     server: Option<&str>,
+    extra: &[OsString],
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "image",
@@ -199,6 +231,7 @@ pub fn image_args(
         }
         None => {}
     }
+    args.extend(extra.iter().cloned());
     args.push(job.image.into());
     args
 }
@@ -252,14 +285,24 @@ impl Scanner for TrivyScanner {
     }
 
     async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {
-        if self.external_server.is_some() || self.server.is_some() || pending < 2 {
+        if self.external_server.is_some() || self.server.is_some() {
             return Ok(());
         }
+        if !self.db_ready && self.db.downloads(self.offline) {
+            self.download_db().await?;
+            self.db_ready = true;
+        }
+        if pending < 2 {
+            return Ok(());
+        }
+        let (env, _) = self.db.cache_env();
         let server = TrivyServer::start(
             &self.program,
             self.cache_dir.as_deref(),
             self.offline,
             self.timeout,
+            &self.db.server_args(self.db_ready),
+            &env,
         )
         .await?;
         self.server = Some(server);
@@ -272,17 +315,24 @@ impl Scanner for TrivyScanner {
             None => job.image.to_owned(),
         };
         let mut inv = self.invocation("image", &subject);
+        let client = self.server_url().is_some();
         inv.args = image_args(
             job,
             self.timeout,
             self.offline,
             self.cache_dir.as_deref(),
             self.server_url(),
+            &self.db.scan_args(self.db_ready, client),
         );
         let (env, remove, secrets) = credential_env(job.credential);
         inv.env = env;
         inv.env_remove = remove;
         inv.secrets = secrets;
+        if !client {
+            let (env, secrets) = self.db.cache_env();
+            inv.env.extend(env);
+            inv.secrets.extend(secrets);
+        }
         if let Some(server) = &self.server {
             inv.env.push(("TRIVY_TOKEN", server.token().to_owned()));
             inv.secrets.push(server.token().to_owned());
@@ -350,6 +400,7 @@ mod tests {
             true,
             Some(Path::new("/c")),
             None,
+            &[],
         );
         assert_eq!(
             strings(args).join(" "),
@@ -381,6 +432,7 @@ mod tests {
             false,
             None,
             Some("http://127.0.0.1:4954"),
+            &[],
         ));
         assert!(args.contains(&"1500ms".to_string()));
         assert!(args
