@@ -14,20 +14,16 @@
 mod trivy_db;
 
 use std::path::Path;
-use trivy_db::{Pkg, DbTimes, Fixture};
-
-pub const ALPINE_VULNERABLE: &[Pkg<'static>] = &[
-    Pkg { name: "musl", version: "1.2.5-r10" },
-    Pkg { name: "busybox", version: "1.37.0-r19" },
-];
-pub const ALPINE_FIXED: &[Pkg<'static>] = &[
-    Pkg { name: "musl", version: "1.2.5-r11" },
-    Pkg { name: "busybox", version: "1.37.0-r20" },
-];
+use trivy_db::{DbTimes, Fixture, Pkg, ALPINE_FIXED, ALPINE_VULNERABLE};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["db", out, rest @ ..] => {
             let hours = rest.first().map(|h| h.parse().unwrap()).unwrap_or(24 * 365);
             let out = Path::new(out);
@@ -46,13 +42,22 @@ fn main() -> std::io::Result<()> {
                 "alpine-fixed" => trivy_db::alpine_files("3.22.1", "amd64", ALPINE_FIXED),
                 "debian-vulnerable" => trivy_db::debian_files(
                     "12",
-                    &[Pkg { name: "openssl", version: "3.0.17-1~deb12u1" }],
+                    &[Pkg {
+                        name: "openssl",
+                        version: "3.0.17-1~deb12u1",
+                    }],
                 ),
                 "debian-fixed" => trivy_db::debian_files(
                     "12",
-                    &[Pkg { name: "openssl", version: "3.0.17-1~deb12u2" }],
+                    &[Pkg {
+                        name: "openssl",
+                        version: "3.0.17-1~deb12u2",
+                    }],
                 ),
-                "npm-vulnerable" => trivy_db::npm_files(&[Pkg { name: "lodash", version: "4.17.20" }]),
+                "npm-vulnerable" => trivy_db::npm_files(&[Pkg {
+                    name: "lodash",
+                    version: "4.17.20",
+                }]),
                 other => panic!("unknown rootfs kind {other}"),
             };
             for (name, bytes) in files {

@@ -198,10 +198,12 @@ pub fn from_policy(
         offline: o.offline,
         no_cache: o.no_cache,
         sbom_dir: o.sbom_dir.clone(),
-        trivy_cache_dir: o
-            .trivy_cache_dir
-            .clone()
-            .or_else(|| p.scanner.cache_dir.as_deref().map(|d| policy.resolve_path(d))),
+        trivy_cache_dir: o.trivy_cache_dir.clone().or_else(|| {
+            p.scanner
+                .cache_dir
+                .as_deref()
+                .map(|d| policy.resolve_path(d))
+        }),
         db: trivy_db,
         ..ScanConfig::default()
     });

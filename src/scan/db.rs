@@ -149,12 +149,12 @@ impl TrivyDb {
             })?;
             self.insecure |= is_insecure(reference.domain());
             if i == 0 {
-                self.credential = auth
-                    .lookup(reference.domain(), reference.path())
-                    .map_err(|source| DbRepositoryError::Auth {
-                        registry: reference.domain().to_owned(),
-                        source,
-                    })?;
+                self.credential =
+                    auth.lookup(reference.domain(), reference.path())
+                        .map_err(|source| DbRepositoryError::Auth {
+                            registry: reference.domain().to_owned(),
+                            source,
+                        })?;
             }
         }
         Ok(self)

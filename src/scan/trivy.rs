@@ -201,6 +201,10 @@ pub fn image_args(
     .map(OsString::from)
     .collect();
     args.push(go_duration(timeout).into());
+    // gate applies `.trivyignore` itself (with its own reporting); Trivy would otherwise read
+    // the one in its working directory, and the cached report would silently depend on it.
+    args.push("--ignorefile".into());
+    args.push("/dev/null".into());
     if let Some(p) = job.platform {
         args.push("--platform".into());
         args.push(p.into());
@@ -406,7 +410,7 @@ mod tests {
             strings(args).join(" "),
             format!(
                 "image --format json --scanners vuln --list-all-pkgs --quiet --timeout 300s \
-                 --platform linux/arm64 --insecure --cache-dir /c --skip-db-update \
+                 --ignorefile /dev/null --platform linux/arm64 --insecure --cache-dir /c --skip-db-update \
                  --skip-java-db-update --offline-scan {image}"
             )
         );

@@ -15,10 +15,13 @@ mod pin;
 mod pin_props;
 mod policy;
 mod proxy;
+mod real_trivy;
 mod reference;
 mod report;
 mod resolve;
 mod scan;
+#[path = "../support/trivy_db.rs"]
+mod trivy_db;
 mod verify;
 mod verify_bench;
 mod verify_registry;

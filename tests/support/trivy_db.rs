@@ -86,10 +86,18 @@ pub fn write_db(fixture: &Fixture, times: &DbTimes, dir: &Path) -> std::io::Resu
     }
     let mut puts: Vec<(Vec<String>, String, Vec<u8>)> = Vec::new();
     for (id, v) in &fixture.vulnerabilities {
-        puts.push((vec!["vulnerability".into()], id.clone(), v.to_string().into_bytes()));
+        puts.push((
+            vec!["vulnerability".into()],
+            id.clone(),
+            v.to_string().into_bytes(),
+        ));
     }
     for (bucket, v) in &fixture.sources {
-        puts.push((vec!["data-source".into()], bucket.clone(), v.to_string().into_bytes()));
+        puts.push((
+            vec!["data-source".into()],
+            bucket.clone(),
+            v.to_string().into_bytes(),
+        ));
     }
     for a in &fixture.advisories {
         puts.push((
@@ -130,8 +138,10 @@ pub fn db_artifact(dir: &Path) -> std::io::Result<DbArtifact> {
         ("metadata.json", std::fs::read(dir.join("metadata.json"))?),
         ("trivy.db", std::fs::read(dir.join("trivy.db"))?),
     ];
-    let entries: Vec<(&str, &[u8], u32)> =
-        files.iter().map(|(n, b)| (*n, b.as_slice(), 0o644)).collect();
+    let entries: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .map(|(n, b)| (*n, b.as_slice(), 0o644))
+        .collect();
     let layer = gzip(&tar(&entries))?;
     let config = b"{}".to_vec();
     let manifest = serde_json::to_vec(&json!({
@@ -198,7 +208,10 @@ pub fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()?;
-    let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| std::io::Error::other("no stdin"))?;
     let data = data.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data));
     let out = child.wait_with_output()?;
@@ -218,6 +231,29 @@ pub struct Pkg<'a> {
     pub version: &'a str,
 }
 
+/// Alpine packages: vulnerable to CVE-2099-1001 (`musl`, HIGH) and CVE-2099-1002 (`busybox`,
+/// LOW), and the same packages at their fixed versions.
+pub const ALPINE_VULNERABLE: &[Pkg<'static>] = &[
+    Pkg {
+        name: "musl",
+        version: "1.2.5-r10",
+    },
+    Pkg {
+        name: "busybox",
+        version: "1.37.0-r19",
+    },
+];
+pub const ALPINE_FIXED: &[Pkg<'static>] = &[
+    Pkg {
+        name: "musl",
+        version: "1.2.5-r11",
+    },
+    Pkg {
+        name: "busybox",
+        version: "1.37.0-r20",
+    },
+];
+
 /// The files of an Alpine image (`/etc/alpine-release`, `/lib/apk/db/installed`).
 pub fn alpine_files(release: &str, arch: &str, pkgs: &[Pkg<'_>]) -> Vec<(String, Vec<u8>)> {
     let apk_arch = match arch {
@@ -232,7 +268,10 @@ pub fn alpine_files(release: &str, arch: &str, pkgs: &[Pkg<'_>]) -> Vec<(String,
         ));
     }
     vec![
-        ("etc/alpine-release".into(), format!("{release}\n").into_bytes()),
+        (
+            "etc/alpine-release".into(),
+            format!("{release}\n").into_bytes(),
+        ),
         (
             "etc/os-release".into(),
             format!("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID={release}\n").into_bytes(),
@@ -260,7 +299,10 @@ pub fn debian_files(version: &str, pkgs: &[Pkg<'_>]) -> Vec<(String, Vec<u8>)> {
             )
             .into_bytes(),
         ),
-        ("etc/debian_version".into(), format!("{version}.0\n").into_bytes()),
+        (
+            "etc/debian_version".into(),
+            format!("{version}.0\n").into_bytes(),
+        ),
         ("var/lib/dpkg/status".into(), status.into_bytes()),
     ]
 }
