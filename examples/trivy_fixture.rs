@@ -6,6 +6,7 @@
 //!                                              db.tar.gz, manifest.json) to push as `REPO:2`
 //!   trivy_fixture rootfs KIND DIR              the files of a test image, KIND one of
 //!                                              alpine-vulnerable, alpine-fixed,
+//!                                              alpine-legacy (HIGH + CRITICAL),
 //!                                              debian-vulnerable, debian-fixed, npm-vulnerable
 
 #![allow(clippy::unwrap_used)]
@@ -40,6 +41,11 @@ fn main() -> std::io::Result<()> {
             let files = match *kind {
                 "alpine-vulnerable" => trivy_db::alpine_files("3.22.1", "amd64", ALPINE_VULNERABLE),
                 "alpine-fixed" => trivy_db::alpine_files("3.22.1", "amd64", ALPINE_FIXED),
+                "alpine-legacy" => {
+                    let mut pkgs = ALPINE_VULNERABLE.to_vec();
+                    pkgs.push(Pkg { name: "zlib", version: "1.3.1-r2" });
+                    trivy_db::alpine_files("3.22.1", "amd64", &pkgs)
+                }
                 "debian-vulnerable" => trivy_db::debian_files(
                     "12",
                     &[Pkg {
