@@ -222,6 +222,22 @@ pub struct CheckArgs {
     /// Scan through a running Trivy server instead of starting one.
     #[arg(long, value_name = "URL")]
     pub trivy_server: Option<String>,
+    /// Trivy's vulnerability DB from this OCI repository (a mirror; Trivy's `--db-repository`);
+    /// repeatable, tried in order.
+    #[arg(long = "trivy-db-repository", value_name = "REF")]
+    pub trivy_db_repositories: Vec<String>,
+    /// Trivy's Java DB from this OCI repository (Trivy's `--java-db-repository`).
+    #[arg(long, value_name = "REF")]
+    pub java_db_repository: Option<String>,
+    /// Trivy's own cache directory (DBs and layers).
+    #[arg(long, value_name = "DIR")]
+    pub trivy_cache_dir: Option<PathBuf>,
+    /// Never update Trivy's DBs: scan with what its cache holds.
+    #[arg(long)]
+    pub skip_db_update: bool,
+    /// Trivy's cache backend (`fs`, `memory`, `redis://HOST:PORT`), passed in its environment.
+    #[arg(long, value_name = "URL")]
+    pub trivy_cache_backend: Option<String>,
     /// Write CycloneDX and SPDX SBOMs per digest into this directory.
     #[arg(long, value_name = "DIR")]
     pub sbom_dir: Option<PathBuf>,

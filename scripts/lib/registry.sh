@@ -68,16 +68,26 @@ push_image() {
   rm -rf "$work"
 }
 
-# push_index REPO TAG -> pushes linux/amd64 and linux/arm64 images and an index; prints its digest.
+# push_index REPO TAG [CONTENT_DIR] -> pushes linux/amd64 and linux/arm64 images (of
+# CONTENT_DIR, when given) and an index; prints its digest.
 push_index() {
-  local repo=$1 tag=$2 work entries="" arch d size
+  local repo=$1 tag=$2 content=${3:-} work entries="" arch d size
   work=$(mktemp -d)
   for arch in amd64 arm64; do
-    d=$(push_image "$repo" "$tag-$arch" "$arch")
+    d=$(push_image "$repo" "$tag-$arch" "$arch" "$content")
     size=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$REGISTRY/v2/$repo/manifests/$d" | wc -c)
     entries="$entries${entries:+,}{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"$d\",\"size\":$size,\"platform\":{\"os\":\"linux\",\"architecture\":\"$arch\"}}"
   done
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}' "$entries" >"$work/index.json"
   push_manifest "$repo" "$tag" "$work/index.json" application/vnd.oci.image.index.v1+json
   rm -rf "$work"
+}
+
+# push_trivy_db REPO DIR -> pushes the Trivy DB artifact that `trivy_fixture db DIR` wrote
+# (DIR/artifact/{config.json,db.tar.gz,manifest.json}) as REPO:2; prints its digest.
+push_trivy_db() {
+  local repo=$1 dir=$2/artifact
+  push_blob "$repo" "$dir/config.json" >/dev/null
+  push_blob "$repo" "$dir/db.tar.gz" >/dev/null
+  push_manifest "$repo" 2 "$dir/manifest.json" application/vnd.oci.image.manifest.v1+json
 }

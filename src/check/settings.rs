@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 pub enum SettingsError {
     #[error(transparent)]
     Policy(#[from] crate::policy::file::PolicyError),
+    #[error(transparent)]
+    TrivyDb(#[from] crate::scan::db::DbRepositoryError),
     #[error("policy `{policy}`: cannot load trusted key `{key}`")]
     Key {
         policy: String,
@@ -70,6 +72,9 @@ pub struct Overrides {
     pub offline: bool,
     pub no_cache: bool,
     pub skip_scan: bool,
+    /// Trivy's DBs and caches (`--trivy-db-repository`, …), over the policy's `scanner:`.
+    pub trivy_db: crate::scan::TrivyDb,
+    pub trivy_cache_dir: Option<PathBuf>,
     /// `gate lint --pss-level` / `--pss-version`, over the policy's.
     pub pss_level: Option<crate::lint::pss::Level>,
     pub pss_version: Option<crate::lint::pss::Version>,
@@ -184,6 +189,10 @@ pub fn from_policy(
         exceptions: scan_exceptions,
     };
 
+    let trivy_db = crate::scan::db::merge(&o.trivy_db, &p.scanner)
+        .with_registry(&resolve.client.auth, |d| {
+            resolve.client.insecure.iter().any(|h| h == d)
+        })?;
     let scan = (!o.skip_scan).then(|| ScanConfig {
         trivy: o.trivy.clone().or_else(|| p.scanner.trivy.clone()),
         server: o.trivy_server.clone().or_else(|| p.scanner.server.clone()),
@@ -191,6 +200,13 @@ pub fn from_policy(
         offline: o.offline,
         no_cache: o.no_cache,
         sbom_dir: o.sbom_dir.clone(),
+        trivy_cache_dir: o.trivy_cache_dir.clone().or_else(|| {
+            p.scanner
+                .cache_dir
+                .as_deref()
+                .map(|d| policy.resolve_path(d))
+        }),
+        db: trivy_db,
         ..ScanConfig::default()
     });
 

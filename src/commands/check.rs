@@ -23,6 +23,14 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         offline: args.offline,
         no_cache: args.no_cache,
         skip_scan: args.skip_scan,
+        trivy_db: crate::scan::TrivyDb {
+            repositories: args.trivy_db_repositories.clone(),
+            java_repository: args.java_db_repository.clone(),
+            skip_update: args.skip_db_update,
+            cache_backend: args.trivy_cache_backend.clone(),
+            ..crate::scan::TrivyDb::default()
+        },
+        trivy_cache_dir: args.trivy_cache_dir.clone(),
         ..Overrides::default()
     };
     let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;

@@ -9,9 +9,11 @@
 //! - [`report`]: Trivy's JSON model. [`trivy`]: the [`Scanner`] trait and the `trivy` binary.
 //! - [`ignore`], [`purl`]: `.trivyignore` / `.trivyignore.yaml`. [`verdict`]: findings.
 //! - [`isolate`]: Trivy's private working directory, cleaned environment and scoped credentials.
+//! - [`db`]: DB mirrors, DB updates and Trivy's cache backend.
 //! - [`cache`], [`run`]: the cache and the per-run orchestration (dedupe, cache, SBOMs).
 
 pub mod cache;
+pub mod db;
 pub mod error;
 mod fs;
 pub mod ignore;
@@ -25,6 +27,7 @@ mod server;
 pub mod trivy;
 pub mod verdict;
 
+pub use db::TrivyDb;
 pub use error::ScanError;
 pub use ignore::IgnoreFile;
 pub use report::{Report, VersionInfo, Vulnerability};
@@ -82,6 +85,8 @@ pub struct ScanConfig {
     pub trivy_cache_dir: Option<PathBuf>,
     /// Search path for `trivy` instead of `$PATH` (tests; `None` in the CLI).
     pub search_path: Option<OsString>,
+    /// Where Trivy's databases come from; its cache backend.
+    pub db: TrivyDb,
 }
 
 impl Default for ScanConfig {
@@ -97,6 +102,7 @@ impl Default for ScanConfig {
             sbom_dir: None,
             trivy_cache_dir: None,
             search_path: None,
+            db: TrivyDb::default(),
         }
     }
 }

@@ -9,6 +9,7 @@
 use super::error::ScanError;
 use super::process::{is_db_download_failure, last_line};
 use sha2::{Digest, Sha256};
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -26,12 +27,15 @@ pub struct TrivyServer {
 }
 
 impl TrivyServer {
+    /// `extra`: DB arguments ([`super::TrivyDb::server_args`]); `env`: the cache backend.
     pub async fn start(
         program: &Path,
         cache_dir: Option<&Path>,
         offline: bool,
         timeout: Duration,
         sandbox: &super::isolate::Sandbox,
+        extra: &[OsString],
+        env: &[(&'static str, String)],
     ) -> Result<TrivyServer, ScanError> {
         let addr = free_loopback_addr().map_err(|source| ScanError::Spawn {
             program: program.to_owned(),
@@ -46,9 +50,11 @@ impl TrivyServer {
         if let Some(dir) = cache_dir {
             cmd.arg("--cache-dir").arg(dir);
         }
-        if offline {
+        if offline && !extra.iter().any(|a| a == "--skip-db-update") {
             cmd.arg("--skip-db-update");
         }
+        cmd.args(extra);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.env("TRIVY_TOKEN", &token)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -12,7 +12,7 @@ use super::isolate::{registry_of, Sandbox};
 use super::process::Invocation;
 use super::report::VersionInfo;
 use super::server::TrivyServer;
-use super::ScanConfig;
+use super::{ScanConfig, TrivyDb};
 use crate::resolve::auth::Credential;
 use std::ffi::OsString;
 use std::future::Future;
@@ -88,6 +88,9 @@ pub struct TrivyScanner {
     external_server: Option<String>,
     server: Option<TrivyServer>,
     sandbox: Sandbox,
+    db: TrivyDb,
+    /// This run already updated the vulnerability DB from the mirror.
+    db_ready: bool,
 }
 
 impl TrivyScanner {
@@ -111,6 +114,8 @@ impl TrivyScanner {
             cache_dir: cfg.trivy_cache_dir.as_deref().map(absolute),
             external_server: cfg.server.clone(),
             server: None,
+            db: cfg.db.clone(),
+            db_ready: false,
         })
     }
 
@@ -128,6 +133,40 @@ impl TrivyScanner {
     /// timeout before it is killed.
     fn deadline(&self) -> Duration {
         self.timeout + (self.timeout / 5).min(Duration::from_secs(10))
+    }
+
+    /// Update the vulnerability DB from the mirror, once, before any scan; the mirror's
+    /// credential is in this process's environment only.
+    async fn download_db(&self) -> Result<(), ScanError> {
+        let subject = format!("DB mirror {}", self.db.repositories.join(", "));
+        let mut inv = self.invocation("image --download-db-only", &subject);
+        inv.args = self.db.download_args();
+        inv.args.push("--timeout".into());
+        inv.args.push(go_duration(self.timeout).into());
+        if let Some(dir) = &self.cache_dir {
+            inv.args.push("--cache-dir".into());
+            inv.args.push(dir.into());
+        }
+        inv.args = self.confined(inv.args, false);
+        let mirror = self.db.repositories.first().map_or("", |r| registry_of(r));
+        let docker = self
+            .sandbox
+            .docker_config(mirror, self.db.credential.as_ref())
+            .map_err(|source| ScanError::Io {
+                program: self.program.clone(),
+                source,
+            })?;
+        inv.env
+            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
+        inv.secrets = secrets_of(self.db.credential.as_ref());
+        match inv.run().await {
+            Ok(_) => Ok(()),
+            Err(ScanError::Failed { last_line, .. }) => Err(ScanError::DbDownload {
+                subject: subject.clone(),
+                last_line,
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     fn invocation<'a>(&'a self, command: &'static str, subject: &'a str) -> Invocation<'a> {
@@ -175,6 +214,7 @@ pub fn image_args(
     offline: bool,
     cache_dir: Option<&Path>,
     server: Option<&str>,
+    extra: &[OsString],
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = [
         "image",
@@ -220,6 +260,7 @@ pub fn image_args(
         }
         None => {}
     }
+    args.extend(extra.iter().cloned());
     args.push(job.image.into());
     args
 }
@@ -261,15 +302,25 @@ impl Scanner for TrivyScanner {
     }
 
     async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {
-        if self.external_server.is_some() || self.server.is_some() || pending < 2 {
+        if self.external_server.is_some() || self.server.is_some() {
             return Ok(());
         }
+        if !self.db_ready && self.db.downloads(self.offline) {
+            self.download_db().await?;
+            self.db_ready = true;
+        }
+        if pending < 2 {
+            return Ok(());
+        }
+        let (env, _) = self.db.cache_env();
         let server = TrivyServer::start(
             &self.program,
             self.cache_dir.as_deref(),
             self.offline,
             self.timeout,
             &self.sandbox,
+            &self.db.server_args(self.db_ready),
+            &env,
         )
         .await?;
         self.server = Some(server);
@@ -282,12 +333,14 @@ impl Scanner for TrivyScanner {
             None => job.image.to_owned(),
         };
         let mut inv = self.invocation("image", &subject);
+        let client = self.server_url().is_some();
         inv.args = image_args(
             job,
             self.timeout,
             self.offline,
             self.cache_dir.as_deref(),
             self.server_url(),
+            &self.db.scan_args(self.db_ready, client),
         );
         inv.args = self.confined(inv.args, true);
         let docker = self
@@ -300,6 +353,11 @@ impl Scanner for TrivyScanner {
         inv.env
             .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
         inv.secrets = secrets_of(job.credential);
+        if !client {
+            let (env, secrets) = self.db.cache_env();
+            inv.env.extend(env);
+            inv.secrets.extend(secrets);
+        }
         if let Some(server) = &self.server {
             inv.env.push(("TRIVY_TOKEN", server.token().to_owned()));
             inv.secrets.push(server.token().to_owned());
@@ -368,6 +426,7 @@ mod tests {
             true,
             Some(Path::new("/c")),
             None,
+            &[],
         );
         assert_eq!(
             strings(args).join(" "),
@@ -399,6 +458,7 @@ mod tests {
             false,
             None,
             Some("http://127.0.0.1:4954"),
+            &[],
         ));
         assert!(args.contains(&"1500ms".to_string()));
         assert!(args

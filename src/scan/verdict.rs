@@ -70,6 +70,7 @@ pub fn evaluate(
         if !seen.insert(key) {
             continue;
         }
+        let platforms = platforms_of(&result.vulnerabilities, v);
         let mut notes = Vec::new();
         let mut exception = None;
         if let Some(file) = &policy.trivyignore {
@@ -121,7 +122,7 @@ pub fn evaluate(
             severity: VULNERABLE_PACKAGE.severity,
             subject: subject.clone(),
             location: None,
-            message: message(v),
+            message: message(v, &platforms),
             exception,
         });
         findings.extend(notes);
@@ -183,7 +184,24 @@ fn expired(subject: &str, v: &Vulnerability, origin: &str, date: &str) -> Findin
     }
 }
 
-fn message(v: &Vulnerability) -> String {
+/// The platforms (of a multi-platform index) that carry the same vulnerable package as `v`.
+fn platforms_of<'a>(all: &'a [Vulnerability], v: &Vulnerability) -> Vec<&'a str> {
+    let mut out: Vec<&str> = all
+        .iter()
+        .filter(|o| {
+            o.id == v.id
+                && o.pkg_name == v.pkg_name
+                && o.installed_version == v.installed_version
+                && o.target == v.target
+        })
+        .filter_map(|o| o.platform.as_deref())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn message(v: &Vulnerability, platforms: &[&str]) -> String {
     let fix = match &v.fixed_version {
         Some(f) => format!("fixed in {f}"),
         None => "no fix available".to_owned(),
@@ -194,6 +212,9 @@ fn message(v: &Vulnerability) -> String {
     );
     if let Some(path) = &v.pkg_path {
         m.push_str(&format!(" (`{path}`)"));
+    }
+    if !platforms.is_empty() {
+        m.push_str(&format!(" on {}", platforms.join(", ")));
     }
     if let Some(title) = &v.title {
         let title = title.trim().trim_end_matches('.');
@@ -287,7 +308,7 @@ mod tests {
         assert_eq!(f[0].subject, format!("ghcr.io/acme/app@{DIGEST}"));
         assert_eq!(
             f[0].message,
-            "Vulnerability `CVE-1` (CRITICAL) in `openssl` 3.1.4-r0, fixed in 3.1.4-r5: openssl: a flaw"
+            "Vulnerability `CVE-1` (CRITICAL) in `openssl` 3.1.4-r0, fixed in 3.1.4-r5 on linux/amd64, linux/arm64: openssl: a flaw"
         );
         assert!(f[1].message.contains("no fix available"));
         policy.ignore_unfixed = true;

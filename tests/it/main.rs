@@ -15,11 +15,14 @@ mod pin;
 mod pin_props;
 mod policy;
 mod proxy;
+mod real_trivy;
 mod reference;
 mod report;
 mod resolve;
 mod scan;
 mod tree;
+#[path = "../support/trivy_db.rs"]
+mod trivy_db;
 mod verify;
 mod verify_bench;
 mod verify_registry;

@@ -160,6 +160,7 @@ const IMAGE_FLAGS: &[(&str, bool)] = &[
     ("--list-all-pkgs", false),
     ("--quiet", false),
     ("--timeout", true),
+    ("--ignorefile", true),
     ("--platform", true),
     ("--insecure", false),
     ("--cache-dir", true),

@@ -364,6 +364,21 @@ pub struct Scanner {
     /// Platforms to scan (`linux/amd64`); empty: amd64 and arm64 where present.
     #[serde(default)]
     pub platforms: Vec<String>,
+    /// OCI repositories of Trivy's vulnerability DB (a mirror), in order of priority.
+    #[serde(default)]
+    pub db_repositories: Vec<String>,
+    /// OCI repository of Trivy's Java DB.
+    #[serde(default)]
+    pub java_db_repository: Option<String>,
+    /// Trivy's cache directory (DBs and layers); relative to the policy file.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
+    /// Never update Trivy's DBs.
+    #[serde(default)]
+    pub skip_db_update: bool,
+    /// Trivy's cache backend: `fs`, `memory` or `redis://host:port`.
+    #[serde(default)]
+    pub cache_backend: Option<String>,
 }
 
 impl Default for Scanner {
@@ -373,6 +388,11 @@ impl Default for Scanner {
             server: None,
             timeout: default_timeout(),
             platforms: Vec::new(),
+            db_repositories: Vec::new(),
+            java_db_repository: None,
+            cache_dir: None,
+            skip_db_update: false,
+            cache_backend: None,
         }
     }
 }

@@ -1,0 +1,574 @@
+//! `gate check` with the real Trivy (the pinned binary `scripts/install-deps` installs), a real
+//! registry, and a vulnerability DB built from gate's fixture file and served from that
+//! registry as the OCI artifact Trivy pulls (`--trivy-db-repository`): fully offline.
+//!
+//! Without a real `trivy` these tests print a skip notice; with `CI=true` they fail instead.
+//! Every run goes through a wrapper that logs Trivy's command lines, so the tests can assert
+//! what Trivy was asked to do (and that no password reached its argv).
+
+use crate::harness::{Options, Registry, OCI_INDEX, OCI_MANIFEST};
+use crate::trivy_db::{self, DbTimes, Fixture, Pkg, ALPINE_FIXED, ALPINE_VULNERABLE};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The real `trivy`: `$GATE_TEST_TRIVY`, else `scripts/install-deps`'s link, else on `PATH`.
+fn real_trivy() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("GATE_TEST_TRIVY")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    candidates.extend(cache.map(|c| c.join("gate/bin/trivy")));
+    candidates.extend(which::which("trivy").ok());
+    candidates.into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"Version: "))
+    })
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+fn trivy_or_skip(test: &str) -> Option<PathBuf> {
+    let found = real_trivy();
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "{test}: no real `trivy` (run scripts/install-deps); CI never skips"
+        );
+        eprintln!("skipping {test}: no real `trivy` (scripts/install-deps installs it)");
+    }
+    found
+}
+
+const DB_REPO: &str = "gate/trivy-db";
+
+struct Real {
+    reg: Registry,
+    dir: tempfile::TempDir,
+}
+
+impl Real {
+    async fn new(trivy: &Path, opts: Options) -> Real {
+        let reg = Registry::with(opts);
+        let dir = tempfile::tempdir().unwrap();
+        let r = Real { reg, dir };
+        let wrapper = r.path("trivy");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                r.path("argv.log").display(),
+                trivy.display()
+            ),
+        )
+        .unwrap();
+        let mut perm = std::fs::metadata(&wrapper).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+        std::fs::set_permissions(&wrapper, perm).unwrap();
+        r.push_db(&DbTimes::from_now(24)).await;
+        r
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn image_ref(&self, repo: &str, tag: &str) -> String {
+        format!("{}/{repo}:{tag}", self.reg.addr)
+    }
+
+    /// Build the fixture DB with these times and push it as `gate/trivy-db:2`.
+    async fn push_db(&self, times: &DbTimes) {
+        let fixture = Fixture::load(&trivy_db::fixture_path()).unwrap();
+        let out = self.path("db-build");
+        trivy_db::write_db(&fixture, times, &out).unwrap();
+        let art = trivy_db::db_artifact(&out).unwrap();
+        self.reg
+            .push_raw(
+                DB_REPO,
+                trivy_db::DB_TAG,
+                &art.blobs,
+                &art.manifest,
+                OCI_MANIFEST,
+            )
+            .await;
+    }
+
+    async fn push(&self, repo: &str, tag: &str, files: &[(String, Vec<u8>)], arch: &str) -> String {
+        let (blobs, manifest) = trivy_db::image(files, "linux", arch);
+        self.reg
+            .push_raw(repo, tag, &blobs, &manifest, OCI_MANIFEST)
+            .await
+    }
+
+    /// `gate check` with the wrapped real Trivy and the DB mirror `db_repo`.
+    fn gate_with(&self, db_repo: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
+        c.current_dir(self.dir.path())
+            .env("DOCKER_CONFIG", self.path("docker"))
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("CI", "true")
+            .args(["--insecure-registry", &self.reg.addr, "check", "--trivy"])
+            .arg(self.path("trivy"))
+            .args(["--trivy-db-repository", db_repo, "--trivy-cache-dir"])
+            .arg(self.path("trivy-cache"))
+            .args(args);
+        c
+    }
+
+    fn gate(&self, args: &[&str]) -> Command {
+        self.gate_with(&format!("{}/{DB_REPO}", self.reg.addr), args)
+    }
+
+    /// Trivy command lines logged so far.
+    fn argv(&self) -> Vec<String> {
+        std::fs::read_to_string(self.path("argv.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Exit code and stdout + stderr.
+fn run(mut c: Command) -> (i32, String) {
+    let out = c.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn alpine(pkgs: &[Pkg<'_>]) -> Vec<(String, Vec<u8>)> {
+    trivy_db::alpine_files("3.22.1", "amd64", pkgs)
+}
+
+#[tokio::test]
+async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed_passes() {
+    let Some(trivy) = trivy_or_skip("real_trivy_vulnerable_alpine") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    env.push(
+        "acme/app",
+        "vulnerable",
+        &alpine(ALPINE_VULNERABLE),
+        "amd64",
+    )
+    .await;
+    env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
+        .await;
+
+    let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "vulnerable")]));
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("`CVE-2099-1001` (HIGH) in `musl` 1.2.5-r10, fixed in 1.2.5-r11"),
+        "{text}"
+    );
+    // LOW is below the default policy's threshold.
+    assert!(!text.contains("CVE-2099-1002"), "{text}");
+    let argv = env.argv();
+    assert!(
+        argv.iter().any(|a| a.contains("--download-db-only")
+            && a.contains(&format!("--db-repository {}/{DB_REPO}", env.reg.addr))),
+        "{argv:?}"
+    );
+    assert!(
+        argv.iter()
+            .filter(|a| a.starts_with("image --format json"))
+            .all(|a| a.contains("--skip-db-update")),
+        "{argv:?}"
+    );
+
+    let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "fixed")]));
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("CVE-2099-1001"), "{text}");
+}
+
+#[tokio::test]
+async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
+    let Some(trivy) = trivy_or_skip("real_trivy_debian_and_npm") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    let debian = trivy_db::debian_files(
+        "12",
+        &[
+            Pkg {
+                name: "openssl",
+                version: "3.0.17-1~deb12u1",
+            },
+            Pkg {
+                name: "bash",
+                version: "5.2.15-2+b7",
+            },
+        ],
+    );
+    env.push("acme/deb", "1", &debian, "amd64").await;
+    let npm = trivy_db::npm_files(&[Pkg {
+        name: "lodash",
+        version: "4.17.20",
+    }]);
+    env.push("acme/node", "1", &npm, "amd64").await;
+    let images = [
+        env.image_ref("acme/deb", "1"),
+        env.image_ref("acme/node", "1"),
+    ];
+
+    let (code, text) = run(env.gate(&[&images[0], &images[1]]));
+    assert_eq!(code, 1, "{text}");
+    for want in [
+        "`CVE-2099-2001` (CRITICAL) in `openssl` 3.0.17-1~deb12u1, fixed in 3.0.17-1~deb12u2",
+        "`CVE-2099-2002` (HIGH) in `bash` 5.2.15-2+b7, no fix available",
+        "`CVE-2099-3001` (HIGH) in `lodash` 4.17.20, fixed in 4.17.21",
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+    // Two images: one `trivy server` (DB already updated by gate), clients talk to it.
+    let argv = env.argv();
+    let server = argv
+        .iter()
+        .find(|a| a.starts_with("server "))
+        .expect("a server");
+    assert!(server.contains("--skip-db-update"), "{server}");
+    assert_eq!(
+        argv.iter()
+            .filter(|a| a.starts_with("image ") && a.contains("--server http://127.0.0.1:"))
+            .count(),
+        2,
+        "{argv:?}"
+    );
+
+    std::fs::write(
+        env.path("policy.yaml"),
+        "vulnerabilities:\n  ignore-unfixed: true\n",
+    )
+    .unwrap();
+    let (code, text) = run(env.gate(&["--policy", "policy.yaml", &images[0], &images[1]]));
+    assert_eq!(code, 1, "{text}");
+    assert!(!text.contains("CVE-2099-2002"), "{text}");
+    assert!(text.contains("CVE-2099-2001"), "{text}");
+}
+
+#[tokio::test]
+async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability() {
+    let Some(trivy) = trivy_or_skip("real_trivy_index") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    let mut entries = Vec::new();
+    for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
+        let mut pkgs = ALPINE_FIXED.to_vec();
+        pkgs.push(Pkg {
+            name: "zlib",
+            version: zlib,
+        });
+        let files = trivy_db::alpine_files("3.22.1", arch, &pkgs);
+        let (blobs, manifest) = trivy_db::image(&files, "linux", arch);
+        let d = env
+            .reg
+            .push_raw(
+                "acme/multi",
+                &format!("1-{arch}"),
+                &blobs,
+                &manifest,
+                OCI_MANIFEST,
+            )
+            .await;
+        entries.push(serde_json::json!({
+            "mediaType": OCI_MANIFEST, "digest": d, "size": manifest.len(),
+            "platform": {"os": "linux", "architecture": arch}
+        }));
+    }
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries
+    }))
+    .unwrap();
+    let digest = env
+        .reg
+        .push_raw("acme/multi", "1", &[], &index, OCI_INDEX)
+        .await;
+
+    let (code, text) = run(env.gate(&["--sbom-dir", "sbom", &env.image_ref("acme/multi", "1")]));
+    assert_eq!(code, 1, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("CVE-2099-1003"))
+        .unwrap_or_else(|| panic!("no CVE-2099-1003 finding:\n{text}"));
+    assert!(
+        line.contains("in `zlib` 1.3.1-r2, fixed in 1.3.1-r3 on linux/arm64"),
+        "{line}"
+    );
+    assert!(!line.contains("linux/amd64"), "{line}");
+    // One SBOM per platform, each listing that platform's packages.
+    let stem = digest.replace(':', "-");
+    for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
+        let cdx = env.path(&format!("sbom/{stem}.linux-{arch}.cdx.json"));
+        let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+        let comps = bom["components"].as_array().unwrap();
+        for (name, version) in [("zlib", zlib), ("musl", "1.2.5-r11")] {
+            assert!(
+                comps
+                    .iter()
+                    .any(|c| c["name"] == name && c["version"] == version),
+                "{arch}: {name} {version} not in {cdx:?}"
+            );
+        }
+        let spdx = env.path(&format!("sbom/{stem}.linux-{arch}.spdx.json"));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+        assert!(
+            doc["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "zlib" && p["versionInfo"] == zlib),
+            "{arch}: zlib {zlib} not in {spdx:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
+    let Some(trivy) = trivy_or_skip("real_trivy_ignore_files") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    env.push(
+        "acme/app",
+        "vulnerable",
+        &alpine(ALPINE_VULNERABLE),
+        "amd64",
+    )
+    .await;
+    let image = env.image_ref("acme/app", "vulnerable");
+
+    std::fs::write(env.path(".trivyignore"), "# accepted\nCVE-2099-1001\n").unwrap();
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!(code, 0, "{text}");
+    std::fs::remove_file(env.path(".trivyignore")).unwrap();
+
+    let yaml = |expires: &str| {
+        format!(
+            "vulnerabilities:\n  - id: CVE-2099-1001\n    statement: fixture accepted\n{expires}"
+        )
+    };
+    std::fs::write(env.path(".trivyignore.yaml"), yaml("")).unwrap();
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!(code, 0, "{text}");
+
+    // An expired entry stops applying, as Trivy documents.
+    std::fs::write(
+        env.path(".trivyignore.yaml"),
+        yaml("    expired_at: 2020-01-01\n"),
+    )
+    .unwrap();
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CVE-2099-1001"), "{text}");
+}
+
+#[tokio::test]
+async fn real_trivy_with_registry_auth_keeps_the_password_out_of_argv() {
+    let Some(trivy) = trivy_or_skip("real_trivy_registry_auth") else {
+        return;
+    };
+    const PASSWORD: &str = "s3cret-Gate-pw";
+    let opts = Options {
+        tls: false,
+        auth: Some(("gate".into(), PASSWORD.into())),
+    };
+    let env = Real::new(&trivy, opts).await;
+    std::fs::create_dir_all(env.path("docker")).unwrap();
+    let auth = base64_encode(&format!("gate:{PASSWORD}"));
+    std::fs::write(
+        env.path("docker/config.json"),
+        serde_json::json!({"auths": {&env.reg.addr: {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    env.push(
+        "acme/app",
+        "vulnerable",
+        &alpine(ALPINE_VULNERABLE),
+        "amd64",
+    )
+    .await;
+    env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
+        .await;
+
+    let (code, text) = run(env.gate(&[
+        &env.image_ref("acme/app", "vulnerable"),
+        &env.image_ref("acme/app", "fixed"),
+    ]));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CVE-2099-1001"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    let argv = env.argv();
+    assert!(
+        argv.iter().any(|a| a.contains("--download-db-only")),
+        "{argv:?}"
+    );
+    assert!(argv.iter().any(|a| a.starts_with("server ")), "{argv:?}");
+    assert!(!argv.iter().any(|a| a.contains(PASSWORD)), "{argv:?}");
+
+    // Without the credential the mirror refuses: could not check.
+    std::fs::remove_file(env.path("docker/config.json")).unwrap();
+    let (code, text) = run(env.gate(&["--no-cache", &env.image_ref("acme/app", "fixed")]));
+    assert_eq!(code, 2, "{text}");
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[tokio::test]
+async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
+    let Some(trivy) = trivy_or_skip("real_trivy_missing_db_mirror") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
+        .await;
+    let image = env.image_ref("acme/app", "fixed");
+    let missing = format!("{}/gate/no-such-db", env.reg.addr);
+    for mirror in [missing.as_str(), "127.0.0.1:1/gate/trivy-db"] {
+        let (code, text) = run(env.gate_with(mirror, &["--no-cache", &image]));
+        assert_eq!(code, 2, "{mirror}: {text}");
+        let reason = text
+            .lines()
+            .find(|l| l.contains("could not download its vulnerability database"))
+            .unwrap_or_else(|| panic!("{mirror}: no reason in\n{text}"));
+        assert!(reason.contains(mirror), "{reason}");
+    }
+    // No scan ran against an unknown DB.
+    assert!(
+        !env.argv()
+            .iter()
+            .any(|a| a.starts_with("image --format json")),
+        "{:?}",
+        env.argv()
+    );
+}
+
+#[tokio::test]
+async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
+    let Some(trivy) = trivy_or_skip("real_trivy_db_update") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    let digest = env
+        .push(
+            "acme/app",
+            "vulnerable",
+            &alpine(ALPINE_VULNERABLE),
+            "amd64",
+        )
+        .await;
+    let image = env.image_ref("acme/app", "vulnerable");
+    let scans = || {
+        env.argv()
+            .iter()
+            .filter(|a| a.starts_with("image --format json") && a.contains(&digest))
+            .count()
+    };
+
+    // Fresh DB: scanned once, then served from gate's cache with no scan at all.
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!((code, scans()), (1, 1), "{text}");
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!((code, scans()), (1, 1), "{text}");
+
+    // Trivy's DB is past its NextUpdate (and not downloaded in the last hour) and the mirror
+    // has a newer one: gate updates it and scans again.
+    let meta_path = env.path("trivy-cache/db/metadata.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["NextUpdate"] = "2020-01-01T00:00:00Z".into();
+    meta["DownloadedAt"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    env.push_db(&DbTimes::from_now(24)).await;
+    let (code, text) = run(env.gate(&[&image]));
+    assert_eq!((code, scans()), (1, 2), "{text}");
+}
+
+#[tokio::test]
+async fn real_trivy_with_a_redis_cache_backend() {
+    let Some(trivy) = trivy_or_skip("real_trivy_redis") else {
+        return;
+    };
+    let Some(redis) = which::which("redis-server").ok() else {
+        assert!(
+            !in_ci(),
+            "redis-server is not installed (scripts/install-deps)"
+        );
+        eprintln!("skipping real_trivy_redis: no redis-server (scripts/install-deps)");
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut server = Command::new(redis)
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    env.push(
+        "acme/app",
+        "vulnerable",
+        &alpine(ALPINE_VULNERABLE),
+        "amd64",
+    )
+    .await;
+    let backend = format!("redis://127.0.0.1:{port}");
+    let (code, text) = run(env.gate(&[
+        "--trivy-cache-backend",
+        &backend,
+        &env.image_ref("acme/app", "vulnerable"),
+    ]));
+    let keys = redis_keys(port);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CVE-2099-1001"), "{text}");
+    // Trivy kept its layer cache in Redis (`fanal::…` keys), and the URL stayed off its argv.
+    assert!(keys.iter().any(|k| k.starts_with("fanal::")), "{keys:?}");
+    assert!(!env.argv().iter().any(|a| a.contains(&backend)));
+}
+
+/// `KEYS *` over RESP, without a client library.
+fn redis_keys(port: u16) -> Vec<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n*1\r\n$4\r\nQUIT\r\n")
+        .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.lines()
+        .filter(|l| !l.starts_with(['*', '$', '+']))
+        .map(str::to_owned)
+        .collect()
+}
