@@ -32,42 +32,43 @@ fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
 /// The rules a fail fixture of upstream check `check` may trigger at `level` and `1.minor`.
 fn expected_rules(check: &str, level: &str, minor: u32) -> Vec<&'static str> {
     let restricted = level == "restricted";
-    let own = match check {
-        "hostnamespaces" => "GATE-PSS-001",
-        "privileged" => "GATE-PSS-002",
-        "capabilities_baseline" if restricted && minor >= 22 => "GATE-PSS-018",
-        "capabilities_baseline" => "GATE-PSS-003",
-        "hostpathvolumes" if restricted => "GATE-PSS-013",
-        "hostpathvolumes" => "GATE-PSS-004",
-        "hostports" => "GATE-PSS-005",
-        "apparmorprofile" => "GATE-PSS-006",
-        "selinuxoptions" => "GATE-PSS-007",
-        "procmount" if restricted && minor >= 35 => "GATE-PSS-019",
-        "procmount" => "GATE-PSS-008",
-        "seccompprofile_baseline" if restricted && minor >= 19 => "GATE-PSS-017",
-        "seccompprofile_baseline" => "GATE-PSS-009",
-        "sysctls" => "GATE-PSS-010",
-        "windowshostprocess" => "GATE-PSS-011",
-        "hostprobesandhostlifecycle" => "GATE-PSS-012",
-        "restrictedvolumes" => "GATE-PSS-013",
-        "allowprivilegeescalation" => "GATE-PSS-014",
-        "runasnonroot" => "GATE-PSS-015",
-        "runasuser" => "GATE-PSS-016",
-        "seccompprofile_restricted" => "GATE-PSS-017",
-        "capabilities_restricted" => "GATE-PSS-018",
-        "procmount_restricted" => "GATE-PSS-019",
+    let own: &[&str] = match check {
+        "hostnamespaces" => &["GATE-PSS-001"],
+        "privileged" => &["GATE-PSS-002"],
+        // At restricted the restricted check that subsumes a baseline one reports beside it.
+        "capabilities_baseline" if restricted && minor >= 22 => &["GATE-PSS-003", "GATE-PSS-018"],
+        "capabilities_baseline" => &["GATE-PSS-003"],
+        "hostpathvolumes" if restricted => &["GATE-PSS-004", "GATE-PSS-013"],
+        "hostpathvolumes" => &["GATE-PSS-004"],
+        "hostports" => &["GATE-PSS-005"],
+        "apparmorprofile" => &["GATE-PSS-006"],
+        "selinuxoptions" => &["GATE-PSS-007"],
+        "procmount" if restricted && minor >= 35 => &["GATE-PSS-008", "GATE-PSS-019"],
+        "procmount" => &["GATE-PSS-008"],
+        "seccompprofile_baseline" if restricted && minor >= 19 => &["GATE-PSS-009", "GATE-PSS-017"],
+        "seccompprofile_baseline" => &["GATE-PSS-009"],
+        "sysctls" => &["GATE-PSS-010"],
+        "windowshostprocess" => &["GATE-PSS-011"],
+        "hostprobesandhostlifecycle" => &["GATE-PSS-012"],
+        "restrictedvolumes" => &["GATE-PSS-013", "GATE-PSS-004"],
+        "allowprivilegeescalation" => &["GATE-PSS-014"],
+        "runasnonroot" => &["GATE-PSS-015"],
+        "runasuser" => &["GATE-PSS-016"],
+        "seccompprofile_restricted" => &["GATE-PSS-017", "GATE-PSS-009"],
+        "capabilities_restricted" => &["GATE-PSS-018", "GATE-PSS-003"],
+        "procmount_restricted" => &["GATE-PSS-019", "GATE-PSS-008"],
         other => panic!("unknown fixture check `{other}`"),
     };
     // Fixtures that need a second violation to be valid pods: HostProcess pods must use the host
     // network; a privileged container cannot set `allowPrivilegeEscalation: false`; one
     // privilege-escalation case has no security context at all.
-    let also = match check {
-        "windowshostprocess" => Some("GATE-PSS-001"),
-        "privileged" => Some("GATE-PSS-014"),
-        "allowprivilegeescalation" => Some("GATE-PSS-018"),
-        _ => None,
+    let also: &[&str] = match check {
+        "windowshostprocess" => &["GATE-PSS-001"],
+        "privileged" => &["GATE-PSS-014"],
+        "allowprivilegeescalation" => &["GATE-PSS-018", "GATE-PSS-003"],
+        _ => &[],
     };
-    std::iter::once(own).chain(also).collect()
+    own.iter().chain(also).copied().collect()
 }
 
 #[test]
@@ -171,7 +172,11 @@ fn guardrails_fail_and_pass() {
     // (directory, rule, lines of the findings in fail.yaml)
     let cases: &[(&str, &str, &[usize])] = &[
         ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),
-        ("cluster-admin-binding", "GATE-K8S-011", &[10]),
+        (
+            "cluster-admin-binding",
+            "GATE-K8S-011",
+            &[10, 15, 17, 19, 21, 34],
+        ),
         ("default-service-account-binding", "GATE-K8S-012", &[11]),
         ("default-service-account", "GATE-K8S-020", &[9]),
         ("automount-service-account-token", "GATE-K8S-021", &[15, 29]),
@@ -472,5 +477,50 @@ fn truncated_and_corrupted_input_never_panics() {
                 }
             }
         }
+    }
+}
+
+/// Turning a restricted rule off never hides the baseline finding it subsumes (issue: with
+/// `GATE-PSS-013: off` a `hostPath` of the Docker socket passed; with `GATE-PSS-018: off`,
+/// `NET_ADMIN` and `SYS_ADMIN` passed).
+#[test]
+fn pss_rules_stand_on_their_own() {
+    let pod = data("pss-independent/pod.yaml");
+    let out = lint_paths(std::slice::from_ref(&pod), &LintConfig::default(), today()).unwrap();
+    let mut rules: Vec<&str> = pss_findings(&out.findings).iter().map(|f| f.rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    assert_eq!(
+        rules,
+        [
+            "GATE-PSS-003",
+            "GATE-PSS-004",
+            "GATE-PSS-013",
+            "GATE-PSS-018"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (off, still) in [
+        ("GATE-PSS-013", "GATE-PSS-004"),
+        ("GATE-PSS-018", "GATE-PSS-003"),
+        ("GATE-PSS-004", "GATE-PSS-013"),
+        ("GATE-PSS-003", "GATE-PSS-018"),
+    ] {
+        let policy = dir.path().join(format!("{off}.yaml"));
+        std::fs::write(&policy, format!("manifests:\n  rules:\n    {off}: off\n")).unwrap();
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args(["lint", "--format", "json", "--policy"])
+            .arg(&policy)
+            .arg("-f")
+            .arg(&pod)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.code(), Some(1), "{off} off: {stdout}");
+        assert!(stdout.contains(still), "{off} off hides {still}: {stdout}");
+        assert!(
+            !stdout.contains(&format!("\"{off}\"")),
+            "{off} is off: {stdout}"
+        );
     }
 }
