@@ -17,6 +17,7 @@ mod pod_security;
 pub mod pss;
 pub mod rules;
 mod run;
+pub mod secrets;
 mod source;
 
 pub use context::{Context, Hit};

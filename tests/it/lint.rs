@@ -32,42 +32,43 @@ fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
 /// The rules a fail fixture of upstream check `check` may trigger at `level` and `1.minor`.
 fn expected_rules(check: &str, level: &str, minor: u32) -> Vec<&'static str> {
     let restricted = level == "restricted";
-    let own = match check {
-        "hostnamespaces" => "GATE-PSS-001",
-        "privileged" => "GATE-PSS-002",
-        "capabilities_baseline" if restricted && minor >= 22 => "GATE-PSS-018",
-        "capabilities_baseline" => "GATE-PSS-003",
-        "hostpathvolumes" if restricted => "GATE-PSS-013",
-        "hostpathvolumes" => "GATE-PSS-004",
-        "hostports" => "GATE-PSS-005",
-        "apparmorprofile" => "GATE-PSS-006",
-        "selinuxoptions" => "GATE-PSS-007",
-        "procmount" if restricted && minor >= 35 => "GATE-PSS-019",
-        "procmount" => "GATE-PSS-008",
-        "seccompprofile_baseline" if restricted && minor >= 19 => "GATE-PSS-017",
-        "seccompprofile_baseline" => "GATE-PSS-009",
-        "sysctls" => "GATE-PSS-010",
-        "windowshostprocess" => "GATE-PSS-011",
-        "hostprobesandhostlifecycle" => "GATE-PSS-012",
-        "restrictedvolumes" => "GATE-PSS-013",
-        "allowprivilegeescalation" => "GATE-PSS-014",
-        "runasnonroot" => "GATE-PSS-015",
-        "runasuser" => "GATE-PSS-016",
-        "seccompprofile_restricted" => "GATE-PSS-017",
-        "capabilities_restricted" => "GATE-PSS-018",
-        "procmount_restricted" => "GATE-PSS-019",
+    let own: &[&str] = match check {
+        "hostnamespaces" => &["GATE-PSS-001"],
+        "privileged" => &["GATE-PSS-002"],
+        // At restricted the restricted check that subsumes a baseline one reports beside it.
+        "capabilities_baseline" if restricted && minor >= 22 => &["GATE-PSS-003", "GATE-PSS-018"],
+        "capabilities_baseline" => &["GATE-PSS-003"],
+        "hostpathvolumes" if restricted => &["GATE-PSS-004", "GATE-PSS-013"],
+        "hostpathvolumes" => &["GATE-PSS-004"],
+        "hostports" => &["GATE-PSS-005"],
+        "apparmorprofile" => &["GATE-PSS-006"],
+        "selinuxoptions" => &["GATE-PSS-007"],
+        "procmount" if restricted && minor >= 35 => &["GATE-PSS-008", "GATE-PSS-019"],
+        "procmount" => &["GATE-PSS-008"],
+        "seccompprofile_baseline" if restricted && minor >= 19 => &["GATE-PSS-009", "GATE-PSS-017"],
+        "seccompprofile_baseline" => &["GATE-PSS-009"],
+        "sysctls" => &["GATE-PSS-010"],
+        "windowshostprocess" => &["GATE-PSS-011"],
+        "hostprobesandhostlifecycle" => &["GATE-PSS-012"],
+        "restrictedvolumes" => &["GATE-PSS-013", "GATE-PSS-004"],
+        "allowprivilegeescalation" => &["GATE-PSS-014"],
+        "runasnonroot" => &["GATE-PSS-015"],
+        "runasuser" => &["GATE-PSS-016"],
+        "seccompprofile_restricted" => &["GATE-PSS-017", "GATE-PSS-009"],
+        "capabilities_restricted" => &["GATE-PSS-018", "GATE-PSS-003"],
+        "procmount_restricted" => &["GATE-PSS-019", "GATE-PSS-008"],
         other => panic!("unknown fixture check `{other}`"),
     };
     // Fixtures that need a second violation to be valid pods: HostProcess pods must use the host
     // network; a privileged container cannot set `allowPrivilegeEscalation: false`; one
     // privilege-escalation case has no security context at all.
-    let also = match check {
-        "windowshostprocess" => Some("GATE-PSS-001"),
-        "privileged" => Some("GATE-PSS-014"),
-        "allowprivilegeescalation" => Some("GATE-PSS-018"),
-        _ => None,
+    let also: &[&str] = match check {
+        "windowshostprocess" => &["GATE-PSS-001"],
+        "privileged" => &["GATE-PSS-014"],
+        "allowprivilegeescalation" => &["GATE-PSS-018", "GATE-PSS-003"],
+        _ => &[],
     };
-    std::iter::once(own).chain(also).collect()
+    own.iter().chain(also).copied().collect()
 }
 
 #[test]
@@ -166,37 +167,92 @@ fn lines_of(path: &Path, rule: &str, config: &LintConfig) -> Vec<usize> {
         .collect()
 }
 
+/// Each guardrail's fixture directory (named after the rule), the rule, and the lines of its
+/// findings in `fail.yaml`; `pass.yaml` must have none.
+const GUARDRAILS: &[(&str, &str, &[usize])] = &[
+    ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),
+    (
+        "cluster-admin-binding",
+        "GATE-K8S-011",
+        &[10, 15, 17, 19, 21, 34],
+    ),
+    ("default-service-account-binding", "GATE-K8S-012", &[11]),
+    ("default-service-account", "GATE-K8S-020", &[9]),
+    ("automount-service-account-token", "GATE-K8S-021", &[15, 29]),
+    ("missing-default-deny", "GATE-K8S-030", &[4]),
+    ("dns-egress-blocked", "GATE-K8S-031", &[7]),
+    ("namespace-without-pss-label", "GATE-K8S-040", &[4]),
+    ("namespace-pss-weaker-than-policy", "GATE-K8S-041", &[6]),
+    ("invalid-pss-label", "GATE-K8S-042", &[6, 7]),
+    ("secret-in-env", "GATE-K8S-050", &[14, 16, 20, 22, 25]),
+    ("secret-in-configmap", "GATE-K8S-051", &[7, 10, 12, 13, 16]),
+    ("literal-secret", "GATE-K8S-052", &[8]),
+    ("secretstore-plain-http", "GATE-K8S-053", &[9]),
+    ("unpinned-image", "GATE-IMG-001", &[11]),
+    ("image-latest-tag", "GATE-K8S-060", &[9, 12]),
+    ("missing-memory-limit", "GATE-K8S-061", &[14, 16]),
+    ("missing-memory-request", "GATE-K8S-063", &[14, 16]),
+    ("missing-cpu-limit", "GATE-K8S-064", &[14, 16]),
+    ("missing-cpu-request", "GATE-K8S-065", &[14, 16]),
+    ("writable-root-filesystem", "GATE-K8S-062", &[13]),
+    ("dapr-component-without-scopes", "GATE-DAPR-001", &[1]),
+    ("dapr-mtls-disabled", "GATE-DAPR-002", &[8]),
+    ("dapr-missing-app-token", "GATE-DAPR-003", &[10]),
+];
+
+/// Every lint rule has fixtures: a guardrail a fail/pass pair above, a Pod Security rule the
+/// upstream conformance fixtures (it is the rule some check's fail fixtures expect), an
+/// exception rule the exceptions test. Nothing passes silently when a rule has none.
+#[test]
+fn every_rule_has_fixtures() {
+    let exceptions_test = ["GATE-LINT-001", "GATE-LINT-002"];
+    let checks = [
+        "hostnamespaces",
+        "privileged",
+        "capabilities_baseline",
+        "hostpathvolumes",
+        "hostports",
+        "apparmorprofile",
+        "selinuxoptions",
+        "procmount",
+        "seccompprofile_baseline",
+        "sysctls",
+        "windowshostprocess",
+        "hostprobesandhostlifecycle",
+        "restrictedvolumes",
+        "allowprivilegeescalation",
+        "runasnonroot",
+        "runasuser",
+        "seccompprofile_restricted",
+        "capabilities_restricted",
+        "procmount_restricted",
+    ];
+    let conformance: Vec<&str> = checks
+        .iter()
+        .flat_map(|c| expected_rules(c, "baseline", 37))
+        .collect();
+    for rule in gate::lint::RULES {
+        let covered = GUARDRAILS.iter().any(|(_, r, _)| *r == rule.id)
+            || (rule.id.starts_with("GATE-PSS-") && conformance.contains(&rule.id))
+            || exceptions_test.contains(&rule.id);
+        assert!(covered, "{} `{}` has no fixtures", rule.id, rule.name);
+    }
+    for (dir, _, want) in GUARDRAILS {
+        assert!(!want.is_empty(), "{dir}/fail.yaml must fail");
+        assert!(
+            data(&format!("{dir}/pass.yaml")).is_file(),
+            "{dir}/pass.yaml"
+        );
+    }
+}
+
 #[test]
 fn guardrails_fail_and_pass() {
-    // (directory, rule, lines of the findings in fail.yaml)
-    let cases: &[(&str, &str, &[usize])] = &[
-        ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),
-        ("cluster-admin-binding", "GATE-K8S-011", &[10]),
-        ("default-service-account-binding", "GATE-K8S-012", &[11]),
-        ("default-service-account", "GATE-K8S-020", &[9]),
-        ("automount-service-account-token", "GATE-K8S-021", &[15, 29]),
-        ("missing-default-deny", "GATE-K8S-030", &[4]),
-        ("dns-egress-blocked", "GATE-K8S-031", &[7]),
-        ("namespace-without-pss-label", "GATE-K8S-040", &[4]),
-        ("namespace-pss-weaker-than-policy", "GATE-K8S-041", &[6]),
-        ("invalid-pss-label", "GATE-K8S-042", &[6, 7]),
-        ("secret-in-env", "GATE-K8S-050", &[14, 16]),
-        ("secret-in-configmap", "GATE-K8S-051", &[7, 10]),
-        ("literal-secret", "GATE-K8S-052", &[8]),
-        ("secretstore-plain-http", "GATE-K8S-053", &[9]),
-        ("unpinned-image", "GATE-IMG-001", &[11]),
-        ("image-latest-tag", "GATE-K8S-060", &[9, 12]),
-        ("missing-resource-limits", "GATE-K8S-061", &[13]),
-        ("writable-root-filesystem", "GATE-K8S-062", &[13]),
-        ("dapr-component-without-scopes", "GATE-DAPR-001", &[1]),
-        ("dapr-mtls-disabled", "GATE-DAPR-002", &[8]),
-        ("dapr-missing-app-token", "GATE-DAPR-003", &[10]),
-    ];
     let config = LintConfig {
         require_dapr_app_token: true,
         ..LintConfig::default()
     };
-    for (dir, rule, want) in cases {
+    for (dir, rule, want) in GUARDRAILS {
         let fail = lines_of(&data(&format!("{dir}/fail.yaml")), rule, &config);
         assert_eq!(&fail, want, "{dir}/fail.yaml: lines of {rule}");
         let pass = lines_of(&data(&format!("{dir}/pass.yaml")), rule, &config);
@@ -237,6 +293,24 @@ fn guardrail_messages_name_the_problem_without_secrets() {
     )
     .unwrap();
     assert!(dapr_off.findings.iter().all(|f| f.rule != "GATE-DAPR-003"));
+    // Literal Secrets name what the shared detector recognises, never the value.
+    let secret = lint_paths(
+        &[data("literal-secret/fail.yaml")],
+        &LintConfig::default(),
+        today(),
+    )
+    .unwrap();
+    let f = secret
+        .findings
+        .iter()
+        .find(|f| f.rule == "GATE-K8S-052")
+        .unwrap();
+    assert!(
+        f.message.contains("(`password` has a secret-looking name")
+            && !f.message.contains("hunter2"),
+        "{}",
+        f.message
+    );
 }
 
 #[test]
@@ -472,5 +546,50 @@ fn truncated_and_corrupted_input_never_panics() {
                 }
             }
         }
+    }
+}
+
+/// Turning a restricted rule off never hides the baseline finding it subsumes (issue: with
+/// `GATE-PSS-013: off` a `hostPath` of the Docker socket passed; with `GATE-PSS-018: off`,
+/// `NET_ADMIN` and `SYS_ADMIN` passed).
+#[test]
+fn pss_rules_stand_on_their_own() {
+    let pod = data("pss-independent/pod.yaml");
+    let out = lint_paths(std::slice::from_ref(&pod), &LintConfig::default(), today()).unwrap();
+    let mut rules: Vec<&str> = pss_findings(&out.findings).iter().map(|f| f.rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    assert_eq!(
+        rules,
+        [
+            "GATE-PSS-003",
+            "GATE-PSS-004",
+            "GATE-PSS-013",
+            "GATE-PSS-018"
+        ]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (off, still) in [
+        ("GATE-PSS-013", "GATE-PSS-004"),
+        ("GATE-PSS-018", "GATE-PSS-003"),
+        ("GATE-PSS-004", "GATE-PSS-013"),
+        ("GATE-PSS-003", "GATE-PSS-018"),
+    ] {
+        let policy = dir.path().join(format!("{off}.yaml"));
+        std::fs::write(&policy, format!("manifests:\n  rules:\n    {off}: off\n")).unwrap();
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args(["lint", "--format", "json", "--policy"])
+            .arg(&policy)
+            .arg("-f")
+            .arg(&pod)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.code(), Some(1), "{off} off: {stdout}");
+        assert!(stdout.contains(still), "{off} off hides {still}: {stdout}");
+        assert!(
+            !stdout.contains(&format!("\"{off}\"")),
+            "{off} is off: {stdout}"
+        );
     }
 }

@@ -25,7 +25,8 @@ pub struct Check {
     pub level: Level,
     /// The first policy minor version (`1.N`) the check applies to.
     pub since: u32,
-    /// Baseline check IDs this restricted check replaces while it applies.
+    /// Baseline check IDs this restricted check subsumes. Both still run and report, so turning
+    /// either rule off never hides the other's finding.
     pub overrides: &'static [&'static str],
     /// Push one violation per offending field; `minor` is the effective policy version.
     pub run: fn(&PodView<'_>, u32, &mut Vec<Violation>),
@@ -65,15 +66,10 @@ pub fn evaluate(pod: &PodView<'_>, level: Level, version: Version) -> Vec<Violat
     let minor = version.effective_minor();
     let applies =
         |c: &Check| c.since <= minor && (c.level == Level::Baseline || level == Level::Restricted);
-    let overridden: Vec<&str> = checks::ALL
-        .iter()
-        .filter(|c| applies(c) && c.level == Level::Restricted)
-        .flat_map(|c| c.overrides.iter().copied())
-        .collect();
-    for c in checks::ALL {
-        if applies(c) && !overridden.contains(&c.id) {
-            (c.run)(pod, minor, &mut out);
-        }
+    // Every check that applies runs, including the baseline ones a restricted check subsumes:
+    // each rule stands on its own (a pod the restricted check admits, the baseline one admits).
+    for c in checks::ALL.iter().filter(|c| applies(c)) {
+        (c.run)(pod, minor, &mut out);
     }
     out
 }

@@ -1,5 +1,7 @@
-//! `cluster-admin-binding`: a ClusterRoleBinding that gives `cluster-admin`, or any ClusterRole
-//! with wildcards, to a subject that is not part of the system.
+//! `cluster-admin-binding`: a ClusterRoleBinding or RoleBinding that gives `cluster-admin`, or
+//! any ClusterRole with wildcards, to a subject that is not part of the system. The groups that
+//! mean "everybody" (`system:anonymous`, `system:unauthenticated`, `system:authenticated`, all
+//! service accounts) are not system subjects.
 
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
@@ -11,12 +13,15 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-011",
     name: "cluster-admin-binding",
     severity: Severity::Error,
-    summary:
-        "ClusterRoleBinding grants cluster-admin or a wildcard ClusterRole to a non-system subject",
+    summary: "Binding grants cluster-admin or a wildcard ClusterRole to a non-system subject",
     explain: r#"## What it checks
-Every `ClusterRoleBinding` whose `roleRef` is the ClusterRole `cluster-admin`, or a ClusterRole of
-the same run that grants `*`: each subject must be a system one (`system:*` users and groups,
-service accounts of `kube-system`).
+Every `ClusterRoleBinding` and `RoleBinding` whose `roleRef` is the ClusterRole `cluster-admin`,
+or a ClusterRole of the same run that grants `*`: each subject must be a system component
+(`system:*` users and groups such as `system:kube-controller-manager` or `system:masters`, service
+accounts of `kube-system`). A RoleBinding to `cluster-admin` is full control of its namespace,
+Secrets included. The groups that stand for everybody are never system subjects and are always
+reported: `system:anonymous`, `system:unauthenticated`, `system:authenticated`,
+`system:serviceaccounts` and `system:serviceaccounts:<namespace>`.
 
 ## Why it matters
 "The cluster-admin role … allows super-user access to perform any action on any resource. When
@@ -48,15 +53,30 @@ subjects:
 "#,
 };
 
+/// `system:` names that stand for every user, every caller or every service account.
+fn is_everybody(name: &str) -> bool {
+    matches!(
+        name,
+        "system:anonymous"
+            | "system:unauthenticated"
+            | "system:authenticated"
+            | "system:serviceaccounts"
+    ) || name.starts_with("system:serviceaccounts:")
+}
+
 fn is_system(subject: &Node) -> bool {
     let name = subject.get_str("name").unwrap_or("");
-    name.starts_with("system:")
+    (name.starts_with("system:") && !is_everybody(name))
         || (subject.get_str("kind") == Some("ServiceAccount")
             && subject.get_str("namespace") == Some("kube-system"))
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
-    for (i, o) in cx.of_kind("ClusterRoleBinding") {
+    let bindings = cx
+        .of_kind("ClusterRoleBinding")
+        .chain(cx.of_kind("RoleBinding"))
+        .filter(|(_, o)| o.group() == "rbac.authorization.k8s.io");
+    for (i, o) in bindings {
         let role_ref = field(Some(o.node), "roleRef");
         if field(role_ref, "kind").and_then(Node::as_str) != Some("ClusterRole") {
             continue;
@@ -74,8 +94,14 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                 i,
                 s,
                 format!(
-                    "ClusterRoleBinding `{}` grants `{role}` to {} `{}`",
+                    "{} `{}` grants `{role}`{} to {} `{}`",
+                    o.kind,
                     o.name,
+                    if o.kind == "RoleBinding" {
+                        format!(" in namespace `{}`", o.ns())
+                    } else {
+                        String::new()
+                    },
                     s.get_str("kind").unwrap_or("subject"),
                     s.get_str("name").unwrap_or("")
                 ),

@@ -2,8 +2,11 @@
 
 use crate::finding::Severity;
 use crate::lint::pod::field;
+use crate::lint::secrets::detect;
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
+use crate::yaml::Node;
+use base64::Engine;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-052",
@@ -11,7 +14,9 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "Secret object is committed with literal data",
     explain: r#"## What it checks
-Every core `Secret` object: `data` and `stringData` are absent or empty.
+Every core `Secret` object: `data` and `stringData` are absent or empty. The message names the
+first entry the shared secret detector (`gate explain GATE-K8S-050`) recognises, `data` values
+decoded from base64 first; the value is never printed.
 
 ## Why it matters
 "Kubernetes Secrets are, by default, stored unencrypted in the API server's underlying data store
@@ -63,11 +68,34 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                 i,
                 data,
                 format!(
-                    "Secret `{}` is committed with {entries} literal `{key}` entr{}; use Sealed Secrets or External Secrets",
+                    "Secret `{}` is committed with {entries} literal `{key}` entr{}{}; use Sealed Secrets or External Secrets",
                     o.name,
-                    if entries == 1 { "y" } else { "ies" }
+                    if entries == 1 { "y" } else { "ies" },
+                    recognised(data, key == "data")
                 ),
             ));
         }
     }
+}
+
+/// `` (`password` has a secret-looking name and a literal value)`` for the first entry the shared
+/// detector recognises, else nothing.
+fn recognised(data: &Node, base64: bool) -> String {
+    let entries = data.as_map().map_or(&[][..], |m| m);
+    entries
+        .iter()
+        .find_map(|(k, v)| {
+            let key = k.as_str()?;
+            let raw = v.as_str()?;
+            let value = if base64 {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.split_whitespace().collect::<String>())
+                    .ok()?;
+                String::from_utf8(bytes).ok()?
+            } else {
+                raw.to_string()
+            };
+            detect(key, &value).map(|d| format!(" (`{key}` {})", d.why))
+        })
+        .unwrap_or_default()
 }

@@ -15,14 +15,17 @@ pub mod image_latest_tag;
 pub mod invalid_ignore_annotation;
 pub mod invalid_pss_label;
 pub mod literal_secret;
+pub mod missing_cpu_limit;
+pub mod missing_cpu_request;
 pub mod missing_default_deny;
-pub mod missing_resource_limits;
+pub mod missing_memory_limit;
+pub mod missing_memory_request;
 pub mod namespace_pss_weaker;
 pub mod namespace_without_pss_label;
 pub mod rbac_wildcard;
+pub mod resources;
 pub mod secret_in_configmap;
 pub mod secret_in_env;
-pub mod secret_patterns;
 pub mod secretstore_plain_http;
 pub mod unpinned_image;
 pub mod writable_root_filesystem;
@@ -34,7 +37,7 @@ use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 41] = [
+pub const ALL_RULES: [Rule; 44] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -69,7 +72,10 @@ pub const ALL_RULES: [Rule; 41] = [
     literal_secret::RULE,
     secretstore_plain_http::RULE,
     image_latest_tag::RULE,
-    missing_resource_limits::RULE,
+    missing_memory_limit::RULE,
+    missing_memory_request::RULE,
+    missing_cpu_limit::RULE,
+    missing_cpu_request::RULE,
     writable_root_filesystem::RULE,
     dapr_component_without_scopes::RULE,
     dapr_mtls_disabled::RULE,
@@ -115,7 +121,10 @@ const CHECKS: &[CheckFn] = &[
     secretstore_plain_http::check,
     unpinned_image::check,
     image_latest_tag::check,
-    missing_resource_limits::check,
+    missing_memory_limit::check,
+    missing_memory_request::check,
+    missing_cpu_limit::check,
+    missing_cpu_request::check,
     writable_root_filesystem::check,
     dapr_component_without_scopes::check,
     dapr_mtls_disabled::check,

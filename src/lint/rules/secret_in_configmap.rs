@@ -3,10 +3,9 @@
 
 use crate::finding::Severity;
 use crate::lint::pod::field;
-use crate::lint::rules::secret_patterns::{literal_value, secret_lines, secret_name, token_format};
+use crate::lint::secrets::{detect, evidence_line};
 use crate::lint::{Context, Hit};
 use crate::rules::Rule;
-use crate::yaml::{Style, Value};
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-051",
@@ -14,9 +13,10 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ConfigMap holds a secret",
     explain: r#"## What it checks
-Every `data` entry of a `ConfigMap`: the key does not look like a secret (`password`, `token`,
-`api_key`, …) with a literal value, the value contains no known token format, and an embedded
-file has no `password=…`/`token: …` lines with literal values. Values are never printed.
+Every `data` entry of a `ConfigMap`, with the shared secret detector that `gate explain
+GATE-K8S-050` describes: the value contains no known token format, the key does not look like a
+secret with a literal value, and an embedded file has no `password=…`/`token: …` lines with
+literal values. Values are never printed.
 
 ## Why it matters
 "ConfigMap does not provide secrecy or encryption. If the data you want to store are
@@ -59,24 +59,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
         for (k, v) in data {
             let key = k.as_str().unwrap_or("");
             let text = v.as_str().unwrap_or("");
-            let (why, line) = if let Some(format) = token_format(text) {
-                (format!("holds what looks like {format}"), v.line)
-            } else if secret_name(key) && literal_value(text) && !text.contains('\n') {
-                (
-                    "has a secret-looking name and a literal value".to_string(),
-                    v.line,
-                )
-            } else if let Some(&first) = secret_lines(text).first() {
-                // A literal block's node starts at its first content line and keeps the file's
-                // lines; other styles fold lines, so point at the value.
-                let literal = matches!(v.value, Value::Scalar(_, Style::Literal));
-                (
-                    "embeds a secret-looking setting with a literal value".to_string(),
-                    if literal { v.line + first } else { v.line },
-                )
-            } else {
+            let Some(d) = detect(key, text) else {
                 continue;
             };
+            let (why, line) = (&d.why, evidence_line(v, &d));
             let mut hit = cx.hit(
                 &RULE,
                 i,

@@ -16,6 +16,9 @@ Pod Security Standards, restricted (policy v1.22 and later): `securityContext.ca
 of every container must include `ALL`, and `capabilities.add` may only name
 `NET_BIND_SERVICE`. Pods with `spec.os.name: windows` are exempt from policy v1.25.
 
+This check subsumes the baseline rule `GATE-PSS-003`. At the restricted level both run and report
+the same field, so turning one of them `off` never hides the other's finding.
+
 ## Why it matters
 "Containers must drop `ALL` capabilities, and are only permitted to add back the
 `NET_BIND_SERVICE` capability." (Kubernetes, Pod Security Standards)

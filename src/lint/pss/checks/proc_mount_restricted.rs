@@ -17,6 +17,9 @@ Pod Security Standards, restricted (policy v1.35 and later): `securityContext.pr
 container must be unset or `Default`, also when the pod runs in a user namespace
 (`hostUsers: false`), which baseline allows.
 
+This check subsumes the baseline rule `GATE-PSS-008`. At the restricted level both run and report
+the same field, so turning one of them `off` never hides the other's finding.
+
 ## Why it matters
 "The default `/proc` masks are set up to reduce attack surface, and should be required."
 (Kubernetes, Pod Security Standards). The restricted profile keeps that requirement for every

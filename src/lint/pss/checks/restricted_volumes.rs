@@ -17,6 +17,9 @@ Pod Security Standards, restricted: every entry of `spec.volumes` must be one of
 `secret`. gate also rejects a volume that names an allowed type *and* another one (the API server
 rejects those too).
 
+This check subsumes the baseline rule `GATE-PSS-004`. At the restricted level both run and report
+the same field, so turning one of them `off` never hides the other's finding.
+
 ## Why it matters
 "The Restricted policy only permits the following volume types." (Kubernetes, Pod Security
 Standards). Inline volume sources such as `hostPath`, `nfs` or `rbd` reach the node or storage

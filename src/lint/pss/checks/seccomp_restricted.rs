@@ -18,6 +18,9 @@ Pod Security Standards, restricted (policy v1.19 and later): `securityContext.se
 must be `RuntimeDefault` or `Localhost`, set on the pod or on every container. Pods with
 `spec.os.name: windows` are exempt from policy v1.25.
 
+This check subsumes the baseline rule `GATE-PSS-009`. At the restricted level both run and report
+the same field, so turning one of them `off` never hides the other's finding.
+
 ## Why it matters
 "Seccomp profile must be explicitly set to one of the allowed values. Both the `Unconfined`
 profile and the *absence* of a profile are prohibited." (Kubernetes, Pod Security Standards)

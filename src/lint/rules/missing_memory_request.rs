@@ -1,0 +1,50 @@
+//! `missing-memory-request`: a container without `resources.requests.memory`.
+
+use crate::finding::Severity;
+use crate::lint::rules::resources;
+use crate::lint::{Context, Hit};
+use crate::rules::Rule;
+
+pub const RULE: Rule = Rule {
+    id: "GATE-K8S-063",
+    name: "missing-memory-request",
+    severity: Severity::Warning,
+    summary: "Container has no memory request",
+    explain: r#"## What it checks
+Every container and init container (not ephemeral containers): `resources.requests.memory` is set.
+CPU and memory requests and limits are four rules (`GATE-K8S-061` memory limit, `GATE-K8S-063`
+memory request, `GATE-K8S-064` CPU limit, `GATE-K8S-065` CPU request), so each can be turned off
+on its own; together they replace the former `missing-resource-limits`.
+
+## Why it matters
+"When you specify the resource request for containers in a Pod, the kube-scheduler uses this
+information to decide which node to place the Pod on." (Kubernetes, Resource Management for Pods
+and Containers) Without a memory request the pod is `BestEffort` or `Burstable` and is among the
+first evicted when the node runs short of memory.
+
+## How to fix
+Failing:
+```yaml
+containers:
+- name: app
+  image: registry.example/app:1.0
+```
+Fixed:
+```yaml
+containers:
+- name: app
+  image: registry.example/app:1.0
+  resources:
+    requests: {memory: 128Mi}
+```
+
+## References
+- https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
+- https://kubernetes.io/docs/tasks/configure-pod-container/assign-memory-resource/
+- https://kubernetes.io/docs/tasks/configure-pod-container/assign-cpu-resource/
+"#,
+};
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    resources::check(cx, out, &RULE, "requests", "memory");
+}
