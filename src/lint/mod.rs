@@ -105,18 +105,52 @@ pub fn lint_sources(
 }
 
 /// Lint files and directories (recursively: `*.yaml`, `*.yml`, `*.json`), reading one file at a
-/// time.
+/// time; `-` is standard input.
 pub fn lint_paths(
     paths: &[PathBuf],
     cfg: &LintConfig,
     today: NaiveDate,
 ) -> Result<LintOutcome, LintError> {
+    lint_read(paths, &std::collections::HashMap::new(), cfg, today)
+}
+
+/// [`lint_paths`], taking a file's text from `read` when it was read already (by discovery: a
+/// file is read once per run, and standard input can only be read once).
+pub fn lint_read(
+    paths: &[PathBuf],
+    read: &std::collections::HashMap<PathBuf, String>,
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> Result<LintOutcome, LintError> {
     let mut linter = Linter::new(cfg, today);
-    for path in source::collect_files(paths)? {
-        let bytes = std::fs::read(&path).map_err(|source| LintError::Read {
-            path: path.clone(),
-            source,
-        })?;
+    let mut files = Vec::new();
+    for p in paths {
+        if p.as_os_str() == crate::discover::STDIN {
+            files.push(p.clone());
+        } else {
+            files.extend(source::collect_files(std::slice::from_ref(p))?);
+        }
+    }
+    for path in files {
+        if let Some(text) = read.get(&path) {
+            linter.add(&path, std::sync::Arc::new(text.clone()));
+            continue;
+        }
+        let bytes = if path.as_os_str() == crate::discover::STDIN {
+            let mut b = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|source| {
+                LintError::Read {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            b
+        } else {
+            std::fs::read(&path).map_err(|source| LintError::Read {
+                path: path.clone(),
+                source,
+            })?
+        };
         match source::decode(&path, bytes) {
             Ok(text) => linter.add(&path, std::sync::Arc::new(text)),
             Err(n) => linter.notice(n),

@@ -93,6 +93,7 @@ fn vuln(
         package: "openssl".into(),
         installed_version: "3.0.11".into(),
         fixed_version: Some("3.0.13".into()),
+        platform: None,
     });
     f.exception = exception;
     f
