@@ -181,7 +181,13 @@ pub async fn run(
             .filter(|(_, img)| ev.image_verdict(img) == Verdict::Passed)
             .map(|(id, _)| *id)
             .collect();
-        pin_passing(&mut ev, &found, &passed, &resolved.tags, opts);
+        pin_passing(
+            &mut ev,
+            &found,
+            &passed,
+            &checked_digests(&found, &resolved),
+            opts,
+        );
         ev.time("pin", ms(t));
         ev.finish(Utc::now());
     }
@@ -212,7 +218,25 @@ fn lint_summary(ev: &mut Evidence, input: &CheckInput, l: LintOutcome) -> Vec<Fi
         .collect()
 }
 
-/// Rewrite the uses of images whose verdict is `passed`; record what was written.
+/// The digest map for the pin plan: each tag's digest as its image was checked (not a second
+/// look at the registry).
+fn checked_digests(
+    found: &stages::Discovered,
+    resolved: &stages::Resolution,
+) -> HashMap<String, String> {
+    let mut digests = resolved.tags.clone();
+    for (id, img) in found.images.iter() {
+        if let Some(Ok(r)) = resolved.images.get(&id) {
+            if img.reference.digest().is_none() {
+                digests.insert(pin::lookup_key(&img.reference), r.digest.clone());
+            }
+        }
+    }
+    digests
+}
+
+/// Rewrite the uses whose written digest belongs to an image that passed (with `--update`, a
+/// pinned use's tag is that image); record the digests written, per file.
 fn pin_passing(
     ev: &mut Evidence,
     found: &stages::Discovered,
@@ -220,13 +244,19 @@ fn pin_passing(
     digests: &HashMap<String, String>,
     opts: PinOptions,
 ) {
-    let mut subset = found.outcome.clone();
-    subset.uses.retain(|u| {
+    let writes = |u: &crate::discover::ImageUse| {
+        let written = if opts.update {
+            pin::lookup_reference(&u.reference)
+        } else {
+            u.reference.clone()
+        };
         found
             .images
-            .id_of(&u.reference)
+            .id_of(&written)
             .is_some_and(|id| passed.contains(&id))
-    });
+    };
+    let mut subset = found.outcome.clone();
+    subset.uses.retain(|u| writes(u));
     if subset.uses.is_empty() {
         return;
     }
@@ -245,9 +275,21 @@ fn pin_passing(
                     .iter()
                     .find(|f| f.path == path)
                     .map_or(0, |f| f.edits.len());
+                let mut digests: Vec<String> = subset
+                    .uses
+                    .iter()
+                    .filter(|u| u.file == path)
+                    .filter_map(|u| {
+                        let d = digests.get(&pin::lookup_key(&u.reference))?;
+                        (u.reference.digest() != Some(d.as_str())).then(|| d.clone())
+                    })
+                    .collect();
+                digests.sort();
+                digests.dedup();
                 ev.pinned.push(PinnedFile {
                     file: path,
                     references,
+                    digests,
                 });
             }
         }

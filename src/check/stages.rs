@@ -56,6 +56,20 @@ pub fn discover(input: &CheckInput, s: &CheckSettings) -> Discovered {
         };
         d.images.add(&u.reference, source);
     }
+    // `--pin --update` writes the digest a pinned reference's tag names now: that digest is
+    // checked like any image (its candidate is the tag, at the use's position).
+    if s.pin.is_some_and(|p| p.update) {
+        for u in &d.outcome.uses {
+            if u.reference.digest().is_some() && u.reference.tag().is_some() {
+                let source = Source::File {
+                    file: u.file.clone(),
+                    line: u.line,
+                    column: u.column,
+                };
+                d.images.add(&pin::lookup_reference(&u.reference), source);
+            }
+        }
+    }
     for arg in &input.images {
         match Reference::parse(arg) {
             Ok(r) => {

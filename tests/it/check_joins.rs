@@ -80,16 +80,18 @@ async fn images_sharing_a_digest_each_get_their_own_verdict() {
 /// clean image still passes on its own scan; `--pin` pins none of them.
 #[tokio::test]
 async fn a_scan_error_on_a_shared_digest_reaches_every_image_that_names_it() {
+    // Names sorted so that the shared digest comes first: zipping results by position gave
+    // the clean image nothing (it passed unscanned).
     let mut env = Env::new().await;
     env.build("one", "t1", "unscannable", true, None).await;
     env.build("two", "t1", "unscannable", true, None).await;
-    env.image("clean", "t1", true, CLEAN).await;
+    env.image("zclean", "t1", true, CLEAN).await;
     let (out, report) = check_images(
         &env,
         &[
             "ghcr.io/acme/one:t1",
             "ghcr.io/acme/two:t1",
-            "ghcr.io/acme/clean:t1",
+            "ghcr.io/acme/zclean:t1",
         ],
     );
     assert_eq!(out.status.code(), Some(2), "{report:#}");
@@ -98,7 +100,7 @@ async fn a_scan_error_on_a_shared_digest_reaches_every_image_that_names_it() {
         assert_eq!(img["verdict"], "incomplete", "{img:#}");
         assert!(img["errors"].to_string().contains("scan"), "{img:#}");
     }
-    let clean = image(&report, "ghcr.io/acme/clean:t1");
+    let clean = image(&report, "ghcr.io/acme/zclean:t1");
     assert_eq!(clean["verdict"], "passed", "{clean:#}");
     assert!(clean["scan"].is_object(), "{clean:#}");
 }
@@ -235,4 +237,37 @@ async fn images_outside_the_allowed_registries_fail() {
         image(&report, "ghcr.io/acme/shop-api:1.4.2")["verdict"],
         "passed"
     );
+}
+
+/// `--pin --update` writes a stale pin's new digest only when that digest passed the gate
+/// (it joins the checked set), and the evidence lists the digest written.
+#[tokio::test]
+async fn pin_update_writes_only_a_checked_digest() {
+    let mut env = Env::new().await;
+    let old = env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let read = |f: &str| std::fs::read_to_string(crate::check::examples().join(f)).unwrap();
+    let api = read("api.yaml").replace(
+        "ghcr.io/acme/shop-api:1.4.2",
+        &format!("ghcr.io/acme/shop-api:1.4.2@{old}"),
+    );
+    let d = env.deploy(&["namespace.yaml"], &[("api.yaml", &api)]);
+    // The tag moves to an unsigned build.
+    let new = env
+        .build("shop-api", "1.4.2", "moved on", false, Some(CLEAN))
+        .await;
+    let (out, report) = env.check(&["--update"]);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    assert_eq!(std::fs::read_to_string(d.join("api.yaml")).unwrap(), api);
+    assert!(
+        subjects(&report, "GATE-SIG-001").contains(&format!("ghcr.io/acme/shop-api@{new}")),
+        "{report:#}"
+    );
+    // Signed, it passes and is written.
+    env.build("shop-api", "1.4.2", "moved on", true, Some(CLEAN))
+        .await;
+    let (out, report) = env.check(&["--update"]);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let text = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    assert!(text.contains(&format!("shop-api:1.4.2@{new}")), "{text}");
+    assert_eq!(report["pinned"][0]["digests"], serde_json::json!([new]));
 }

@@ -276,10 +276,12 @@ pub fn scenario() -> Evidence {
         PinnedFile {
             file: "deploy/api.yaml".into(),
             references: 1,
+            digests: Vec::new(),
         },
         PinnedFile {
             file: "deploy/worker.yaml".into(),
             references: 1,
+            digests: Vec::new(),
         },
     ];
     ev.finish(at("2026-11-26T12:00:03Z"));
