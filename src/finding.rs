@@ -38,4 +38,28 @@ pub struct Finding {
     /// Set when an exception applied: the exception's reason. The finding is then not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exception: Option<String>,
+    /// What tells it apart from other findings of its rule and subject (a vulnerability's
+    /// `ID package installed-version`, a container name): exceptions' `ids`, SARIF fingerprints
+    /// and JUnit test names use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The vulnerability behind a scanner finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability: Option<Vulnerability>,
+}
+
+/// The vulnerability behind a scanner finding, as the evidence records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// `CVE-2024-1234`, `GHSA-…`.
+    pub id: String,
+    /// Scanner severity: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`.
+    pub severity: String,
+    pub package: String,
+    pub installed_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    /// The platform scanned (`linux/arm64`) when the image is a multi-platform index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }

@@ -20,8 +20,9 @@ pub struct Rule {
 
 /// Every rule, from every stage.
 pub fn all() -> Vec<&'static Rule> {
-    let groups: [&'static [Rule]; 5] = [
+    let groups: [&'static [Rule]; 6] = [
         crate::resolve::RULES,
+        crate::check::registries::RULES,
         crate::discover::RULES,
         crate::scan::RULES,
         crate::verify::RULES,

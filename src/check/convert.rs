@@ -6,9 +6,6 @@ use crate::scan::{ScanResult, ScanTarget};
 use crate::verify::{Signer, Verification};
 use std::collections::BTreeMap;
 
-/// The platforms scanned by default in an index, where present.
-pub const DEFAULT_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
-
 /// What Trivy is asked to scan: the digest, pulled from where it really lives (the mirror, when
 /// one was used), with the registry's credential passed through the environment.
 pub fn scan_target(
@@ -16,6 +13,7 @@ pub fn scan_target(
     cfg: &ResolveConfig,
     r: &Resolved,
     platforms: Option<&Result<Vec<String>, String>>,
+    wanted: &[String],
 ) -> ScanTarget {
     let (repo, _) = resolver.repo_for(&r.reference);
     let credential = cfg
@@ -25,11 +23,7 @@ pub fn scan_target(
         .ok()
         .flatten();
     let platforms = match platforms {
-        Some(Ok(p)) => p
-            .iter()
-            .filter(|p| DEFAULT_PLATFORMS.contains(&p.as_str()))
-            .cloned()
-            .collect(),
+        Some(Ok(p)) => super::platforms::select(p, wanted),
         _ => Vec::new(),
     };
     ScanTarget {

@@ -1,31 +1,36 @@
 //! `gate check`: the whole gate in one pass.
 //!
-//! discover → resolve → inspect → (scan ∥ verify ∥ lint) → evaluate → pin. Every distinct
-//! reference is resolved once; every distinct digest is inspected, scanned and verified once,
-//! whatever number of files name it; lint runs beside them. What could not be checked goes into
+//! discover → resolve → inspect → (scan ∥ verify ∥ lint) → pin check → evaluate → evidence → pin.
+//! Every distinct reference is resolved once; every distinct digest is inspected, scanned and
+//! verified once, whatever number of files name it; lint runs beside them on what discovery read.
+//! Stages return maps keyed by image ([`keys::ImageId`]) or digest target
+//! ([`keys::DigestTarget`]); each image's verdict comes from its own target's results. What could not be checked goes into
 //! the evidence as an error (verdict `incomplete`, exit 2), never silently dropped. `--pin`
 //! rewrites only the references whose image passed, with the digest that was checked.
 
+mod attribute;
 mod convert;
+pub mod keys;
+pub mod platforms;
 pub mod progress;
+pub mod registries;
 pub mod settings;
+mod stages;
 
-use crate::discover::{discover_paths, DiscoverOutcome, SearchRules, UNPINNED_IMAGE};
-use crate::evidence::{
-    CheckError, Evidence, ExceptionRecord, FindingRecord, ImageEvidence, LintSummary, PinnedFile,
-    PolicyRef, Source, Verdict,
-};
-use crate::finding::Finding;
-use crate::lint::{lint_paths, LintConfig};
+use crate::discover::{SearchRules, UNPINNED_IMAGE};
+use crate::evidence::{CheckError, Evidence, LintSummary, PinnedFile, PolicyRef, Verdict};
+use crate::finding::{Finding, Severity};
+use crate::lint::{LintConfig, LintOutcome};
 use crate::pin::{self, PinOptions};
-use crate::reference::Reference;
-use crate::resolve::{chain_text, ResolveConfig, ResolveError, Resolved, Resolver};
-use crate::scan::{ScanConfig, ScanTarget, VulnPolicy};
-use crate::verify::{RegistryFetcher, VerifyPolicy};
+use crate::policy::evaluate::evaluate;
+use crate::policy::exception::Exception;
+use crate::resolve::{chain_text, ResolveConfig, ResolveError, Resolver};
+use crate::scan::{ScanConfig, VulnPolicy};
+use crate::verify::VerifyPolicy;
 use chrono::{NaiveDate, Utc};
-use futures::StreamExt;
+use keys::ImageId;
 use progress::Progress;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -53,6 +58,10 @@ pub struct CheckSettings {
     pub today: NaiveDate,
     /// The policy's severities, applied to every finding.
     pub levels: settings::Levels,
+    /// `scanner.platforms`: the index platforms to scan; empty: linux/amd64 and linux/arm64.
+    pub scan_platforms: Vec<String>,
+    /// `registries.allowed`: globs over `registry/repository`; empty: any registry.
+    pub allowed: registries::Allowed,
 }
 
 /// Why the check could not even start (exit 2). Stage failures are recorded in the evidence.
@@ -62,13 +71,6 @@ pub enum CheckFailure {
     Resolve(#[from] ResolveError),
     #[error("cannot set up signature verification")]
     Verify(#[source] crate::verify::fetch::FetchError),
-}
-
-/// One distinct reference as written, with what the stages found.
-struct Image {
-    reference: Reference,
-    evidence: ImageEvidence,
-    resolved: Option<Resolved>,
 }
 
 fn ms(t: Instant) -> u64 {
@@ -83,198 +85,56 @@ pub async fn run(
 ) -> Result<Evidence, CheckFailure> {
     let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), s.policy.clone(), Utc::now());
     ev.working_directory = std::env::current_dir().ok();
-    let mut findings: Vec<Finding> = Vec::new();
 
-    // discover
     let t = Instant::now();
     progress.stage("discover");
-    let outcome = if input.files.is_empty() {
-        DiscoverOutcome::default()
-    } else {
-        match discover_paths(&input.files, &s.search_rules) {
-            Ok(o) => o,
-            Err(e) => {
-                ev.errors.push(CheckError::new("discover", chain_text(&e)));
-                DiscoverOutcome::default()
-            }
-        }
-    };
-    for n in outcome.notices.iter().filter(|n| n.kind.is_error()) {
-        ev.errors.push(CheckError::new("discover", n.to_string()));
-    }
-    let mut images: BTreeMap<String, Image> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut add = |images: &mut BTreeMap<String, Image>, r: &Reference, source: Source| {
-        let key = r.original().to_string();
-        let entry = images.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            Image {
-                reference: r.clone(),
-                evidence: ImageEvidence::new(r.original()),
-                resolved: None,
-            }
-        });
-        entry.evidence.sources.push(source);
-    };
-    for u in &outcome.uses {
-        let source = Source::File {
-            file: u.file.clone(),
-            line: u.line,
-            column: u.column,
-        };
-        add(&mut images, &u.reference, source);
-    }
-    for arg in &input.images {
-        match Reference::parse(arg) {
-            Ok(r) => add(&mut images, &r, Source::CommandLine),
-            Err(e) => ev
-                .errors
-                .push(CheckError::new("discover", format!("`{arg}`: {e}"))),
-        }
-    }
+    let mut found = stages::discover(input, s);
+    ev.errors.append(&mut found.errors);
     ev.time("discover", ms(t));
-    progress.done("discover", &format!("{} image reference(s)", images.len()));
+    let n = found.images.len();
+    progress.done("discover", &format!("{n} image reference(s)"));
 
-    // resolve: every reference as written (a digest is checked to exist), plus the tags of
-    // pinned references so stale pins are seen.
     let t = Instant::now();
     progress.stage("resolve");
     let resolver = Resolver::new(s.resolve.clone())?;
-    let mut refs: Vec<Reference> = order.iter().map(|k| images[k].reference.clone()).collect();
-    let lookups = pin::to_resolve(&outcome);
-    let n_images = refs.len();
-    refs.extend(lookups.iter().cloned());
-    let results = resolver.resolve_all(&refs).await;
-    let mut tag_digests: HashMap<String, String> = HashMap::new();
-    for (i, (r, res)) in refs.iter().zip(results).enumerate() {
-        match (i < n_images, res) {
-            (true, Ok(ok)) => {
-                let img = images
-                    .get_mut(r.original())
-                    .expect("every resolved reference is an image");
-                img.evidence.canonical = Some(ok.canonical());
-                img.evidence.digest = Some(ok.digest.clone());
-                img.evidence.media_type = ok.media_type.clone();
-                img.resolved = Some(ok);
-            }
-            (true, Err(e)) => {
-                if let Some(img) = images.get_mut(r.original()) {
-                    img.evidence
-                        .errors
-                        .push(CheckError::new("resolve", chain_text(&e)));
-                }
-            }
-            (false, Ok(ok)) => {
-                tag_digests.insert(pin::lookup_key(r), ok.digest);
-            }
-            // The same failure is already on the image when the lookup is its own reference.
-            (false, Err(e)) => {
-                if !refs[..n_images]
-                    .iter()
-                    .any(|x| x.to_string() == r.to_string())
-                {
-                    ev.errors.push(CheckError::new("resolve", chain_text(&e)));
-                }
-            }
-        }
-    }
+    let mut resolved = stages::resolve(&resolver, &found).await;
+    ev.errors.append(&mut resolved.errors);
     ev.time("resolve", ms(t));
-    progress.done("resolve", &format!("{n_images} distinct reference(s)"));
+    progress.done("resolve", &format!("{n} distinct reference(s)"));
 
-    // inspect each distinct digest once: platforms, and the manifest bytes verified.
     let t = Instant::now();
-    let mut by_digest: BTreeMap<String, Resolved> = BTreeMap::new();
-    for img in images.values() {
-        if let Some(r) = &img.resolved {
-            by_digest.entry(r.canonical()).or_insert_with(|| r.clone());
-        }
-    }
-    let inspected: HashMap<String, Result<Vec<String>, String>> =
-        futures::stream::iter(by_digest.iter())
-            .map(|(canonical, r)| {
-                let resolver = &resolver;
-                async move {
-                    let res = resolver
-                        .inspect(r)
-                        .await
-                        .map(|i| i.platforms().iter().map(|p| p.to_string()).collect())
-                        .map_err(|e| chain_text(&e));
-                    (canonical.clone(), res)
-                }
-            })
-            .buffer_unordered(s.resolve.concurrency.max(1))
-            .collect()
-            .await;
-    for img in images.values_mut() {
-        let Some(c) = img.evidence.canonical.clone() else {
-            continue;
-        };
-        match inspected.get(&c) {
-            Some(Ok(p)) => img.evidence.platforms = p.clone(),
-            Some(Err(e)) => img
-                .evidence
-                .errors
-                .push(CheckError::new("resolve", e.clone())),
-            None => {}
-        }
-    }
+    let inspected = stages::inspect(&resolver, &resolved, s.resolve.concurrency).await;
     ev.time("inspect", ms(t));
 
-    // scan ∥ verify ∥ lint, each on distinct digests.
-    let checked: Vec<(&String, &Resolved)> = by_digest
-        .iter()
-        .filter(|(c, _)| matches!(inspected.get(*c), Some(Ok(_))))
-        .collect();
-    let scan_fut = async {
-        let Some(cfg) = &s.scan else {
-            return (Vec::new(), 0);
-        };
-        let t = Instant::now();
-        progress.stage("scan");
-        let targets: Vec<ScanTarget> = checked
-            .iter()
-            .map(|(c, r)| convert::scan_target(&resolver, &s.resolve, r, inspected.get(*c)))
-            .collect();
-        let out = crate::scan::scan_all(targets, cfg).await;
+    let checked = stages::checked(&resolved, &inspected);
+    let texts = std::mem::take(&mut found.texts);
+    let timed = |stage: &'static str, on: bool| {
+        if on {
+            progress.stage(stage);
+        }
+        Instant::now()
+    };
+    let scan = async {
+        let t = timed("scan", s.scan.is_some());
+        let out = stages::scan(&resolver, s, &checked, &inspected).await;
         progress.done("scan", &format!("{} digest(s)", checked.len()));
         (out, ms(t))
     };
-    let verify_fut = async {
-        let Some(policy) = &s.verify else {
-            return Ok::<_, CheckFailure>((Vec::new(), 0));
-        };
-        let t = Instant::now();
-        progress.stage("verify");
-        let fetcher =
-            RegistryFetcher::new(s.resolve.client.clone()).map_err(CheckFailure::Verify)?;
-        let targets: Vec<_> = checked
-            .iter()
-            .map(|(_, r)| (resolver.repo_for(&r.reference).0, r.digest.clone()))
-            .collect();
-        let out =
-            crate::verify::verify_many(&fetcher, &targets, policy, s.resolve.concurrency).await;
+    let verify = async {
+        let t = timed("verify", s.verify.is_some());
+        let out = stages::verify(&resolver, s, &checked).await;
         progress.done("verify", &format!("{} digest(s)", checked.len()));
-        Ok((out, ms(t)))
+        (out, ms(t))
     };
-    let lint_fut = async {
-        if input.files.is_empty() {
-            return (None, 0);
-        }
-        let t = Instant::now();
-        progress.stage("lint");
-        let files = input.files.clone();
-        let (cfg, today) = (s.lint.clone(), s.today);
-        // Linting is CPU-bound: on its own thread, so the registry requests and Trivy
-        // processes of scan and verify go on meanwhile (and no timeout of theirs runs out).
-        let out = tokio::task::spawn_blocking(move || lint_paths(&files, &cfg, today))
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let lint = async {
+        let t = timed("lint", !input.files.is_empty());
+        let out = stages::lint(input, s, texts).await;
         progress.done("lint", "");
-        (Some(out), ms(t))
+        (out, ms(t))
     };
-    let ((scans, scan_ms), verified, (linted, lint_ms)) =
-        tokio::join!(scan_fut, verify_fut, lint_fut);
-    let (verifications, verify_ms) = verified?;
+    let ((scans, scan_ms), (verifications, verify_ms), (linted, lint_ms)) =
+        tokio::join!(scan, verify, lint);
+    let verifications = verifications?;
     if s.scan.is_some() {
         ev.time("scan", scan_ms);
     }
@@ -282,147 +142,121 @@ pub async fn run(
         ev.time("verify", verify_ms);
     }
 
-    // evaluate
-    for ((canonical, r), res) in checked.iter().zip(&scans) {
-        match res {
-            Ok(result) => {
-                findings.extend(crate::scan::evaluate(result, canonical, &s.vuln, s.today));
-                for img in images
-                    .values_mut()
-                    .filter(|i| i.evidence.canonical.as_ref() == Some(*canonical))
-                {
-                    img.evidence.scan =
-                        Some(convert::scan_summary(result, &img.evidence.platforms));
-                }
-            }
-            Err(e) => {
-                let msg = chain_text(e);
-                for img in images
-                    .values_mut()
-                    .filter(|i| i.resolved.as_ref().map(|x| &x.digest) == Some(&r.digest))
-                {
-                    img.evidence
-                        .errors
-                        .push(CheckError::new("scan", msg.clone()));
-                }
-            }
-        }
-    }
-    if s.scan.is_some() {
-        findings.extend(crate::scan::unused(&s.vuln));
-    }
-    if let Some(policy) = &s.verify {
-        for ((canonical, _), res) in checked.iter().zip(&verifications) {
-            findings.extend(crate::verify::evaluate(res, canonical, policy));
-            let unchecked = crate::verify::unchecked(res, canonical);
-            for img in images
-                .values_mut()
-                .filter(|i| i.evidence.canonical.as_ref() == Some(*canonical))
-            {
-                for msg in &unchecked {
-                    img.evidence
-                        .errors
-                        .push(CheckError::new("verify", msg.clone()));
-                }
-                if let Ok(v) = res {
-                    convert::signatures(v, &mut img.evidence);
-                }
-            }
-        }
-    }
+    let mut findings =
+        attribute::image_findings(s, &checked, scans.as_ref(), verifications.as_ref());
     if let Some(outcome) = linted {
         match outcome {
             Ok(l) => {
                 ev.time("lint", lint_ms);
-                for n in &l.notices {
-                    if n.severity == crate::finding::Severity::Error {
-                        ev.errors.push(CheckError::new("lint", n.to_string()));
-                    }
-                }
-                ev.lint = Some(LintSummary {
-                    files: input.files.clone(),
-                    objects: l.objects,
-                    notices: l
-                        .notices
-                        .iter()
-                        .filter(|n| n.severity != crate::finding::Severity::Error)
-                        .map(|n| n.to_string())
-                        .collect(),
-                });
-                // Unpinned images are reported once, by the pin plan below, for every format.
-                findings.extend(
-                    l.findings
-                        .into_iter()
-                        .filter(|f| f.rule != UNPINNED_IMAGE.id),
-                );
+                findings.extend(lint_summary(&mut ev, input, l));
             }
             Err(e) => ev.errors.push(CheckError::new("lint", chain_text(&e))),
         }
     }
+    findings.extend(registries::findings(&s.allowed, &found.images, &resolved));
+    let (pins, mut pin_errors) = attribute::pin_findings(s, &found, &resolved);
+    findings.extend(pins);
+    ev.errors.append(&mut pin_errors);
+    let images = attribute::images(
+        s,
+        &found,
+        &resolved,
+        &inspected,
+        scans.as_ref(),
+        verifications.as_ref(),
+    );
+    ev.images = images.values().cloned().collect();
 
-    // unpinned and stale references (every file kind), from the plan `gate pin --check` makes.
-    let resolvable = outcome
-        .uses
-        .iter()
-        .all(|u| tag_digests.contains_key(&pin::lookup_key(&u.reference)));
-    if !outcome.uses.is_empty() && resolvable {
-        let check = PinOptions {
-            check: true,
-            ..s.pin.unwrap_or_default()
-        };
-        match pin::plan(&outcome, &tag_digests, &check) {
-            // With `--pin`, references of passing images are about to be pinned: not a finding.
-            Ok(plan) => findings.extend(
-                plan.findings
-                    .into_iter()
-                    .filter(|f| s.pin.is_none() || f.rule != UNPINNED_IMAGE.id),
-            ),
-            Err(e) => ev.errors.push(CheckError::new("pin", chain_text(&e))),
-        }
-    }
-
-    for img in order.iter().filter_map(|k| images.remove(k)) {
-        ev.images.push(img.evidence);
-    }
-    let findings = s.levels.apply(findings);
-    ev.findings
-        .extend(findings.iter().map(FindingRecord::from_finding));
-    let mut exceptions = s.vuln.exceptions.iter().collect::<Vec<_>>();
-    exceptions.extend(s.lint.exceptions.iter());
-    ev.exceptions = exceptions
-        .into_iter()
-        .filter(|e| e.uses() == 0)
-        .map(|e| ExceptionRecord::new(e, crate::evidence::ExceptionStatus::Unused))
-        .collect();
+    let exceptions: Vec<&Exception> = s.vuln.exceptions.iter().chain(&s.lint.exceptions).collect();
+    let judged = evaluate(findings, &s.levels, &exceptions, s.today);
+    ev.findings = judged.findings;
+    ev.exceptions = judged.unused;
     ev.finish(Utc::now());
 
     // pin, after the verdict: only references whose image passed.
     if let Some(opts) = s.pin {
         let t = Instant::now();
-        pin_passing(&mut ev, &outcome, &tag_digests, opts);
+        let passed: HashSet<ImageId> = images
+            .iter()
+            .filter(|(_, img)| ev.image_verdict(img) == Verdict::Passed)
+            .map(|(id, _)| *id)
+            .collect();
+        pin_passing(
+            &mut ev,
+            &found,
+            &passed,
+            &checked_digests(&found, &resolved),
+            opts,
+        );
         ev.time("pin", ms(t));
         ev.finish(Utc::now());
     }
     Ok(ev)
 }
 
-/// Rewrite the uses of images whose verdict is `passed`; record what was written.
+/// Record what lint saw in the evidence; its findings, but for unpinned images (reported once,
+/// by the pin plan, for every format).
+fn lint_summary(ev: &mut Evidence, input: &CheckInput, l: LintOutcome) -> Vec<Finding> {
+    for n in &l.notices {
+        if n.severity == Severity::Error {
+            ev.errors.push(CheckError::new("lint", n.to_string()));
+        }
+    }
+    ev.lint = Some(LintSummary {
+        files: input.files.clone(),
+        objects: l.objects,
+        notices: l
+            .notices
+            .iter()
+            .filter(|n| n.severity != Severity::Error)
+            .map(|n| n.to_string())
+            .collect(),
+    });
+    l.findings
+        .into_iter()
+        .filter(|f| f.rule != UNPINNED_IMAGE.id)
+        .collect()
+}
+
+/// The digest map for the pin plan: each tag's digest as its image was checked (not a second
+/// look at the registry).
+fn checked_digests(
+    found: &stages::Discovered,
+    resolved: &stages::Resolution,
+) -> HashMap<String, String> {
+    let mut digests = resolved.tags.clone();
+    for (id, img) in found.images.iter() {
+        if let Some(Ok(r)) = resolved.images.get(&id) {
+            if img.reference.digest().is_none() {
+                digests.insert(pin::lookup_key(&img.reference), r.digest.clone());
+            }
+        }
+    }
+    digests
+}
+
+/// Rewrite the uses whose written digest belongs to an image that passed (with `--update`, a
+/// pinned use's tag is that image); record the digests written, per file.
 fn pin_passing(
     ev: &mut Evidence,
-    outcome: &DiscoverOutcome,
+    found: &stages::Discovered,
+    passed: &HashSet<ImageId>,
     digests: &HashMap<String, String>,
     opts: PinOptions,
 ) {
-    let passed: Vec<&str> = ev
-        .images
-        .iter()
-        .filter(|i| i.verdict == Verdict::Passed)
-        .map(|i| i.reference.as_str())
-        .collect();
-    let mut subset = outcome.clone();
-    subset
-        .uses
-        .retain(|u| passed.contains(&u.reference.original()));
+    let writes = |u: &crate::discover::ImageUse| {
+        let written = if opts.update {
+            pin::lookup_reference(&u.reference)
+        } else {
+            u.reference.clone()
+        };
+        found
+            .images
+            .id_of(&written)
+            .is_some_and(|id| passed.contains(&id))
+    };
+    let mut subset = found.outcome.clone();
+    subset.uses.retain(|u| writes(u));
     if subset.uses.is_empty() {
         return;
     }
@@ -441,9 +275,21 @@ fn pin_passing(
                     .iter()
                     .find(|f| f.path == path)
                     .map_or(0, |f| f.edits.len());
+                let mut digests: Vec<String> = subset
+                    .uses
+                    .iter()
+                    .filter(|u| u.file == path)
+                    .filter_map(|u| {
+                        let d = digests.get(&pin::lookup_key(&u.reference))?;
+                        (u.reference.digest() != Some(d.as_str())).then(|| d.clone())
+                    })
+                    .collect();
+                digests.sort();
+                digests.dedup();
                 ev.pinned.push(PinnedFile {
                     file: path,
                     references,
+                    digests,
                 });
             }
         }

@@ -330,6 +330,14 @@ pub fn from_policy(
         policy: policy.evidence_ref(),
         today: chrono::Utc::now().date_naive(),
         levels: Levels::from_policy(policy, !o.keys.is_empty()),
+        scan_platforms: p.scanner.platforms.clone(),
+        allowed: super::registries::Allowed::new(&p.registries.allowed).map_err(
+            |(glob, source)| SettingsError::Glob {
+                policy: name.clone(),
+                glob,
+                source,
+            },
+        )?,
     })
 }
 

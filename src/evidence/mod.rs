@@ -86,6 +86,9 @@ pub struct PinnedFile {
     pub file: PathBuf,
     /// References rewritten in it.
     pub references: usize,
+    /// The digests written into it (each one checked in this run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<String>,
 }
 
 /// The whole record. Build it with [`Evidence::new`], push stage results, then [`Evidence::finish`].

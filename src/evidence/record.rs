@@ -29,18 +29,7 @@ pub struct AppliedException {
     pub status: ExceptionStatus,
 }
 
-/// The vulnerability behind a scanner finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Vulnerability {
-    /// `CVE-2024-1234`, `GHSA-…`.
-    pub id: String,
-    /// Scanner severity: `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `UNKNOWN`.
-    pub severity: String,
-    pub package: String,
-    pub installed_version: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_version: Option<String>,
-}
+pub use crate::finding::Vulnerability;
 
 /// One finding in the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +85,8 @@ impl FindingRecord {
     pub fn from_finding(f: &Finding) -> Self {
         let mut r = Self::new(f.rule, f.severity, f.subject.clone(), f.message.clone());
         r.location = f.location.clone();
+        r.key = f.key.clone();
+        r.vulnerability = f.vulnerability.clone();
         r.exception = f.exception.as_ref().map(|reason| AppliedException {
             reason: reason.clone(),
             origin: String::new(),

@@ -90,6 +90,8 @@ impl<'a> Context<'a> {
                 location: Some(o.location(node)),
                 message,
                 exception: None,
+                key: None,
+                vulnerability: None,
             },
             object: Some(index),
         }

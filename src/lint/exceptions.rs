@@ -144,12 +144,16 @@ pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
         location: Some(o.location(node)),
         message: format!("Annotation `{IGNORE_ANNOTATION}` {why}; it is not applied"),
         exception: None,
+        key: None,
+        vulnerability: None,
     }))
 }
 
 fn expired(f: &Finding, origin: &str, date: NaiveDate, reason: &str) -> Finding {
     Finding {
         rule: expired_exception::RULE.id,
+        key: None,
+        vulnerability: None,
         severity: expired_exception::RULE.severity,
         subject: f.subject.clone(),
         location: f.location.clone(),

@@ -116,8 +116,23 @@ pub fn lint_paths(
     cfg: &LintConfig,
     today: NaiveDate,
 ) -> Result<LintOutcome, LintError> {
+    lint_read(paths, &std::collections::HashMap::new(), cfg, today)
+}
+
+/// [`lint_paths`], taking a file's text from `read` when it was read already (by discovery: a
+/// file is read once per run, and standard input can only be read once).
+pub fn lint_read(
+    paths: &[PathBuf],
+    read: &std::collections::HashMap<PathBuf, String>,
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> Result<LintOutcome, LintError> {
     let mut linter = Linter::new(cfg, today);
     for path in source::collect_files(paths)? {
+        if let Some(text) = read.get(&path) {
+            linter.add(&path, std::sync::Arc::new(text.clone()));
+            continue;
+        }
         match source::read(&path)? {
             Ok(text) => linter.add(&path, std::sync::Arc::new(text)),
             Err(n) => linter.notice(n),

@@ -270,6 +270,8 @@ pub fn plan(
                 }),
                 message: n.message.clone(),
                 exception: None,
+                key: None,
+                vulnerability: None,
             });
         }
     }
@@ -308,5 +310,7 @@ fn finding(u: &ImageUse, rule: &crate::rules::Rule, message: String) -> Finding 
         }),
         message,
         exception: None,
+        key: None,
+        vulnerability: None,
     }
 }

@@ -99,22 +99,41 @@ impl Exception {
         subject: &str,
         today: NaiveDate,
     ) -> Applies {
+        let applies = self.judge(rule_id, rule_name, id, subject, today);
+        if applies != Applies::No {
+            self.used.fetch_add(1, Ordering::Relaxed);
+        }
+        applies
+    }
+
+    /// [`Exception::check`] without counting the use (for the pure `evaluate`).
+    pub fn judge(
+        &self,
+        rule_id: &str,
+        rule_name: &str,
+        id: Option<&str>,
+        subject: &str,
+        today: NaiveDate,
+    ) -> Applies {
+        let id_ok = self.ids.is_empty()
+            || id.is_some_and(|id| self.ids.iter().any(|x| x.eq_ignore_ascii_case(id)));
+        if !(id_ok && self.covers(rule_id, rule_name, subject)) {
+            return Applies::No;
+        }
+        match self.expires {
+            Some(d) if d < today => Applies::Expired,
+            _ => Applies::Yes,
+        }
+    }
+
+    /// Do the exception's rules and subject glob cover this rule and subject (keys aside)?
+    pub fn covers(&self, rule_id: &str, rule_name: &str, subject: &str) -> bool {
         let rule_ok = self.rules.is_empty()
             || self
                 .rules
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case(rule_id) || r == rule_name);
-        let id_ok = self.ids.is_empty()
-            || id.is_some_and(|id| self.ids.iter().any(|x| x.eq_ignore_ascii_case(id)));
-        let subject_ok = self.matcher.as_ref().is_none_or(|m| m.is_match(subject));
-        if !(rule_ok && id_ok && subject_ok) {
-            return Applies::No;
-        }
-        self.used.fetch_add(1, Ordering::Relaxed);
-        match self.expires {
-            Some(d) if d < today => Applies::Expired,
-            _ => Applies::Yes,
-        }
+        rule_ok && self.matcher.as_ref().is_none_or(|m| m.is_match(subject))
     }
 
     /// How many findings this exception matched so far (0 at the end of a run: a warning).

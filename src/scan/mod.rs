@@ -31,7 +31,7 @@ pub use db::TrivyDb;
 pub use error::ScanError;
 pub use ignore::IgnoreFile;
 pub use report::{Report, VersionInfo, Vulnerability};
-pub use run::{scan_all, scan_all_with};
+pub use run::{scan_all, scan_all_with, scan_by_digest};
 pub use trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 pub use verdict::{evaluate, unused, VulnPolicy};
 

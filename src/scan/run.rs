@@ -16,22 +16,43 @@ use futures::stream::{self, StreamExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Scan every distinct digest with the `trivy` found by `cfg`.
+/// Scan every distinct digest with the `trivy` found by `cfg`: one result per distinct digest,
+/// in first-seen order.
 pub async fn scan_all(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> Vec<Result<ScanResult, ScanError>> {
+    scan_keyed(targets, cfg)
+        .await
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// Scan every distinct digest, each result keyed by its digest (`sha256:…`): targets that share a
+/// digest share its result.
+pub async fn scan_by_digest(
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> std::collections::BTreeMap<String, Result<ScanResult, ScanError>> {
+    scan_keyed(targets, cfg).await.into_iter().collect()
+}
+
+async fn scan_keyed(targets: Vec<ScanTarget>, cfg: &ScanConfig) -> Keyed {
     match TrivyScanner::locate(cfg) {
-        Ok(mut scanner) => scan_all_with(&mut scanner, targets, cfg).await,
+        Ok(mut scanner) => scan_keyed_with(&mut scanner, targets, cfg).await,
         Err(e) => {
             let e = Arc::new(e);
             group(targets)
-                .iter()
-                .map(|_| Err(ScanError::Shared(Arc::clone(&e))))
+                .into_iter()
+                .map(|g| (g.target.digest, Err(ScanError::Shared(Arc::clone(&e)))))
                 .collect()
         }
     }
 }
+
+/// Results with the digest each is for.
+type Keyed = Vec<(String, Result<ScanResult, ScanError>)>;
 
 /// Targets sharing a digest, merged.
 struct Group {
@@ -95,6 +116,18 @@ pub async fn scan_all_with<S: Scanner>(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> Vec<Result<ScanResult, ScanError>> {
+    scan_keyed_with(scanner, targets, cfg)
+        .await
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+async fn scan_keyed_with<S: Scanner>(
+    scanner: &mut S,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> Keyed {
     let groups = group(targets);
     let jobs: Vec<Job> = groups
         .iter()
@@ -415,15 +448,18 @@ fn assemble(
     groups: Vec<Group>,
     jobs: &[Job],
     mut done: Vec<Option<Result<Done, ScanError>>>,
-) -> Vec<Result<ScanResult, ScanError>> {
+) -> Keyed {
     let mut out = Vec::with_capacity(groups.len());
     for (gi, g) in groups.into_iter().enumerate() {
         let t = g.target;
         if g.invalid {
-            out.push(Err(ScanError::NotByDigest {
-                image: t.image,
-                digest: t.digest,
-            }));
+            out.push((
+                t.digest.clone(),
+                Err(ScanError::NotByDigest {
+                    image: t.image,
+                    digest: t.digest,
+                }),
+            ));
             continue;
         }
         let mut result = ScanResult {
@@ -466,10 +502,13 @@ fn assemble(
                 }
             }
         }
-        out.push(match failure {
-            Some(e) => Err(e),
-            None => Ok(result),
-        });
+        out.push((
+            t.digest,
+            match failure {
+                Some(e) => Err(e),
+                None => Ok(result),
+            },
+        ));
     }
     out
 }

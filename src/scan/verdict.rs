@@ -124,6 +124,18 @@ pub fn evaluate(
             location: None,
             message: message(v, &platforms),
             exception,
+            key: Some(match v.pkg_path.as_deref() {
+                Some(path) => format!("{} {} {} {path}", v.id, v.pkg_name, v.installed_version),
+                None => format!("{} {} {}", v.id, v.pkg_name, v.installed_version),
+            }),
+            vulnerability: Some(crate::finding::Vulnerability {
+                id: v.id.clone(),
+                severity: v.severity.clone(),
+                package: v.pkg_name.clone(),
+                installed_version: v.installed_version.clone(),
+                fixed_version: v.fixed_version.clone(),
+                platform: v.platform.clone(),
+            }),
         });
         findings.extend(notes);
     }
@@ -142,6 +154,8 @@ pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
         location: None,
         message,
         exception: None,
+        key: None,
+        vulnerability: None,
     };
     if let Some(file) = &policy.trivyignore {
         let path = file.path.display();
@@ -181,6 +195,8 @@ fn expired(subject: &str, v: &Vulnerability, origin: &str, date: &str) -> Findin
             v.id
         ),
         exception: None,
+        key: None,
+        vulnerability: None,
     }
 }
 

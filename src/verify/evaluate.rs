@@ -22,6 +22,8 @@ fn finding(rule: &Rule, image: &str, message: String) -> Finding {
         location: None,
         message,
         exception: None,
+        key: None,
+        vulnerability: None,
     }
 }
 

@@ -78,6 +78,43 @@ impl Env {
     /// Push `acme/NAME:TAG`, sign it when asked, and have the scanner replay `report` for it.
     pub async fn image(&mut self, name: &str, tag: &str, signed: bool, report: &str) -> String {
         let digest = self.reg.push_image(&format!("acme/{name}"), tag).await;
+        self.sign_and_map(name, tag, signed, Some(report), digest)
+            .await
+    }
+
+    /// Push the image built from `seed` (the same bytes, so the same digest, whatever name it
+    /// goes to) as `acme/NAME:TAG`; sign it when asked; map `report` for it (`None`: the scanner
+    /// fails for this digest).
+    pub async fn build(
+        &mut self,
+        name: &str,
+        tag: &str,
+        seed: &str,
+        signed: bool,
+        report: Option<&str>,
+    ) -> String {
+        let (blobs, manifest) = crate::harness::image_parts(seed, "linux", "amd64");
+        let digest = self
+            .reg
+            .push_raw(
+                &format!("acme/{name}"),
+                tag,
+                &blobs,
+                &manifest,
+                "application/vnd.oci.image.manifest.v1+json",
+            )
+            .await;
+        self.sign_and_map(name, tag, signed, report, digest).await
+    }
+
+    async fn sign_and_map(
+        &mut self,
+        name: &str,
+        tag: &str,
+        signed: bool,
+        report: Option<&str>,
+        digest: String,
+    ) -> String {
         if signed {
             let out = self
                 .gate(&["sign", "--key"])
@@ -92,10 +129,12 @@ impl Env {
             );
         }
         // The registry is declared insecure, so Trivy must get `--insecure`.
-        self.map.insert(
-            digest.clone(),
-            serde_json::json!({"report": report, "insecure": true}),
-        );
+        if let Some(report) = report {
+            self.map.insert(
+                digest.clone(),
+                serde_json::json!({"report": report, "insecure": true}),
+            );
+        }
         let map = self.path("bin/map.json");
         std::fs::write(&map, serde_json::to_vec(&self.map).unwrap()).unwrap();
         let cfg = serde_json::json!({"map": map, "log": self.path("bin/log")});

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod check;
+mod check_joins;
 mod cli;
 mod discover;
 mod fixtures;

@@ -93,6 +93,7 @@ fn vuln(
         package: "openssl".into(),
         installed_version: "3.0.11".into(),
         fixed_version: Some("3.0.13".into()),
+        platform: None,
     });
     f.exception = exception;
     f
@@ -275,10 +276,12 @@ pub fn scenario() -> Evidence {
         PinnedFile {
             file: "deploy/api.yaml".into(),
             references: 1,
+            digests: Vec::new(),
         },
         PinnedFile {
             file: "deploy/worker.yaml".into(),
             references: 1,
+            digests: Vec::new(),
         },
     ];
     ev.finish(at("2026-11-26T12:00:03Z"));

@@ -131,6 +131,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                     first.kind, first.name
                 ),
                 exception: None,
+                key: None,
+                vulnerability: None,
             },
             object: namespace.map(|(i, _)| i),
         });

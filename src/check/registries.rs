@@ -1,0 +1,107 @@
+//! `registries.allowed`: where images may come from. A reference whose `registry/repository`
+//! matches none of the policy's globs is a finding at error (`GATE-IMG-004`), attached to its
+//! image. An empty list allows any registry.
+
+use super::keys::Images;
+use super::stages::Resolution;
+use crate::evidence::Source;
+use crate::finding::{Finding, Location, Severity};
+use crate::rules::Rule;
+use globset::{Glob, GlobMatcher};
+
+/// The rules this stage reports.
+pub const RULES: &[Rule] = &[REGISTRY_NOT_ALLOWED];
+
+pub const REGISTRY_NOT_ALLOWED: Rule = Rule {
+    id: "GATE-IMG-004",
+    name: "registry-not-allowed",
+    severity: Severity::Error,
+    summary: "Image comes from a registry the policy does not allow",
+    explain: "## What it checks\nEvery image reference's `registry/repository` (normalised: \
+`nginx` is `docker.io/library/nginx`) is matched against the globs of the policy's \
+`registries.allowed`. When the list is not empty and no glob matches, the image is reported.\n\n\
+## Why it matters\nA pull request can point a workload at any registry, including one its author \
+runs. Restricting where images come from keeps deployments on registries the organisation \
+trusts, mirrors and scans.\n\n## How to fix\nUse an image from an allowed registry (or its \
+mirror), or add the registry to `registries.allowed` in the trusted policy.\n\n## References\n\
+- https://kubernetes.io/docs/concepts/containers/images/\n",
+};
+
+/// The compiled `registries.allowed` globs.
+#[derive(Debug, Clone, Default)]
+pub struct Allowed {
+    globs: Vec<(String, GlobMatcher)>,
+}
+
+impl Allowed {
+    /// `Err`: the glob that does not compile, with why.
+    pub fn new(globs: &[String]) -> Result<Self, (String, globset::Error)> {
+        let globs = globs
+            .iter()
+            .map(|g| {
+                Glob::new(g)
+                    .map(|m| (g.clone(), m.compile_matcher()))
+                    .map_err(|e| (g.clone(), e))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { globs })
+    }
+
+    /// Is `name` (`registry/repository`) allowed?
+    pub fn allows(&self, name: &str) -> bool {
+        self.globs.is_empty() || self.globs.iter().any(|(_, m)| m.is_match(name))
+    }
+}
+
+/// A finding for every image outside the allowed registries; its subject is the image's digest
+/// target when it resolved, else the reference as written.
+pub fn findings(allowed: &Allowed, images: &Images, res: &Resolution) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (id, img) in images.iter() {
+        let name = img.reference.name();
+        if allowed.allows(&name) {
+            continue;
+        }
+        let subject = match res.target(id) {
+            Some(t) => t.to_string(),
+            None => img.reference.original().to_string(),
+        };
+        let location = img.sources.iter().find_map(|s| match s {
+            Source::File { file, line, column } => Some(Location {
+                file: file.clone(),
+                line: *line,
+                column: *column,
+            }),
+            Source::CommandLine => None,
+        });
+        out.push(Finding {
+            rule: REGISTRY_NOT_ALLOWED.id,
+            severity: REGISTRY_NOT_ALLOWED.severity,
+            subject,
+            location,
+            message: format!(
+                "`{}` comes from `{name}`, which `registries.allowed` does not allow",
+                img.reference.original()
+            ),
+            exception: None,
+            key: None,
+            vulnerability: None,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_allow_and_empty_allows_all() {
+        let a = Allowed::new(&["ghcr.io/acme/*".into(), "docker.io/library/*".into()]).unwrap();
+        assert!(a.allows("ghcr.io/acme/api"));
+        assert!(a.allows("docker.io/library/nginx"));
+        assert!(!a.allows("evil.example/acme/api"));
+        assert!(Allowed::default().allows("anything.example/x"));
+        assert!(Allowed::new(&["[".into()]).is_err());
+    }
+}
