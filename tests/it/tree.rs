@@ -205,3 +205,186 @@ async fn trivy_gets_only_the_scanned_registrys_credential() {
     let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
     assert!(!log.contains("FAIL"), "{log}");
 }
+
+/// A resolver for `host` (declared plain HTTP) with the credentials of `config`.
+fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver {
+    use gate::resolve::{ClientConfig, ResolveConfig, Resolver};
+    Resolver::new(ResolveConfig {
+        client: ClientConfig {
+            insecure: vec![host.to_owned()],
+            timeout: std::time::Duration::from_secs(5),
+            max_backoff: std::time::Duration::from_secs(1),
+            auth: gate::resolve::auth::AuthSources {
+                files: vec![config.to_owned()],
+                helper_path: None,
+            },
+            ..ClientConfig::default()
+        },
+        ..ResolveConfig::default()
+    })
+    .unwrap()
+}
+
+/// A registry (here `localhost:P`) whose token challenge names a plain-HTTP realm on another
+/// origin (`127.0.0.1:P`) does not get the Basic credentials sent there in clear text.
+#[tokio::test]
+async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
+    use crate::proxy::{Fault, FaultProxy};
+    use gate::reference::Reference;
+    use gate::resolve::ResolveError;
+    let reg = crate::harness::Registry::start();
+    reg.push_image("team/app", "v1").await;
+    let proxy = FaultProxy::start(&reg.addr).await;
+    let port = proxy.addr.rsplit(':').next().unwrap();
+    let host = format!("localhost:{port}");
+    proxy.set(
+        Fault::Token {
+            user: "bob".into(),
+            pass: "realm-pa55".into(),
+        },
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("config.json");
+    let entry = r#"{"username":"bob","password":"realm-pa55"}"#;
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"auths":{{"{host}":{entry},"{}":{entry}}}}}"#,
+            proxy.addr
+        ),
+    )
+    .unwrap();
+    let image = Reference::parse(&format!("{host}/team/app:v1")).unwrap();
+    let before = proxy.requests();
+    let e = resolver_for(&host, &f).resolve(&image).await.unwrap_err();
+    assert!(
+        matches!(e.error, ResolveError::InsecureRealm { .. }),
+        "{e:?}"
+    );
+    assert!(e.error.to_string().contains("were not sent"), "{}", e.error);
+    // The challenge only: no token request carried the password.
+    assert_eq!(proxy.requests() - before, 1);
+    // The same registry under its own origin gets its token.
+    let image = Reference::parse(&format!("{}/team/app:v1", proxy.addr)).unwrap();
+    resolver_for(&proxy.addr, &f).resolve(&image).await.unwrap();
+}
+
+/// Credentials stored for one repository (`host/team/app`, podman style) are not reused for
+/// another repository on the same host once they were looked up.
+#[tokio::test]
+async fn credentials_for_one_repository_are_not_reused_for_another() {
+    use crate::proxy::{Fault, FaultProxy};
+    use gate::reference::Reference;
+    use gate::resolve::ResolveError;
+    let reg = crate::harness::Registry::start();
+    reg.push_image("team/app", "v1").await;
+    reg.push_image("other/app", "v1").await;
+    let proxy = FaultProxy::start(&reg.addr).await;
+    proxy.set(
+        Fault::Token {
+            user: "bob".into(),
+            pass: "repo-pa55".into(),
+        },
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("auth.json");
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"auths":{{"{}/team/app":{{"username":"bob","password":"repo-pa55"}}}}}}"#,
+            proxy.addr
+        ),
+    )
+    .unwrap();
+    let r = resolver_for(&proxy.addr, &f);
+    let mine = Reference::parse(&format!("{}/team/app:v1", proxy.addr)).unwrap();
+    r.resolve(&mine).await.unwrap();
+    let other = Reference::parse(&format!("{}/other/app:v1", proxy.addr)).unwrap();
+    let e = r.resolve(&other).await.unwrap_err();
+    assert!(
+        matches!(
+            e.error,
+            ResolveError::Unauthorized {
+                had_credentials: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+/// A file of the tree that is a symlink to a file outside the trees named with `-f` is not
+/// followed for writing: `gate pin` and `gate check --pin` refuse it, and the outside file
+/// keeps its bytes.
+#[tokio::test]
+async fn pin_does_not_follow_a_link_out_of_the_tree() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml"], &[]);
+    let outside = env.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let api = std::fs::read(crate::check::examples().join("api.yaml")).unwrap();
+    std::fs::write(outside.join("api.yaml"), &api).unwrap();
+    std::os::unix::fs::symlink(outside.join("api.yaml"), d.join("api.yaml")).unwrap();
+    let out = env.gate(&["pin", "-f", "deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("outside the trees"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(outside.join("api.yaml")).unwrap(), api);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}\n{report:#}", stderr(&out));
+    assert!(
+        report.to_string().contains("outside the trees"),
+        "{report:#}"
+    );
+    assert_eq!(std::fs::read(outside.join("api.yaml")).unwrap(), api);
+    assert!(std::fs::symlink_metadata(d.join("api.yaml"))
+        .unwrap()
+        .is_symlink());
+}
+
+/// `-o`/`--report` never rename over a symlink or a FIFO (or a device node: `-o /dev/null` as
+/// root turned `/dev/null` into a regular file); the node is left as it was and the run fails.
+#[tokio::test]
+async fn reports_never_replace_links_or_devices() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let keep = env.path("keep.txt");
+    std::fs::write(&keep, "keep").unwrap();
+    let link = env.path("report-link.json");
+    std::os::unix::fs::symlink(&keep, &link).unwrap();
+    let fifo = env.path("report.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (flag, value) in [
+        ("--output", link.display().to_string()),
+        ("--report", format!("sarif={}", fifo.display())),
+    ] {
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+        c.arg(env.path("cosign.pub"))
+            .args(["--trivy"])
+            .arg(env.path("bin/trivy"))
+            .args(["--format", "json", flag, &value]);
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "keep");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+    ));
+}
