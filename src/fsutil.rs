@@ -74,8 +74,15 @@ mod tests {
         assert!(e.to_string().contains("symbolic link"), "{e}");
         assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
         assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
-        let e = write_atomic(Path::new("/dev/null"), b"x").unwrap_err();
-        assert!(e.to_string().contains("device"), "{e}");
-        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let e = write_atomic(&fifo, b"x").unwrap_err();
+        assert!(e.to_string().contains("device, FIFO or socket"), "{e}");
+        assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+            &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+        ));
+        let e = write_atomic(dir.path(), b"x").unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
     }
 }

@@ -388,3 +388,59 @@ async fn reports_never_replace_links_or_devices() {
         &std::fs::symlink_metadata(&fifo).unwrap().file_type()
     ));
 }
+
+/// A small YAML file of many documents, each expanding its aliases to just under the
+/// per-document bound, fails closed (exit 2) within 256 MiB and 60 s: the alias bound also
+/// holds per file (before: 4.5 GB and 30 s for 12 KB).
+/// Open: discovery and lint parse one document at a time, so the bound is still per document
+/// (measured: exit 0 after 55.6 s at 2.2 GiB peak on the loaded 2-core machine).
+#[tokio::test]
+#[ignore = "issue 14: alias expansion is bounded per document, not yet per file or run"]
+async fn many_alias_documents_in_one_file_fail_closed_within_bounds() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    // a4 expands to ~111,111 nodes; seven copies per document stay under 1,000,000.
+    let mut doc = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..5 {
+        let p = i - 1;
+        let refs = vec![format!("*a{p}"); 10].join(", ");
+        doc.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    doc.push_str(&format!("  all: [{}]\n", ["*a4"; 7].join(", ")));
+    let file = vec![doc; 20].join("---\n");
+    assert!(file.len() < 16 * 1024, "{}", file.len());
+    env.deploy(&["namespace.yaml", "api.yaml"], &[("bomb.yaml", &file)]);
+    let peak = env.path("peak");
+    let mut time = std::process::Command::new("/usr/bin/time");
+    time.args(["-f", "%M", "-o"])
+        .arg(&peak)
+        .arg(env!("CARGO_BIN_EXE_gate"));
+    let mut c = env.configure(time, &["check", "-f", "deploy", "--pin", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .arg("--trivy")
+        .arg(env.path("bin/trivy"));
+    let start = std::time::Instant::now();
+    let out = c
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
+    let elapsed = start.elapsed();
+    let peak_kb: u64 = std::fs::read_to_string(&peak)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no peak figure: {}", stderr(&out)));
+    let all = format!(
+        "{elapsed:?}, {peak_kb} KiB\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("bomb.yaml") && all.contains("alias bomb"),
+        "{all}"
+    );
+    assert!(peak_kb < 256 * 1024, "{all}");
+    assert!(elapsed < std::time::Duration::from_secs(60), "{all}");
+    eprintln!("alias documents: {elapsed:?}, peak {peak_kb} KiB");
+}
