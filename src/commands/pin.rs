@@ -67,7 +67,7 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
             Outcome::Passed
         });
     }
-    let written = pin::apply(&plan)?;
+    let written = pin::apply_within(&plan, &args.files)?;
     if !g.quiet {
         let uses = outcome.uses.len();
         eprintln!(

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 pub use diff::diff;
-pub use write::apply;
+pub use write::{apply, apply_within};
 
 /// What `gate pin` was asked to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -153,6 +153,13 @@ pub enum PinError {
     },
     #[error("`{}` is read-only (no write permission bits); nothing was written", path.display())]
     ReadOnly { path: PathBuf },
+    #[error(
+        "`{}` is a link to `{}`, outside the trees being pinned; it was not followed and \
+         nothing was written",
+        path.display(),
+        target.display()
+    )]
+    OutsideTree { path: PathBuf, target: PathBuf },
     #[error("cannot write `{}`; nothing was written", path.display())]
     Write {
         path: PathBuf,

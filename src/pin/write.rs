@@ -15,11 +15,19 @@ use std::path::{Path, PathBuf};
 /// nothing. Standard input's result is not written (read it with [`PinPlan::updated`]). Files
 /// are read, checked and staged one at a time, so memory stays bounded by the largest file.
 pub fn apply(plan: &PinPlan) -> Result<Vec<PathBuf>, PinError> {
+    apply_within(plan, &[])
+}
+
+/// [`apply`], writing only inside `trees` (the paths named with `-f`): a file that is a link
+/// to somewhere else is refused, not followed. With no trees, each file's own directory is
+/// its tree.
+pub fn apply_within(plan: &PinPlan, trees: &[PathBuf]) -> Result<Vec<PathBuf>, PinError> {
     if plan.options.check || plan.options.diff {
         return Ok(Vec::new());
     }
+    let trees: Vec<PathBuf> = trees.iter().filter_map(|t| tree_dir(t)).collect();
     let mut staged: Vec<Staged> = Vec::new();
-    let result = stage_all(plan, &mut staged).and_then(|()| commit(&staged));
+    let result = stage_all(plan, &trees, &mut staged).and_then(|()| commit(&staged));
     for s in &staged {
         // Renamed temp files are gone; the rest are ours to remove.
         let _ = fs::remove_file(&s.temp);
@@ -36,13 +44,35 @@ struct Staged {
     undo: Vec<Edit>,
 }
 
-fn stage_all(plan: &PinPlan, staged: &mut Vec<Staged>) -> Result<(), PinError> {
+/// The canonical directory a named path stands for: itself, or a file's directory.
+fn tree_dir(named: &Path) -> Option<PathBuf> {
+    let meta = fs::symlink_metadata(named).ok()?;
+    if meta.is_dir() {
+        return fs::canonicalize(named).ok();
+    }
+    let parent = named.parent().filter(|p| !p.as_os_str().is_empty());
+    fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+}
+
+fn stage_all(plan: &PinPlan, trees: &[PathBuf], staged: &mut Vec<Staged>) -> Result<(), PinError> {
     for f in plan.files.iter().filter(|f| f.path.as_os_str() != STDIN) {
         let write_err = |source| PinError::Write {
             path: f.path.clone(),
             source,
         };
         let target = fs::canonicalize(&f.path).map_err(write_err)?;
+        let own = tree_dir(&f.path);
+        let inside = if trees.is_empty() {
+            own.is_some_and(|d| target.starts_with(d))
+        } else {
+            trees.iter().any(|d| target.starts_with(d))
+        };
+        if !inside {
+            return Err(PinError::OutsideTree {
+                path: f.path.clone(),
+                target,
+            });
+        }
         // A file its owner made read-only is not ours to replace, even though the rename would
         // succeed (it needs only the directory): refuse as `sed -i`'s users would wish it did.
         if fs::metadata(&target)

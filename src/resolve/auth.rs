@@ -160,7 +160,9 @@ impl AuthSources {
             .iter()
             .filter_map(|(k, v)| {
                 let key = normalise_key(k);
+                // The registry, the repository itself, or a namespace above it.
                 let hit = key == registry
+                    || key == repo
                     || (repo.starts_with(&key) && repo.as_bytes().get(key.len()) == Some(&b'/'));
                 hit.then_some((key.len(), k, v))
             })
@@ -397,6 +399,11 @@ mod tests {
             s.lookup("quay.io", "teamx/app").unwrap(),
             Some(Credential::Basic { .. })
         ));
+        // A key naming the repository itself matches it (and only it).
+        let (_d, s) =
+            sources(r#"{"auths": {"quay.io/team/app": {"username": "a", "password": "1"}}}"#);
+        assert!(s.lookup("quay.io", "team/app").unwrap().is_some());
+        assert!(s.lookup("quay.io", "team/app2").unwrap().is_none());
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl RegistryClient {
             401 => ResolveError::Unauthorized {
                 registry,
                 repository,
-                had_credentials: self.cached_credential(&repo.domain).is_some(),
+                had_credentials: self.cached_credential(&repo.domain, &repo.path).is_some(),
             },
             403 => ResolveError::Denied {
                 registry,
@@ -310,16 +310,19 @@ impl RegistryClient {
         }
     }
 
-    fn cached_credential(&self, domain: &str) -> Option<Credential> {
+    fn cached_credential(&self, domain: &str, path: &str) -> Option<Credential> {
         self.creds
             .lock()
             .ok()
-            .and_then(|m| m.get(domain).cloned())
+            .and_then(|m| m.get(&cred_key(domain, path)).cloned())
             .flatten()
     }
 
+    /// The credential for one repository: looked up per repository (a podman key
+    /// `host/team/app` must not serve `host/other/app`), then remembered for it.
     fn credential(&self, domain: &str, path: &str) -> Result<Option<Credential>, ResolveError> {
-        if let Some(c) = self.creds.lock().ok().and_then(|m| m.get(domain).cloned()) {
+        let key = cred_key(domain, path);
+        if let Some(c) = self.creds.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(c);
         }
         let c =
@@ -331,7 +334,7 @@ impl RegistryClient {
                     source: Arc::new(source),
                 })?;
         if let Ok(mut m) = self.creds.lock() {
-            m.insert(domain.to_string(), c.clone());
+            m.insert(key, c.clone());
         }
         Ok(c)
     }
@@ -424,6 +427,12 @@ impl RegistryClient {
         scope: &str,
     ) -> Result<Token, ResolveError> {
         let cred = self.credential(&repo.domain, &repo.path)?;
+        if cred.is_some() && !may_send_credentials(&self.base(&repo.domain), realm) {
+            return Err(ResolveError::InsecureRealm {
+                registry: repo.domain.clone(),
+                realm: realm.to_owned(),
+            });
+        }
         let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
         loop {
             let req = match &cred {
@@ -594,6 +603,21 @@ async fn read_limited(
     Ok(buf.freeze())
 }
 
+/// The credential cache key: one entry per repository.
+fn cred_key(domain: &str, path: &str) -> String {
+    format!("{domain}/{path}")
+}
+
+/// Whether credentials may go to a token `realm` a registry at `base` named: an HTTPS realm,
+/// or the registry's own origin (scheme, host and port). A TLS registry naming a plain-HTTP
+/// realm on another host would have them sent in clear text to a server of its choosing.
+fn may_send_credentials(base: &str, realm: &str) -> bool {
+    let (Ok(base), Ok(realm)) = (reqwest::Url::parse(base), reqwest::Url::parse(realm)) else {
+        return false;
+    };
+    realm.scheme() == "https" || realm.origin() == base.origin()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,5 +639,28 @@ mod tests {
         );
         assert_eq!(parse_challenge("Bearer service=x"), None);
         assert_eq!(parse_challenge("Negotiate"), None);
+    }
+
+    #[test]
+    fn credentials_go_only_to_an_https_realm_or_the_registrys_own_origin() {
+        assert!(may_send_credentials(
+            "https://r.io",
+            "https://auth.r.io/token"
+        ));
+        assert!(may_send_credentials(
+            "http://127.0.0.1:5000",
+            "http://127.0.0.1:5000/token"
+        ));
+        assert!(!may_send_credentials("https://r.io", "http://r.io/token"));
+        assert!(!may_send_credentials(
+            "https://r.io",
+            "http://evil.example/token"
+        ));
+        assert!(!may_send_credentials(
+            "http://127.0.0.1:5000",
+            "http://127.0.0.1:5001/t"
+        ));
+        assert!(!may_send_credentials("https://r.io", "not a url"));
+        assert_ne!(cred_key("h", "team/app"), cred_key("h", "other/app"));
     }
 }

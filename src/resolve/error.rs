@@ -86,6 +86,11 @@ pub enum ResolveError {
         digest: String,
         reason: String,
     },
+    #[error(
+        "`{registry}` asks for credentials to be sent to `{realm}`, which is neither HTTPS nor \
+         the registry itself; they were not sent"
+    )]
+    InsecureRealm { registry: String, realm: String },
     #[error("cannot read credentials for `{registry}`")]
     Credentials {
         registry: String,

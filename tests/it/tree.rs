@@ -205,3 +205,242 @@ async fn trivy_gets_only_the_scanned_registrys_credential() {
     let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
     assert!(!log.contains("FAIL"), "{log}");
 }
+
+/// A resolver for `host` (declared plain HTTP) with the credentials of `config`.
+fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver {
+    use gate::resolve::{ClientConfig, ResolveConfig, Resolver};
+    Resolver::new(ResolveConfig {
+        client: ClientConfig {
+            insecure: vec![host.to_owned()],
+            timeout: std::time::Duration::from_secs(5),
+            max_backoff: std::time::Duration::from_secs(1),
+            auth: gate::resolve::auth::AuthSources {
+                files: vec![config.to_owned()],
+                helper_path: None,
+            },
+            ..ClientConfig::default()
+        },
+        ..ResolveConfig::default()
+    })
+    .unwrap()
+}
+
+/// A registry (here `localhost:P`) whose token challenge names a plain-HTTP realm on another
+/// origin (`127.0.0.1:P`) does not get the Basic credentials sent there in clear text.
+#[tokio::test]
+async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
+    use crate::proxy::{Fault, FaultProxy};
+    use gate::reference::Reference;
+    use gate::resolve::ResolveError;
+    let reg = crate::harness::Registry::start();
+    reg.push_image("team/app", "v1").await;
+    let proxy = FaultProxy::start(&reg.addr).await;
+    let port = proxy.addr.rsplit(':').next().unwrap();
+    let host = format!("localhost:{port}");
+    proxy.set(
+        Fault::Token {
+            user: "bob".into(),
+            pass: "realm-pa55".into(),
+        },
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("config.json");
+    let entry = r#"{"username":"bob","password":"realm-pa55"}"#;
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"auths":{{"{host}":{entry},"{}":{entry}}}}}"#,
+            proxy.addr
+        ),
+    )
+    .unwrap();
+    let image = Reference::parse(&format!("{host}/team/app:v1")).unwrap();
+    let before = proxy.requests();
+    let e = resolver_for(&host, &f).resolve(&image).await.unwrap_err();
+    assert!(
+        matches!(e.error, ResolveError::InsecureRealm { .. }),
+        "{e:?}"
+    );
+    assert!(e.error.to_string().contains("were not sent"), "{}", e.error);
+    // The challenge only: no token request carried the password.
+    assert_eq!(proxy.requests() - before, 1);
+    // The same registry under its own origin gets its token.
+    let image = Reference::parse(&format!("{}/team/app:v1", proxy.addr)).unwrap();
+    resolver_for(&proxy.addr, &f).resolve(&image).await.unwrap();
+}
+
+/// Credentials stored for one repository (`host/team/app`, podman style) are not reused for
+/// another repository on the same host once they were looked up.
+#[tokio::test]
+async fn credentials_for_one_repository_are_not_reused_for_another() {
+    use crate::proxy::{Fault, FaultProxy};
+    use gate::reference::Reference;
+    use gate::resolve::ResolveError;
+    let reg = crate::harness::Registry::start();
+    reg.push_image("team/app", "v1").await;
+    reg.push_image("other/app", "v1").await;
+    let proxy = FaultProxy::start(&reg.addr).await;
+    proxy.set(
+        Fault::Token {
+            user: "bob".into(),
+            pass: "repo-pa55".into(),
+        },
+        None,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("auth.json");
+    std::fs::write(
+        &f,
+        format!(
+            r#"{{"auths":{{"{}/team/app":{{"username":"bob","password":"repo-pa55"}}}}}}"#,
+            proxy.addr
+        ),
+    )
+    .unwrap();
+    let r = resolver_for(&proxy.addr, &f);
+    let mine = Reference::parse(&format!("{}/team/app:v1", proxy.addr)).unwrap();
+    r.resolve(&mine).await.unwrap();
+    let other = Reference::parse(&format!("{}/other/app:v1", proxy.addr)).unwrap();
+    let e = r.resolve(&other).await.unwrap_err();
+    assert!(
+        matches!(
+            e.error,
+            ResolveError::Unauthorized {
+                had_credentials: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+/// A file of the tree that is a symlink to a file outside the trees named with `-f` is not
+/// followed for writing: `gate pin` and `gate check --pin` refuse it, and the outside file
+/// keeps its bytes.
+#[tokio::test]
+async fn pin_does_not_follow_a_link_out_of_the_tree() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml"], &[]);
+    let outside = env.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let api = std::fs::read(crate::check::examples().join("api.yaml")).unwrap();
+    std::fs::write(outside.join("api.yaml"), &api).unwrap();
+    std::os::unix::fs::symlink(outside.join("api.yaml"), d.join("api.yaml")).unwrap();
+    let out = env.gate(&["pin", "-f", "deploy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("outside the trees"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(outside.join("api.yaml")).unwrap(), api);
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}\n{report:#}", stderr(&out));
+    assert!(
+        report.to_string().contains("outside the trees"),
+        "{report:#}"
+    );
+    assert_eq!(std::fs::read(outside.join("api.yaml")).unwrap(), api);
+    assert!(std::fs::symlink_metadata(d.join("api.yaml"))
+        .unwrap()
+        .is_symlink());
+}
+
+/// `-o`/`--report` never rename over a symlink or a FIFO (or a device node: `-o /dev/null` as
+/// root turned `/dev/null` into a regular file); the node is left as it was and the run fails.
+#[tokio::test]
+async fn reports_never_replace_links_or_devices() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let keep = env.path("keep.txt");
+    std::fs::write(&keep, "keep").unwrap();
+    let link = env.path("report-link.json");
+    std::os::unix::fs::symlink(&keep, &link).unwrap();
+    let fifo = env.path("report.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (flag, value) in [
+        ("--output", link.display().to_string()),
+        ("--report", format!("sarif={}", fifo.display())),
+    ] {
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+        c.arg(env.path("cosign.pub"))
+            .args(["--trivy"])
+            .arg(env.path("bin/trivy"))
+            .args(["--format", "json", flag, &value]);
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "keep");
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(
+        &std::fs::symlink_metadata(&fifo).unwrap().file_type()
+    ));
+}
+
+/// A small YAML file of many documents, each expanding its aliases to just under the
+/// per-document bound, fails closed (exit 2) within 256 MiB and 60 s: the alias bound also
+/// holds per file (before: 4.5 GB and 30 s for 12 KB).
+/// Open: discovery and lint parse one document at a time, so the bound is still per document
+/// (measured: exit 0 after 55.6 s at 2.2 GiB peak on the loaded 2-core machine).
+#[tokio::test]
+#[ignore = "issue 14: alias expansion is bounded per document, not yet per file or run"]
+async fn many_alias_documents_in_one_file_fail_closed_within_bounds() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    // a4 expands to ~111,111 nodes; seven copies per document stay under 1,000,000.
+    let mut doc = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..5 {
+        let p = i - 1;
+        let refs = vec![format!("*a{p}"); 10].join(", ");
+        doc.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+    }
+    doc.push_str(&format!("  all: [{}]\n", ["*a4"; 7].join(", ")));
+    let file = vec![doc; 20].join("---\n");
+    assert!(file.len() < 16 * 1024, "{}", file.len());
+    env.deploy(&["namespace.yaml", "api.yaml"], &[("bomb.yaml", &file)]);
+    let peak = env.path("peak");
+    let mut time = std::process::Command::new("/usr/bin/time");
+    time.args(["-f", "%M", "-o"])
+        .arg(&peak)
+        .arg(env!("CARGO_BIN_EXE_gate"));
+    let mut c = env.configure(time, &["check", "-f", "deploy", "--pin", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .arg("--trivy")
+        .arg(env.path("bin/trivy"));
+    let start = std::time::Instant::now();
+    let out = c
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
+    let elapsed = start.elapsed();
+    let peak_kb: u64 = std::fs::read_to_string(&peak)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no peak figure: {}", stderr(&out)));
+    let all = format!(
+        "{elapsed:?}, {peak_kb} KiB\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("bomb.yaml") && all.contains("alias bomb"),
+        "{all}"
+    );
+    assert!(peak_kb < 256 * 1024, "{all}");
+    assert!(elapsed < std::time::Duration::from_secs(60), "{all}");
+    eprintln!("alias documents: {elapsed:?}, peak {peak_kb} KiB");
+}
