@@ -19,6 +19,7 @@ mod reference;
 mod report;
 mod resolve;
 mod scan;
+mod tuf;
 mod verify;
 mod verify_bench;
 mod verify_registry;

@@ -318,7 +318,30 @@ fn production_root(bundle_verify: &Path, scratch: &Path) -> PathBuf {
 fn sigstore_conformance_bundle_verify() {
     let Some(dir) = fixtures() else { return };
     let root = dir.join("sigstore-conformance/bundle-verify");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+    let scratch = tempfile::tempdir().unwrap();
+    let production = production_root(&root, scratch.path());
+    conformance_bundle_verify(&root, &production);
+}
+
+/// The same cases with the production root obtained through TUF: a repository built by
+/// python-tuf serves it as its `trusted_root.json` target on loopback, and gate's TUF client
+/// fetches and verifies it from the repository's bootstrap root.
+#[test]
+fn sigstore_conformance_bundle_verify_through_tuf() {
+    let Some(dir) = fixtures() else { return };
+    let root = dir.join("sigstore-conformance/bundle-verify");
+    let scratch = tempfile::tempdir().unwrap();
+    let production = std::fs::read(production_root(&root, scratch.path())).unwrap();
+    let mirror = crate::tuf::Mirror::start(&production, 86400);
+    let fetched = gate::verify::tuf::trusted_root(&mirror.options()).unwrap();
+    assert_eq!(fetched.bytes, production);
+    conformance_bundle_verify(&root, &fetched.path);
+}
+
+/// Runs every case of `root` (sigstore-conformance `bundle-verify`), with `production` as the
+/// trusted root of the cases without their own, and asserts each reaches its expected outcome.
+fn conformance_bundle_verify(root: &Path, production: &Path) {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir())
@@ -327,8 +350,6 @@ fn sigstore_conformance_bundle_verify() {
     let read = |p: PathBuf, default: &str| {
         std::fs::read_to_string(p).map_or(default.to_string(), |s| s.trim().to_string())
     };
-    let scratch = tempfile::tempdir().unwrap();
-    let production = production_root(&root, scratch.path());
     let mut right = 0;
     let mut wrong = Vec::new();
     for case in &cases {
@@ -346,7 +367,7 @@ fn sigstore_conformance_bundle_verify() {
         // harness does; see `production_root`.
         let trusted_root = Some(case.join("trusted_root.json"))
             .filter(|p| p.exists())
-            .unwrap_or_else(|| production.clone());
+            .unwrap_or_else(|| production.to_path_buf());
         let opts = verify::BlobOptions {
             key: key.exists().then(|| key.to_string_lossy().to_string()),
             identity: Some(KeylessIdentity::exact(&issuer, &identity)),
