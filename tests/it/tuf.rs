@@ -404,3 +404,63 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     s.to_lowercase()
 }
+
+/// `gate check` with keyless identities gets its trusted root through TUF: offline with no cache
+/// it exits 2 saying so; online, the policy's `tuf-mirror` and `tuf-root` are used and the
+/// verified root lands in the cache.
+#[test]
+fn tuf_check_with_keyless_identities_uses_tuf() {
+    let m = Mirror::start(TARGET, 86400);
+    let dir = tempfile::tempdir().unwrap();
+    let identity = "    - issuer: https://token.actions.githubusercontent.com\n      \
+                    identity: https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main\n";
+    let plain = dir.path().join("plain.yaml");
+    std::fs::write(&plain, format!("signatures:\n  identities:\n{identity}")).unwrap();
+    let mirrored = dir.path().join("mirrored.yaml");
+    std::fs::write(
+        &mirrored,
+        format!(
+            "signatures:\n  tuf-mirror: {}\n  tuf-root: {}\n  identities:\n{identity}",
+            m.server.url,
+            m.repo.bootstrap_root().display()
+        ),
+    )
+    .unwrap();
+    let check = |policy: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gate"))
+            .env("XDG_CACHE_HOME", m.cache.path())
+            .env("DOCKER_CONFIG", "/nonexistent")
+            .args([
+                "check",
+                "127.0.0.1:9/app:1",
+                "--skip-scan",
+                "--timeout",
+                "2",
+            ])
+            .args(["--insecure-registry", "127.0.0.1:9", "--policy"])
+            .arg(policy)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = check(&plain, &["--offline"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("tuf-repo-cdn.sigstore.dev"), "{err}");
+    assert!(err.contains("run gate once without `--offline`"), "{err}");
+
+    let out = check(&mirrored, &[]);
+    let cached = tuf::mirror_dir(&TufOptions {
+        mirror: m.server.url.clone(),
+        cache: Some(m.cache.path().join("gate")),
+        ..TufOptions::default()
+    })
+    .unwrap()
+    .join("repo/targets/trusted_root.json");
+    assert_eq!(
+        std::fs::read(&cached).ok().as_deref(),
+        Some(TARGET),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
