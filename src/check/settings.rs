@@ -238,8 +238,9 @@ pub fn from_policy(
             .iter()
             .map(|i| identity(policy, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let keyless =
-            !identities.is_empty() || p.signatures.rules.iter().any(|r| !r.identities.is_empty());
+        let keyless = !identities.is_empty()
+            || p.signatures.rules.iter().any(|r| !r.identities.is_empty())
+            || p.attestations.iter().any(|a| !a.identities.is_empty());
         let root = trust_root(policy, o, keyless).map_err(|source| SettingsError::Verify {
             policy: name.clone(),
             source: Box::new(source),
