@@ -1,6 +1,7 @@
 //! Build script: take Sigstore's public-good `trusted_root.json` from the `sigstore` crate, which
-//! embeds it (`trust_root/prod/trusted_root.json` in its package), so gate ships the root of the
-//! sigstore version it is built with and the project never carries a copy of its own.
+//! embeds it (`trust_root/prod/trusted_root.json` in its package), and the bootstrap TUF
+//! `root.json` beside it, so gate ships the roots of the sigstore version it is built with and the
+//! project never carries a copy of its own.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -47,4 +48,10 @@ fn main() {
     let bytes =
         std::fs::read(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()));
     std::fs::write(out.join("sigstore_trusted_root.json"), bytes).expect("OUT_DIR is writable");
+    // The bootstrap `root.json` of Sigstore's public-good TUF repository, shipped beside it.
+    let tuf_root = root.with_file_name("root.json");
+    println!("cargo:rerun-if-changed={}", tuf_root.display());
+    let bytes = std::fs::read(&tuf_root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", tuf_root.display()));
+    std::fs::write(out.join("sigstore_tuf_root.json"), bytes).expect("OUT_DIR is writable");
 }

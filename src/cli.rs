@@ -38,6 +38,21 @@ pub struct GlobalArgs {
     /// Timeout of one registry request, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
     pub timeout: u64,
+    /// A Sigstore `trusted_root.json` to verify with; overrides TUF and the policy.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub trusted_root: Option<PathBuf>,
+    /// Get Sigstore's trusted root through this TUF repository (default: Sigstore's public-good
+    /// `https://tuf-repo-cdn.sigstore.dev`), like `cosign initialize --mirror`.
+    #[arg(long, value_name = "URL", global = true)]
+    pub tuf_mirror: Option<String>,
+    /// The bootstrap TUF `root.json` of `--tuf-mirror` (default: the public-good root shipped in
+    /// gate), like `cosign initialize --root`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub tuf_root: Option<PathBuf>,
+    /// No network for the scanner's database (Trivy `--skip-db-update --offline-scan`) or for
+    /// Sigstore's trusted root (the cached TUF repository is used).
+    #[arg(long, global = true)]
+    pub offline: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
     pub format: Format,
@@ -148,9 +163,6 @@ pub struct VerifyBlobArgs {
     /// The OIDC issuer of the certificate, exact.
     #[arg(long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
-    /// A Sigstore `trusted_root.json` (default: the public-good root shipped in gate).
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
     /// The signed file.
     pub file: PathBuf,
 }
@@ -241,9 +253,6 @@ pub struct CheckArgs {
     /// Write CycloneDX and SPDX SBOMs per digest into this directory.
     #[arg(long, value_name = "DIR")]
     pub sbom_dir: Option<PathBuf>,
-    /// No network for the scanner's database (Trivy `--skip-db-update --offline-scan`).
-    #[arg(long)]
-    pub offline: bool,
     /// Neither read nor write the scan cache.
     #[arg(long)]
     pub no_cache: bool,

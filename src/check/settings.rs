@@ -78,6 +78,32 @@ pub struct Overrides {
     /// `gate lint --pss-level` / `--pss-version`, over the policy's.
     pub pss_level: Option<crate::lint::pss::Level>,
     pub pss_version: Option<crate::lint::pss::Version>,
+    /// `--trusted-root`, `--tuf-mirror`, `--tuf-root`, over the policy's.
+    pub trust: crate::verify::tuf::TrustChoice,
+    /// How the TUF client runs (`--offline`, timeout, CA files).
+    pub tuf: crate::verify::tuf::TufOptions,
+}
+
+/// The `trusted_root.json` to verify with: the command line's choice over the policy's; through
+/// TUF when keyless identities need it or a TUF mirror or root was named. Key-only policies that
+/// name nothing keep the root shipped in gate (for Rekor entries of key signatures), so a
+/// key-only check needs no network for trust.
+fn trust_root(
+    policy: &Policy,
+    o: &Overrides,
+    keyless: bool,
+) -> Result<Option<PathBuf>, crate::verify::VerifyError> {
+    let s = &policy.settings.signatures;
+    let from_policy = crate::verify::tuf::TrustChoice {
+        trusted_root: s.trusted_root.as_ref().map(|r| policy.resolve_path(r)),
+        tuf_mirror: s.tuf_mirror.clone(),
+        tuf_root: s.tuf_root.as_ref().map(|r| policy.resolve_path(r)),
+    };
+    let choice = o.trust.clone().over(from_policy);
+    if choice.is_empty() && !keyless {
+        return Ok(None);
+    }
+    Ok(Some(choice.resolve(&o.tuf).map_err(Box::new)?))
 }
 
 fn load_key(policy: &Policy, k: &KeyRef) -> Result<TrustedKey, SettingsError> {
@@ -230,11 +256,13 @@ pub fn from_policy(
             .iter()
             .map(|i| identity(policy, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let root = p
-            .signatures
-            .trusted_root
-            .as_ref()
-            .map(|r| policy.resolve_path(r));
+        let keyless = !identities.is_empty()
+            || p.signatures.rules.iter().any(|r| !r.identities.is_empty())
+            || p.attestations.iter().any(|a| !a.identities.is_empty());
+        let root = trust_root(policy, o, keyless).map_err(|source| SettingsError::Verify {
+            policy: name.clone(),
+            source: Box::new(source),
+        })?;
         let mut v =
             VerifyPolicy::new(keys, identities, root).map_err(|source| SettingsError::Verify {
                 policy: name.clone(),

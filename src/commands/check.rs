@@ -20,7 +20,9 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         trivy: args.trivy.clone(),
         trivy_server: args.trivy_server.clone(),
         sbom_dir: args.sbom_dir.clone(),
-        offline: args.offline,
+        offline: g.offline,
+        trust: super::trust_choice(g),
+        tuf: super::tuf_options(g),
         no_cache: args.no_cache,
         skip_scan: args.skip_scan,
         trivy_db: crate::scan::TrivyDb {

@@ -174,6 +174,25 @@ pub fn resolve_config(g: &GlobalArgs) -> Result<ResolveConfig, CommandError> {
     })
 }
 
+/// `--trusted-root`, `--tuf-mirror`, `--tuf-root` as given.
+pub fn trust_choice(g: &GlobalArgs) -> crate::verify::tuf::TrustChoice {
+    crate::verify::tuf::TrustChoice {
+        trusted_root: g.trusted_root.clone(),
+        tuf_mirror: g.tuf_mirror.clone(),
+        tuf_root: g.tuf_root.clone(),
+    }
+}
+
+/// How the TUF client runs: `--offline`, `--timeout`, `--ca-file`; the public-good mirror.
+pub fn tuf_options(g: &GlobalArgs) -> crate::verify::tuf::TufOptions {
+    crate::verify::tuf::TufOptions {
+        offline: g.offline,
+        timeout: Duration::from_secs(g.timeout.max(1)),
+        ca_files: g.ca_file.clone(),
+        ..crate::verify::tuf::TufOptions::default()
+    }
+}
+
 /// Write the report to `--output` (atomically) or standard output. A closed pipe is not an error.
 pub fn emit(g: &GlobalArgs, text: &str) -> Result<(), CommandError> {
     match &g.output {

@@ -142,7 +142,11 @@ pub fn verify_blob(g: &GlobalArgs, args: &VerifyBlobArgs) -> Result<Outcome, Com
     let opts = BlobOptions {
         key: args.key.clone(),
         identity,
-        trusted_root: args.trusted_root.clone(),
+        trusted_root: Some(
+            super::trust_choice(g)
+                .resolve(&super::tuf_options(g))
+                .map_err(|e| Box::new(crate::verify::VerifyError::from(Box::new(e))))?,
+        ),
     };
     crate::verify::verify_blob(&args.file, &args.bundle, &opts).map_err(Box::new)?;
     emit(g, "Verified OK\n")?;

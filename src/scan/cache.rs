@@ -96,7 +96,8 @@ impl Cache {
     }
 }
 
-fn default_root() -> Option<PathBuf> {
+/// gate's cache directory: `$XDG_CACHE_HOME/gate` (absolute only), else `~/.cache/gate`.
+pub fn default_root() -> Option<PathBuf> {
     if let Some(x) = std::env::var_os("XDG_CACHE_HOME").filter(|x| !x.is_empty()) {
         let x = PathBuf::from(x);
         if x.is_absolute() {

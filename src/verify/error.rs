@@ -55,6 +55,8 @@ pub enum KeyError {
 pub enum VerifyError {
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("cannot get the Sigstore trusted root through TUF")]
+    Tuf(#[from] Box<super::tuf::TufError>),
     #[error("cannot read `{path}`")]
     Read {
         path: PathBuf,

@@ -1,8 +1,8 @@
 //! Stage `verify`: cosign signatures and attestations checked in-process, bound to the resolved
-//! digest (DESIGN.md invariant 4). Keys (`keys`), trust roots (`trust_root`), certificates and
-//! keyless identities (`cert`), Rekor evidence (`rekor`), image signatures (`simple_signing`),
-//! attestations (`attestation`), Sigstore bundles for `verify-blob` (`bundle`), and the findings
-//! the policy judges (`evaluate`). Verification is pure over bytes; fetching them is the
+//! digest (DESIGN.md invariant 4). Keys (`keys`), trust roots (`trust_root`, through TUF: `tuf`),
+//! certificates and keyless identities (`cert`), Rekor evidence (`rekor`), image signatures
+//! (`simple_signing`), attestations (`attestation`), Sigstore bundles for `verify-blob`
+//! (`bundle`), and the findings the policy judges (`evaluate`). Verification is pure over bytes; fetching them is the
 //! registry's job.
 
 pub mod attestation;
@@ -18,6 +18,7 @@ mod rules;
 pub mod sign;
 pub mod simple_signing;
 pub mod trust_root;
+pub mod tuf;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -24,6 +24,7 @@ mod scan;
 mod tree;
 #[path = "../support/trivy_db.rs"]
 mod trivy_db;
+mod tuf;
 mod verify;
 mod verify_bench;
 mod verify_registry;

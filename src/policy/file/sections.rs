@@ -226,9 +226,16 @@ pub struct Signatures {
     pub keys: Vec<KeyRef>,
     #[serde(default)]
     pub identities: Vec<Identity>,
-    /// A Sigstore trusted root (`trusted_root.json`); default: the public-good instance.
+    /// A Sigstore trusted root (`trusted_root.json`); default: the one Sigstore's TUF
+    /// repository (or `tuf-mirror`) serves.
     #[serde(default)]
     pub trusted_root: Option<PathBuf>,
+    /// The TUF repository to get the trusted root from (default: Sigstore's public-good one).
+    #[serde(default)]
+    pub tuf_mirror: Option<String>,
+    /// The bootstrap `root.json` of `tuf-mirror`.
+    #[serde(default)]
+    pub tuf_root: Option<PathBuf>,
     /// Per-image signers; the first rule whose glob matches wins.
     #[serde(default)]
     pub rules: Vec<SignatureRule>,
@@ -247,6 +254,8 @@ impl Default for Signatures {
             keys: Vec::new(),
             identities: Vec::new(),
             trusted_root: None,
+            tuf_mirror: None,
+            tuf_root: None,
             rules: Vec::new(),
             verify_platforms: false,
             limits: Limits::default(),
