@@ -20,9 +20,16 @@ pub mod missing_cpu_request;
 pub mod missing_default_deny;
 pub mod missing_memory_limit;
 pub mod missing_memory_request;
+pub mod missing_service_account;
 pub mod namespace_pss_weaker;
 pub mod namespace_without_pss_label;
+pub mod rbac;
+pub mod rbac_escalation_verbs;
+pub mod rbac_nodes_proxy;
+pub mod rbac_pod_exec;
+pub mod rbac_secrets_read;
 pub mod rbac_wildcard;
+pub mod rbac_workload_create;
 pub mod resources;
 pub mod secret_in_configmap;
 pub mod secret_in_env;
@@ -37,7 +44,7 @@ use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 44] = [
+pub const ALL_RULES: [Rule; 50] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -60,8 +67,14 @@ pub const ALL_RULES: [Rule; 44] = [
     rbac_wildcard::RULE,
     cluster_admin_binding::RULE,
     default_service_account_binding::RULE,
+    rbac_pod_exec::RULE,
+    rbac_secrets_read::RULE,
+    rbac_workload_create::RULE,
+    rbac_escalation_verbs::RULE,
+    rbac_nodes_proxy::RULE,
     default_service_account::RULE,
     automount_service_account_token::RULE,
+    missing_service_account::RULE,
     missing_default_deny::RULE,
     dns_egress_blocked::RULE,
     namespace_without_pss_label::RULE,
@@ -110,8 +123,14 @@ const CHECKS: &[CheckFn] = &[
     rbac_wildcard::check,
     cluster_admin_binding::check,
     default_service_account_binding::check,
+    rbac_pod_exec::check,
+    rbac_secrets_read::check,
+    rbac_workload_create::check,
+    rbac_escalation_verbs::check,
+    rbac_nodes_proxy::check,
     default_service_account::check,
     automount_service_account_token::check,
+    missing_service_account::check,
     namespace_without_pss_label::check,
     namespace_pss_weaker::check,
     invalid_pss_label::check,
