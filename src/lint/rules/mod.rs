@@ -11,6 +11,8 @@ pub mod default_service_account;
 pub mod default_service_account_binding;
 pub mod dns_egress_blocked;
 pub mod expired_exception;
+pub mod exposed_service_without_policy;
+pub mod host_users_enabled;
 pub mod image_latest_tag;
 pub mod invalid_ignore_annotation;
 pub mod invalid_pss_label;
@@ -23,6 +25,9 @@ pub mod missing_memory_request;
 pub mod missing_service_account;
 pub mod namespace_pss_weaker;
 pub mod namespace_without_pss_label;
+pub mod network;
+pub mod network_policy_peer_selects_nothing;
+pub mod network_policy_selects_nothing;
 pub mod rbac;
 pub mod rbac_escalation_verbs;
 pub mod rbac_nodes_proxy;
@@ -44,7 +49,7 @@ use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 50] = [
+pub const ALL_RULES: [Rule; 54] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -77,6 +82,9 @@ pub const ALL_RULES: [Rule; 50] = [
     missing_service_account::RULE,
     missing_default_deny::RULE,
     dns_egress_blocked::RULE,
+    network_policy_selects_nothing::RULE,
+    network_policy_peer_selects_nothing::RULE,
+    exposed_service_without_policy::RULE,
     namespace_without_pss_label::RULE,
     namespace_pss_weaker::RULE,
     invalid_pss_label::RULE,
@@ -90,6 +98,7 @@ pub const ALL_RULES: [Rule; 50] = [
     missing_cpu_limit::RULE,
     missing_cpu_request::RULE,
     writable_root_filesystem::RULE,
+    host_users_enabled::RULE,
     dapr_component_without_scopes::RULE,
     dapr_mtls_disabled::RULE,
     dapr_missing_app_token::RULE,
@@ -145,13 +154,20 @@ const CHECKS: &[CheckFn] = &[
     missing_cpu_limit::check,
     missing_cpu_request::check,
     writable_root_filesystem::check,
+    host_users_enabled::check,
     dapr_component_without_scopes::check,
     dapr_mtls_disabled::check,
     dapr_missing_app_token::check,
 ];
 
-/// The checks that need every NetworkPolicy and Namespace of the input at once.
-const CROSS_CHECKS: &[CheckFn] = &[missing_default_deny::check, dns_egress_blocked::check];
+/// The checks that need every NetworkPolicy, Namespace and Service of the input at once.
+const CROSS_CHECKS: &[CheckFn] = &[
+    missing_default_deny::check,
+    dns_egress_blocked::check,
+    network_policy_selects_nothing::check,
+    network_policy_peer_selects_nothing::check,
+    exposed_service_without_policy::check,
+];
 
 /// Run every per-object guardrail.
 pub fn check_objects(cx: &Context<'_>, out: &mut Vec<Hit>) {
@@ -168,7 +184,7 @@ pub fn check_cross(cx: &Context<'_>, out: &mut Vec<Hit>) {
 }
 
 /// The kinds [`check_cross`] reads; their trees are kept for the whole run.
-pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy"];
+pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy", "Service"];
 
 /// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template).
 pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>, PodView<'a>)> {
