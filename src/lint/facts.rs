@@ -35,7 +35,13 @@ pub struct Facts {
     pub wildcard_cluster_roles: HashSet<String>,
     /// Namespaces with workloads, in input order, with their first workload.
     pub workloads: Vec<(String, FirstWorkload)>,
+    /// The pod labels of every workload: `(namespace, labels)`, for the NetworkPolicy and
+    /// Service rules (which pods a selector picks in this change).
+    pub pod_labels: Vec<(String, Labels)>,
 }
+
+/// One pod's labels.
+pub type Labels = Vec<(String, String)>;
 
 impl Facts {
     /// Record what `o` contributes.
@@ -60,6 +66,15 @@ impl Facts {
                 self.wildcard_cluster_roles.insert(o.name.to_string());
             }
             _ => {}
+        }
+        if let Some(pod) = PodView::of(o.kind, o.node).filter(|_| !o.is_cluster_scoped()) {
+            let labels = field(pod.meta, "labels")
+                .and_then(crate::yaml::Node::as_map)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+                .collect();
+            self.pod_labels.push((o.ns().to_string(), labels));
         }
         if o.kind != "PodTemplate"
             && !o.is_cluster_scoped()

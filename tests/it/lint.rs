@@ -170,6 +170,16 @@ fn lines_of(path: &Path, rule: &str, config: &LintConfig) -> Vec<usize> {
 /// Each guardrail's fixture directory (named after the rule), the rule, and the lines of its
 /// findings in `fail.yaml`; `pass.yaml` must have none.
 const GUARDRAILS: &[(&str, &str, &[usize])] = &[
+    ("rbac-pod-exec", "GATE-K8S-013", &[7, 10]),
+    ("rbac-secrets-read", "GATE-K8S-014", &[6, 9, 12]),
+    ("rbac-workload-create", "GATE-K8S-015", &[7, 10]),
+    ("rbac-escalation-verbs", "GATE-K8S-016", &[6, 9]),
+    ("rbac-nodes-proxy", "GATE-K8S-017", &[6]),
+    ("missing-service-account", "GATE-K8S-022", &[10]),
+    ("network-policy-selects-nothing", "GATE-K8S-032", &[22]),
+    ("network-policy-peer-selects-nothing", "GATE-K8S-033", &[26, 33]),
+    ("exposed-service-without-policy", "GATE-K8S-034", &[21]),
+    ("host-users-enabled", "GATE-K8S-066", &[7, 17]),
     ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),
     (
         "cluster-admin-binding",

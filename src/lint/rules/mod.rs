@@ -11,6 +11,8 @@ pub mod default_service_account;
 pub mod default_service_account_binding;
 pub mod dns_egress_blocked;
 pub mod expired_exception;
+pub mod exposed_service_without_policy;
+pub mod host_users_enabled;
 pub mod image_latest_tag;
 pub mod invalid_ignore_annotation;
 pub mod invalid_pss_label;
@@ -20,9 +22,19 @@ pub mod missing_cpu_request;
 pub mod missing_default_deny;
 pub mod missing_memory_limit;
 pub mod missing_memory_request;
+pub mod missing_service_account;
 pub mod namespace_pss_weaker;
 pub mod namespace_without_pss_label;
+pub mod network;
+pub mod network_policy_peer_selects_nothing;
+pub mod network_policy_selects_nothing;
+pub mod rbac;
+pub mod rbac_escalation_verbs;
+pub mod rbac_nodes_proxy;
+pub mod rbac_pod_exec;
+pub mod rbac_secrets_read;
 pub mod rbac_wildcard;
+pub mod rbac_workload_create;
 pub mod resources;
 pub mod secret_in_configmap;
 pub mod secret_in_env;
@@ -37,7 +49,7 @@ use crate::lint::{Context, Hit};
 use crate::rules::Rule;
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 44] = [
+pub const ALL_RULES: [Rule; 54] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -60,10 +72,19 @@ pub const ALL_RULES: [Rule; 44] = [
     rbac_wildcard::RULE,
     cluster_admin_binding::RULE,
     default_service_account_binding::RULE,
+    rbac_pod_exec::RULE,
+    rbac_secrets_read::RULE,
+    rbac_workload_create::RULE,
+    rbac_escalation_verbs::RULE,
+    rbac_nodes_proxy::RULE,
     default_service_account::RULE,
     automount_service_account_token::RULE,
+    missing_service_account::RULE,
     missing_default_deny::RULE,
     dns_egress_blocked::RULE,
+    network_policy_selects_nothing::RULE,
+    network_policy_peer_selects_nothing::RULE,
+    exposed_service_without_policy::RULE,
     namespace_without_pss_label::RULE,
     namespace_pss_weaker::RULE,
     invalid_pss_label::RULE,
@@ -77,6 +98,7 @@ pub const ALL_RULES: [Rule; 44] = [
     missing_cpu_limit::RULE,
     missing_cpu_request::RULE,
     writable_root_filesystem::RULE,
+    host_users_enabled::RULE,
     dapr_component_without_scopes::RULE,
     dapr_mtls_disabled::RULE,
     dapr_missing_app_token::RULE,
@@ -110,8 +132,14 @@ const CHECKS: &[CheckFn] = &[
     rbac_wildcard::check,
     cluster_admin_binding::check,
     default_service_account_binding::check,
+    rbac_pod_exec::check,
+    rbac_secrets_read::check,
+    rbac_workload_create::check,
+    rbac_escalation_verbs::check,
+    rbac_nodes_proxy::check,
     default_service_account::check,
     automount_service_account_token::check,
+    missing_service_account::check,
     namespace_without_pss_label::check,
     namespace_pss_weaker::check,
     invalid_pss_label::check,
@@ -126,13 +154,20 @@ const CHECKS: &[CheckFn] = &[
     missing_cpu_limit::check,
     missing_cpu_request::check,
     writable_root_filesystem::check,
+    host_users_enabled::check,
     dapr_component_without_scopes::check,
     dapr_mtls_disabled::check,
     dapr_missing_app_token::check,
 ];
 
-/// The checks that need every NetworkPolicy and Namespace of the input at once.
-const CROSS_CHECKS: &[CheckFn] = &[missing_default_deny::check, dns_egress_blocked::check];
+/// The checks that need every NetworkPolicy, Namespace and Service of the input at once.
+const CROSS_CHECKS: &[CheckFn] = &[
+    missing_default_deny::check,
+    dns_egress_blocked::check,
+    network_policy_selects_nothing::check,
+    network_policy_peer_selects_nothing::check,
+    exposed_service_without_policy::check,
+];
 
 /// Run every per-object guardrail.
 pub fn check_objects(cx: &Context<'_>, out: &mut Vec<Hit>) {
@@ -149,7 +184,7 @@ pub fn check_cross(cx: &Context<'_>, out: &mut Vec<Hit>) {
 }
 
 /// The kinds [`check_cross`] reads; their trees are kept for the whole run.
-pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy"];
+pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy", "Service"];
 
 /// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template).
 pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>, PodView<'a>)> {
