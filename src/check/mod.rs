@@ -187,6 +187,7 @@ pub async fn run(
             &passed,
             &checked_digests(&found, &resolved),
             opts,
+            &input.files,
         );
         ev.time("pin", ms(t));
         ev.finish(Utc::now());
@@ -243,6 +244,7 @@ fn pin_passing(
     passed: &HashSet<ImageId>,
     digests: &HashMap<String, String>,
     opts: PinOptions,
+    trees: &[std::path::PathBuf],
 ) {
     let writes = |u: &crate::discover::ImageUse| {
         let written = if opts.update {
@@ -267,7 +269,7 @@ fn pin_passing(
             return;
         }
     };
-    match pin::apply(&plan) {
+    match pin::apply_within(&plan, trees) {
         Ok(written) => {
             for path in written {
                 let references = plan
