@@ -372,14 +372,15 @@ pub async fn run(
         };
         match pin::plan(&outcome, &tag_digests, &check) {
             // With `--pin`, references of passing images are about to be pinned: not a finding.
-            Ok(plan) => findings.extend(
-                plan.findings
-                    .into_iter()
-                    .filter(|f| s.pin.is_none() || f.rule != UNPINNED_IMAGE.id),
-            ),
+            Ok(plan) => findings.extend(plan.findings.into_iter().filter(|f| {
+                (s.pin.is_none() || f.rule != UNPINNED_IMAGE.id)
+                    && f.rule != crate::discover::UNRESOLVABLE_REFERENCE.id
+            })),
             Err(e) => ev.errors.push(CheckError::new("pin", chain_text(&e))),
         }
     }
+    // Every use nobody could name, whether or not the plan above ran.
+    findings.extend(crate::discover::unresolvable_findings(&outcome));
 
     for img in order.iter().filter_map(|k| images.remove(k)) {
         ev.images.push(img.evidence);

@@ -4,6 +4,7 @@
 
 mod check;
 mod cli;
+mod deployer;
 mod discover;
 mod fixtures;
 mod fuzz_regressions;
