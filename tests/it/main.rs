@@ -5,6 +5,7 @@
 mod check;
 mod cli;
 mod deployer;
+mod deployer_props;
 mod discover;
 mod fixtures;
 mod fuzz_regressions;
