@@ -230,7 +230,7 @@ proptest! {
         let want = expected(&cs);
         check("pod.yaml", &yaml(&cs), &want)?;
         // JSON has no merge keys: the same containers, written.
-        let written: Vec<Container> = cs.iter().cloned().map(|c| Container { merge: 0, ..c }).collect();
+        let written: Vec<Container> = cs.iter().map(|c| Container { merge: 0, ..*c }).collect();
         check("pod.json", &json(&written), &expected(&written))?;
     }
 }
