@@ -549,16 +549,13 @@ fn decode_binary(text: &str) -> Option<String> {
 /// replacing one with the same key. The same key written twice (not merged) is an error.
 /// Collection keys are kept as they are (the deployer cannot decode them into an object).
 fn merge_keys(pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
-    let simple = !pairs.iter().any(|(k, _)| is_merge_key(k))
-        && (pairs.len() < 2
-            || pairs.len() <= 8 && {
-                let keys: Vec<Option<&str>> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-                keys.iter()
-                    .enumerate()
-                    .all(|(i, k)| k.is_none() || !keys[..i].contains(k))
-            });
-    if simple {
-        return Ok(pairs);
+    if !pairs.iter().any(|(k, _)| is_merge_key(k)) {
+        // The common case, without allocating a key: no merge and no key twice.
+        let mut keys: Vec<&str> = pairs.iter().filter_map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).all(|w| w[0] != w[1]) {
+            return Ok(pairs);
+        }
     }
     let mut out: Vec<(Node, Node)> = Vec::with_capacity(pairs.len());
     // Key text -> (index in `out`, line where it was written if it was, not merged).

@@ -132,8 +132,10 @@ pub fn pin_findings(
     let resolvable = uses
         .iter()
         .all(|u| res.tags.contains_key(&pin::lookup_key(&u.reference)));
+    // Every use nobody could name, whether or not the plan below can be made.
+    let unresolvable = crate::discover::unresolvable_findings(&d.outcome);
     if uses.is_empty() || !resolvable {
-        return (Vec::new(), Vec::new());
+        return (unresolvable, Vec::new());
     }
     let check = PinOptions {
         check: true,
@@ -148,6 +150,8 @@ pub fn pin_findings(
         .into_iter()
         // With `--pin`, references of passing images are about to be pinned: not a finding.
         .filter(|f| s.pin.is_none() || f.rule != UNPINNED_IMAGE.id)
+        // Reported from discovery below, whether or not this plan could be made.
+        .filter(|f| f.rule != crate::discover::UNRESOLVABLE_REFERENCE.id)
         .map(|mut f| {
             let image = f.location.as_ref().and_then(|l| {
                 uses.iter()
@@ -162,6 +166,7 @@ pub fn pin_findings(
             }
             f
         })
+        .chain(unresolvable)
         .collect();
     (findings, Vec::new())
 }

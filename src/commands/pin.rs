@@ -1,13 +1,15 @@
 //! `gate pin -f PATH...`: resolve every image reference in the files and rewrite it to
 //! `name:tag@sha256:…`, all or nothing. `--check` writes nothing and exits 1 when something is
-//! unpinned or stale; `--diff` prints what would change.
+//! unpinned or stale; `--diff` prints what would change. `-f -` writes the pinned standard input
+//! to standard output (`helm template … | gate pin -f - | kubectl apply -f -`).
 
 use super::{emit, resolve_config, CommandError, Outcome};
 use crate::cli::{GlobalArgs, PinArgs};
-use crate::discover::{discover_paths, SearchRules};
+use crate::discover::{discover_paths, SearchRules, STDIN};
 use crate::pin::{self, PinOptions};
 use crate::resolve::{chain_text, Resolver};
 use std::collections::HashMap;
+use std::path::Path;
 
 pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
     let outcome = discover_paths(&args.files, &SearchRules::default())?;
@@ -68,6 +70,20 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
         });
     }
     let written = pin::apply_within(&plan, &args.files)?;
+    if args.files.iter().any(|f| f.as_os_str() == STDIN) {
+        // kbld style: standard input comes back on standard output, pinned (or as it was).
+        let stdin = Path::new(STDIN);
+        let text = match plan.updated(stdin)? {
+            Some(t) => t,
+            None => outcome
+                .sources
+                .get(stdin)
+                .and_then(|s| s.text.as_deref())
+                .unwrap_or_default()
+                .to_string(),
+        };
+        emit(g, &text)?;
+    }
     if !g.quiet {
         let uses = outcome.uses.len();
         eprintln!(

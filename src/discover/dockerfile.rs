@@ -89,9 +89,7 @@ fn syntax_directive(text: &str) -> Option<Word> {
         if trimmed.is_empty() || (i == 0 && trimmed.starts_with("#!")) {
             continue;
         }
-        let Some(d) = trimmed.strip_prefix('#') else {
-            return None;
-        };
+        let d = trimmed.strip_prefix('#')?;
         let Some((k, v)) = d.split_once('=') else {
             continue;
         };

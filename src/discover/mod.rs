@@ -10,6 +10,7 @@
 mod compose;
 mod detect;
 mod dockerfile;
+mod follow;
 mod helm;
 mod kubernetes;
 mod kustomize;
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use detect::FileType;
-pub use rules::{STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE};
+pub use rules::{unresolvable_findings, STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE};
 pub use search::{SearchRule, SearchRuleError, SearchRuleSpec, SearchRules};
 pub use walk::{discover_paths, read_sources, DiscoverError};
 

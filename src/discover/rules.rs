@@ -36,16 +36,41 @@ https://github.com/distribution/reference\n",
 pub const UNRESOLVABLE_REFERENCE: Rule = Rule {
     id: "GATE-IMG-003",
     name: "unresolvable-reference",
-    severity: Severity::Warning,
+    severity: Severity::Error,
     summary: "Image reference cannot be resolved statically",
     explain: "## What it checks\nImage fields whose value is a variable without a default \
 (`FROM ${BASE}`), a template (`${{ env.KIND_IMAGE }}`, `{{ .Values.image }}`), a placeholder \
 (`newTag: CONTAINER_IMAGES_TAG`), or Helm and kustomize image parts that do not make a reference. \
 (Literal text that is not a valid reference is not this warning: the gate could not check that \
 image, and says so as an error.)\n\n## Why it matters\nThe \
-gate cannot scan, verify or pin what it cannot name: such an image passes unchecked unless \
-something else pins it.\n\n## How to fix\nGive the variable a default (`ARG BASE=nginx:1.27`), \
+gate cannot scan, verify or pin what it cannot name, and the deployer is about to run it: \
+every command reports it, and `gate check` fails unless the policy lowers the rule \
+(`manifests: {rules: {GATE-IMG-003: warn}}`).\n\n## How to fix\nGive the variable a default (`ARG BASE=nginx:1.27`), \
 write the reference literally, or check the rendered output (`helm template`, `kustomize build`) \
 with `gate check -f -`.\n\n## References\n- \
 https://docs.docker.com/reference/dockerfile/#understand-how-arg-and-from-interact\n",
 };
+
+/// One `GATE-IMG-003` finding per use discovery could not resolve statically, whether or not
+/// anything else resolved: every command reports them.
+pub fn unresolvable_findings(outcome: &super::DiscoverOutcome) -> Vec<crate::finding::Finding> {
+    outcome
+        .notices
+        .iter()
+        .filter(|n| n.kind == super::NoticeKind::Unresolvable)
+        .map(|n| crate::finding::Finding {
+            rule: UNRESOLVABLE_REFERENCE.id,
+            severity: UNRESOLVABLE_REFERENCE.severity,
+            subject: n.file.display().to_string(),
+            location: Some(crate::finding::Location {
+                file: n.file.clone(),
+                line: n.line,
+                column: n.column,
+            }),
+            message: n.message.clone(),
+            exception: None,
+            key: None,
+            vulnerability: None,
+        })
+        .collect()
+}

@@ -43,11 +43,20 @@ pub fn discover_yaml(
         let mut docs = match yaml::parse_documents(part) {
             Ok(d) => d,
             Err(e) => {
+                let message = if part.contains("{{") {
+                    format!(
+                        "{} (a Helm template? check what it renders: `helm template … | gate \
+                         check -f -`)",
+                        e.message
+                    )
+                } else {
+                    e.message
+                };
                 sink.notice(
                     e.line + line_base,
                     e.column,
                     NoticeKind::InvalidYaml,
-                    e.message,
+                    message,
                 );
                 continue;
             }

@@ -3,8 +3,11 @@
 //! is an error (the gate could not check).
 
 use super::detect::{chart_for, detect, is_candidate, FileType, YamlHint};
-use super::{discover_one, helm, DiscoverOutcome, FileNotice, NoticeKind, SearchRules, STDIN};
-use std::collections::HashSet;
+use super::{
+    discover_one, follow, helm, DiscoverOutcome, FileNotice, NoticeKind, SearchRules, STDIN,
+};
+use sha2::{Digest, Sha256};
+use std::collections::{HashSet, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -26,23 +29,22 @@ pub enum DiscoverError {
 /// The files read (path and text) and the notices for those that could not be taken as text.
 pub type ReadSources = (Vec<(PathBuf, String)>, Vec<FileNotice>);
 
-/// Discover image uses in files and directories (recursive; `-` reads standard input). Files
-/// are read one at a time and only their hash is kept (standard input's text is kept), so
+/// Discover image uses in files and directories (recursive; `-` reads standard input), and in
+/// the files those name for the deployer (kustomize resources, compose includes). Files are read
+/// one at a time and only their hash is kept (standard input's text is kept, uses or not), so
 /// memory stays bounded by the largest file however large the tree.
 pub fn discover_paths(
     paths: &[PathBuf],
     rules: &SearchRules,
 ) -> Result<DiscoverOutcome, DiscoverError> {
     let mut out = DiscoverOutcome::default();
-    for path in list(paths)? {
-        let stdin = path.as_os_str() == STDIN;
-        let text = match read(&path)? {
+    each_file(paths, |path, text, notices| {
+        out.notices.extend(notices);
+        let text = match text {
             Ok(t) => t,
-            Err(notice) => {
-                out.notices.push(notice);
-                continue;
-            }
+            Err(notice) => return out.notices.push(notice),
         };
+        let stdin = path.as_os_str() == STDIN;
         let app_version = || {
             chart_for(&path)
                 .iter()
@@ -50,19 +52,30 @@ pub fn discover_paths(
                 .and_then(|t| helm::app_version(&t))
         };
         discover_one(&path, &text, rules, &app_version, stdin, &mut out);
-    }
+        if stdin {
+            // Kept even without uses: `gate pin -f -` writes it back out.
+            out.sources.entry(path).or_insert_with(|| super::Source {
+                hash: Sha256::digest(text.as_bytes()).into(),
+                text: Some(std::sync::Arc::from(text.as_str())),
+            });
+        }
+    })?;
     Ok(out)
 }
 
-/// Read every file the paths name, in a stable order, plus the `Chart.yaml` next to each Helm
-/// values file. Files that are not UTF-8 come back as notices.
+/// Read every file the paths name (and those they make the deployer read), in a stable order,
+/// plus the `Chart.yaml` next to each Helm values file. Files that are not UTF-8 come back as
+/// notices.
 pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
-    let files = list(paths)?;
-    let mut seen: HashSet<PathBuf> = files.iter().cloned().collect();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut sources = Vec::new();
     let mut notices = Vec::new();
-    for path in files {
-        match read(&path)? {
+    each_file(paths, |path, text, followed| {
+        notices.extend(followed);
+        if !seen.insert(path.clone()) {
+            return; // a `Chart.yaml` already read for a values file
+        }
+        match text {
             Ok(text) => {
                 if detect(&path, &text) == FileType::Yaml(YamlHint::HelmValues) {
                     for chart in chart_for(&path) {
@@ -77,8 +90,35 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
             }
             Err(n) => notices.push(n),
         }
-    }
+    })?;
     Ok((sources, notices))
+}
+
+/// Call `visit` with each file the paths name, then each file those name for the deployer
+/// (once each, however it is spelled), with its text (or why it is not text) and the notices
+/// for what it names that gate cannot follow.
+fn each_file(
+    paths: &[PathBuf],
+    mut visit: impl FnMut(PathBuf, Result<String, FileNotice>, Vec<FileNotice>),
+) -> Result<(), DiscoverError> {
+    let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut queue: VecDeque<PathBuf> = list(paths)?.into();
+    let mut seen: HashSet<PathBuf> = queue.iter().map(|p| identity(p)).collect();
+    while let Some(path) = queue.pop_front() {
+        let text = read(&path)?;
+        let mut notices = Vec::new();
+        if let Ok(t) = &text {
+            let followed = follow::follow(&path, detect(&path, t), t);
+            for f in followed.files {
+                if seen.insert(identity(&f)) {
+                    queue.push_back(f);
+                }
+            }
+            notices = followed.notices;
+        }
+        visit(path, text, notices);
+    }
+    Ok(())
 }
 
 /// The files the paths name: files as given, directories walked, `-` kept.

@@ -9,10 +9,7 @@ mod diff;
 pub mod edit;
 mod write;
 
-use crate::discover::{
-    DiscoverOutcome, ImageUse, NoticeKind, Source, STALE_PIN, UNPINNED_IMAGE,
-    UNRESOLVABLE_REFERENCE,
-};
+use crate::discover::{DiscoverOutcome, ImageUse, Source, STALE_PIN, UNPINNED_IMAGE};
 use crate::finding::{Finding, Location};
 use crate::reference::{validate_digest, Reference, ReferenceError};
 use edit::{apply_edits, edits_for, normalize, Edit, EditError};
@@ -264,24 +261,7 @@ pub fn plan(
                 .extend(edits_for(u, digest, !opts.strip_tag));
         }
     }
-    for n in &outcome.notices {
-        if n.kind == NoticeKind::Unresolvable {
-            findings.push(Finding {
-                rule: UNRESOLVABLE_REFERENCE.id,
-                severity: UNRESOLVABLE_REFERENCE.severity,
-                subject: n.file.display().to_string(),
-                location: Some(Location {
-                    file: n.file.clone(),
-                    line: n.line,
-                    column: n.column,
-                }),
-                message: n.message.clone(),
-                exception: None,
-                key: None,
-                vulnerability: None,
-            });
-        }
-    }
+    findings.extend(crate::discover::unresolvable_findings(outcome));
     let mut files = Vec::new();
     for (path, edits) in edits {
         let source = outcome

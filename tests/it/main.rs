@@ -5,6 +5,8 @@
 mod check;
 mod check_joins;
 mod cli;
+mod deployer;
+mod deployer_props;
 mod discover;
 mod fixtures;
 mod fuzz_regressions;
