@@ -2,9 +2,12 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod action;
 mod check;
 mod cli;
+mod conventions;
 mod discover;
+mod docs;
 mod fixtures;
 mod fuzz_regressions;
 mod harness;
