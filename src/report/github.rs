@@ -54,7 +54,7 @@ pub fn render(ev: &Evidence) -> String {
     let mut findings = sorted(ev.findings.iter());
     findings.retain(|f| f.counts());
     // Stable: within a severity, the display order of `sorted`.
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in findings {
         let command = match f.severity {
             Severity::Error => "error",

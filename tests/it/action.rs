@@ -311,7 +311,7 @@ async fn runner_for(env: &Env, tamper: bool, inputs: &[(&str, &str)]) -> Run {
     .run(&action())
 }
 
-fn status<'a>(run: &'a Run, name: &str) -> Option<i32> {
+fn status(run: &Run, name: &str) -> Option<i32> {
     run.status
         .iter()
         .find(|(n, _)| n.as_str() == name)

@@ -194,3 +194,56 @@ async fn keyless_flags_on_check_require_an_issuer_and_make_signatures_required()
     );
     assert!(err.contains("  scan: "), "{err}");
 }
+
+/// `generate-key-pair` on a terminal without `COSIGN_PASSWORD`: asks twice (through a pty made
+/// by util-linux `script`), refuses a mismatch, and encrypts with what was typed.
+#[test]
+fn generate_key_pair_prompts_twice_on_a_terminal() {
+    let Ok(script) = which::which("script") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "util-linux `script` is missing"
+        );
+        eprintln!("skipped: no `script` (util-linux) for a pty");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |input: &str, prefix: &str| {
+        let cmd = format!(
+            "{} generate-key-pair --output-key-prefix {}",
+            env!("CARGO_BIN_EXE_gate"),
+            dir.path().join(prefix).display()
+        );
+        let mut child = Command::new(&script)
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("COSIGN_PASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for line in input.lines() {
+            // One line per prompt: the pty delivers them as the prompts ask.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            writeln!(stdin, "{line}").unwrap();
+        }
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let out = run("s3cret\ns3cret\n", "good");
+    let shown = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}{}", text(&out.stderr));
+    assert!(shown.contains("Enter password for private key:"), "{shown}");
+    assert!(shown.contains("again:"), "{shown}");
+    assert!(!shown.contains("s3cret"), "no echo: {shown}");
+    let key = dir.path().join("good.key");
+    assert!(gate::verify::load_signing_key(&key, b"s3cret").is_ok());
+    assert!(gate::verify::load_signing_key(&key, b"").is_err());
+
+    let out = run("one\ntwo\n", "bad");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("do not match"));
+    assert!(!dir.path().join("bad.key").exists());
+}
