@@ -8,6 +8,7 @@ use std::path::PathBuf;
 #[command(
     name = "gate",
     version,
+    long_version = crate::version::LONG,
     about = "Supply-chain CI gate for container images and Kubernetes manifests",
     long_about = "gate resolves every image a change deploys to its digest, scans and verifies \
 that digest, checks the manifests against Kubernetes guardrails, reports, and pins the files.\n\n\
@@ -20,54 +21,65 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// `--help` headings: global, registry, scan, verify and output options each under their own.
+pub const REGISTRY: &str = "Registry options";
+pub const OUTPUT: &str = "Output options";
+pub const GLOBAL: &str = "Global options";
+pub const SCAN: &str = "Scan options";
+pub const VERIFY: &str = "Verify options";
+pub const PIN: &str = "Pin options";
+
+/// Options every command takes. Registry options matter only to commands that reach a registry
+/// (`check`, `resolve`, `pin`, `sign`); they stay global so they may come before the command.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Allow plain HTTP to this registry (`host[:port]`); repeatable. Everything else is TLS.
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", global = true)]
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", global = true, help_heading = REGISTRY)]
     pub insecure_registry: Vec<String>,
     /// Trust this PEM CA certificate (bundle) for registry TLS; repeatable.
-    #[arg(long = "ca-file", value_name = "PEM", global = true)]
+    #[arg(long = "ca-file", value_name = "PEM", global = true, help_heading = REGISTRY)]
     pub ca_file: Vec<PathBuf>,
     /// Resolve `SRC/...` through `DST/...` (registry host or host/path prefix); repeatable.
-    #[arg(long, value_name = "SRC=DST", global = true)]
+    #[arg(long, value_name = "SRC=DST", global = true, help_heading = REGISTRY)]
     pub mirror: Vec<String>,
     /// Registry requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = crate::resolve::DEFAULT_CONCURRENCY, global = true)]
+    #[arg(long, value_name = "N", default_value_t = crate::resolve::DEFAULT_CONCURRENCY, global = true, help_heading = REGISTRY)]
     pub concurrency: usize,
-    /// Timeout of one registry request, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
-    pub timeout: u64,
+    /// Timeout of one registry request: seconds, or `30s`, `5m`, `1h`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::units::duration_arg, global = true, help_heading = REGISTRY)]
+    pub timeout: std::time::Duration,
     /// A Sigstore `trusted_root.json` to verify with; overrides TUF and the policy.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE", global = true, help_heading = VERIFY)]
     pub trusted_root: Option<PathBuf>,
     /// Get Sigstore's trusted root through this TUF repository (default: Sigstore's public-good
     /// `https://tuf-repo-cdn.sigstore.dev`), like `cosign initialize --mirror`.
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL", global = true, help_heading = VERIFY)]
     pub tuf_mirror: Option<String>,
     /// The bootstrap TUF `root.json` of `--tuf-mirror` (default: the public-good root shipped in
     /// gate), like `cosign initialize --root`.
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE", global = true, help_heading = VERIFY)]
     pub tuf_root: Option<PathBuf>,
     /// No network for the scanner's database (Trivy `--skip-db-update --offline-scan`) or for
     /// Sigstore's trusted root (the cached TUF repository is used).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub offline: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    /// Output format (`check` and `lint` render every format; `resolve` table and json; the
+    /// other commands only their own text, and reject any other `--format`).
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true, help_heading = OUTPUT)]
     pub format: Format,
     /// Write the report to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE", global = true)]
+    #[arg(long, short = 'o', value_name = "FILE", global = true, help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
     /// Also write the report in FORMAT to FILE (e.g. `json=gate.json`); repeatable, so one run
-    /// gives the table, the evidence record and SARIF together.
-    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report, global = true)]
+    /// gives the table, the evidence record and SARIF together (`check` and `lint`).
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report, global = true, help_heading = OUTPUT)]
     pub reports: Vec<(Format, PathBuf)>,
     /// No progress output.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
-    /// More detail on standard error.
-    #[arg(long, short, global = true)]
+    /// More detail on standard error: what each stage did for each image (digest, scan or
+    /// cache, signatures checked) and how long each stage took.
+    #[arg(long, short, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
 }
 
@@ -112,6 +124,89 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a commented starter policy (`.gate.yaml`).
     Init(InitArgs),
+    /// Print a shell completion script (`gate completions bash > /etc/bash_completion.d/gate`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) for `gate`.
+    Man,
+    /// Print the version, commit, build date, target, embedded trusted root and pinned Trivy.
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+impl Command {
+    /// The formats this command renders; `--format` and `--report` with another format are a
+    /// usage error rather than silently ignored. `table` (the default) is each command's text.
+    pub fn formats(&self) -> &'static [Format] {
+        match self {
+            Command::Check(_) | Command::Lint(_) => &[
+                Format::Table,
+                Format::Json,
+                Format::Sarif,
+                Format::Junit,
+                Format::Github,
+            ],
+            Command::Resolve(_) => &[Format::Table, Format::Json],
+            _ => &[Format::Table],
+        }
+    }
+
+    /// The subcommand's name as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Check(_) => "check",
+            Command::Resolve(_) => "resolve",
+            Command::Pin(_) => "pin",
+            Command::Lint(_) => "lint",
+            Command::Sign(_) => "sign",
+            Command::GenerateKeyPair(_) => "generate-key-pair",
+            Command::VerifyBlob(_) => "verify-blob",
+            Command::Explain(_) => "explain",
+            Command::Init(_) => "init",
+            Command::Completions(_) => "completions",
+            Command::Man => "man",
+            Command::Version => "version",
+        }
+    }
+}
+
+impl Cli {
+    /// Checks clap cannot express: a `--format` or `--report` the command has no renderer for.
+    /// The message is for a usage error (exit 2).
+    pub fn usage_error(&self) -> Option<String> {
+        let ok = self.command.formats();
+        let asked =
+            std::iter::once(self.global.format).chain(self.global.reports.iter().map(|(f, _)| *f));
+        asked
+            .into_iter()
+            .find(|f| !ok.contains(f))
+            .map(|f| {
+                let name = f.to_possible_value().map(|v| v.get_name().to_string());
+                format!(
+                    "`gate {}` has no `{}` output (it supports: {})",
+                    self.command.name(),
+                    name.unwrap_or_default(),
+                    ok.iter()
+                        .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .or_else(|| {
+                let reports = matches!(self.command, Command::Check(_) | Command::Lint(_));
+                (!self.global.reports.is_empty() && !reports).then(|| {
+                    format!(
+                        "`gate {}` writes no report: `--report` does not apply",
+                        self.command.name()
+                    )
+                })
+            })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +217,9 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Trust this cosign public key (path relative to the policy file) and require signatures.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -214,51 +312,93 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
     /// After the verdict, rewrite references whose image passed to `name:tag@sha256:…`.
-    #[arg(long)]
+    #[arg(long, help_heading = PIN)]
     pub pin: bool,
     /// With `--pin`: write `name@sha256:…` without the tag.
-    #[arg(long, requires = "pin")]
+    #[arg(long, requires = "pin", help_heading = PIN)]
     pub strip_tag: bool,
     /// With `--pin`: re-pin references whose tag moved to another digest.
-    #[arg(long, requires = "pin")]
+    #[arg(long, requires = "pin", help_heading = PIN)]
     pub update: bool,
     /// Report, but exit 0 when the gate fails (still 2 when it could not check).
     #[arg(long)]
     pub warn_only: bool,
     /// Trust this cosign public key (file or `env://VAR`); repeatable. Makes signatures required.
-    #[arg(long = "key", value_name = "KEY")]
+    #[arg(long = "key", value_name = "KEY", help_heading = VERIFY)]
     pub keys: Vec<String>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// The `trivy` binary (default: `trivy` on `PATH`).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = SCAN)]
     pub trivy: Option<PathBuf>,
     /// Scan through a running Trivy server instead of starting one.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = SCAN)]
     pub trivy_server: Option<String>,
     /// Trivy's vulnerability DB from this OCI repository (a mirror; Trivy's `--db-repository`);
     /// repeatable, tried in order.
-    #[arg(long = "trivy-db-repository", value_name = "REF")]
+    #[arg(long = "trivy-db-repository", value_name = "REF", help_heading = SCAN)]
     pub trivy_db_repositories: Vec<String>,
     /// Trivy's Java DB from this OCI repository (Trivy's `--java-db-repository`).
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", help_heading = SCAN)]
     pub java_db_repository: Option<String>,
     /// Trivy's own cache directory (DBs and layers).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = SCAN)]
     pub trivy_cache_dir: Option<PathBuf>,
     /// Never update Trivy's DBs: scan with what its cache holds.
-    #[arg(long)]
+    #[arg(long, help_heading = SCAN)]
     pub skip_db_update: bool,
     /// Trivy's cache backend (`fs`, `memory`, `redis://HOST:PORT`), passed in its environment.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = SCAN)]
     pub trivy_cache_backend: Option<String>,
     /// Write CycloneDX and SPDX SBOMs per digest into this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = SCAN)]
     pub sbom_dir: Option<PathBuf>,
     /// Neither read nor write the scan cache.
-    #[arg(long)]
+    #[arg(long, help_heading = SCAN)]
     pub no_cache: bool,
     /// Do not scan for vulnerabilities.
-    #[arg(long)]
+    #[arg(long, help_heading = SCAN)]
     pub skip_scan: bool,
+}
+
+/// A keyless signer named on the command line, with cosign's flag names. Together with the
+/// policy's `signatures.identities`; naming one makes signatures required.
+///
+/// Matching differs from cosign in one way, on purpose: cosign's `-regexp` flags are Go
+/// regular expressions searched anywhere in the value unless you write `^…$`; gate anchors
+/// every expression to the whole value, so `--certificate-identity-regexp 'https://github.com/acme/'`
+/// matches only that exact string, never `https://github.com/acme/evil/...`. Write `.*` where
+/// you mean "anything".
+#[derive(Debug, Clone, Default, Args)]
+pub struct KeylessArgs {
+    /// The certificate's identity (SAN: email or URI), exact.
+    #[arg(long, value_name = "IDENTITY", help_heading = VERIFY, conflicts_with = "certificate_identity_regexp")]
+    pub certificate_identity: Option<String>,
+    /// The certificate's identity as a regular expression, anchored to the whole value
+    /// (stricter than cosign, which searches unless you anchor).
+    #[arg(long, value_name = "REGEXP", help_heading = VERIFY)]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer of the certificate, exact (GitHub Actions:
+    /// `https://token.actions.githubusercontent.com`).
+    #[arg(long, value_name = "URL", help_heading = VERIFY, conflicts_with = "certificate_oidc_issuer_regexp")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// The OIDC issuer as a regular expression, anchored to the whole value.
+    #[arg(long, value_name = "REGEXP", help_heading = VERIFY)]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// The certificate's GitHub workflow repository claim (`owner/name`), exact.
+    #[arg(long, value_name = "OWNER/NAME", help_heading = VERIFY)]
+    pub certificate_github_workflow_repository: Option<String>,
+}
+
+impl KeylessArgs {
+    /// Whether any keyless flag was given.
+    pub fn is_set(&self) -> bool {
+        self.certificate_identity.is_some()
+            || self.certificate_identity_regexp.is_some()
+            || self.certificate_oidc_issuer.is_some()
+            || self.certificate_oidc_issuer_regexp.is_some()
+            || self.certificate_github_workflow_repository.is_some()
+    }
 }
 
 #[derive(Debug, Args)]

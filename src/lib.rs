@@ -21,4 +21,5 @@ pub mod rules;
 pub mod scan;
 pub mod units;
 pub mod verify;
+pub mod version;
 pub mod yaml;

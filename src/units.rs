@@ -1,4 +1,27 @@
-//! Sizes as people read them in messages: `4 MiB`, `1.5 KiB`, `200 bytes`.
+//! Units as people write and read them: sizes in messages (`4 MiB`, `1.5 KiB`, `200 bytes`) and
+//! durations on the command line and in the policy (`30`, `30s`, `5m`, `1h`).
+
+use std::time::Duration;
+
+/// A duration as the command line and the policy take it: whole seconds (`30`), or a number
+/// with `s`, `m` or `h` (`30s`, `5m`, `1h`). `None` when it is not one.
+pub fn parse_duration(v: &str) -> Option<Duration> {
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let n: u64 = v[..split].parse().ok()?;
+    let unit = match &v[split..] {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return None,
+    };
+    n.checked_mul(unit).map(Duration::from_secs)
+}
+
+/// `--timeout` and the like (clap `value_parser`).
+pub fn duration_arg(v: &str) -> Result<Duration, String> {
+    parse_duration(v)
+        .ok_or_else(|| format!("`{v}` is not a duration: use seconds or `30s`, `5m`, `1h`"))
+}
 
 /// `n` bytes in the largest binary unit it reaches, one decimal when not whole.
 pub fn size(n: u64) -> String {
@@ -20,7 +43,19 @@ pub fn size(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::size;
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_and_units() {
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        for bad in ["", "m", "5 m", "1.5m", "-1s", "5d", "99999999999999999999h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        assert!(duration_arg("ten").unwrap_err().contains("`ten`"));
+    }
 
     #[test]
     fn sizes_read_naturally() {

@@ -66,6 +66,8 @@ pub enum SettingsError {
 pub struct Overrides {
     /// `--key`: trusted keys in addition to the policy's.
     pub keys: Vec<String>,
+    /// `--certificate-identity` and friends: a keyless signer in addition to the policy's.
+    pub identities: Vec<crate::policy::file::Identity>,
     pub trivy: Option<PathBuf>,
     pub trivy_server: Option<String>,
     pub sbom_dir: Option<PathBuf>,
@@ -236,7 +238,8 @@ pub fn from_policy(
         ..ScanConfig::default()
     });
 
-    let verify = if p.signatures.required || !p.attestations.is_empty() || !o.keys.is_empty() {
+    let signers_named = !o.keys.is_empty() || !o.identities.is_empty();
+    let verify = if p.signatures.required || !p.attestations.is_empty() || signers_named {
         let mut keys = p
             .signatures
             .keys
@@ -254,6 +257,7 @@ pub fn from_policy(
             .signatures
             .identities
             .iter()
+            .chain(&o.identities)
             .map(|i| identity(policy, i))
             .collect::<Result<Vec<_>, _>>()?;
         let keyless = !identities.is_empty()
@@ -357,7 +361,7 @@ pub fn from_policy(
         pin: None,
         policy: policy.evidence_ref(),
         today: chrono::Utc::now().date_naive(),
-        levels: Levels::from_policy(policy, !o.keys.is_empty()),
+        levels: Levels::from_policy(policy, signers_named),
         scan_platforms: p.scanner.platforms.clone(),
         allowed: super::registries::Allowed::new(&p.registries.allowed).map_err(
             |(glob, source)| SettingsError::Glob {

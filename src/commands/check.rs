@@ -17,6 +17,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     policy.check_command_line(!args.keys.is_empty())?;
     let overrides = Overrides {
         keys: args.keys.clone(),
+        identities: keyless_identity(&args.keyless)?.into_iter().collect(),
         trivy: args.trivy.clone(),
         trivy_server: args.trivy_server.clone(),
         sbom_dir: args.sbom_dir.clone(),
@@ -47,6 +48,9 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     };
     let progress = Progress::new(g.quiet);
     let ev = check::run(&input, &settings, &progress).await?;
+    if g.verbose {
+        eprint!("{}", super::verbose::describe(&ev));
+    }
     emit_report(g, &ev)?;
     if !g.quiet && g.output.is_some() {
         eprintln!("{}", crate::report::summary_line(&ev));
@@ -56,4 +60,33 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         Outcome::Failed if args.warn_only => Outcome::Passed,
         o => o,
     })
+}
+
+/// The keyless signer the command-line flags name, as a policy identity (validated and matched
+/// the same way: regular expressions anchored to the whole value).
+fn keyless_identity(
+    k: &crate::cli::KeylessArgs,
+) -> Result<Option<crate::policy::file::Identity>, CommandError> {
+    if !k.is_set() {
+        return Ok(None);
+    }
+    let has_identity = k.certificate_identity.is_some() || k.certificate_identity_regexp.is_some();
+    let has_issuer =
+        k.certificate_oidc_issuer.is_some() || k.certificate_oidc_issuer_regexp.is_some();
+    if !has_identity || !has_issuer {
+        return Err(CommandError::IdentityNeedsIssuer);
+    }
+    let github = k.certificate_github_workflow_repository.as_ref().map(|r| {
+        crate::policy::file::GithubClaims {
+            repository: Some(r.clone()),
+            ..Default::default()
+        }
+    });
+    Ok(Some(crate::policy::file::Identity {
+        issuer: k.certificate_oidc_issuer.clone(),
+        issuer_regexp: k.certificate_oidc_issuer_regexp.clone(),
+        identity: k.certificate_identity.clone(),
+        identity_regexp: k.certificate_identity_regexp.clone(),
+        github,
+    }))
 }

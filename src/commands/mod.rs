@@ -10,6 +10,7 @@ mod lint;
 mod pin;
 mod resolve;
 mod sign;
+mod verbose;
 
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::resolve::{ClientConfig, Mirror, ResolveConfig, ResolveError};
@@ -51,7 +52,9 @@ pub enum CommandError {
     Key(#[from] crate::verify::KeyError),
     #[error("`{}` exists (use `--force` to overwrite)", .0.display())]
     Exists(PathBuf),
-    #[error("`--certificate-identity` and `--certificate-oidc-issuer` go together")]
+    #[error(
+        "`--certificate-identity[-regexp]` and `--certificate-oidc-issuer[-regexp]` go together"
+    )]
     IdentityNeedsIssuer,
     #[error("a check must name images or files: `gate check IMAGE...` or `gate check -f PATH...`")]
     NothingToCheck,
@@ -69,6 +72,10 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read the password from the terminal")]
+    Prompt(#[source] std::io::Error),
+    #[error("the passwords do not match")]
+    PasswordMismatch,
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
 }
@@ -76,6 +83,20 @@ pub enum CommandError {
 /// Render the evidence in the requested format and write it; for `--format github`, also
 /// append the step summary to `$GITHUB_STEP_SUMMARY` when it is set.
 pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(), CommandError> {
+    // Annotations and SARIF name files relative to the repository root, not the working directory.
+    let mut with_root;
+    let mut ev = ev;
+    if ev.repository_root.is_none() {
+        if let Some(root) = ev
+            .working_directory
+            .as_deref()
+            .and_then(crate::report::paths::repository_root)
+        {
+            with_root = ev.clone();
+            with_root.repository_root = Some(root);
+            ev = &with_root;
+        }
+    }
     let rendered = crate::report::render(ev, g.format, color(g))?;
     emit(g, &rendered.output)?;
     let mut step_summary = rendered.step_summary;
@@ -134,6 +155,29 @@ pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
         Command::VerifyBlob(args) => sign::verify_blob(&cli.global, args),
         Command::Explain(args) => explain::run(&cli.global, args),
         Command::Init(args) => init(&cli.global, args),
+        Command::Completions(args) => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "gate",
+                &mut out,
+            );
+            emit(&cli.global, &String::from_utf8_lossy(&out))?;
+            Ok(Outcome::Passed)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(CommandError::Stdout)?;
+            emit(&cli.global, &String::from_utf8_lossy(&out))?;
+            Ok(Outcome::Passed)
+        }
+        Command::Version => {
+            emit(&cli.global, &format!("gate {}\n", crate::version::LONG))?;
+            Ok(Outcome::Passed)
+        }
     }
 }
 
@@ -142,7 +186,10 @@ fn init(g: &GlobalArgs, args: &crate::cli::InitArgs) -> Result<Outcome, CommandE
     if args.path.exists() && !args.force {
         return Err(CommandError::Exists(args.path.clone()));
     }
-    let text = crate::policy::file::Policy::init_text();
+    let text = match &args.key {
+        Some(key) => crate::policy::file::Policy::init_text_with_key(key),
+        None => crate::policy::file::Policy::init_text().to_string(),
+    };
     crate::fsutil::write_atomic(&args.path, text.as_bytes()).map_err(|source| {
         CommandError::Output {
             path: args.path.clone(),
@@ -166,7 +213,7 @@ pub fn resolve_config(g: &GlobalArgs) -> Result<ResolveConfig, CommandError> {
         client: ClientConfig {
             insecure: g.insecure_registry.clone(),
             ca_files: g.ca_file.clone(),
-            timeout: Duration::from_secs(g.timeout.max(1)),
+            timeout: g.timeout.max(Duration::from_secs(1)),
             ..ClientConfig::default()
         },
         mirrors,
@@ -187,7 +234,7 @@ pub fn trust_choice(g: &GlobalArgs) -> crate::verify::tuf::TrustChoice {
 pub fn tuf_options(g: &GlobalArgs) -> crate::verify::tuf::TufOptions {
     crate::verify::tuf::TufOptions {
         offline: g.offline,
-        timeout: Duration::from_secs(g.timeout.max(1)),
+        timeout: g.timeout.max(Duration::from_secs(1)),
         ca_files: g.ca_file.clone(),
         ..crate::verify::tuf::TufOptions::default()
     }

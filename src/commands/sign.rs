@@ -19,6 +19,30 @@ fn password(var: &str) -> Vec<u8> {
     std::env::var(var).unwrap_or_default().into_bytes()
 }
 
+/// The password for a new key: from `var` when it is set (even empty, as cosign does), else,
+/// on a terminal, asked for twice without echo like cosign (`Enter password for private key:`,
+/// then `again`); without a terminal and without `var`, empty.
+fn new_key_password(var: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, CommandError> {
+    use std::io::IsTerminal;
+    if let Ok(p) = std::env::var(var) {
+        return Ok(zeroize::Zeroizing::new(p.into_bytes()));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok(zeroize::Zeroizing::new(Vec::new()));
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map(|p| zeroize::Zeroizing::new(p.into_bytes()))
+            .map_err(CommandError::Prompt)
+    };
+    let first = ask("Enter password for private key: ")?;
+    let second = ask("Enter password for private key again: ")?;
+    if first != second {
+        return Err(CommandError::PasswordMismatch);
+    }
+    Ok(first)
+}
+
 pub async fn sign(g: &GlobalArgs, args: &SignArgs) -> Result<Outcome, CommandError> {
     let key = load_signing_key(&args.key, &password(&args.password_env))?;
     let cfg = resolve_config(g)?;
@@ -111,7 +135,8 @@ pub fn generate_key_pair(
     g: &GlobalArgs,
     args: &GenerateKeyPairArgs,
 ) -> Result<Outcome, CommandError> {
-    let (private, public) = crate::verify::generate_key_pair(&password(&args.password_env))?;
+    let (private, public) =
+        crate::verify::generate_key_pair(&new_key_password(&args.password_env)?)?;
     let key = args.output_key_prefix.with_extension("key");
     let public_path = args.output_key_prefix.with_extension("pub");
     for (path, bytes) in [(&key, &private), (&public_path, &public)] {

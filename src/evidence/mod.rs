@@ -101,6 +101,10 @@ pub struct Evidence {
     /// The directory paths are relative to (SARIF URIs are made relative to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<PathBuf>,
+    /// The repository root reports make paths relative to (`GITHUB_WORKSPACE`, else the git
+    /// top level); set by the command before rendering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_root: Option<PathBuf>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     /// Wall time per stage, in the order the stages ran.
@@ -139,6 +143,7 @@ impl Evidence {
             gate_version: gate_version.into(),
             policy,
             working_directory: None,
+            repository_root: None,
             started_at,
             finished_at: started_at,
             timings: Vec::new(),

@@ -259,6 +259,19 @@ impl Policy {
     pub fn init_text() -> &'static str {
         INIT_POLICY
     }
+
+    /// The starter policy trusting the cosign public key `key` (a path relative to the policy
+    /// file): the key is listed and a missing signature fails the gate.
+    pub fn init_text_with_key(key: &str) -> String {
+        let quoted = format!("'{}'", key.replace('\'', "''"));
+        INIT_POLICY
+            .replacen("  level: warn\n", "  level: error\n", 1)
+            .replacen(
+                "  # keys:\n  #   - cosign.pub\n",
+                &format!("  keys:\n    - {quoted}\n"),
+                1,
+            )
+    }
 }
 
 /// A file of only comments and blank lines (or `---`) is an empty policy: all defaults.

@@ -14,14 +14,48 @@ use std::path::Path;
 /// Finding rows in the step summary (GitHub takes at most 1 MiB of summary per step).
 const MAX_SUMMARY_ROWS: usize = 500;
 
+/// GitHub shows at most this many annotations of each kind (error, warning, notice) per step;
+/// the rest are dropped silently, so gate keeps the most severe and says how many it left out.
+pub const MAX_ANNOTATIONS_PER_KIND: usize = 10;
+
+/// One workflow command before the cap is applied.
+struct Annotation {
+    /// `error`, `warning` or `notice`.
+    command: &'static str,
+    at: Option<(String, usize, usize)>,
+    title: String,
+    message: String,
+}
+
 /// The workflow commands: one annotation per counted finding, per could-not-check error and
-/// per expired or unused exception, then the summary line.
+/// per expired or unused exception, most severe first and at most
+/// [`MAX_ANNOTATIONS_PER_KIND`] of each kind, then a notice of how many were left out (they are
+/// all in the step summary and SARIF), then the summary line.
 pub fn render(ev: &Evidence) -> String {
-    let mut out = String::new();
-    for f in sorted(ev.findings.iter())
-        .into_iter()
-        .filter(|f| f.counts())
-    {
+    let mut all: Vec<Annotation> = Vec::new();
+    let at_file = |p: Option<(&Path, usize, usize)>| {
+        p.map(|(file, line, col)| (super::paths::display(ev, file), line, col))
+    };
+    // Could-not-check errors lead: they are why the gate exits 2.
+    for (image, e) in ev.errors_in_context() {
+        let at = image
+            .and_then(|i| i.first_file())
+            .map(|(file, line, col)| (file.as_path(), line, col));
+        let what = image
+            .map(|i| format!("{}: ", i.reference))
+            .unwrap_or_default();
+        all.push(Annotation {
+            command: "error",
+            at: at_file(at),
+            title: "gate could not check".to_string(),
+            message: format!("{what}{}: {}", e.stage, e.message),
+        });
+    }
+    let mut findings = sorted(ev.findings.iter());
+    findings.retain(|f| f.counts());
+    // Stable: within a severity, the display order of `sorted`.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for f in findings {
         let command = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -31,23 +65,12 @@ pub fn render(ev: &Evidence) -> String {
         if let Some(e) = &f.exception {
             message.push_str(&format!(" (exception {} expired: {})", e.origin, e.reason));
         }
-        let at = position(ev, f);
-        annotate(&mut out, command, at, &f.label(), &message);
-    }
-    for (image, e) in ev.errors_in_context() {
-        let at = image
-            .and_then(|i| i.first_file())
-            .map(|(file, line, col)| (file.as_path(), line, col));
-        let what = image
-            .map(|i| format!("{}: ", i.reference))
-            .unwrap_or_default();
-        annotate(
-            &mut out,
-            "error",
-            at,
-            "gate could not check",
-            &format!("{what}{}: {}", e.stage, e.message),
-        );
+        all.push(Annotation {
+            command,
+            at: at_file(position(ev, f)),
+            title: f.label(),
+            message,
+        });
     }
     for e in &ev.exceptions {
         let (title, message) = match e.status {
@@ -68,7 +91,52 @@ pub fn render(ev: &Evidence) -> String {
         let at = origin
             .as_ref()
             .map(|(file, line)| (Path::new(*file), *line, 1));
-        annotate(&mut out, "warning", at, title, &message);
+        all.push(Annotation {
+            command: "warning",
+            at: at_file(at),
+            title: title.to_string(),
+            message,
+        });
+    }
+    let total = |kind: &str| all.iter().filter(|a| a.command == kind).count();
+    let excess = |notice_cap: usize| {
+        total("error").saturating_sub(MAX_ANNOTATIONS_PER_KIND)
+            + total("warning").saturating_sub(MAX_ANNOTATIONS_PER_KIND)
+            + total("notice").saturating_sub(notice_cap)
+    };
+    // The closing notice takes one notice slot when anything is left out.
+    let mut notice_cap = MAX_ANNOTATIONS_PER_KIND;
+    if excess(notice_cap) > 0 {
+        notice_cap -= 1;
+    }
+    let left_out = excess(notice_cap);
+    let mut out = String::new();
+    let mut shown = std::collections::HashMap::<&str, usize>::new();
+    for a in &all {
+        let cap = if a.command == "notice" {
+            notice_cap
+        } else {
+            MAX_ANNOTATIONS_PER_KIND
+        };
+        let n = shown.entry(a.command).or_default();
+        if *n < cap {
+            *n += 1;
+            let at = a.at.as_ref().map(|(f, l, c)| (f.as_str(), *l, *c));
+            annotate(&mut out, a.command, at, &a.title, &a.message);
+        }
+    }
+    if left_out > 0 {
+        annotate(
+            &mut out,
+            "notice",
+            None,
+            "more findings",
+            &format!(
+                "{} not shown: GitHub shows {MAX_ANNOTATIONS_PER_KIND} annotations of each \
+                 severity per step. The step summary and the SARIF report list them all",
+                super::plural(left_out, "annotation", "annotations")
+            ),
+        );
     }
     let _ = writeln!(out, "{}", summary_line(ev));
     out
@@ -77,13 +145,13 @@ pub fn render(ev: &Evidence) -> String {
 fn annotate(
     out: &mut String,
     command: &str,
-    at: Option<(&Path, usize, usize)>,
+    at: Option<(&str, usize, usize)>,
     title: &str,
     message: &str,
 ) {
     let mut props = Vec::new();
     if let Some((file, line, col)) = at {
-        props.push(format!("file={}", property(&file.to_string_lossy())));
+        props.push(format!("file={}", property(file)));
         if line > 0 {
             props.push(format!("line={line}"));
             if col > 0 {
@@ -147,7 +215,7 @@ pub fn step_summary(ev: &Evidence) -> String {
                 _ => severity_word(f.severity).to_string(),
             };
             let at = position(ev, f)
-                .map(|(file, line, _)| format!("{}:{line}", file.display()))
+                .map(|(file, line, _)| format!("{}:{line}", super::paths::display(ev, file)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,

@@ -7,6 +7,7 @@
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod paths;
 pub mod sarif;
 pub mod table;
 

@@ -21,6 +21,11 @@ use model::*;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/gate-dev/gate";
+/// Where each rule's page lives: `docs/rules/ID.md`, generated from the explain texts
+/// (`tests/it/docs.rs` keeps them in step).
+const RULE_DOCS: &str = "https://github.com/gate-dev/gate/blob/main/docs/rules/";
+/// The SARIF base id GitHub resolves repository-relative URIs against.
+const SRCROOT: &str = "%SRCROOT%";
 
 /// Render with the rules from the rule registry.
 pub fn render(ev: &Evidence) -> Result<String, ReportError> {
@@ -64,10 +69,29 @@ fn build(ev: &Evidence, registry: &[&Rule]) -> Log {
             }
         })
         .collect();
+    let original_uri_base_ids = ev.repository_root.as_deref().map(|root| {
+        let mut text = root.to_string_lossy().replace('\\', "/");
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        let uri = if text.starts_with('/') {
+            format!("file://{}", encode_uri(&text))
+        } else {
+            format!("file:///{}", encode_uri(&text))
+        };
+        std::collections::BTreeMap::from([(
+            SRCROOT,
+            ArtifactLocation {
+                uri,
+                uri_base_id: None,
+            },
+        )])
+    });
     Log {
         schema: SCHEMA_URI,
         version: "2.1.0",
         runs: vec![Run {
+            original_uri_base_ids,
             tool: Tool {
                 driver: Driver {
                     name: "gate",
@@ -139,8 +163,9 @@ fn descriptor(ev: &Evidence, id: &str, rule: Option<&Rule>) -> Descriptor {
             name: Some(r.name.to_string()),
             short_description: Message::text(r.summary),
             full_description: Message::text(what_it_checks(r.explain).unwrap_or(r.summary)),
+            help_uri: Some(format!("{RULE_DOCS}{}.md", r.id)),
             help: Some(MultiformatMessage {
-                text: r.explain.to_string(),
+                text: plain_text(r.explain),
                 markdown: r.explain.to_string(),
             }),
             default_configuration: Configuration {
@@ -157,6 +182,7 @@ fn descriptor(ev: &Evidence, id: &str, rule: Option<&Rule>) -> Descriptor {
             name: None,
             short_description: Message::text(id),
             full_description: Message::text(id),
+            help_uri: None,
             help: None,
             default_configuration: Configuration {
                 level: level(default),
@@ -180,14 +206,17 @@ fn what_it_checks(explain: &str) -> Option<&str> {
 }
 
 fn result(ev: &Evidence, f: &FindingRecord, rule_index: Option<usize>) -> SarifResult {
-    let (uri, line, column) = match position(ev, f) {
-        Some((file, line, column)) => (relative_uri(ev, file), line, column),
+    let (uri, uri_base_id, line, column) = match position(ev, f) {
+        Some((file, line, column)) => match super::paths::repo_relative(ev, file) {
+            Some(rel) => (encode_uri(&rel), Some(SRCROOT), line, column),
+            None => (relative_uri(ev, file), None, line, column),
+        },
         None => {
             let name = ev
                 .image_of(f)
                 .map(|i| i.repository().to_string())
                 .unwrap_or_else(|| f.subject.clone());
-            (encode_uri(&name), 1, 1)
+            (encode_uri(&name), None, 1, 1)
         }
     };
     let region = (line > 0).then(|| Region {
@@ -222,7 +251,7 @@ fn result(ev: &Evidence, f: &FindingRecord, rule_index: Option<usize>) -> SarifR
         message: Message::text(message),
         locations: vec![ResultLocation {
             physical_location: PhysicalLocation {
-                artifact_location: ArtifactLocation { uri },
+                artifact_location: ArtifactLocation { uri, uri_base_id },
                 region,
             },
         }],
@@ -245,6 +274,45 @@ fn result(ev: &Evidence, f: &FindingRecord, rule_index: Option<usize>) -> SarifR
             }),
         },
     }
+}
+
+/// The explain text's Markdown as plain text (SARIF `help.text`, for viewers without Markdown):
+/// headings become lines ending in `:`, code fences and backticks go, links keep their target.
+fn plain_text(markdown: &str) -> String {
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            continue;
+        }
+        let line = match line.strip_prefix("## ") {
+            Some(h) => format!("{h}:"),
+            None => line.to_string(),
+        };
+        out.push(unlink(&line.replace('`', "")));
+    }
+    out.join("\n")
+}
+
+/// `[text](url)` → `text (url)`.
+fn unlink(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(open) = rest.find('[') {
+        let Some(mid) = rest[open..].find("](").map(|m| open + m) else {
+            break;
+        };
+        let Some(close) = rest[mid..].find(')').map(|c| mid + c) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str(&rest[open + 1..mid]);
+        out.push_str(" (");
+        out.push_str(&rest[mid + 2..close]);
+        out.push(')');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A stable fingerprint: the first 32 hex digits of SHA-256 over the NUL-joined parts.
@@ -296,6 +364,15 @@ mod tests {
         assert_eq!(fingerprint(&["a", "b"]).len(), 32);
         assert_ne!(fingerprint(&["a", "b"]), fingerprint(&["ab", ""]));
         assert_eq!(security_severity(Severity::Note, Some("critical")), 9.5);
+    }
+
+    #[test]
+    fn help_text_is_plain() {
+        let md = "## How to fix\nSet `x`, see [the docs](https://e.x/a).\n```yaml\nk: v\n```";
+        assert_eq!(
+            plain_text(md),
+            "How to fix:\nSet x, see the docs (https://e.x/a).\nk: v"
+        );
     }
 
     #[test]

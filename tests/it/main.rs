@@ -2,12 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod action;
 mod check;
 mod check_joins;
 mod cli;
 mod deployer;
 mod deployer_props;
+mod conventions;
 mod discover;
+mod docs;
 mod fixtures;
 mod fuzz_regressions;
 mod harness;

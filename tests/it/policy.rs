@@ -66,6 +66,15 @@ fn init_text_parses_and_is_commented() {
             .count()
             > 20
     );
+    // No signer named: a missing signature warns instead of failing every image.
+    assert_eq!(p.settings.signatures.level, Level::Warn);
+    let with_key = Policy::init_text_with_key("keys/o'brien.pub");
+    let p = Policy::parse(with_key.clone(), PolicySource::BuiltIn).unwrap();
+    assert_eq!(p.settings.signatures.level, Level::Error);
+    assert!(
+        with_key.contains("    - 'keys/o''brien.pub'\n"),
+        "{with_key}"
+    );
 }
 
 #[test]

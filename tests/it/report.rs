@@ -544,3 +544,112 @@ fn github_summary_caps_finding_rows_and_annotations_stay_one_line() {
         .lines()
         .all(|l| l.starts_with("::") || l.starts_with("gate: ")));
 }
+
+#[test]
+fn annotations_are_capped_per_kind_most_severe_first_with_a_closing_notice() {
+    let mut ev = scenario();
+    for i in 0..25 {
+        let mut f = finding(
+            "GATE-K8S-003",
+            Severity::Warning,
+            &format!("Deployment/prod/w-{i}"),
+            "warn",
+        );
+        f.location = loc("deploy/many.yaml", i + 1, 1);
+        ev.findings.push(f);
+        let mut f = finding(
+            "GATE-K8S-010",
+            Severity::Error,
+            &format!("Role/r-{i}"),
+            "err",
+        );
+        f.location = loc("deploy/many.yaml", 100 + i, 1);
+        ev.findings.push(f);
+    }
+    ev.finish(at("2026-11-26T12:00:03Z"));
+    let commands = report::github::render(&ev);
+    let lines: Vec<&str> = commands.lines().collect();
+    let count = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+    assert_eq!(count("::error "), 10, "{commands}");
+    assert_eq!(count("::warning "), 10, "{commands}");
+    assert_eq!(count("::notice "), 1, "{commands}");
+    // Errors first, and the could-not-check error leads them.
+    let first_warning = lines
+        .iter()
+        .position(|l| l.starts_with("::warning"))
+        .unwrap();
+    let last_error = lines
+        .iter()
+        .rposition(|l| l.starts_with("::error"))
+        .unwrap();
+    assert!(last_error < first_warning, "{commands}");
+    assert!(lines[0].contains("gate could not check"), "{commands}");
+    // scenario: 4 errors + 1 could-not-check + 2 exception warnings + 1 warning, plus 50 here.
+    let notice = lines.iter().find(|l| l.starts_with("::notice")).unwrap();
+    assert!(notice.contains("38 annotations not shown"), "{notice}");
+    assert!(notice.contains("SARIF"), "{notice}");
+}
+
+#[test]
+fn paths_are_repository_relative_and_sarif_names_srcroot() {
+    let mut ev = scenario();
+    ev.working_directory = Some("/work/repo/sub".into());
+    ev.repository_root = Some("/work/repo".into());
+    let commands = report::github::render(&ev);
+    assert!(
+        commands.contains("::error file=sub/deploy/rbac.yaml,line=9,"),
+        "{commands}"
+    );
+    let rules: Vec<&Rule> = RULES.iter().collect();
+    let log: serde_json::Value =
+        serde_json::from_str(&report::sarif::render_with_rules(&ev, &rules).unwrap()).unwrap();
+    let run = &log["runs"][0];
+    assert_eq!(
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"],
+        "file:///work/repo/"
+    );
+    let rbac = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "GATE-K8S-010")
+        .unwrap();
+    let loc = &rbac["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uri"], "sub/deploy/rbac.yaml");
+    assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+    let rule = &run["tool"]["driver"]["rules"][0];
+    assert!(rule["helpUri"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/docs/rules/{}.md", rule["id"].as_str().unwrap())));
+    assert!(!rule["help"]["text"].as_str().unwrap().contains("## "));
+}
+
+#[test]
+fn junit_names_survive_line_moves_and_testsuites_has_no_skipped() {
+    let mut ev = scenario();
+    let before = report::junit::render(&ev);
+    for f in &mut ev.findings {
+        if let Some(l) = &mut f.location {
+            l.line += 7;
+        }
+    }
+    let after = report::junit::render(&ev);
+    let names = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter_map(|l| l.split(" name=\"").nth(1))
+            .map(|n| n.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    assert_ne!(before, after, "the positions moved");
+    assert_eq!(names(&before), names(&after));
+    let head = before.lines().nth(1).unwrap();
+    assert!(
+        head.starts_with("<testsuites ") && !head.contains("skipped="),
+        "{head}"
+    );
+    assert!(before
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<testcase "))
+        .all(|l| l.contains(" time=\"")));
+}

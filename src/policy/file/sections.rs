@@ -426,16 +426,8 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
                 .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
-            let bad = || E::invalid_value(serde::de::Unexpected::Str(v), &self);
-            let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-            let n: u64 = v[..split].parse().map_err(|_| bad())?;
-            let unit = match &v[split..] {
-                "" | "s" => 1,
-                "m" => 60,
-                "h" => 3600,
-                _ => return Err(bad()),
-            };
-            n.checked_mul(unit).map(Duration::from_secs).ok_or_else(bad)
+            crate::units::parse_duration(v)
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
         }
     }
     d.deserialize_any(V)

@@ -11,7 +11,11 @@ pub struct Log {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Run {
+    /// `%SRCROOT%` → the repository root, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_uri_base_ids: Option<std::collections::BTreeMap<&'static str, ArtifactLocation>>,
     pub tool: Tool,
     pub invocations: Vec<Invocation>,
     pub results: Vec<SarifResult>,
@@ -40,6 +44,8 @@ pub struct Descriptor {
     pub name: Option<String>,
     pub short_description: Message,
     pub full_description: Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<MultiformatMessage>,
     pub default_configuration: Configuration,
@@ -122,8 +128,11 @@ pub struct PhysicalLocation {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ArtifactLocation {
     pub uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri_base_id: Option<&'static str>,
 }
 
 #[derive(Serialize)]
