@@ -1,0 +1,262 @@
+//! cosign CLI ↔ gate on both registries: what cosign signs gate accepts, tampered, re-pointed
+//! and foreign-key signatures get the right GATE-SIG rule, and what gate signs cosign verifies.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gate::resolve::auth::AuthSources;
+use gate::resolve::{ClientConfig, Repo};
+use gate::verify::sign::signature_tag;
+use gate::verify::{Fetcher, RegistryFetcher};
+use serde_json::Value;
+
+use super::peers::{check, gate, rules, Cosign, RegistryKind, REGISTRIES};
+use crate::harness::{sha256, Registry, OCI_MANIFEST};
+
+pub fn fetcher(reg: &Registry) -> RegistryFetcher {
+    RegistryFetcher::new(ClientConfig {
+        insecure: vec![reg.addr.clone()],
+        timeout: Duration::from_secs(20),
+        auth: AuthSources::default(),
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+pub fn repo(reg: &Registry, path: &str) -> Repo {
+    Repo {
+        domain: reg.addr.clone(),
+        path: path.to_string(),
+    }
+}
+
+/// A registry of `kind` with `team/app` (signed by cosign with `signer.key`) and `team/app:b`
+/// (unsigned) pushed, keys in a temp dir.
+pub struct Cell {
+    pub kind: RegistryKind,
+    pub reg: Registry,
+    pub dir: tempfile::TempDir,
+    pub image: String,
+    pub digest: String,
+    pub other: String,
+    pub other_digest: String,
+}
+
+impl Cell {
+    pub async fn new(kind: RegistryKind) -> Option<Self> {
+        let reg = kind.start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let digest = reg.push_image("team/app", "a").await;
+        let other_digest = reg.push_image("team/app", "b").await;
+        Some(Self {
+            kind,
+            image: format!("{}/team/app@{digest}", reg.addr),
+            other: format!("{}/team/app@{other_digest}", reg.addr),
+            reg,
+            dir,
+            digest,
+            other_digest,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn check(&self, image: &str, extra: &[&str]) -> (Option<i32>, Value) {
+        check(self.path(), &self.reg, image, extra)
+    }
+
+    /// `gate check --key PUB IMAGE`: exit code and error rules, labelled for assertions.
+    pub fn check_key(&self, image: &str, public: &str) -> (Option<i32>, Vec<String>, Value) {
+        let (code, report) = self.check(image, &["--key", public]);
+        let r = rules(&report);
+        (code, r, report)
+    }
+}
+
+fn sign_v2(cosign: &Cosign, cell: &Cell, image: &str) {
+    cosign.ok(
+        cell.path(),
+        &[
+            "sign",
+            "--key",
+            "signer.key",
+            "--tlog-upload=false",
+            "--allow-insecure-registry",
+            "-y",
+            image,
+        ],
+    );
+}
+
+/// The `.sig` manifest of `digest` as JSON.
+async fn sig_manifest(cell: &Cell, digest: &str) -> Value {
+    let bytes = fetcher(&cell.reg)
+        .manifest(&repo(&cell.reg, "team/app"), &signature_tag(digest))
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{:?}: cosign wrote no `.sig` manifest", cell.kind));
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Rewrites the first signature layer's payload (a field cosign does not check the signature
+/// of is impossible: any byte changes the signed payload) and pushes it back under the tag.
+async fn tamper_payload(cell: &Cell, digest: &str) {
+    let mut manifest = sig_manifest(cell, digest).await;
+    let layer = manifest["layers"][0].clone();
+    let blob = fetcher(&cell.reg)
+        .blob(
+            &repo(&cell.reg, "team/app"),
+            layer["digest"].as_str().unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+    let mut payload: Value = serde_json::from_slice(&blob).unwrap();
+    payload["optional"] = serde_json::json!({"tampered": "yes"});
+    let payload = serde_json::to_vec(&payload).unwrap();
+    manifest["layers"][0]["digest"] = sha256(&payload).into();
+    manifest["layers"][0]["size"] = payload.len().into();
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let config = config_blob(cell, &manifest).await;
+    cell.reg
+        .push_raw(
+            "team/app",
+            &signature_tag(digest),
+            &[config, payload],
+            &bytes,
+            OCI_MANIFEST,
+        )
+        .await;
+}
+
+async fn config_blob(cell: &Cell, manifest: &Value) -> Vec<u8> {
+    fetcher(&cell.reg)
+        .blob(
+            &repo(&cell.reg, "team/app"),
+            manifest["config"]["digest"].as_str().unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap()
+}
+
+/// Copies the `.sig` manifest of `from` to the `.sig` tag of `to`: a valid signature, for
+/// another digest.
+async fn copy_signature(cell: &Cell, from: &str, to: &str) {
+    let manifest = sig_manifest(cell, from).await;
+    let config = config_blob(cell, &manifest).await;
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    cell.reg
+        .push_raw(
+            "team/app",
+            &signature_tag(to),
+            &[config],
+            &bytes,
+            OCI_MANIFEST,
+        )
+        .await;
+}
+
+/// cosign v2 `sign --key --tlog-upload=false` → `gate check --key`: passes with the key,
+/// GATE-SIG-002 with another key or a tampered payload, GATE-SIG-003 when the signature is
+/// for another digest; on both registries.
+#[tokio::test]
+async fn cosign_v2_signatures_pass_and_fail_with_the_right_rule() {
+    let Some(cosign) = Cosign::v2() else { return };
+    for kind in REGISTRIES {
+        let Some(cell) = Cell::new(kind).await else {
+            return;
+        };
+        cosign.key_pair(cell.path(), "signer");
+        cosign.key_pair(cell.path(), "stranger");
+        sign_v2(&cosign, &cell, &cell.image);
+
+        let (code, r, report) = cell.check_key(&cell.image, "signer.pub");
+        assert_eq!((code, r), (Some(0), vec![]), "{kind:?}: signed by signer");
+        let sigs = &report["images"][0]["signatures"];
+        assert_eq!(sigs.as_array().map(Vec::len), Some(1), "{kind:?}: {report}");
+        assert_eq!(sigs[0]["layout"]["kind"], "sig-tag", "{kind:?}: {report}");
+
+        let (code, r, _) = cell.check_key(&cell.image, "stranger.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-002".to_string()]),
+            "{kind:?}: other key"
+        );
+
+        copy_signature(&cell, &cell.digest, &cell.other_digest).await;
+        let (code, r, _) = cell.check_key(&cell.other, "signer.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-003".to_string()]),
+            "{kind:?}: other digest"
+        );
+
+        tamper_payload(&cell, &cell.digest).await;
+        let (code, r, _) = cell.check_key(&cell.image, "signer.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-002".to_string()]),
+            "{kind:?}: tampered payload"
+        );
+    }
+}
+
+/// `gate sign` → `cosign verify --key --insecure-ignore-tlog` (v2 and v3) passes; with another
+/// key cosign refuses it.
+#[tokio::test]
+async fn cosign_verifies_what_gate_signs() {
+    let Some(v2) = Cosign::v2() else { return };
+    let v3 = Cosign::v3();
+    for kind in REGISTRIES {
+        let Some(cell) = Cell::new(kind).await else {
+            return;
+        };
+        v2.key_pair(cell.path(), "signer");
+        v2.key_pair(cell.path(), "stranger");
+        let out = gate(cell.path(), &cell.reg, &["sign", "--key", "signer.key"])
+            .arg(&cell.image)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{kind:?}: gate sign: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for cosign in std::iter::once(&v2).chain(v3.as_ref()) {
+            let verify = |key: &str| {
+                cosign.run(
+                    cell.path(),
+                    &[
+                        "verify",
+                        "--key",
+                        key,
+                        "--insecure-ignore-tlog",
+                        "--allow-insecure-registry",
+                        &cell.image,
+                    ],
+                )
+            };
+            let ok = verify("signer.pub");
+            assert!(
+                ok.status.success(),
+                "{kind:?}: cosign {} verify: {}",
+                cosign.version,
+                String::from_utf8_lossy(&ok.stderr)
+            );
+            let claims: Value = serde_json::from_slice(&ok.stdout).unwrap();
+            assert_eq!(
+                claims[0]["critical"]["image"]["docker-manifest-digest"], cell.digest,
+                "{kind:?}: cosign {}",
+                cosign.version
+            );
+            assert!(
+                !verify("stranger.pub").status.success(),
+                "{kind:?}: cosign {} accepted another key",
+                cosign.version
+            );
+        }
+    }
+}
