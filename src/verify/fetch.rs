@@ -574,7 +574,7 @@ fn verify_image_bundle(
             match verify_bundle(
                 Subject::Sha256(sha),
                 bundle,
-                &Expectation::Key(key),
+                &Expectation::KeyOptionalTlog(key),
                 &policy.trust,
                 now,
             ) {

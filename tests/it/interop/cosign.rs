@@ -260,3 +260,56 @@ async fn cosign_verifies_what_gate_signs() {
         }
     }
 }
+
+/// cosign v3 `sign --key --tlog-upload=false` writes a Sigstore bundle as an OCI referrer:
+/// through the referrers API where the registry has one, else the referrers tag schema. gate
+/// passes it with the key, records the layout and bundle version, and refuses another key.
+#[tokio::test]
+async fn cosign_v3_bundle_referrers_pass_with_their_layout() {
+    let Some(cosign) = Cosign::v3() else { return };
+    for kind in REGISTRIES {
+        let Some(cell) = Cell::new(kind).await else {
+            return;
+        };
+        cosign.key_pair(cell.path(), "signer");
+        cosign.key_pair(cell.path(), "stranger");
+        let mut args = V3_SIGN_ARGS.to_vec();
+        args.push(&cell.image);
+        cosign.ok(cell.path(), &args);
+
+        let (code, r, report) = cell.check_key(&cell.image, "signer.pub");
+        assert_eq!((code, r), (Some(0), vec![]), "{kind:?}: {report}");
+        let sigs = &report["images"][0]["signatures"];
+        assert_eq!(sigs.as_array().map(Vec::len), Some(1), "{kind:?}: {report}");
+        let expected = match kind {
+            RegistryKind::TagFallback => "referrers-tag",
+            RegistryKind::ReferrersApi => "referrers-api",
+        };
+        assert_eq!(sigs[0]["layout"]["kind"], expected, "{kind:?}: {report}");
+        assert_eq!(sigs[0]["layout"]["bundle"], "v0.3", "{kind:?}: {report}");
+
+        let (code, r, _) = cell.check_key(&cell.image, "stranger.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-002".to_string()]),
+            "{kind:?}: other key"
+        );
+        // Nothing signed the other image: the referrer of the first does not count for it.
+        let (code, r, _) = cell.check_key(&cell.other, "signer.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-001".to_string()]),
+            "{kind:?}: unsigned sibling"
+        );
+    }
+}
+
+/// The offline key-signing arguments of cosign v3 (no Rekor, no TUF signing config).
+pub const V3_SIGN_ARGS: [&str; 6] = [
+    "sign",
+    "--key",
+    "signer.key",
+    "--tlog-upload=false",
+    "--use-signing-config=false",
+    "-y",
+];
