@@ -431,8 +431,9 @@ async fn verify_one<F: Fetcher>(
         )
         .await?;
         let (verified, rejected) = super::verify_attestation_layers(digest, &att_layers, policy)?;
-        v.attestations = verified;
-        v.rejected_attestations = rejected;
+        // Bundle referrers may have added attestations already (cosign v3): keep them.
+        v.attestations.extend(verified);
+        v.rejected_attestations.extend(rejected);
     }
     Ok(v)
 }

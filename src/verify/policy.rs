@@ -49,6 +49,8 @@ pub fn predicate_type_alias(name: &str) -> &str {
         "spdx" => "https://spdx.dev/Document",
         "spdxjson" => "https://spdx.dev/Document",
         "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "link" => "https://in-toto.io/Link/v1",
         "custom" => "https://cosign.sigstore.dev/attestation/v1",
         other => other,
     }

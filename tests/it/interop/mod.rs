@@ -4,5 +4,6 @@
 //! registries. A peer that is not installed fails the test when `CI=true`, and is skipped with
 //! a notice otherwise.
 
+pub mod attest;
 pub mod cosign;
 pub mod peers;
