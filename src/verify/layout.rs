@@ -153,6 +153,36 @@ impl Verifier {
     }
 }
 
+/// The policy's `admission:` key: verifiers, and the severity of their finding (`None`: off).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admission {
+    pub verifiers: Vec<Verifier>,
+    pub severity: Option<crate::finding::Severity>,
+}
+
+impl Admission {
+    /// From the policy file's versions (either may be absent).
+    pub fn new(
+        kyverno: Option<&str>,
+        policy_controller: Option<&str>,
+        severity: Option<crate::finding::Severity>,
+    ) -> Result<Self, BadVersion> {
+        let mut verifiers = Vec::new();
+        for (kind, version) in [
+            (VerifierKind::Kyverno, kyverno),
+            (VerifierKind::PolicyController, policy_controller),
+        ] {
+            if let Some(v) = version {
+                verifiers.push(Verifier::new(kind, v)?);
+            }
+        }
+        Ok(Self {
+            verifiers,
+            severity,
+        })
+    }
+}
+
 impl std::fmt::Display for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

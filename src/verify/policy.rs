@@ -102,6 +102,8 @@ pub struct VerifyPolicy {
     pub verify_platforms: bool,
     pub limits: Limits,
     pub requirements: Vec<ImageRequirement>,
+    /// Admission verifiers that must be able to find what gate accepted.
+    pub admission: super::layout::Admission,
 }
 
 impl VerifyPolicy {
@@ -121,6 +123,7 @@ impl VerifyPolicy {
             verify_platforms: false,
             limits: Limits::default(),
             requirements: Vec::new(),
+            admission: super::layout::Admission::default(),
         })
     }
 

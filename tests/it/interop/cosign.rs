@@ -313,3 +313,89 @@ pub const V3_SIGN_ARGS: [&str; 6] = [
     "--use-signing-config=false",
     "-y",
 ];
+
+/// The warning-level rules a report's findings name, sorted.
+fn warnings(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|x| x["severity"] == "warning")
+                .map(|x| x["rule"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// `admission:` against what cosign v2 and v3 really wrote: Kyverno 1.15 finds a v3 bundle
+/// through the referrers API but not through the tag schema; policy-controller finds no v3
+/// bundle signature; every verifier finds the v2 `.sig` tag; `level: error` fails the gate.
+#[tokio::test]
+async fn admission_compat_follows_the_recorded_layout() {
+    let (Some(v2), Some(v3)) = (Cosign::v2(), Cosign::v3()) else {
+        return;
+    };
+    for kind in REGISTRIES {
+        let Some(cell) = Cell::new(kind).await else {
+            return;
+        };
+        v3.key_pair(cell.path(), "signer");
+        let mut args = V3_SIGN_ARGS.to_vec();
+        args.push(&cell.image);
+        v3.ok(cell.path(), &args);
+        sign_v2(&v2, &cell, &cell.other);
+        let policy = |name: &str, admission: &str| {
+            let file = cell.path().join(name);
+            std::fs::write(
+                &file,
+                format!(
+                    "signatures:\n  keys: [{}]\nadmission:\n{admission}",
+                    cell.path().join("signer.pub").display()
+                ),
+            )
+            .unwrap();
+            file.display().to_string()
+        };
+        let kyverno = policy("kyverno.yaml", "  kyverno: \"1.15\"\n");
+        let pc = policy("pc.yaml", "  policy-controller: \"0.13\"\n");
+        let strict = policy("strict.yaml", "  kyverno: \"1.15\"\n  level: error\n");
+        let sig006 = vec!["GATE-ADM-001".to_string()];
+
+        let (code, report) = cell.check(&cell.image, &["--policy", &kyverno]);
+        let expected = match kind {
+            RegistryKind::ReferrersApi => vec![],
+            RegistryKind::TagFallback => sig006.clone(),
+        };
+        assert_eq!(code, Some(0), "{kind:?}: {report}");
+        assert_eq!(warnings(&report), expected, "{kind:?} kyverno: {report}");
+
+        let (code, report) = cell.check(&cell.image, &["--policy", &pc]);
+        assert_eq!(
+            (code, warnings(&report)),
+            (Some(0), sig006.clone()),
+            "{kind:?} policy-controller: {report}"
+        );
+
+        let (code, report) = cell.check(&cell.image, &["--policy", &strict]);
+        let expected = match kind {
+            RegistryKind::ReferrersApi => (Some(0), vec![]),
+            RegistryKind::TagFallback => (Some(1), sig006.clone()),
+        };
+        assert_eq!(
+            (code, rules(&report)),
+            expected,
+            "{kind:?} strict: {report}"
+        );
+
+        for p in [&kyverno, &pc, &strict] {
+            let (code, report) = cell.check(&cell.other, &["--policy", p]);
+            assert_eq!(
+                (code, warnings(&report), rules(&report)),
+                (Some(0), vec![], vec![]),
+                "{kind:?} v2 .sig: {report}"
+            );
+        }
+    }
+}
