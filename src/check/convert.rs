@@ -67,7 +67,21 @@ fn signer(s: &Signer) -> evidence::Signer {
     }
 }
 
-/// Record the signatures and attestations that verified.
+fn layout(l: &crate::verify::Layout) -> evidence::Layout {
+    use crate::verify::Layout as L;
+    match l {
+        L::SigTag => evidence::Layout::SigTag,
+        L::AttTag => evidence::Layout::AttTag,
+        L::ReferrersApi { bundle } => evidence::Layout::ReferrersApi {
+            bundle: bundle.clone(),
+        },
+        L::ReferrersTag { bundle } => evidence::Layout::ReferrersTag {
+            bundle: bundle.clone(),
+        },
+    }
+}
+
+/// Record the signatures and attestations that verified, with where each was found.
 pub fn signatures(v: &Verification, img: &mut ImageEvidence) {
     img.signatures = v
         .signatures
@@ -78,6 +92,7 @@ pub fn signatures(v: &Verification, img: &mut ImageEvidence) {
                 log_index: r.log_index.max(0) as u64,
                 integrated_time: r.integrated_time,
             }),
+            layout: Some(layout(&s.layout)),
         })
         .collect();
     img.attestations = v
@@ -90,6 +105,7 @@ pub fn signatures(v: &Verification, img: &mut ImageEvidence) {
                 log_index: r.log_index.max(0) as u64,
                 integrated_time: r.integrated_time,
             }),
+            layout: Some(layout(&a.layout)),
         })
         .collect();
 }

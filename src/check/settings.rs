@@ -49,6 +49,12 @@ pub enum SettingsError {
         #[source]
         source: crate::discover::SearchRuleError,
     },
+    #[error("policy `{policy}`: invalid `admission` verifier version")]
+    Admission {
+        policy: String,
+        #[source]
+        source: crate::verify::layout::BadVersion,
+    },
     #[error("policy `{policy}`: invalid Pod Security Standards version `{version}`")]
     PssVersion { policy: String, version: String },
     #[error("policy `{policy}`: invalid mirror: {message}")]
@@ -273,6 +279,15 @@ pub fn from_policy(
                 source: Box::new(source),
             })?;
         v.verify_platforms = p.signatures.verify_platforms;
+        v.admission = crate::verify::layout::Admission::new(
+            p.admission.kyverno.as_deref(),
+            p.admission.policy_controller.as_deref(),
+            p.admission.level.severity(),
+        )
+        .map_err(|source| SettingsError::Admission {
+            policy: name.clone(),
+            source,
+        })?;
         v.limits = Limits {
             max_signatures: p.signatures.limits.max_signatures,
             max_layers: p.signatures.limits.max_layers,
@@ -404,6 +419,8 @@ impl Levels {
                     Some(self.file.vulnerabilities.level)
                 } else if f.rule.starts_with("GATE-SIG-") {
                     Some(self.file.signatures.level)
+                } else if f.rule == "GATE-ADM-001" {
+                    Some(self.file.admission.level)
                 } else if f.rule.starts_with("GATE-ATT-") {
                     Some(
                         self.file

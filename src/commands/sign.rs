@@ -94,9 +94,14 @@ async fn sign_one(
         .await
         .map_err(|e| format!("cannot log in to `{}` to push: {e}", repo.domain))?;
     for (digest, bytes) in &artifact.blobs {
-        oci.push_blob(&target, bytes.clone(), digest)
-            .await
-            .map_err(|e| format!("cannot push a signature blob: {e}"))?;
+        match oci.push_blob(&target, bytes.clone(), digest).await {
+            Ok(_) => {}
+            // go-containerregistry's registry (and others) answer a finished upload without the
+            // `Location` the spec requires: the upload counts when the blob is now there.
+            Err(oci_client::errors::OciDistributionError::RegistryNoLocationError)
+                if oci.blob_exists(&target, digest).await.unwrap_or(false) => {}
+            Err(e) => return Err(format!("cannot push a signature blob: {e}")),
+        }
     }
     let media_type = "application/vnd.oci.image.manifest.v1+json"
         .parse()

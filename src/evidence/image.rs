@@ -102,12 +102,31 @@ pub struct RekorEntry {
     pub integrated_time: DateTime<Utc>,
 }
 
+/// Where a signature or attestation was found: cosign's `.sig`/`.att` tags, or a Sigstore
+/// bundle referrer listed by the OCI 1.1 referrers API or the referrers tag schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Layout {
+    SigTag,
+    AttTag,
+    /// `bundle`: the bundle media type's version (`v0.3`).
+    ReferrersApi {
+        bundle: String,
+    },
+    ReferrersTag {
+        bundle: String,
+    },
+}
+
 /// One signature that verified against the policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub signer: Signer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekor: Option<RekorEntry>,
+    /// Where it was found (absent in records written before layouts were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
 }
 
 /// One attestation that verified against the policy.
@@ -118,6 +137,8 @@ pub struct Attestation {
     pub signer: Signer,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekor: Option<RekorEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
 }
 
 /// Everything known about one distinct reference.

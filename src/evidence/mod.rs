@@ -10,7 +10,8 @@ pub mod image;
 pub mod record;
 
 pub use image::{
-    Attestation, CheckError, ImageEvidence, RekorEntry, ScanSummary, Signature, Signer, Source,
+    Attestation, CheckError, ImageEvidence, Layout, RekorEntry, ScanSummary, Signature, Signer,
+    Source,
 };
 pub use record::{
     AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, Vulnerability,

@@ -23,6 +23,8 @@ pub struct VerifiedAttestation {
     pub predicate_type: String,
     pub signer: Signer,
     pub rekor: Option<RekorInfo>,
+    /// Where it was found.
+    pub layout: super::Layout,
 }
 
 /// Why an attestation layer did not count.
@@ -171,5 +173,6 @@ fn verify_layer(
         predicate_type: statement.predicate_type,
         signer,
         rekor,
+        layout: super::Layout::AttTag,
     })
 }

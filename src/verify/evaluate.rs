@@ -9,7 +9,8 @@ use crate::rules::Rule;
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::rules::{
-    MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM, UNTRUSTED_SIGNATURE,
+    ADMISSION_LAYOUT, MISSING_ATTESTATION, OTHER_DIGEST, UNSIGNED_IMAGE, UNSIGNED_PLATFORM,
+    UNTRUSTED_SIGNATURE,
 };
 use super::simple_signing::Rejection;
 use super::Verification;
@@ -151,6 +152,60 @@ pub fn evaluate(
                     required.predicate_type
                 ),
             ));
+        }
+    }
+    out.extend(admission(image, v, policy));
+    out
+}
+
+/// GATE-ADM-001: for each admission verifier the policy names, a trusted signature (and each
+/// required attestation) that gate accepted but only in layouts that verifier cannot find.
+fn admission(image: &str, v: &Verification, policy: &VerifyPolicy) -> Vec<Finding> {
+    let Some(severity) = policy.admission.severity else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |message: String| {
+        let mut f = finding(ADMISSION_LAYOUT, image, message);
+        f.severity = severity;
+        out.push(f);
+    };
+    let layouts = |found: Vec<&super::Layout>| {
+        let mut names: Vec<String> = found.iter().map(|l| l.to_string()).collect();
+        names.dedup();
+        names.join(", ")
+    };
+    for verifier in &policy.admission.verifiers {
+        let trusted: Vec<_> = v
+            .signatures
+            .iter()
+            .filter(|s| policy.accepts(image, &s.signer))
+            .collect();
+        if !trusted.is_empty() && !trusted.iter().any(|s| verifier.reads_signature(&s.layout)) {
+            push(format!(
+                "{verifier} cannot find the trusted signature of `{image}`: it is only in {}",
+                layouts(trusted.iter().map(|s| &s.layout).collect())
+            ));
+        }
+        for required in &policy.attestations {
+            let trusted: Vec<_> = v
+                .attestations
+                .iter()
+                .filter(|a| {
+                    a.predicate_type == required.predicate_type && policy.accepts(image, &a.signer)
+                })
+                .collect();
+            if !trusted.is_empty()
+                && !trusted
+                    .iter()
+                    .any(|a| verifier.reads_attestation(&a.layout))
+            {
+                push(format!(
+                    "{verifier} cannot find the `{}` attestation of `{image}`: it is only in {}",
+                    required.predicate_type,
+                    layouts(trusted.iter().map(|a| &a.layout).collect())
+                ));
+            }
         }
     }
     out

@@ -14,7 +14,7 @@ use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::sign::{attestation_tag, signature_tag, Manifest};
 use super::simple_signing::{check_digest, Rejection, SignatureLayer};
-use super::{PlatformVerification, Verification};
+use super::{Layout, PlatformVerification, ReferrersSource, Verification};
 use crate::resolve::auth::Credential;
 use crate::resolve::retry::{retryable, Backoff};
 use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
@@ -62,12 +62,12 @@ pub trait Fetcher: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<u8>>, FetchError>> + Send;
 
     /// Digests of the manifests that refer to `digest` (OCI referrers, or the referrers tag
-    /// schema's index), without filtering.
+    /// schema's index), without filtering, and which of the two listed them.
     fn referrers(
         &self,
         repo: &Repo,
         digest: &str,
-    ) -> impl Future<Output = Result<Vec<String>, FetchError>> + Send;
+    ) -> impl Future<Output = Result<(ReferrersSource, Vec<String>), FetchError>> + Send;
 
     /// The blob `digest`, at most `limit` bytes, checked against its digest.
     fn blob(
@@ -167,7 +167,11 @@ impl Fetcher for RegistryFetcher {
         }
     }
 
-    async fn referrers(&self, repo: &Repo, digest: &str) -> Result<Vec<String>, FetchError> {
+    async fn referrers(
+        &self,
+        repo: &Repo,
+        digest: &str,
+    ) -> Result<(ReferrersSource, Vec<String>), FetchError> {
         #[derive(serde::Deserialize)]
         struct Index {
             #[serde(default)]
@@ -180,7 +184,8 @@ impl Fetcher for RegistryFetcher {
         // The referrers tag schema first: read with the bounded, digest-checking client.
         if let Some(bytes) = self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
             if let Ok(index) = serde_json::from_slice::<Index>(&bytes) {
-                return Ok(index.manifests.into_iter().map(|e| e.digest).collect());
+                let digests = index.manifests.into_iter().map(|e| e.digest).collect();
+                return Ok((ReferrersSource::TagSchema, digests));
             }
         }
         let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
@@ -197,7 +202,10 @@ impl Fetcher for RegistryFetcher {
             })
             .await
         {
-            Ok(index) => Ok(index.manifests.into_iter().map(|m| m.digest).collect()),
+            Ok(index) => Ok((
+                ReferrersSource::Api,
+                index.manifests.into_iter().map(|m| m.digest).collect(),
+            )),
             Err(source) => Err(FetchError::Referrers {
                 registry: repo.domain.clone(),
                 digest: digest.to_string(),
@@ -423,8 +431,9 @@ async fn verify_one<F: Fetcher>(
         )
         .await?;
         let (verified, rejected) = super::verify_attestation_layers(digest, &att_layers, policy)?;
-        v.attestations = verified;
-        v.rejected_attestations = rejected;
+        // Bundle referrers may have added attestations already (cosign v3): keep them.
+        v.attestations.extend(verified);
+        v.rejected_attestations.extend(rejected);
     }
     Ok(v)
 }
@@ -463,7 +472,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
         source: Box::new(source),
     };
-    let referrers = fetcher.referrers(repo, digest).await.map_err(fetch_err)?;
+    let (source, referrers) = fetcher.referrers(repo, digest).await.map_err(fetch_err)?;
     let limits = &policy.limits;
     if referrers.len() > limits.max_signatures {
         return Err(VerifyError::TooMany {
@@ -525,16 +534,19 @@ async fn verify_referrer_bundles<F: Fetcher>(
         match verify_image_bundle(sha, &bundle, policy, &identities) {
             Ok((signer, outcome)) => {
                 let rekor = None;
+                let layout = Layout::referrer(source, &bundle_layer.media_type);
                 match outcome.predicate_type.as_deref() {
                     Some(COSIGN_SIGN_PREDICATE) => v.signatures.push(super::VerifiedSignature {
                         signer,
                         rekor,
                         docker_reference: None,
+                        layout,
                     }),
                     Some(other) => v.attestations.push(super::VerifiedAttestation {
                         predicate_type: other.to_string(),
                         signer,
                         rekor,
+                        layout,
                     }),
                     None => v.rejected.push((
                         base + i,
@@ -563,7 +575,7 @@ fn verify_image_bundle(
             match verify_bundle(
                 Subject::Sha256(sha),
                 bundle,
-                &Expectation::Key(key),
+                &Expectation::KeyOptionalTlog(key),
                 &policy.trust,
                 now,
             ) {

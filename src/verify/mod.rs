@@ -12,6 +12,7 @@ pub mod error;
 pub mod evaluate;
 pub mod fetch;
 pub mod keys;
+pub mod layout;
 pub mod policy;
 pub mod rekor;
 mod rules;
@@ -30,6 +31,7 @@ pub use error::{KeyError, VerifyError};
 pub use evaluate::{evaluate, unchecked};
 pub use fetch::{verify_image, verify_many, Fetcher, RegistryFetcher};
 pub use keys::{generate_key_pair, load_signing_key, SigningKey, TrustedKey};
+pub use layout::{Layout, ReferrersSource};
 pub use policy::{ImageRequirement, Limits, RequiredAttestation, VerifyPolicy};
 pub use simple_signing::{verify_signature_layers, Rejection, SignatureLayer};
 pub use trust_root::TrustRoot;
@@ -78,6 +80,8 @@ pub struct VerifiedSignature {
     pub rekor: Option<RekorInfo>,
     /// The payload's `critical.identity.docker-reference`, informational only.
     pub docker_reference: Option<String>,
+    /// Where it was found.
+    pub layout: Layout,
 }
 
 /// The outcome of verifying one digest.

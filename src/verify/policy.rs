@@ -49,6 +49,8 @@ pub fn predicate_type_alias(name: &str) -> &str {
         "spdx" => "https://spdx.dev/Document",
         "spdxjson" => "https://spdx.dev/Document",
         "vuln" => "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "openvex" => "https://openvex.dev/ns",
+        "link" => "https://in-toto.io/Link/v1",
         "custom" => "https://cosign.sigstore.dev/attestation/v1",
         other => other,
     }
@@ -100,6 +102,8 @@ pub struct VerifyPolicy {
     pub verify_platforms: bool,
     pub limits: Limits,
     pub requirements: Vec<ImageRequirement>,
+    /// Admission verifiers that must be able to find what gate accepted.
+    pub admission: super::layout::Admission,
 }
 
 impl VerifyPolicy {
@@ -119,6 +123,7 @@ impl VerifyPolicy {
             verify_platforms: false,
             limits: Limits::default(),
             requirements: Vec::new(),
+            admission: super::layout::Admission::default(),
         })
     }
 

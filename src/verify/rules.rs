@@ -10,6 +10,7 @@ pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];
 pub const OTHER_DIGEST: &Rule = &RULES[2];
 pub const MISSING_ATTESTATION: &Rule = &RULES[3];
 pub const UNSIGNED_PLATFORM: &Rule = &RULES[4];
+pub const ADMISSION_LAYOUT: &Rule = &RULES[5];
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -68,5 +69,21 @@ matters\nRuntimes pull the platform manifest, not the index: a policy that verif
 digest (admission controllers do) rejects what only the index signature covers.\n\n## How to fix\n\
 Sign recursively: `cosign sign --recursive IMAGE@DIGEST`.\n\n## References\n- \
 https://docs.sigstore.dev/cosign/signing/signing_with_containers/\n",
+    },
+    Rule {
+        id: "GATE-ADM-001",
+        name: "admission-cannot-find-signature",
+        severity: Severity::Warning,
+        summary: "An admission verifier the policy names cannot find the image's valid signature",
+        explain: "## What it checks\nWith `admission:` (e.g. `{kyverno: \"1.15\"}`), that each \
+named admission verifier can find a trusted signature, and each required attestation, in the \
+layout gate found it in: cosign's `.sig`/`.att` tags, or a Sigstore bundle referrer through the \
+OCI referrers API or the referrers tag schema. The evidence records each layout.\n\n## Why it \
+matters\ncosign v3 writes bundles as OCI referrers by default; Kyverno and policy-controller \
+versions in the field cannot read every layout, so an image gate accepts is refused at deploy \
+time.\n\n## How to fix\nSign in a layout the verifier reads (cosign v3: `--new-bundle-format=false \
+--use-signing-config=false` writes the `.sig` tag), push to a registry with the referrers API, \
+or upgrade the verifier. The table and its sources: docs/admission-compat.md.\n\n## References\n\
+- https://github.com/kyverno/kyverno/issues/16664\n- https://github.com/sigstore/policy-controller/issues/1899\n",
     },
 ];

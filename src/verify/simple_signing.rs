@@ -218,6 +218,7 @@ fn verify_layer(
         signer,
         rekor,
         docker_reference: payload.critical.identity.and_then(|i| i.docker_reference),
+        layout: super::Layout::SigTag,
     })
 }
 

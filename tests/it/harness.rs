@@ -35,6 +35,9 @@ pub struct Registry {
     /// The CA that signed the TLS leaf, when started with TLS.
     pub ca: Option<PathBuf>,
     pub auth: Option<(String, String)>,
+    /// go-containerregistry's registry answers a finished blob upload without the `Location`
+    /// the distribution spec requires, which oci-client refuses: blobs go up with `curl`.
+    blobs_by_curl: bool,
     child: Child,
 }
 
@@ -168,10 +171,40 @@ impl Registry {
             dir,
             ca,
             auth: opts.auth,
+            blobs_by_curl: false,
             child,
         };
         reg.wait_ready();
         reg
+    }
+
+    /// The OCI 1.1 referrers-API registry of the interop tests (go-containerregistry's
+    /// `pkg/registry` with referrers enabled, built by `scripts/install-deps --peers`), plain
+    /// HTTP on loopback, in memory. `None` when the peer is not installed.
+    pub fn referrers() -> Option<Self> {
+        let exe = crate::interop::peers::referrers_registry()?;
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new(exe)
+            .arg("-addr")
+            .arg(&addr)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the referrers registry: {e}"));
+        let reg = Self {
+            addr,
+            dir,
+            ca: None,
+            auth: None,
+            blobs_by_curl: true,
+            child,
+        };
+        reg.wait_ready();
+        Some(reg)
     }
 
     fn wait_ready(&self) {
@@ -238,13 +271,42 @@ impl Registry {
             .unwrap();
         for b in blobs {
             let d = sha256(b);
-            client.push_blob(&r, b.clone(), &d).await.unwrap();
+            if self.blobs_by_curl {
+                self.curl_blob(repo, b, &d);
+            } else {
+                client.push_blob(&r, b.clone(), &d).await.unwrap();
+            }
         }
         client
             .push_manifest_raw(&r, manifest.to_vec(), media_type.parse().unwrap())
             .await
             .unwrap();
         sha256(manifest)
+    }
+
+    /// A monolithic `POST …/blobs/uploads/?digest=` with `curl`.
+    fn curl_blob(&self, repo: &str, blob: &[u8], digest: &str) {
+        use std::io::Write as _;
+        let mut child = Command::new("curl")
+            .args([
+                "-sSf",
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/octet-stream",
+            ])
+            .arg("--data-binary")
+            .arg("@-")
+            .arg(format!(
+                "http://{}/v2/{repo}/blobs/uploads/?digest={digest}",
+                self.addr
+            ))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("curl: {e}"));
+        child.stdin.take().unwrap().write_all(blob).unwrap();
+        assert!(child.wait().unwrap().success(), "curl blob upload failed");
     }
 
     /// Push a small single-platform image; distinct (repo, tag) pairs get distinct digests.

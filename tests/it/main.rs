@@ -15,6 +15,7 @@ mod fixtures;
 mod fuzz_regressions;
 mod harness;
 mod hostile;
+mod interop;
 mod lint;
 mod matrix;
 mod pin;

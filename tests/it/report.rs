@@ -155,11 +155,13 @@ pub fn scenario() -> Evidence {
     api.signatures = vec![Signature {
         signer: keyless.clone(),
         rekor: Some(rekor.clone()),
+        layout: None,
     }];
     api.attestations = vec![Attestation {
         predicate_type: "https://slsa.dev/provenance/v1".into(),
         signer: keyless,
         rekor: Some(rekor),
+        layout: None,
     }];
 
     let web_digest = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
@@ -176,6 +178,7 @@ pub fn scenario() -> Evidence {
                 .into(),
         },
         rekor: None,
+        layout: None,
     }];
 
     let cache_digest = "sha256:3333333333333333333333333333333333333333333333333333333333333333";

@@ -32,6 +32,34 @@ pub struct PolicyFile {
     pub scanner: Scanner,
     #[serde(default)]
     pub exceptions: Vec<ExceptionEntry>,
+    #[serde(default)]
+    pub admission: Admission,
+}
+
+/// `admission:` admission verifiers (by version) that must be able to find a trusted signature
+/// and the required attestations in the layout gate found them in (docs/admission-compat.md).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Admission {
+    /// Kyverno version (`1.15`).
+    #[serde(default)]
+    pub kyverno: Option<String>,
+    /// Sigstore policy-controller version (`0.13`).
+    #[serde(default)]
+    pub policy_controller: Option<String>,
+    /// Severity of GATE-ADM-001 (default `warn`).
+    #[serde(default = "level_warn")]
+    pub level: Level,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Self {
+            kyverno: None,
+            policy_controller: None,
+            level: Level::Warn,
+        }
+    }
 }
 
 /// How a rule reports: not at all, or at a severity.
@@ -104,6 +132,10 @@ impl Default for Vulnerabilities {
 
 fn default_severities() -> Vec<VulnSeverity> {
     vec![VulnSeverity::High, VulnSeverity::Critical]
+}
+
+fn level_warn() -> Level {
+    Level::Warn
 }
 
 fn level_error() -> Level {

@@ -111,6 +111,11 @@ pub struct BlobVerification {
 /// Who must have signed.
 pub enum Expectation<'a> {
     Key(&'a TrustedKey),
+    /// A trusted key, with transparency-log evidence verified when present but not required:
+    /// image signatures by key, which gate accepts without Rekor in the `.sig` layout too
+    /// (what `cosign verify --key --insecure-ignore-tlog` accepts; cosign v3 `sign
+    /// --tlog-upload=false` writes such bundles).
+    KeyOptionalTlog(&'a TrustedKey),
     Identity(&'a KeylessIdentity),
     /// Any one of these identities.
     AnyIdentity(&'a [KeylessIdentity]),
@@ -118,12 +123,12 @@ pub enum Expectation<'a> {
 
 impl Expectation<'_> {
     fn is_identity(&self) -> bool {
-        !matches!(self, Expectation::Key(_))
+        !matches!(self, Expectation::Key(_) | Expectation::KeyOptionalTlog(_))
     }
 
     fn matches(&self, id: &CertIdentity) -> bool {
         match self {
-            Expectation::Key(_) => false,
+            Expectation::Key(_) | Expectation::KeyOptionalTlog(_) => false,
             Expectation::Identity(want) => want.matches(id),
             Expectation::AnyIdentity(wants) => wants.iter().any(|w| w.matches(id)),
         }
@@ -252,9 +257,11 @@ pub fn verify_bundle(
         return Err(BundleError::NoMaterial);
     };
     let signing_key: &TrustedKey = match (&leaf, expect) {
-        (Some(_), Expectation::Key(_)) => return Err(BundleError::CertificateWithKey),
+        (Some(_), Expectation::Key(_) | Expectation::KeyOptionalTlog(_)) => {
+            return Err(BundleError::CertificateWithKey)
+        }
         (Some(leaf), _) => &leaf.key,
-        (None, Expectation::Key(key)) => key,
+        (None, Expectation::Key(key) | Expectation::KeyOptionalTlog(key)) => key,
         (None, _) => return Err(BundleError::KeyRequired),
     };
     let material_der: &[u8] = match &leaf {
@@ -317,6 +324,20 @@ pub fn verify_bundle(
     };
 
     // Transparency log entries.
+    let no_timestamps = material
+        .timestamp_verification_data
+        .as_ref()
+        .is_none_or(|d| d.rfc3161_timestamps.is_empty());
+    if material.tlog_entries.is_empty()
+        && no_timestamps
+        && matches!(expect, Expectation::KeyOptionalTlog(_))
+    {
+        return Ok(BlobVerification {
+            identity: None,
+            times: Vec::new(),
+            predicate_type,
+        });
+    }
     if material.tlog_entries.is_empty() {
         return Err(BundleError::NoTlogEntry);
     }
