@@ -18,6 +18,7 @@ mod fs;
 pub mod ignore;
 mod process;
 pub mod purl;
+mod quick;
 pub mod report;
 pub mod rules;
 pub mod run;

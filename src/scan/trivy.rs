@@ -88,6 +88,8 @@ pub struct TrivyScanner {
     db: TrivyDb,
     /// This run already updated the vulnerability DB from the mirror.
     db_ready: bool,
+    /// Where Trivy's version is remembered (see `quick`); `None` with `--no-cache`.
+    memo: Option<PathBuf>,
 }
 
 impl TrivyScanner {
@@ -98,7 +100,13 @@ impl TrivyScanner {
             Some(p) => find(p.as_os_str(), cfg)?,
             None => find("trivy".as_ref(), cfg)?,
         };
+        let memo = match cfg.no_cache {
+            true => None,
+            false => super::cache::Cache::open(cfg.cache_dir.as_deref())
+                .and_then(|c| super::quick::memo_path(c.dir(), &program)),
+        };
         Ok(TrivyScanner {
+            memo,
             program,
             timeout: cfg.timeout,
             offline: cfg.offline,
@@ -273,6 +281,10 @@ fn credential_env(
 
 impl Scanner for TrivyScanner {
     async fn version(&self) -> Result<VersionInfo, ScanError> {
+        let memo = self.memo.as_deref();
+        if let Some(v) = memo.and_then(|m| super::quick::version(m, self.cache_dir.as_deref())) {
+            return Ok(v);
+        }
         let mut inv = self.invocation("version", "trivy");
         inv.args = vec!["version".into(), "--format".into(), "json".into()];
         if let Some(dir) = &self.cache_dir {
@@ -280,12 +292,17 @@ impl Scanner for TrivyScanner {
             inv.args.push(dir.into());
         }
         let out = inv.run().await?;
-        VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
+        let info = VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
             command: "version",
             subject: "trivy".into(),
             last_line: super::process::last_line(&out.stderr, &[]),
             source,
-        })
+        })?;
+        // Only beside cache entries: a run that caches nothing leaves gate's cache untouched.
+        if let (Some(m), true, true) = (memo, info.db_updated_at.is_some(), self.cacheable()) {
+            super::quick::remember(m, &info.version);
+        }
+        Ok(info)
     }
 
     async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {

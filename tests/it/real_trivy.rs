@@ -483,11 +483,13 @@ async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
             .count()
     };
 
-    // Fresh DB: scanned once, then served from gate's cache with no scan at all.
+    // Fresh DB: scanned once, then served from gate's cache with no Trivy process at all.
     let (code, text) = run(env.gate(&[&image]));
     assert_eq!((code, scans()), (1, 1), "{text}");
+    let before = env.argv().len();
     let (code, text) = run(env.gate(&[&image]));
     assert_eq!((code, scans()), (1, 1), "{text}");
+    assert_eq!(env.argv().len(), before, "{:?}", env.argv());
 
     // Trivy's DB is past its NextUpdate (and not downloaded in the last hour) and the mirror
     // has a newer one: gate updates it and scans again.
