@@ -264,3 +264,38 @@ fn discovery_order() {
     assert!(matches!(e, PolicyError::Read { .. }));
     assert!(e.to_string().contains("missing.yaml"), "{e}");
 }
+
+#[test]
+fn scanner_db_and_cache_settings_and_the_command_line_over_them() {
+    let p = Policy::parse(
+        "scanner:\n  db-repositories: [mirror.internal/trivy-db, backup.internal/trivy-db]\n  \
+         java-db-repository: mirror.internal/trivy-java-db\n  cache-dir: .cache/trivy\n  \
+         skip-db-update: true\n  cache-backend: redis://127.0.0.1:6379\n"
+            .to_string(),
+        PolicySource::BuiltIn,
+    )
+    .unwrap();
+    let s = &p.settings.scanner;
+    assert_eq!(
+        s.db_repositories,
+        ["mirror.internal/trivy-db", "backup.internal/trivy-db"]
+    );
+    assert_eq!(
+        s.cache_dir.as_deref(),
+        Some(std::path::Path::new(".cache/trivy"))
+    );
+    let cli = gate::scan::TrivyDb {
+        repositories: vec!["127.0.0.1:5000/trivy-db".into()],
+        ..Default::default()
+    };
+    let db = gate::scan::db::merge(&cli, s);
+    assert_eq!(db.repositories, ["127.0.0.1:5000/trivy-db"]);
+    assert_eq!(
+        db.java_repository.as_deref(),
+        Some("mirror.internal/trivy-java-db")
+    );
+    assert!(db.skip_update);
+    assert_eq!(db.cache_backend.as_deref(), Some("redis://127.0.0.1:6379"));
+    let e = parse("scanner:\n  db-repository: x\n").unwrap_err();
+    assert!(chain(&e).contains("db-repository"), "{}", chain(&e));
+}
