@@ -43,7 +43,10 @@ fn main() -> std::io::Result<()> {
                 "alpine-fixed" => trivy_db::alpine_files("3.22.1", "amd64", ALPINE_FIXED),
                 "alpine-legacy" => {
                     let mut pkgs = ALPINE_VULNERABLE.to_vec();
-                    pkgs.push(Pkg { name: "zlib", version: "1.3.1-r2" });
+                    pkgs.push(Pkg {
+                        name: "zlib",
+                        version: "1.3.1-r2",
+                    });
                     trivy_db::alpine_files("3.22.1", "amd64", &pkgs)
                 }
                 "debian-vulnerable" => trivy_db::debian_files(

@@ -29,6 +29,12 @@ impl Sandbox {
     pub fn new() -> std::io::Result<Self> {
         let dir = tempfile::Builder::new().prefix("gate-trivy-").tempdir()?;
         std::fs::create_dir(dir.path().join("work"))?;
+        // Real Trivy refuses a `--config` that does not exist: an empty config and ignore file
+        // of gate's own, beside (not in) the working directory.
+        let conf = dir.path().join("conf");
+        std::fs::create_dir(&conf)?;
+        std::fs::write(conf.join("trivy.yaml"), "# gate: no settings from the tree\n")?;
+        std::fs::write(conf.join("trivyignore"), "")?;
         Ok(Self {
             dir,
             next: AtomicUsize::new(0),
@@ -40,14 +46,15 @@ impl Sandbox {
         self.dir.path().join("work")
     }
 
-    /// `--config` and `--ignorefile` at files that do not exist (Trivy then reads none), to go
-    /// right after the subcommand. `ignorefile`: the subcommand filters findings.
+    /// `--config` and `--ignorefile` at gate's own empty files (so Trivy reads neither the
+    /// tree's nor its working directory's), to go right after the subcommand. `ignorefile`: the
+    /// subcommand filters findings.
     pub fn args(&self, ignorefile: bool) -> Vec<OsString> {
-        let work = self.workdir();
-        let mut args = vec!["--config".into(), work.join("trivy.yaml").into()];
+        let conf = self.dir.path().join("conf");
+        let mut args = vec!["--config".into(), conf.join("trivy.yaml").into()];
         if ignorefile {
             args.push("--ignorefile".into());
-            args.push(work.join(".trivyignore").into());
+            args.push(conf.join("trivyignore").into());
         }
         args
     }

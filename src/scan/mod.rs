@@ -20,6 +20,7 @@ pub mod ignore;
 pub mod isolate;
 mod process;
 pub mod purl;
+mod quick;
 pub mod report;
 pub mod rules;
 pub mod run;

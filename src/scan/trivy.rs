@@ -91,6 +91,8 @@ pub struct TrivyScanner {
     db: TrivyDb,
     /// This run already updated the vulnerability DB from the mirror.
     db_ready: bool,
+    /// Where Trivy's version is remembered (see `quick`); `None` with `--no-cache`.
+    memo: Option<PathBuf>,
 }
 
 impl TrivyScanner {
@@ -106,7 +108,13 @@ impl TrivyScanner {
             program: program.clone(),
             source,
         })?;
+        let memo = match cfg.no_cache {
+            true => None,
+            false => super::cache::Cache::open(cfg.cache_dir.as_deref())
+                .and_then(|c| super::quick::memo_path(c.dir(), &program)),
+        };
         Ok(TrivyScanner {
+            memo,
             sandbox,
             program,
             timeout: cfg.timeout,
@@ -285,6 +293,10 @@ fn secrets_of(c: Option<&Credential>) -> Vec<String> {
 
 impl Scanner for TrivyScanner {
     async fn version(&self) -> Result<VersionInfo, ScanError> {
+        let memo = self.memo.as_deref();
+        if let Some(v) = memo.and_then(|m| super::quick::version(m, self.cache_dir.as_deref())) {
+            return Ok(v);
+        }
         let mut inv = self.invocation("version", "trivy");
         inv.args = vec!["version".into(), "--format".into(), "json".into()];
         if let Some(dir) = &self.cache_dir {
@@ -293,12 +305,17 @@ impl Scanner for TrivyScanner {
         }
         inv.args = self.confined(inv.args, false);
         let out = inv.run().await?;
-        VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
+        let info = VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
             command: "version",
             subject: "trivy".into(),
             last_line: super::process::last_line(&out.stderr, &[]),
             source,
-        })
+        })?;
+        // Only beside cache entries: a run that caches nothing leaves gate's cache untouched.
+        if let (Some(m), true, true) = (memo, info.db_updated_at.is_some(), self.cacheable()) {
+            super::quick::remember(m, &info.version);
+        }
+        Ok(info)
     }
 
     async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {

@@ -309,6 +309,23 @@ fn a_tree_policy_may_not_say_what_only_a_trusted_policy_may() {
             "scanner.server",
         ),
         (
+            "scanner:\n  db-repositories: [evil.example/empty-db]\n",
+            "scanner.db-repositories",
+        ),
+        (
+            "scanner:\n  skip-db-update: true\n",
+            "scanner.skip-db-update",
+        ),
+        (
+            "scanner:\n  cache-backend: redis://evil.example:6379\n",
+            "scanner.cache-backend",
+        ),
+        ("scanner:\n  cache-dir: .cache\n", "scanner.cache-dir"),
+        (
+            "signatures:\n  tuf-mirror: http://evil.example/tuf\n",
+            "signatures.tuf-mirror",
+        ),
+        (
             "registries:\n  mirrors:\n    ghcr.io: evil.example\n",
             "registries.mirrors",
         ),
@@ -385,4 +402,39 @@ fn a_tree_policy_never_lowers_what_the_command_line_key_demands() {
         let e = p.check_command_line(true).unwrap_err();
         assert!(e.to_string().contains(&format!("`{key}`")), "{text}: {e}");
     }
+}
+
+#[test]
+fn scanner_db_and_cache_settings_and_the_command_line_over_them() {
+    let p = Policy::parse(
+        "scanner:\n  db-repositories: [mirror.internal/trivy-db, backup.internal/trivy-db]\n  \
+         java-db-repository: mirror.internal/trivy-java-db\n  cache-dir: .cache/trivy\n  \
+         skip-db-update: true\n  cache-backend: redis://127.0.0.1:6379\n"
+            .to_string(),
+        PolicySource::BuiltIn,
+    )
+    .unwrap();
+    let s = &p.settings.scanner;
+    assert_eq!(
+        s.db_repositories,
+        ["mirror.internal/trivy-db", "backup.internal/trivy-db"]
+    );
+    assert_eq!(
+        s.cache_dir.as_deref(),
+        Some(std::path::Path::new(".cache/trivy"))
+    );
+    let cli = gate::scan::TrivyDb {
+        repositories: vec!["127.0.0.1:5000/trivy-db".into()],
+        ..Default::default()
+    };
+    let db = gate::scan::db::merge(&cli, s);
+    assert_eq!(db.repositories, ["127.0.0.1:5000/trivy-db"]);
+    assert_eq!(
+        db.java_repository.as_deref(),
+        Some("mirror.internal/trivy-java-db")
+    );
+    assert!(db.skip_update);
+    assert_eq!(db.cache_backend.as_deref(), Some("redis://127.0.0.1:6379"));
+    let e = parse("scanner:\n  db-repository: x\n").unwrap_err();
+    assert!(chain(&e).contains("db-repository"), "{}", chain(&e));
 }

@@ -324,6 +324,7 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
                 "{arch}: {name} {version} not in {cdx:?}"
             );
         }
+        validate_cyclonedx(&bom);
         let spdx = env.path(&format!("sbom/{stem}.linux-{arch}.spdx.json"));
         let doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
@@ -483,11 +484,13 @@ async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
             .count()
     };
 
-    // Fresh DB: scanned once, then served from gate's cache with no scan at all.
+    // Fresh DB: scanned once, then served from gate's cache with no Trivy process at all.
     let (code, text) = run(env.gate(&[&image]));
     assert_eq!((code, scans()), (1, 1), "{text}");
+    let before = env.argv().len();
     let (code, text) = run(env.gate(&[&image]));
     assert_eq!((code, scans()), (1, 1), "{text}");
+    assert_eq!(env.argv().len(), before, "{:?}", env.argv());
 
     // Trivy's DB is past its NextUpdate (and not downloaded in the last hour) and the mirror
     // has a newer one: gate updates it and scans again.
@@ -571,4 +574,55 @@ fn redis_keys(port: u16) -> Vec<String> {
         .filter(|l| !l.starts_with(['*', '$', '+']))
         .map(str::to_owned)
         .collect()
+}
+
+/// CycloneDX's published schemas from `scripts/install-deps`'s pinned `cyclonedx-python-lib`.
+fn cyclonedx_schemas() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("GATE_CYCLONEDX_SCHEMAS") {
+        return Some(PathBuf::from(d));
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let lib = cache.join("gate/venv-sbom/lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages/cyclonedx/schema/_res"))
+        .find(|p| p.is_dir())
+}
+
+/// Validate a CycloneDX BOM against the schema of its `specVersion` (and the schemas it refers
+/// to), offline.
+fn validate_cyclonedx(bom: &serde_json::Value) {
+    let Some(dir) = cyclonedx_schemas() else {
+        assert!(!in_ci(), "no CycloneDX schemas (run scripts/install-deps)");
+        eprintln!("not validating the CycloneDX SBOM: no schemas (scripts/install-deps)");
+        return;
+    };
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let version = bom["specVersion"].as_str().unwrap();
+    let base = "http://cyclonedx.org/schema/";
+    // The schemas a BOM schema refers to (SPDX license IDs, JSF, cryptography definitions).
+    let mut registry = jsonschema::Registry::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".schema.json") && !name.starts_with("bom-") {
+            registry = registry.add(format!("{base}{name}"), load(&name)).unwrap();
+        }
+    }
+    let registry = registry.prepare().unwrap();
+    let schema = load(&format!("bom-{version}.SNAPSHOT.schema.json"));
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator.iter_errors(bom).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "CycloneDX {version}: {errors:?}");
+    // And the validator is not vacuous.
+    let mut broken = bom.clone();
+    broken["components"] = serde_json::json!("not a list");
+    assert!(!validator.is_valid(&broken));
 }

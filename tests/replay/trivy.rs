@@ -317,6 +317,12 @@ fn image(cfg: &Config, args: &[String]) {
         .unwrap_or_else(|| fail(log, &format!("map entry for {digest} names no report")));
     let mut report = read_json(&report_path(name), log);
     report["ArtifactName"] = json!(image);
+    // Like real Trivy: a `--config` that does not exist is fatal.
+    if let Some(c) = flags.get("--config") {
+        if !Path::new(c).is_file() {
+            fail(log, &format!("config file {c:?} loading error: no such file"));
+        }
+    }
     filter_like_trivy(&mut report, &flags);
     println!("{report}");
     if let Some(log) = log {

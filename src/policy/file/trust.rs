@@ -19,6 +19,27 @@ fn forbidden(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
     if p.scanner.server.is_some() {
         return Some(("scanner.server", "names a server"));
     }
+    if !p.scanner.db_repositories.is_empty() || p.scanner.java_db_repository.is_some() {
+        return Some((
+            "scanner.db-repositories",
+            "names the vulnerability database the scan is judged by",
+        ));
+    }
+    if p.scanner.skip_db_update {
+        return Some((
+            "scanner.skip-db-update",
+            "keeps a stale vulnerability database",
+        ));
+    }
+    if p.scanner.cache_backend.is_some() {
+        return Some(("scanner.cache-backend", "names a server"));
+    }
+    if p.scanner.cache_dir.is_some() {
+        return Some(("scanner.cache-dir", "names where scan results are kept"));
+    }
+    if p.signatures.tuf_mirror.is_some() || p.signatures.tuf_root.is_some() {
+        return Some(("signatures.tuf-mirror", "names trust material"));
+    }
     if !p.registries.mirrors.is_empty() {
         return Some((
             "registries.mirrors",
