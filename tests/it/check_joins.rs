@@ -271,3 +271,33 @@ async fn pin_update_writes_only_a_checked_digest() {
     assert!(text.contains(&format!("shop-api:1.4.2@{new}")), "{text}");
     assert_eq!(report["pinned"][0]["digests"], serde_json::json!([new]));
 }
+
+/// `gate pin` reads the policy: its registry mirrors (and insecure registries) apply.
+#[tokio::test]
+async fn gate_pin_reads_the_policy() {
+    let mut env = Env::new().await;
+    let digest = env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["api.yaml"], &[]);
+    let policy = env.path("policy.yaml");
+    let reg = &env.upstream;
+    std::fs::write(
+        &policy,
+        format!("registries:\n  mirrors:\n    ghcr.io/acme: {reg}/acme\n  insecure: ['{reg}']\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(env.dir.path())
+        .env("DOCKER_CONFIG", env.path("no-docker-config"))
+        .args(["pin", "-f", "deploy", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    assert!(text.contains(&format!("shop-api:1.4.2@{digest}")), "{text}");
+}
