@@ -133,6 +133,43 @@ fn split_exceptions(policy: &Policy) -> Result<(Vec<Exception>, Vec<Exception>),
     Ok((scan, lint))
 }
 
+/// The lint stage's settings: Pod Security level and version (the command line's first), the
+/// policy's exceptions for it, the Dapr requirement. Nothing else of the policy is loaded (a
+/// signing key it names is none of lint's business).
+pub fn lint_settings(policy: &Policy, o: &Overrides) -> Result<LintConfig, SettingsError> {
+    let (_, lint_exceptions) = split_exceptions(policy)?;
+    lint_config(policy, lint_exceptions, o)
+}
+
+fn lint_config(
+    policy: &Policy,
+    lint_exceptions: Vec<Exception>,
+    o: &Overrides,
+) -> Result<LintConfig, SettingsError> {
+    let p = &policy.settings;
+    let name = policy.source.to_string();
+    let level = match p.manifests.pss.level {
+        PssLevel::Privileged => crate::lint::pss::Level::Privileged,
+        PssLevel::Baseline => crate::lint::pss::Level::Baseline,
+        PssLevel::Restricted => crate::lint::pss::Level::Restricted,
+    };
+    let version = p
+        .manifests
+        .pss
+        .version
+        .parse()
+        .map_err(|_bad| SettingsError::PssVersion {
+            policy: name.clone(),
+            version: p.manifests.pss.version.clone(),
+        })?;
+    Ok(LintConfig {
+        level: o.pss_level.unwrap_or(level),
+        version: o.pss_version.unwrap_or(version),
+        exceptions: lint_exceptions,
+        require_dapr_app_token: p.manifests.require_dapr_app_token,
+    })
+}
+
 /// The policy's `registries` (mirrors, insecure registries) added to `resolve`.
 pub fn registries(policy: &Policy, resolve: &mut ResolveConfig) -> Result<(), SettingsError> {
     let p = &policy.settings;
@@ -292,26 +329,7 @@ pub fn from_policy(
         None
     };
 
-    let level = match p.manifests.pss.level {
-        PssLevel::Privileged => crate::lint::pss::Level::Privileged,
-        PssLevel::Baseline => crate::lint::pss::Level::Baseline,
-        PssLevel::Restricted => crate::lint::pss::Level::Restricted,
-    };
-    let version = p
-        .manifests
-        .pss
-        .version
-        .parse()
-        .map_err(|_bad| SettingsError::PssVersion {
-            policy: name.clone(),
-            version: p.manifests.pss.version.clone(),
-        })?;
-    let lint = LintConfig {
-        level: o.pss_level.unwrap_or(level),
-        version: o.pss_version.unwrap_or(version),
-        exceptions: lint_exceptions,
-        require_dapr_app_token: p.manifests.require_dapr_app_token,
-    };
+    let lint = lint_config(policy, lint_exceptions, o)?;
     let search_rules = search_rules(policy)?;
 
     Ok(CheckSettings {
