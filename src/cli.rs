@@ -282,6 +282,10 @@ pub struct PinArgs {
     /// Re-pin references whose tag now points to another digest.
     #[arg(long)]
     pub update: bool,
+    /// Policy file (default: `.gate.yaml` in the working tree, else the built-in policy): its
+    /// search rules and registries (mirrors, insecure) apply.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -172,6 +172,85 @@ fn split_exceptions(policy: &Policy) -> Result<(Vec<Exception>, Vec<Exception>),
     Ok((scan, lint))
 }
 
+/// The lint stage's settings: Pod Security level and version (the command line's first), the
+/// policy's exceptions for it, the Dapr requirement. Nothing else of the policy is loaded (a
+/// signing key it names is none of lint's business).
+pub fn lint_settings(policy: &Policy, o: &Overrides) -> Result<LintConfig, SettingsError> {
+    let (_, lint_exceptions) = split_exceptions(policy)?;
+    lint_config(policy, lint_exceptions, o)
+}
+
+fn lint_config(
+    policy: &Policy,
+    lint_exceptions: Vec<Exception>,
+    o: &Overrides,
+) -> Result<LintConfig, SettingsError> {
+    let p = &policy.settings;
+    let name = policy.source.to_string();
+    let level = match p.manifests.pss.level {
+        PssLevel::Privileged => crate::lint::pss::Level::Privileged,
+        PssLevel::Baseline => crate::lint::pss::Level::Baseline,
+        PssLevel::Restricted => crate::lint::pss::Level::Restricted,
+    };
+    let version = p
+        .manifests
+        .pss
+        .version
+        .parse()
+        .map_err(|_bad| SettingsError::PssVersion {
+            policy: name.clone(),
+            version: p.manifests.pss.version.clone(),
+        })?;
+    Ok(LintConfig {
+        level: o.pss_level.unwrap_or(level),
+        version: o.pss_version.unwrap_or(version),
+        exceptions: lint_exceptions,
+        require_dapr_app_token: p.manifests.require_dapr_app_token,
+    })
+}
+
+/// The policy's `registries` (mirrors, insecure registries) added to `resolve`.
+pub fn registries(policy: &Policy, resolve: &mut ResolveConfig) -> Result<(), SettingsError> {
+    let p = &policy.settings;
+    for (src, dst) in &p.registries.mirrors {
+        let m: Mirror =
+            format!("{src}={dst}")
+                .parse()
+                .map_err(|message| SettingsError::Mirror {
+                    policy: policy.source.to_string(),
+                    message,
+                })?;
+        resolve.mirrors.push(m);
+    }
+    resolve
+        .client
+        .insecure
+        .extend(p.registries.insecure.iter().cloned());
+    Ok(())
+}
+
+/// The search rules discovery uses: the built-in ones plus the policy's `manifests.search-rules`.
+pub fn search_rules(policy: &Policy) -> Result<SearchRules, SettingsError> {
+    let p = &policy.settings;
+    let name = policy.source.to_string();
+    let specs: Vec<SearchRuleSpec> = p
+        .manifests
+        .search_rules
+        .iter()
+        .flat_map(|r| {
+            r.paths.iter().map(|path| SearchRuleSpec {
+                kind: Some(r.kind.clone()),
+                api_version: r.api_version.clone(),
+                path: path.clone(),
+            })
+        })
+        .collect();
+    SearchRules::with_user(&specs).map_err(|source| SettingsError::SearchRule {
+        policy: name.clone(),
+        source,
+    })
+}
+
 /// Build every stage's settings from the policy, the command line and the working directory.
 pub fn from_policy(
     policy: &Policy,
@@ -181,20 +260,7 @@ pub fn from_policy(
 ) -> Result<CheckSettings, SettingsError> {
     let p = &policy.settings;
     let name = policy.source.to_string();
-    for (src, dst) in &p.registries.mirrors {
-        let m: Mirror =
-            format!("{src}={dst}")
-                .parse()
-                .map_err(|message| SettingsError::Mirror {
-                    policy: name.clone(),
-                    message,
-                })?;
-        resolve.mirrors.push(m);
-    }
-    resolve
-        .client
-        .insecure
-        .extend(p.registries.insecure.iter().cloned());
+    registries(policy, &mut resolve)?;
 
     let (scan_exceptions, lint_exceptions) = split_exceptions(policy)?;
     let trivyignore = match &p.vulnerabilities.trivyignore {
@@ -328,43 +394,8 @@ pub fn from_policy(
         None
     };
 
-    let level = match p.manifests.pss.level {
-        PssLevel::Privileged => crate::lint::pss::Level::Privileged,
-        PssLevel::Baseline => crate::lint::pss::Level::Baseline,
-        PssLevel::Restricted => crate::lint::pss::Level::Restricted,
-    };
-    let version = p
-        .manifests
-        .pss
-        .version
-        .parse()
-        .map_err(|_bad| SettingsError::PssVersion {
-            policy: name.clone(),
-            version: p.manifests.pss.version.clone(),
-        })?;
-    let lint = LintConfig {
-        level: o.pss_level.unwrap_or(level),
-        version: o.pss_version.unwrap_or(version),
-        exceptions: lint_exceptions,
-        require_dapr_app_token: p.manifests.require_dapr_app_token,
-    };
-    let specs: Vec<SearchRuleSpec> = p
-        .manifests
-        .search_rules
-        .iter()
-        .flat_map(|r| {
-            r.paths.iter().map(|path| SearchRuleSpec {
-                kind: Some(r.kind.clone()),
-                api_version: r.api_version.clone(),
-                path: path.clone(),
-            })
-        })
-        .collect();
-    let search_rules =
-        SearchRules::with_user(&specs).map_err(|source| SettingsError::SearchRule {
-            policy: name.clone(),
-            source,
-        })?;
+    let lint = lint_config(policy, lint_exceptions, o)?;
+    let search_rules = search_rules(policy)?;
 
     Ok(CheckSettings {
         resolve,

@@ -1,6 +1,7 @@
 //! `gate lint -f PATH...`: the Kubernetes guardrails only, offline.
 
 use super::{emit_report, CommandError, Outcome};
+use crate::check::settings;
 use crate::cli::{GlobalArgs, LintArgs};
 use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
 use crate::lint::lint_paths;
@@ -9,18 +10,15 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     let started = chrono::Utc::now();
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = crate::policy::file::Policy::discover(args.policy.as_deref(), &cwd)?;
-    let settings = crate::check::settings::from_policy(
-        &policy,
-        crate::resolve::ResolveConfig::default(),
-        &crate::check::settings::Overrides {
-            skip_scan: true,
-            pss_level: args.pss_level,
-            pss_version: args.pss_version,
-            ..Default::default()
-        },
-        &cwd,
-    )?;
-    let outcome = lint_paths(&args.files, &settings.lint, started.date_naive())?;
+    // Only what lint needs is loaded from the policy (not its signing keys or scanner).
+    let overrides = settings::Overrides {
+        pss_level: args.pss_level,
+        pss_version: args.pss_version,
+        ..Default::default()
+    };
+    let lint = settings::lint_settings(&policy, &overrides)?;
+    let levels = settings::Levels::from_policy(&policy, false);
+    let outcome = lint_paths(&args.files, &lint, started.date_naive())?;
     let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy.evidence_ref(), started);
     ev.working_directory = std::env::current_dir().ok();
     for n in &outcome.notices {
@@ -40,7 +38,7 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
             .map(|n| n.to_string())
             .collect(),
     });
-    let findings = settings.levels.apply(outcome.findings);
+    let findings = levels.apply(outcome.findings);
     ev.findings
         .extend(findings.iter().map(FindingRecord::from_finding));
     ev.finish(chrono::Utc::now());

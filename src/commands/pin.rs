@@ -4,15 +4,19 @@
 //! to standard output (`helm template … | gate pin -f - | kubectl apply -f -`).
 
 use super::{emit, resolve_config, CommandError, Outcome};
+use crate::check::settings;
 use crate::cli::{GlobalArgs, PinArgs};
-use crate::discover::{discover_paths, SearchRules, STDIN};
+use crate::discover::{discover_paths, STDIN};
 use crate::pin::{self, PinOptions};
+use crate::policy::file::Policy;
 use crate::resolve::{chain_text, Resolver};
 use std::collections::HashMap;
 use std::path::Path;
 
 pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
-    let outcome = discover_paths(&args.files, &SearchRules::default())?;
+    let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
+    let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
+    let outcome = discover_paths(&args.files, &settings::search_rules(&policy)?)?;
     let mut incomplete = false;
     for n in &outcome.notices {
         if n.kind.is_error() {
@@ -23,7 +27,9 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
         }
     }
     let refs = pin::to_resolve(&outcome);
-    let resolver = Resolver::new(resolve_config(g)?)?;
+    let mut config = resolve_config(g)?;
+    settings::registries(&policy, &mut config)?;
+    let resolver = Resolver::new(config)?;
     let mut digests = HashMap::new();
     for (r, res) in refs.iter().zip(resolver.resolve_all(&refs).await) {
         match res {

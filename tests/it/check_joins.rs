@@ -271,3 +271,60 @@ async fn pin_update_writes_only_a_checked_digest() {
     assert!(text.contains(&format!("shop-api:1.4.2@{new}")), "{text}");
     assert_eq!(report["pinned"][0]["digests"], serde_json::json!([new]));
 }
+
+/// `gate pin` reads the policy: its registry mirrors (and insecure registries) apply.
+#[tokio::test]
+async fn gate_pin_reads_the_policy() {
+    let mut env = Env::new().await;
+    let digest = env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let d = env.deploy(&["api.yaml"], &[]);
+    let policy = env.path("policy.yaml");
+    let reg = &env.upstream;
+    std::fs::write(
+        &policy,
+        format!("registries:\n  mirrors:\n    ghcr.io/acme: {reg}/acme\n  insecure: ['{reg}']\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+        .current_dir(env.dir.path())
+        .env("DOCKER_CONFIG", env.path("no-docker-config"))
+        .args(["pin", "-f", "deploy", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    assert!(text.contains(&format!("shop-api:1.4.2@{digest}")), "{text}");
+}
+
+/// `gate lint` loads only what lint needs: a signing key the policy names but that is missing
+/// on this machine does not stop it.
+#[tokio::test]
+async fn gate_lint_does_not_load_signing_keys() {
+    let env = Env::new().await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let policy = env.path("policy.yaml");
+    std::fs::write(
+        &policy,
+        "signatures:\n  required: true\n  keys: [/nonexistent/cosign.pub]\n",
+    )
+    .unwrap();
+    let out = env
+        .gate(&["lint", "-f", "deploy", "--policy"])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    // 1: the unpinned image is a lint finding; 2 would be "could not check".
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("GATE-IMG-001"));
+}
