@@ -105,6 +105,8 @@ pub enum Format {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// The whole gate: resolve, scan, verify and lint, report, and optionally pin.
     Check(CheckArgs),

@@ -33,7 +33,10 @@ impl Sandbox {
         // of gate's own, beside (not in) the working directory.
         let conf = dir.path().join("conf");
         std::fs::create_dir(&conf)?;
-        std::fs::write(conf.join("trivy.yaml"), "# gate: no settings from the tree\n")?;
+        std::fs::write(
+            conf.join("trivy.yaml"),
+            "# gate: no settings from the tree\n",
+        )?;
         std::fs::write(conf.join("trivyignore"), "")?;
         Ok(Self {
             dir,

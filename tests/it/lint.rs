@@ -177,7 +177,11 @@ const GUARDRAILS: &[(&str, &str, &[usize])] = &[
     ("rbac-nodes-proxy", "GATE-K8S-017", &[6]),
     ("missing-service-account", "GATE-K8S-022", &[10]),
     ("network-policy-selects-nothing", "GATE-K8S-032", &[22]),
-    ("network-policy-peer-selects-nothing", "GATE-K8S-033", &[26, 33]),
+    (
+        "network-policy-peer-selects-nothing",
+        "GATE-K8S-033",
+        &[26, 33],
+    ),
     ("exposed-service-without-policy", "GATE-K8S-034", &[21]),
     ("host-users-enabled", "GATE-K8S-066", &[7, 17]),
     ("rbac-wildcard", "GATE-K8S-010", &[6, 8]),

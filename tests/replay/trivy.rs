@@ -320,7 +320,10 @@ fn image(cfg: &Config, args: &[String]) {
     // Like real Trivy: a `--config` that does not exist is fatal.
     if let Some(c) = flags.get("--config") {
         if !Path::new(c).is_file() {
-            fail(log, &format!("config file {c:?} loading error: no such file"));
+            fail(
+                log,
+                &format!("config file {c:?} loading error: no such file"),
+            );
         }
     }
     filter_like_trivy(&mut report, &flags);
