@@ -152,9 +152,19 @@ async fn keyless_flags_on_check_require_an_issuer_and_make_signatures_required()
     env.image("shop-api", "1.4.2", true, "small-clean.json")
         .await;
     let trivy = env.path("bin/trivy");
+    // No network here: an empty trusted root of the test's own instead of TUF's.
+    let root = env.path("trusted_root.json");
+    std::fs::write(
+        &root,
+        r#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+            "tlogs": [], "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}"#,
+    )
+    .unwrap();
     let run = |extra: &[&str]| {
         env.gate(&["check", "-v", "--trivy"])
             .arg(&trivy)
+            .arg("--trusted-root")
+            .arg(&root)
             .args(extra)
             .arg("ghcr.io/acme/shop-api:1.4.2")
             .output()
