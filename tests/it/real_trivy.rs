@@ -185,7 +185,7 @@ async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed
     );
     assert!(
         argv.iter()
-            .filter(|a| (a.starts_with("image ") && a.contains("--format json")))
+            .filter(|a| a.starts_with("image ") && a.contains("--format json"))
             .all(|a| a.contains("--skip-db-update")),
         "{argv:?}"
     );
@@ -456,7 +456,7 @@ async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
     assert!(
         !env.argv()
             .iter()
-            .any(|a| (a.starts_with("image ") && a.contains("--format json"))),
+            .any(|a| a.starts_with("image ") && a.contains("--format json")),
         "{:?}",
         env.argv()
     );
