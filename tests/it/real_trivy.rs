@@ -18,9 +18,7 @@ fn real_trivy() -> Option<PathBuf> {
         .map(PathBuf::from)
         .into_iter()
         .collect();
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    let cache = user_cache();
     candidates.extend(cache.map(|c| c.join("gate/bin/trivy")));
     candidates.extend(which::which("trivy").ok());
     candidates.into_iter().find(|c| {
@@ -29,6 +27,30 @@ fn real_trivy() -> Option<PathBuf> {
             .output()
             .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"Version: "))
     })
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache` (where `scripts/install-deps` puts the peers).
+fn user_cache() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+}
+
+/// A loopback port free a moment ago.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+/// Wait until something listens on loopback `port`.
+fn wait_for_port(port: u16, what: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn in_ci() -> bool {
@@ -108,6 +130,19 @@ impl Real {
             .await
     }
 
+    /// `acme/app:vulnerable` (musl with CVE-2099-1001) and `acme/app:fixed`.
+    async fn push_app(&self) {
+        self.push(
+            "acme/app",
+            "vulnerable",
+            &alpine(ALPINE_VULNERABLE),
+            "amd64",
+        )
+        .await;
+        self.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
+            .await;
+    }
+
     /// `gate check` with the wrapped real Trivy and the DB mirror `db_repo`.
     fn gate_with(&self, db_repo: &str, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_gate"));
@@ -138,6 +173,12 @@ impl Real {
     }
 }
 
+/// A logged `trivy image` scan (not the DB download); gate's sandbox flags come right after
+/// `image`.
+fn is_scan(argv: &str) -> bool {
+    argv.starts_with("image ") && argv.contains(" --format json ")
+}
+
 /// Exit code and stdout + stderr.
 fn run(mut c: Command) -> (i32, String) {
     let out = c.output().unwrap();
@@ -159,15 +200,7 @@ async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed
         return;
     };
     let env = Real::new(&trivy, Options::default()).await;
-    env.push(
-        "acme/app",
-        "vulnerable",
-        &alpine(ALPINE_VULNERABLE),
-        "amd64",
-    )
-    .await;
-    env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
-        .await;
+    env.push_app().await;
 
     let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "vulnerable")]));
     assert_eq!(code, 1, "{text}");
@@ -183,12 +216,9 @@ async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed
             && a.contains(&format!("--db-repository {}/{DB_REPO}", env.reg.addr))),
         "{argv:?}"
     );
-    assert!(
-        argv.iter()
-            .filter(|a| a.starts_with("image ") && a.contains("--format json"))
-            .all(|a| a.contains("--skip-db-update")),
-        "{argv:?}"
-    );
+    let scans: Vec<&String> = argv.iter().filter(|a| is_scan(a)).collect();
+    assert_eq!(scans.len(), 1, "{argv:?}");
+    assert!(scans[0].contains("--skip-db-update"), "{argv:?}");
 
     let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "fixed")]));
     assert_eq!(code, 0, "{text}");
@@ -336,6 +366,7 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
                 .any(|p| p["name"] == "zlib" && p["versionInfo"] == zlib),
             "{arch}: zlib {zlib} not in {spdx:?}"
         );
+        validate_spdx(&spdx);
     }
 }
 
@@ -397,15 +428,7 @@ async fn real_trivy_with_registry_auth_keeps_the_password_out_of_argv() {
         serde_json::json!({"auths": {&env.reg.addr: {"auth": auth}}}).to_string(),
     )
     .unwrap();
-    env.push(
-        "acme/app",
-        "vulnerable",
-        &alpine(ALPINE_VULNERABLE),
-        "amd64",
-    )
-    .await;
-    env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
-        .await;
+    env.push_app().await;
 
     let (code, text) = run(env.gate(&[
         &env.image_ref("acme/app", "vulnerable"),
@@ -453,13 +476,7 @@ async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
         assert!(reason.contains(mirror), "{reason}");
     }
     // No scan ran against an unknown DB.
-    assert!(
-        !env.argv()
-            .iter()
-            .any(|a| a.starts_with("image ") && a.contains("--format json")),
-        "{:?}",
-        env.argv()
-    );
+    assert!(!env.argv().iter().any(|a| is_scan(a)), "{:?}", env.argv());
 }
 
 #[tokio::test]
@@ -480,9 +497,7 @@ async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
     let scans = || {
         env.argv()
             .iter()
-            .filter(|a| {
-                a.starts_with("image ") && a.contains("--format json") && a.contains(&digest)
-            })
+            .filter(|a| is_scan(a) && a.contains(&digest))
             .count()
     };
 
@@ -522,10 +537,7 @@ async fn real_trivy_with_a_redis_cache_backend() {
         return;
     };
     let env = Real::new(&trivy, Options::default()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Command::new(redis)
         .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
         .args(["--save", "", "--appendonly", "no"])
@@ -535,11 +547,7 @@ async fn real_trivy_with_a_redis_cache_backend() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_port(port, "redis-server", Duration::from_secs(10));
     env.push(
         "acme/app",
         "vulnerable",
@@ -563,6 +571,78 @@ async fn real_trivy_with_a_redis_cache_backend() {
     assert!(!env.argv().iter().any(|a| a.contains(&backend)));
 }
 
+/// A real `trivy server` the test runs itself (not through gate's wrapper), killed on drop.
+struct UserServer(std::process::Child);
+
+impl Drop for UserServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn real_trivy_through_a_user_supplied_trivy_server() {
+    let Some(trivy) = trivy_or_skip("real_trivy_user_server") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    env.push_app().await;
+    // The user's server gets the fixture DB the way an operator's would: a cache dir filled
+    // from the mirror once, then served with `--skip-db-update`.
+    let cache = env.path("server-cache");
+    std::fs::create_dir_all(env.path("server-docker")).unwrap();
+    let mirror = format!("{}/{DB_REPO}", env.reg.addr);
+    let mut fill = Command::new(&trivy);
+    fill.args(["image", "--download-db-only", "--quiet", "--insecure"])
+        .args(["--db-repository", &mirror, "--cache-dir"])
+        .arg(&cache)
+        .env("DOCKER_CONFIG", env.path("server-docker"));
+    let (code, text) = run(fill);
+    assert_eq!(code, 0, "{text}");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _server = UserServer(
+        Command::new(&trivy)
+            .args(["server", "--quiet", "--skip-db-update", "--listen", &listen])
+            .arg("--cache-dir")
+            .arg(&cache)
+            .env("DOCKER_CONFIG", env.path("server-docker"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, "trivy server", Duration::from_secs(60));
+    let url = format!("http://{listen}");
+
+    let (code, text) = run(env.gate(&[
+        "--trivy-server",
+        &url,
+        &env.image_ref("acme/app", "vulnerable"),
+    ]));
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("`CVE-2099-1001` (HIGH) in `musl` 1.2.5-r10, fixed in 1.2.5-r11"),
+        "{text}"
+    );
+    let (code, text) =
+        run(env.gate(&["--trivy-server", &url, &env.image_ref("acme/app", "fixed")]));
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("CVE-2099-1001"), "{text}");
+    // Every scan was a client of the user's server; gate started no server and fetched no DB.
+    let argv = env.argv();
+    assert!(!argv.iter().any(|a| a.starts_with("server ")), "{argv:?}");
+    assert!(
+        !argv.iter().any(|a| a.contains("--download-db-only")),
+        "{argv:?}"
+    );
+    let scans: Vec<&String> = argv.iter().filter(|a| a.starts_with("image ")).collect();
+    assert_eq!(scans.len(), 2, "{argv:?}");
+    let flag = format!("--server {url}");
+    assert!(scans.iter().all(|a| a.contains(&flag)), "{argv:?}");
+}
+
 /// `KEYS *` over RESP, without a client library.
 fn redis_keys(port: u16) -> Vec<String> {
     use std::io::{Read, Write};
@@ -578,14 +658,54 @@ fn redis_keys(port: u16) -> Vec<String> {
         .collect()
 }
 
+/// `pyspdxtools`, the SPDX project's reference validator, from `scripts/install-deps`'s pinned
+/// `spdx-tools` venv (no PyPI package ships the SPDX 2.3 JSON schema itself).
+fn pyspdxtools() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("GATE_PYSPDXTOOLS") {
+        return Some(PathBuf::from(p));
+    }
+    let cache = user_cache()?;
+    Some(cache.join("gate/venv-spdx/bin/pyspdxtools")).filter(|p| p.is_file())
+}
+
+/// Validate an SPDX JSON document with `pyspdxtools -i FILE` (parse + SPDX validation; non-zero
+/// exit on an invalid document), and show once that a broken copy is rejected.
+fn validate_spdx(path: &Path) {
+    let Some(tool) = pyspdxtools() else {
+        assert!(!in_ci(), "no pyspdxtools (run scripts/install-deps)");
+        eprintln!("not validating the SPDX SBOM: no pyspdxtools (scripts/install-deps)");
+        return;
+    };
+    let check = |file: &Path| {
+        let mut c = Command::new(&tool);
+        c.arg("-i").arg(file);
+        let (code, text) = run(c);
+        (code == 0, text)
+    };
+    let (ok, text) = check(path);
+    assert!(ok, "SPDX {path:?} is invalid:\n{text}");
+    // And the validator is not vacuous: the same document with a package missing its SPDXID.
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    doc["packages"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("SPDXID")
+        .unwrap();
+    let broken = path.with_extension("broken.json");
+    std::fs::write(&broken, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (ok, text) = check(&broken);
+    assert!(
+        !ok,
+        "pyspdxtools accepted a package without SPDXID:\n{text}"
+    );
+}
+
 /// CycloneDX's published schemas from `scripts/install-deps`'s pinned `cyclonedx-python-lib`.
 fn cyclonedx_schemas() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("GATE_CYCLONEDX_SCHEMAS") {
         return Some(PathBuf::from(d));
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let cache = user_cache()?;
     let lib = cache.join("gate/venv-sbom/lib");
     std::fs::read_dir(lib)
         .ok()?
