@@ -21,6 +21,16 @@ use std::sync::Arc;
 pub const MAX_NODES: usize = 1_000_000;
 /// How deeply collections may nest before we call it hostile.
 pub const MAX_DEPTH: usize = 512;
+/// How many nodes aliases may expand to across every document one thread parses in a run (a
+/// file of many documents each just under [`MAX_NODES`] is an alias bomb too). Discovery and
+/// lint each parse on one thread, so a run expands at most a small multiple of this; real
+/// manifests expand aliases to a few thousand nodes at most.
+pub const MAX_ALIAS_NODES_PER_RUN: usize = 4_000_000;
+
+thread_local! {
+    /// Alias-expanded nodes this thread has built so far ([`MAX_ALIAS_NODES_PER_RUN`]).
+    static ALIAS_NODES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// A YAML node with its position in the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -363,7 +373,22 @@ impl<'a> Builder<'a> {
                     let Some(target) = self.anchors.get(&id).cloned() else {
                         return Err(self.error(line, column, "alias to an unknown anchor"));
                     };
-                    self.count(size(&target), line, column)?;
+                    let expanded = size(&target);
+                    self.count(expanded, line, column)?;
+                    let total = ALIAS_NODES.with(|c| {
+                        c.set(c.get().saturating_add(expanded));
+                        c.get()
+                    });
+                    if total > MAX_ALIAS_NODES_PER_RUN {
+                        return Err(self.error(
+                            line,
+                            column,
+                            format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES_PER_RUN} nodes in \
+                                 this run (alias bomb?)"
+                            ),
+                        ));
+                    }
                     let mut n = (*target).clone();
                     mark_alias(&mut n);
                     Some(n)
@@ -695,6 +720,30 @@ mod tests {
         }
         let e = parse_documents(&s).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{e}");
+    }
+
+    #[test]
+    fn alias_expansion_is_bounded_across_documents_of_a_run() {
+        // Each document expands to ~111,111 nodes, well under the per-document bound; the run
+        // (this fresh thread) may not expand them without end.
+        std::thread::spawn(|| {
+            let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+            for i in 1..5 {
+                let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+                doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+            }
+            // Each document alone is fine; a run of them is refused, and not at once.
+            assert!(parse_documents(&doc).is_ok());
+            for _ in 0..1_000 {
+                if let Err(e) = parse_documents(&doc) {
+                    assert!(e.message.contains("in this run"), "{e}");
+                    return;
+                }
+            }
+            panic!("never refused");
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
