@@ -345,6 +345,7 @@ pub fn from_policy(
                 source: Box::new(source),
             })?;
         v.verify_platforms = p.signatures.verify_platforms;
+        v.insecure_ignore_tlog = p.signatures.insecure_ignore_tlog;
         v.admission = crate::verify::layout::Admission::new(
             p.admission.kyverno.as_deref(),
             p.admission.policy_controller.as_deref(),

@@ -169,11 +169,24 @@ fn split_origin(origin: &str) -> Option<(&str, usize)> {
     Some((file, line.parse().ok()?))
 }
 
-/// Escape a workflow command's message.
+/// Escape a workflow command's message: the runner's own escapes for `%`, CR and LF, and every
+/// other control character (ESC, …) as `%XX` too, which the runner shows literally, so text
+/// from the tree can neither forge a workflow command nor reach a log viewer as an escape
+/// sequence.
 pub fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            c if c.is_control() => {
+                for b in c.to_string().bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escape a workflow command's property value.
@@ -317,7 +330,7 @@ fn short_digest(d: &str) -> String {
 /// Text safe inside a Markdown table cell: no pipes, no line breaks, no HTML.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+        .replace(|c: char| c.is_control(), " ")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
@@ -329,6 +342,13 @@ mod tests {
     #[test]
     fn escapes_like_the_actions_runner() {
         assert_eq!(data("50%\r\nnext: a,b"), "50%25%0D%0Anext: a,b");
+        // ESC and other control characters never reach the log raw (issue 14).
+        assert_eq!(data("a\u{1b}[31mb\u{7}"), "a%1B[31mb%07");
+        assert_eq!(
+            property("deploy/\u{1b}]8;;x\u{1b}\\.yaml"),
+            "deploy/%1B]8;;x%1B\\.yaml"
+        );
+        assert_eq!(cell("a\u{1b}b|c"), "a b\\|c");
         assert_eq!(property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
         assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
         assert_eq!(split_origin("dir/p.yaml:14"), Some(("dir/p.yaml", 14)));

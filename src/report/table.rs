@@ -164,7 +164,7 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
         let at = f
             .location
             .as_ref()
-            .map(|l| format!("{}:{}: ", l.file.display(), l.line))
+            .map(|l| format!("{}:{}: ", printable(&l.file.display().to_string()), l.line))
             .unwrap_or_default();
         finding_line(out, p, pad, &at, f, false);
     }
@@ -255,7 +255,7 @@ fn files_block(out: &mut String, p: &Paint, ev: &Evidence) {
     let _ = writeln!(out, "{}", p.paint(BOLD, "Files"));
     for (file, findings) in by_file {
         let title = file
-            .map(|f| f.display().to_string())
+            .map(|f| printable(&f.display().to_string()).into_owned())
             .unwrap_or_else(|| "(no file)".to_string());
         let _ = writeln!(out, "  {title}");
         for f in sorted(findings.into_iter()) {

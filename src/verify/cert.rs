@@ -227,6 +227,16 @@ pub struct KeylessIdentity {
     pub github_trigger: Option<String>,
 }
 
+/// `pattern` matched against the whole value, anchored by construction: the pattern must be a
+/// regular expression on its own first (balanced groups and classes, no dangling escape), so
+/// nothing in it can close the `(?:…)` it is wrapped in: `a)|(?:.*` is refused, not matched
+/// against everything. Flags it sets stay inside the group; an `(?x)` comment that would
+/// swallow the closing `)$` leaves the wrapped pattern unbalanced, which is refused too.
+pub fn anchored(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(pattern)?;
+    Regex::new(&format!("^(?:{pattern})$"))
+}
+
 /// Exact text or an anchored regular expression.
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -237,7 +247,7 @@ pub enum Matcher {
 impl Matcher {
     /// A regular expression matched against the whole value: `^(?:…)$` is implied.
     pub fn regex(pattern: &str) -> Result<Self, VerifyError> {
-        Regex::new(&format!("^(?:{pattern})$"))
+        anchored(pattern)
             .map(Matcher::Regex)
             .map_err(|source| VerifyError::Regex {
                 pattern: pattern.to_string(),
@@ -296,6 +306,22 @@ impl KeylessIdentity {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pattern_cannot_close_its_anchoring_group() {
+        // `^(?:` + this + `)$` used to read as `^(?:https://github.com/acme/x)|(?:.*)$`.
+        for p in [
+            "https://github.com/acme/x)|(?:.*",
+            "x)|.*|(?:y",
+            "(?x)https://github.com/acme/.*#",
+            "x\\",
+        ] {
+            assert!(Matcher::regex(p).is_err(), "{p}");
+        }
+        let m = Matcher::regex("(?i)https://github.com/ACME/.*").unwrap();
+        assert!(m.matches("https://github.com/acme/x"));
+        assert!(!m.matches("evil\nhttps://github.com/acme/x"));
+    }
 
     #[test]
     fn regex_is_anchored() {

@@ -104,6 +104,9 @@ pub struct VerifyPolicy {
     pub requirements: Vec<ImageRequirement>,
     /// Admission verifiers that must be able to find what gate accepted.
     pub admission: super::layout::Admission,
+    /// Accept a certificate signature without a transparency-log entry although the trust root
+    /// lists logs (cosign's `--insecure-ignore-tlog`).
+    pub insecure_ignore_tlog: bool,
 }
 
 impl VerifyPolicy {
@@ -124,6 +127,7 @@ impl VerifyPolicy {
             limits: Limits::default(),
             requirements: Vec::new(),
             admission: super::layout::Admission::default(),
+            insecure_ignore_tlog: false,
         })
     }
 

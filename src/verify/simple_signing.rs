@@ -37,6 +37,11 @@ pub struct SignatureLayer {
 /// Why one layer did not count as a trusted signature of the digest.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
+    #[error(
+        "certificate signature has no transparency-log entry, and the trusted root lists logs \
+         (`signatures.insecure-ignore-tlog` in a trusted policy waives this)"
+    )]
+    NoTlogEntry,
     #[error("layer of media type `{0}` is not a cosign signature")]
     NotASignature(String),
     #[error("layer has no `dev.cosignproject.cosign/signature` annotation")]
@@ -270,6 +275,11 @@ pub(crate) fn verify_signer(
             return Err(Rejection::BadCertificateSignature);
         }
         let entry = logged(&leaf.der)?;
+        // A short-lived certificate proves nothing after it expires unless a log saw the
+        // signature while it was valid: with logs in the trust root, one must have (cosign).
+        if entry.is_none() && !policy.trust.tlogs.is_empty() && !policy.insecure_ignore_tlog {
+            return Err(Rejection::NoTlogEntry);
+        }
         let at = entry.as_ref().map_or(now, |e| e.integrated_time);
         cert::verify_chain(
             &leaf,

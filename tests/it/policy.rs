@@ -322,6 +322,10 @@ fn a_tree_policy_may_not_say_what_only_a_trusted_policy_may() {
         ),
         ("scanner:\n  cache-dir: .cache\n", "scanner.cache-dir"),
         (
+            "signatures:\n  insecure-ignore-tlog: true\n",
+            "signatures.insecure-ignore-tlog",
+        ),
+        (
             "signatures:\n  tuf-mirror: http://evil.example/tuf\n",
             "signatures.tuf-mirror",
         ),

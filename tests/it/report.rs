@@ -656,3 +656,35 @@ fn junit_names_survive_line_moves_and_testsuites_has_no_skipped() {
         .filter(|l| l.trim_start().starts_with("<testcase "))
         .all(|l| l.contains(" time=\"")));
 }
+
+/// A file name from the change carrying CR, a workflow command and ESC reaches neither the
+/// terminal table nor the GitHub annotations raw (issue 14, "Output").
+#[test]
+fn hostile_file_names_are_escaped_in_table_and_github() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\r::warning file=x::forged\u{1b}[2J.yaml";
+    std::fs::write(
+        dir.path().join(name),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  \
+         - name: c\n    image: nginx:1.27@sha256:0000000000000000000000000000000000000000000000000000000000000000\n    \
+         securityContext: {privileged: true}\n",
+    )
+    .unwrap();
+    for format in ["table", "github"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gate"))
+            .args(["lint", "-q", "--format", format, "-f"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("forged"), "{format}: {text}");
+        assert!(
+            !text.contains('\r') && !text.contains('\u{1b}'),
+            "{format}: {text:?}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("::warning file=x")),
+            "{format}: {text:?}"
+        );
+    }
+}

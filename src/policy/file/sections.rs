@@ -276,6 +276,11 @@ pub struct Signatures {
     pub verify_platforms: bool,
     #[serde(default)]
     pub limits: Limits,
+    /// Accept certificate (keyless) signatures without a transparency-log entry even though the
+    /// trusted root lists logs (cosign's `--insecure-ignore-tlog`). Off: such a signature is
+    /// rejected. Only a trusted policy (`--policy`) may turn it on.
+    #[serde(default)]
+    pub insecure_ignore_tlog: bool,
 }
 
 impl Default for Signatures {
@@ -291,6 +296,7 @@ impl Default for Signatures {
             rules: Vec::new(),
             verify_platforms: false,
             limits: Limits::default(),
+            insecure_ignore_tlog: false,
         }
     }
 }

@@ -37,6 +37,12 @@ fn forbidden(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
     if p.scanner.cache_dir.is_some() {
         return Some(("scanner.cache-dir", "names where scan results are kept"));
     }
+    if p.signatures.insecure_ignore_tlog {
+        return Some((
+            "signatures.insecure-ignore-tlog",
+            "accepts certificates no transparency log saw",
+        ));
+    }
     if p.signatures.tuf_mirror.is_some() || p.signatures.tuf_root.is_some() {
         return Some(("signatures.tuf-mirror", "names trust material"));
     }

@@ -129,7 +129,7 @@ fn identities(list: &[Identity], base: &[Seg], origin: Origin) -> Result<(), Pol
         ] {
             if let Some(re) = re {
                 let path = join(&here, &[key(name)]);
-                regex::Regex::new(&format!("^(?:{re})$")).map_err(|source| PolicyError::Regex {
+                crate::verify::cert::anchored(re).map_err(|source| PolicyError::Regex {
                     origin: origin(&path),
                     key: display(&path),
                     source,
