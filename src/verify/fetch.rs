@@ -32,12 +32,12 @@ pub enum FetchError {
         #[source]
         source: Box<oci_client::errors::OciDistributionError>,
     },
-    #[error("cannot list the referrers of `{digest}` on `{registry}`")]
-    Referrers {
+    #[error("the referrers index of `{digest}` on `{registry}` is not valid JSON")]
+    ReferrersIndex {
         registry: String,
         digest: String,
         #[source]
-        source: Box<oci_client::errors::OciDistributionError>,
+        source: serde_json::Error,
     },
     #[error("blob `{digest}` from `{registry}` exceeds {limit} bytes")]
     BlobTooLarge {
@@ -188,30 +188,26 @@ impl Fetcher for RegistryFetcher {
                 return Ok((ReferrersSource::TagSchema, digests));
             }
         }
-        let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
-            .parse()
-            .map_err(|_bad| FetchError::Reference(format!("{}/{}", repo.domain, repo.path)))?;
-        self.blobs
-            .store_auth_if_needed(reference.resolve_registry(), &self.auth(repo)?)
-            .await;
-        // oci-client answers an empty index when the registry has neither API nor tag.
-        match self
-            .retried(|| {
-                self.blobs
-                    .pull_referrers(&reference, Some(BUNDLE_ARTIFACT_TYPE))
-            })
-            .await
+        // The referrers API, read with the same bounded client as manifests (capped while
+        // streaming at the manifest limit): a registry without the API lists nothing.
+        let digests = match self
+            .manifests
+            .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
+            .await?
         {
-            Ok(index) => Ok((
-                ReferrersSource::Api,
-                index.manifests.into_iter().map(|m| m.digest).collect(),
-            )),
-            Err(source) => Err(FetchError::Referrers {
-                registry: repo.domain.clone(),
-                digest: digest.to_string(),
-                source: Box::new(source),
-            }),
-        }
+            None => Vec::new(),
+            Some(bytes) => serde_json::from_slice::<Index>(&bytes)
+                .map_err(|e| FetchError::ReferrersIndex {
+                    registry: repo.domain.clone(),
+                    digest: digest.to_string(),
+                    source: e,
+                })?
+                .manifests
+                .into_iter()
+                .map(|e| e.digest)
+                .collect(),
+        };
+        Ok((ReferrersSource::Api, digests))
     }
 
     async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {

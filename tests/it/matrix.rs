@@ -389,6 +389,19 @@ async fn registry_faults_fail_closed_or_are_ridden_out() {
     );
 }
 
+/// Issue 14: an endless body on the OCI referrers API is cut off while streaming at the
+/// manifest limit (oci-client's `pull_referrers` read it whole: 2.8 GB, then an abort).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_referrers_body_is_capped() {
+    let m = Matrix::new().await;
+    m.row(
+        "2 GiB referrers index",
+        Fault::Huge(2 << 30),
+        Some("/referrers/"),
+        Expect::exit(2, &["more than 4 MiB"]),
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_signatures_fail_closed() {
     let mut m = Matrix::new().await;
