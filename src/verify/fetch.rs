@@ -259,6 +259,37 @@ impl Fetcher for RegistryFetcher {
     }
 }
 
+/// The attachment bytes (signature and attestation layers, bundles) one image may still
+/// fetch: the per-attachment limit is also the total per image, so many near-limit layers
+/// fail closed instead of adding up (12 x 120 MiB took 1.5 GB).
+#[derive(Debug)]
+pub struct AttachmentBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl AttachmentBudget {
+    /// A budget of `limit` bytes in total.
+    pub fn new(limit: u64) -> Self {
+        Self { limit, used: 0 }
+    }
+
+    /// Charge `size` declared bytes of `digest`'s attachments, or fail beyond the total.
+    fn take(&mut self, digest: &str, size: u64) -> Result<(), VerifyError> {
+        let used = self.used.saturating_add(size);
+        if used > self.limit {
+            return Err(VerifyError::TooLarge {
+                what: "the attachments' total",
+                digest: digest.to_string(),
+                size: used,
+                limit: self.limit,
+            });
+        }
+        self.used = used;
+        Ok(())
+    }
+}
+
 /// The layers of the manifest under `tag`, with their blobs, within the policy's limits.
 pub async fn fetch_layers<F: Fetcher>(
     fetcher: &F,
@@ -267,6 +298,7 @@ pub async fn fetch_layers<F: Fetcher>(
     tag: &str,
     what: &'static str,
     policy: &VerifyPolicy,
+    budget: &mut AttachmentBudget,
 ) -> Result<Vec<SignatureLayer>, VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
@@ -309,6 +341,12 @@ pub async fn fetch_layers<F: Fetcher>(
             limit: limits.max_attachment_bytes,
         });
     }
+    // The whole manifest's declared bytes are charged before any blob is fetched.
+    let declared = manifest
+        .layers
+        .iter()
+        .fold(0u64, |sum, l| sum.saturating_add(l.size));
+    budget.take(digest, declared)?;
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for l in &manifest.layers {
         let payload = fetcher
@@ -405,6 +443,7 @@ async fn verify_one<F: Fetcher>(
     policy: &VerifyPolicy,
 ) -> Result<Verification, VerifyError> {
     check_digest(digest)?;
+    let mut budget = AttachmentBudget::new(policy.limits.max_attachment_bytes);
     let sig_layers = fetch_layers(
         fetcher,
         repo,
@@ -412,10 +451,12 @@ async fn verify_one<F: Fetcher>(
         &signature_tag(digest),
         "signatures",
         policy,
+        &mut budget,
     )
     .await?;
     let mut v = super::verify_signature_layers(digest, &sig_layers, policy)?;
-    verify_referrer_bundles(fetcher, repo, digest, policy, &mut v).await?;
+    drop(sig_layers);
+    verify_referrer_bundles(fetcher, repo, digest, policy, &mut v, &mut budget).await?;
     if !policy.attestations.is_empty() {
         let att_layers = fetch_layers(
             fetcher,
@@ -424,6 +465,7 @@ async fn verify_one<F: Fetcher>(
             &attestation_tag(digest),
             "attestations",
             policy,
+            &mut budget,
         )
         .await?;
         let (verified, rejected) = super::verify_attestation_layers(digest, &att_layers, policy)?;
@@ -463,6 +505,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
     digest: &str,
     policy: &VerifyPolicy,
     v: &mut Verification,
+    budget: &mut AttachmentBudget,
 ) -> Result<(), VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
@@ -518,6 +561,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
                 limit: limits.max_attachment_bytes,
             });
         }
+        budget.take(digest, bundle_layer.size)?;
         let json = fetcher
             .blob(repo, &bundle_layer.digest, bundle_layer.size)
             .await
