@@ -225,6 +225,28 @@ impl RegistryClient {
         })
     }
 
+    /// GET the OCI referrers index of `digest` (filtered by `artifact_type`), at most
+    /// [`MAX_MANIFEST_BYTES`] read while streaming: an endless or huge body fails closed
+    /// instead of being buffered whole. `None` when the registry has no referrers API (404).
+    pub async fn get_referrers(
+        &self,
+        repo: &Repo,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Option<bytes::Bytes>, ResolveError> {
+        let url = format!(
+            "{}/v2/{}/referrers/{digest}?artifactType={}",
+            self.base(&repo.domain),
+            repo.path,
+            artifact_type.replace('+', "%2B")
+        );
+        match self.send(repo, reqwest::Method::GET, &url).await {
+            Ok(resp) => Ok(Some(read_limited(repo, resp, MAX_MANIFEST_BYTES).await?)),
+            Err(ResolveError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Send one request with auth, timeouts and bounded retries; non-2xx becomes an error.
     async fn send(
         &self,

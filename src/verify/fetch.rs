@@ -32,12 +32,12 @@ pub enum FetchError {
         #[source]
         source: Box<oci_client::errors::OciDistributionError>,
     },
-    #[error("cannot list the referrers of `{digest}` on `{registry}`")]
-    Referrers {
+    #[error("the referrers index of `{digest}` on `{registry}` is not valid JSON")]
+    ReferrersIndex {
         registry: String,
         digest: String,
         #[source]
-        source: Box<oci_client::errors::OciDistributionError>,
+        source: serde_json::Error,
     },
     #[error("blob `{digest}` from `{registry}` exceeds {limit} bytes")]
     BlobTooLarge {
@@ -188,30 +188,26 @@ impl Fetcher for RegistryFetcher {
                 return Ok((ReferrersSource::TagSchema, digests));
             }
         }
-        let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
-            .parse()
-            .map_err(|_bad| FetchError::Reference(format!("{}/{}", repo.domain, repo.path)))?;
-        self.blobs
-            .store_auth_if_needed(reference.resolve_registry(), &self.auth(repo)?)
-            .await;
-        // oci-client answers an empty index when the registry has neither API nor tag.
-        match self
-            .retried(|| {
-                self.blobs
-                    .pull_referrers(&reference, Some(BUNDLE_ARTIFACT_TYPE))
-            })
-            .await
+        // The referrers API, read with the same bounded client as manifests (capped while
+        // streaming at the manifest limit): a registry without the API lists nothing.
+        let digests = match self
+            .manifests
+            .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
+            .await?
         {
-            Ok(index) => Ok((
-                ReferrersSource::Api,
-                index.manifests.into_iter().map(|m| m.digest).collect(),
-            )),
-            Err(source) => Err(FetchError::Referrers {
-                registry: repo.domain.clone(),
-                digest: digest.to_string(),
-                source: Box::new(source),
-            }),
-        }
+            None => Vec::new(),
+            Some(bytes) => serde_json::from_slice::<Index>(&bytes)
+                .map_err(|e| FetchError::ReferrersIndex {
+                    registry: repo.domain.clone(),
+                    digest: digest.to_string(),
+                    source: e,
+                })?
+                .manifests
+                .into_iter()
+                .map(|e| e.digest)
+                .collect(),
+        };
+        Ok((ReferrersSource::Api, digests))
     }
 
     async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
@@ -263,6 +259,37 @@ impl Fetcher for RegistryFetcher {
     }
 }
 
+/// The attachment bytes (signature and attestation layers, bundles) one image may still
+/// fetch: the per-attachment limit is also the total per image, so many near-limit layers
+/// fail closed instead of adding up (12 x 120 MiB took 1.5 GB).
+#[derive(Debug)]
+pub struct AttachmentBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl AttachmentBudget {
+    /// A budget of `limit` bytes in total.
+    pub fn new(limit: u64) -> Self {
+        Self { limit, used: 0 }
+    }
+
+    /// Charge `size` declared bytes of `digest`'s attachments, or fail beyond the total.
+    fn take(&mut self, digest: &str, size: u64) -> Result<(), VerifyError> {
+        let used = self.used.saturating_add(size);
+        if used > self.limit {
+            return Err(VerifyError::TooLarge {
+                what: "the attachments' total",
+                digest: digest.to_string(),
+                size: used,
+                limit: self.limit,
+            });
+        }
+        self.used = used;
+        Ok(())
+    }
+}
+
 /// The layers of the manifest under `tag`, with their blobs, within the policy's limits.
 pub async fn fetch_layers<F: Fetcher>(
     fetcher: &F,
@@ -271,6 +298,7 @@ pub async fn fetch_layers<F: Fetcher>(
     tag: &str,
     what: &'static str,
     policy: &VerifyPolicy,
+    budget: &mut AttachmentBudget,
 ) -> Result<Vec<SignatureLayer>, VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
@@ -313,6 +341,12 @@ pub async fn fetch_layers<F: Fetcher>(
             limit: limits.max_attachment_bytes,
         });
     }
+    // The whole manifest's declared bytes are charged before any blob is fetched.
+    let declared = manifest
+        .layers
+        .iter()
+        .fold(0u64, |sum, l| sum.saturating_add(l.size));
+    budget.take(digest, declared)?;
     let mut layers = Vec::with_capacity(manifest.layers.len());
     for l in &manifest.layers {
         let payload = fetcher
@@ -409,6 +443,7 @@ async fn verify_one<F: Fetcher>(
     policy: &VerifyPolicy,
 ) -> Result<Verification, VerifyError> {
     check_digest(digest)?;
+    let mut budget = AttachmentBudget::new(policy.limits.max_attachment_bytes);
     let sig_layers = fetch_layers(
         fetcher,
         repo,
@@ -416,10 +451,12 @@ async fn verify_one<F: Fetcher>(
         &signature_tag(digest),
         "signatures",
         policy,
+        &mut budget,
     )
     .await?;
     let mut v = super::verify_signature_layers(digest, &sig_layers, policy)?;
-    verify_referrer_bundles(fetcher, repo, digest, policy, &mut v).await?;
+    drop(sig_layers);
+    verify_referrer_bundles(fetcher, repo, digest, policy, &mut v, &mut budget).await?;
     if !policy.attestations.is_empty() {
         let att_layers = fetch_layers(
             fetcher,
@@ -428,6 +465,7 @@ async fn verify_one<F: Fetcher>(
             &attestation_tag(digest),
             "attestations",
             policy,
+            &mut budget,
         )
         .await?;
         let (verified, rejected) = super::verify_attestation_layers(digest, &att_layers, policy)?;
@@ -467,6 +505,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
     digest: &str,
     policy: &VerifyPolicy,
     v: &mut Verification,
+    budget: &mut AttachmentBudget,
 ) -> Result<(), VerifyError> {
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
@@ -522,6 +561,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
                 limit: limits.max_attachment_bytes,
             });
         }
+        budget.take(digest, bundle_layer.size)?;
         let json = fetcher
             .blob(repo, &bundle_layer.digest, bundle_layer.size)
             .await

@@ -389,6 +389,19 @@ async fn registry_faults_fail_closed_or_are_ridden_out() {
     );
 }
 
+/// Issue 14: an endless body on the OCI referrers API is cut off while streaming at the
+/// manifest limit (oci-client's `pull_referrers` read it whole: 2.8 GB, then an abort).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_referrers_body_is_capped() {
+    let m = Matrix::new().await;
+    m.row(
+        "2 GiB referrers index",
+        Fault::Huge(2 << 30),
+        Some("/referrers/"),
+        Expect::exit(2, &["more than 4 MiB"]),
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_signatures_fail_closed() {
     let mut m = Matrix::new().await;
@@ -411,6 +424,20 @@ async fn hostile_signatures_fail_closed() {
         },
         Some(&sig_tag),
         Expect::exit(2, &["200 MiB, over the limit of 128 MiB"]),
+    );
+    // Issue 14: each layer under the per-attachment limit, but 12 x 120 MiB in total (took
+    // 1.5 GB): refused before any blob is fetched.
+    m.row(
+        ".sig manifest of 12 layers of 120 MiB",
+        Fault::Serve {
+            body: sig_manifest((0..12).map(|i| sig_layer(i, 120 << 20)).collect()),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        },
+        Some(&sig_tag),
+        Expect::exit(
+            2,
+            &["attachments' total", "1.4 GiB, over the limit of 128 MiB"],
+        ),
     );
     // The registry answers for shop-api:1.4.2 the signatures of shop-api:9.9.9: made with our
     // key, but for another digest.

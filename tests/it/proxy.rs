@@ -36,7 +36,7 @@ pub enum Fault {
     WrongDigestHeader,
     /// Forward the headers, but replace the body with other bytes of the same length.
     WrongBody,
-    /// Answer manifests with a body of this many bytes.
+    /// Answer manifests (and the referrers API) with a body of this many bytes.
     Huge(usize),
     /// Answer manifests with an OCI index of this many children.
     WideIndex(usize),
@@ -266,7 +266,9 @@ impl Ctx {
                 respond(&mut sock, 307, &h, b"", head).await;
                 Some(())
             }
-            Fault::Huge(n) if req.path.contains("/manifests/") => {
+            Fault::Huge(n)
+                if req.path.contains("/manifests/") || req.path.contains("/referrers/") =>
+            {
                 // No length announced: the client must stop reading by itself.
                 let head_text = "HTTP/1.1 200 OK\r\nConnection: close\r\n\
                     Content-Type: application/vnd.oci.image.manifest.v1+json\r\n\r\n";
