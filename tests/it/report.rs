@@ -651,10 +651,12 @@ fn junit_names_survive_line_moves_and_testsuites_has_no_skipped() {
         head.starts_with("<testsuites ") && !head.contains("skipped="),
         "{head}"
     );
-    assert!(before
+    let cases: Vec<&str> = before
         .lines()
         .filter(|l| l.trim_start().starts_with("<testcase "))
-        .all(|l| l.contains(" time=\"")));
+        .collect();
+    assert!(!cases.is_empty(), "{before}");
+    assert!(cases.iter().all(|l| l.contains(" time=\"")));
 }
 
 /// A file name from the change carrying CR, a workflow command and ESC reaches neither the
