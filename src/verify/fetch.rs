@@ -587,6 +587,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
                         signer,
                         rekor,
                         layout,
+                        slsa: outcome.slsa.clone(),
                     }),
                     None => v.rejected.push((
                         base + i,

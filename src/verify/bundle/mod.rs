@@ -106,6 +106,8 @@ pub struct BlobVerification {
     pub times: Vec<DateTime<Utc>>,
     /// The in-toto `predicateType`, for DSSE bundles.
     pub predicate_type: Option<String>,
+    /// What a SLSA provenance statement says about the build.
+    pub slsa: Option<super::slsa::SlsaFacts>,
 }
 
 /// Who must have signed.
@@ -213,6 +215,8 @@ struct Statement {
     #[serde(default)]
     subject: Vec<StatementSubject>,
     predicate_type: Option<String>,
+    #[serde(default)]
+    predicate: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +279,7 @@ pub fn verify_bundle(
         Subject::Sha256(digest) => digest,
     };
     let mut predicate_type = None;
+    let mut slsa = None;
     let signed = if let Some(ms) = &bundle.message_signature {
         let Subject::Artifact(artifact) = subject else {
             return Err(BundleError::MessageSignatureOnDigest);
@@ -313,6 +318,10 @@ pub fn verify_bundle(
         {
             return Err(BundleError::SubjectMismatch);
         }
+        slsa = statement
+            .predicate_type
+            .as_deref()
+            .and_then(|t| super::slsa::facts(t, &statement.predicate));
         predicate_type = statement.predicate_type;
         Signed {
             signature,
@@ -336,9 +345,14 @@ pub fn verify_bundle(
             identity: None,
             times: Vec::new(),
             predicate_type,
+            slsa,
         });
     }
-    if material.tlog_entries.is_empty() {
+    // A trust root that lists no transparency log (GitHub's own Sigstore instance: Fulcio and
+    // a timestamp authority, no Rekor) proves time with timestamps alone; any other needs a
+    // log entry.
+    let timestamps_only = trust.tlogs.is_empty() && !no_timestamps && expect.is_identity();
+    if material.tlog_entries.is_empty() && !timestamps_only {
         return Err(BundleError::NoTlogEntry);
     }
     let mut times = Vec::new();
@@ -398,6 +412,7 @@ pub fn verify_bundle(
         identity,
         times,
         predicate_type,
+        slsa,
     })
 }
 
