@@ -67,8 +67,14 @@ pub enum BundleError {
     BadSignature,
     #[error("DSSE envelope is not a single-signature in-toto envelope")]
     BadEnvelope,
-    #[error("in-toto statement has no subject with the artifact's digest")]
-    SubjectMismatch,
+    /// Everything else verified: a trusted signature, for other content.
+    #[error("in-toto statement has no subject with the artifact's digest (it names `{found}`)")]
+    SubjectMismatch {
+        /// The statement's first subject digest (`sha256:…`), or empty.
+        found: String,
+        /// The statement's `predicateType`.
+        predicate_type: Option<String>,
+    },
     #[error("bundle has no transparency log entry")]
     NoTlogEntry,
     #[error("tlog entry has no inclusion {0}, required by this bundle version")]
@@ -280,6 +286,8 @@ pub fn verify_bundle(
     };
     let mut predicate_type = None;
     let mut slsa = None;
+    // Checked last, so that a mismatch means a trusted signature over another subject.
+    let mut other_subject = None;
     let signed = if let Some(ms) = &bundle.message_signature {
         let Subject::Artifact(artifact) = subject else {
             return Err(BundleError::MessageSignatureOnDigest);
@@ -316,7 +324,14 @@ pub fn verify_bundle(
             .iter()
             .any(|s| s.digest.get("sha256") == Some(&want))
         {
-            return Err(BundleError::SubjectMismatch);
+            other_subject = Some(
+                statement
+                    .subject
+                    .iter()
+                    .find_map(|s| s.digest.get("sha256"))
+                    .map(|h| format!("sha256:{h}"))
+                    .unwrap_or_default(),
+            );
         }
         slsa = statement
             .predicate_type
@@ -341,6 +356,12 @@ pub fn verify_bundle(
         && no_timestamps
         && matches!(expect, Expectation::KeyOptionalTlog(_))
     {
+        if let Some(found) = other_subject {
+            return Err(BundleError::SubjectMismatch {
+                found,
+                predicate_type,
+            });
+        }
         return Ok(BlobVerification {
             identity: None,
             times: Vec::new(),
@@ -408,6 +429,12 @@ pub fn verify_bundle(
         }
         _ => None,
     };
+    if let Some(found) = other_subject {
+        return Err(BundleError::SubjectMismatch {
+            found,
+            predicate_type,
+        });
+    }
     Ok(BlobVerification {
         identity,
         times,
