@@ -148,6 +148,46 @@ async fn github_provenance_passes_and_each_mismatch_fails() {
                 "but its source ref is `refs/heads/main`, not `refs/tags/v1.0.0`",
             ),
         ];
+        // cosign's flags name the signer instead: the provenance counts (no GATE-ATT-001) when
+        // the certificate's ref matches, though the image then also needs a signature, which a
+        // GitHub attestation is not (GATE-SIG-001); with another ref the bundle's signer is not
+        // trusted at all (GATE-SIG-002, naming the certificate's identity) and the provenance
+        // does not count.
+        let require = cell.path().join("require.yaml");
+        std::fs::write(
+            &require,
+            "attestations:\n  - predicate-type: slsaprovenance1\n",
+        )
+        .unwrap();
+        let require = require.display().to_string();
+        for (git_ref, expected) in [
+            ("refs/heads/main", vec!["GATE-SIG-001"]),
+            ("refs/heads/dev", vec!["GATE-ATT-001", "GATE-SIG-002"]),
+        ] {
+            let (code, report) = cell.check(
+                &cell.image,
+                &[
+                    "--policy",
+                    &require,
+                    "--trusted-root",
+                    &root,
+                    "--certificate-identity",
+                    OK.identity,
+                    "--certificate-oidc-issuer",
+                    issuer,
+                    "--certificate-github-workflow-repository",
+                    "acme/app",
+                    "--certificate-github-workflow-ref",
+                    git_ref,
+                ],
+            );
+            assert_eq!(
+                (code, rules(&report)),
+                (Some(1), expected.iter().map(|s| s.to_string()).collect()),
+                "{kind:?} --certificate-github-workflow-ref {git_ref}: {report}"
+            );
+        }
+
         for (name, want, image, message) in cases {
             let (code, report) = check(image, name, &want);
             assert_eq!(
