@@ -122,3 +122,22 @@ pub struct Checkpoint {
 fn zero() -> String {
     "0".to_string()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Protobuf JSON (sigstore-js's bundleToJSON) leaves out zero values: an inclusion proof of
+    /// the first entry of a shard has no `logIndex`.
+    #[test]
+    fn an_absent_log_index_is_zero() {
+        let entry: TlogEntry = serde_json::from_str(
+            r#"{"logId":{"keyId":"AA=="},"kindVersion":{"kind":"dsse","version":"0.0.1"},
+            "inclusionProof":{"rootHash":"AA==","treeSize":"1"},"canonicalizedBody":"e30="}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.log_index, "0");
+        assert_eq!(entry.inclusion_proof.unwrap().log_index, "0");
+    }
+}
