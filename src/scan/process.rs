@@ -278,6 +278,42 @@ mod tests {
         assert!(shown.ends_with("<red"), "{shown}");
     }
 
+    /// A scanner that prints without end, and ignores the closed pipe, is stopped at the
+    /// limit, not left to run until the timeout.
+    #[tokio::test]
+    async fn output_past_the_limit_stops_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("report.json");
+        let inv = Invocation {
+            program: Path::new("/bin/sh"),
+            args: vec![
+                "-c".into(),
+                "trap '' PIPE; while :; do echo 0123456789abcdef; done".into(),
+            ],
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            timeout: Duration::from_secs(60),
+            command: "image",
+            subject: "x@sha256:00",
+            secrets: Vec::new(),
+            sandbox: None,
+        };
+        let start = std::time::Instant::now();
+        let e = inv.run_to_file(&dest, 1 << 20).await.unwrap_err();
+        assert!(
+            matches!(e, ScanError::TooLarge { limit, .. } if limit == 1 << 20),
+            "{e}"
+        );
+        assert!(e.to_string().contains("more than 1 MiB"), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        let written = std::fs::metadata(&dest).unwrap().len();
+        assert!(written <= 1 << 20, "{written}");
+    }
+
     #[test]
     fn recognises_db_download_failures() {
         assert!(is_db_download_failure(

@@ -360,6 +360,7 @@ impl Pruner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::Report;
 
     fn pruned(text: &str) -> Option<String> {
         prune(&mut text.as_bytes(), 1 << 20)
@@ -390,6 +391,50 @@ mod tests {
         assert_eq!(vuln["PkgIdentifier"], serde_json::json!({"PURL": "pkg:x"}));
         assert!(vuln.get("Description").is_none() && vuln.get("CVSS").is_none());
         assert_eq!(v["Trivy"]["Version"], "0.58.1");
+    }
+
+    /// Every recorded report (this repository's, and the shared fixtures' when present) takes
+    /// the fast path and reads exactly as serde reads the whole file.
+    #[test]
+    fn real_reports_take_the_fast_path_and_read_the_same() {
+        let mut dirs =
+            vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scan")];
+        if let Some(f) = std::env::var_os("GATE_FIXTURES") {
+            dirs.push(std::path::Path::new(&f).join("trivy/reports"));
+        }
+        let mut seen = 0;
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                let Ok(exact) = Report::parse(&bytes) else {
+                    continue;
+                };
+                let small = prune(&mut bytes.as_slice(), 1 << 20)
+                    .unwrap()
+                    .unwrap_or_else(|| panic!("{}: not pruned", path.display()));
+                let fast = Report::parse(&small).unwrap();
+                assert_eq!(fast.schema_version, exact.schema_version);
+                assert_eq!(
+                    fast.artifact_name,
+                    exact.artifact_name,
+                    "{}",
+                    path.display()
+                );
+                assert_eq!(
+                    fast.vulnerabilities(None),
+                    exact.vulnerabilities(None),
+                    "{}",
+                    path.display()
+                );
+                assert!(small.len() <= bytes.len());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "no reports were compared");
     }
 
     #[test]

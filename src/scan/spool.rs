@@ -105,4 +105,32 @@ mod tests {
         drop(ReportFile::cached(dest.clone()));
         assert!(dest.exists(), "a cache entry was removed");
     }
+
+    /// The run's directory and the cache may be on different file systems: then the report is
+    /// copied beside its place and renamed, and the spooled file removed.
+    #[test]
+    fn moves_across_file_systems() {
+        use std::os::unix::fs::MetadataExt;
+        let shm = Path::new("/dev/shm");
+        let here = tempfile::tempdir().unwrap();
+        let other_fs = shm.is_dir()
+            && std::fs::metadata(shm).unwrap().dev()
+                != std::fs::metadata(here.path()).unwrap().dev();
+        let Some(there) = other_fs.then(|| tempfile::tempdir_in(shm).ok()).flatten() else {
+            eprintln!("skipped: no second file system (/dev/shm) here");
+            return;
+        };
+        let a = there.path().join("a.json");
+        std::fs::write(&a, br#"{"SchemaVersion":2}"#).unwrap();
+        let mut f = ReportFile::spooled(a.clone());
+        let dest = here.path().join("k.report.json");
+        f.move_to(&dest).unwrap();
+        assert!(!a.exists(), "the spooled report was left");
+        assert_eq!(std::fs::read(&dest).unwrap(), br#"{"SchemaVersion":2}"#);
+        assert_eq!(
+            std::fs::read_dir(here.path()).unwrap().count(),
+            1,
+            "a temp file was left"
+        );
+    }
 }

@@ -817,4 +817,28 @@ async fn huge_trivy_reports_stay_on_disk() {
     let pinned = std::fs::read_to_string(d.join("many.yaml")).unwrap();
     assert_eq!(pinned.matches("@sha256:").count(), 10, "{pinned}");
     assert_eq!(left_in_tmp(), Vec::<PathBuf>::new(), "a report was left");
+
+    // With the cache and SBOMs: every report is moved into the cache once the scans are done
+    // (the key needs the DB version), the SBOMs are made from it there, nothing stays behind.
+    // (Small reports: the stand-in's own SBOM conversion is quadratic in the packages.)
+    m.deploy();
+    std::fs::write(d.join("many.yaml"), many.join("---\n")).unwrap();
+    let run = m.run_with(
+        &["--sbom-dir", "sboms"],
+        &[("GATE_REPLAY_PAD_MIB", "2"), ("TMPDIR", &tmp_env)],
+    );
+    m.assert_row(
+        "12 images with a 2 MiB report each, cached, with SBOMs",
+        &run,
+        &Expect::exit(0, &[]),
+    );
+    let reports: Vec<u64> = walk(&m.env.path("cache"))
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".report.json"))
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .collect();
+    assert_eq!(reports.len(), 12, "{reports:?}");
+    assert!(reports.iter().all(|&n| n >= 2 << 20), "{reports:?}");
+    assert_eq!(walk(&m.env.path("sboms")).len(), 24, "two SBOMs per image");
+    assert_eq!(left_in_tmp(), Vec::<PathBuf>::new(), "a report was left");
 }
