@@ -7,7 +7,8 @@
 //! the raw report (read only to make SBOMs). Writes are atomic; an entry that does not parse is
 //! treated as absent and rewritten by the next scan.
 
-use super::fs::write_atomic_unsynced as write_atomic;
+use super::fs::{copy_atomic, write_atomic_unsynced as write_atomic};
+use super::report::check_json_file;
 use super::report::{Report, Vulnerability};
 use super::spool::ReportFile;
 use super::trivy::SbomFormat;
@@ -93,15 +94,16 @@ impl Cache {
         write_atomic(&self.path(key, "vulns.json"), &json)
     }
 
-    /// A cached SBOM, if present and JSON.
-    pub fn sbom(&self, key: &str, format: SbomFormat) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(self.path(key, format.extension())).ok()?;
-        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).ok()?;
-        Some(bytes)
+    /// A cached SBOM's file, if present and JSON (checked streaming).
+    pub fn sbom(&self, key: &str, format: SbomFormat) -> Option<PathBuf> {
+        let path = self.path(key, format.extension());
+        check_json_file(&path).ok()?;
+        Some(path)
     }
 
-    pub fn put_sbom(&self, key: &str, format: SbomFormat, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(&self.path(key, format.extension()), bytes)
+    /// Store an SBOM: a copy of the file `sbom`.
+    pub fn put_sbom(&self, key: &str, format: SbomFormat, sbom: &Path) -> std::io::Result<()> {
+        copy_atomic(sbom, &self.path(key, format.extension()), false)
     }
 }
 
@@ -198,9 +200,16 @@ mod tests {
         std::fs::write(cache.path(&key, "report.json"), b"{\"SchemaVers").unwrap();
         assert!(cache.lookup(&key, false).is_some());
         assert!(cache.lookup(&key, true).is_none(), "SBOMs need the report");
-        cache
-            .put_sbom(&key, SbomFormat::CycloneDx, b"not json")
-            .unwrap();
+        let sbom = dir.path().join("sbom.json");
+        std::fs::write(&sbom, b"not json").unwrap();
+        cache.put_sbom(&key, SbomFormat::CycloneDx, &sbom).unwrap();
         assert!(cache.sbom(&key, SbomFormat::CycloneDx).is_none());
+        std::fs::write(&sbom, br#"{"bomFormat":"CycloneDX"}"#).unwrap();
+        cache.put_sbom(&key, SbomFormat::CycloneDx, &sbom).unwrap();
+        let cached = cache.sbom(&key, SbomFormat::CycloneDx).unwrap();
+        assert_eq!(
+            std::fs::read(cached).unwrap(),
+            br#"{"bomFormat":"CycloneDX"}"#
+        );
     }
 }

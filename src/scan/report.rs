@@ -289,6 +289,29 @@ pub(crate) fn preview(bytes: &[u8]) -> String {
         .to_owned()
 }
 
+/// Check that a file (an SBOM Trivy wrote) is one JSON object, streaming: the fast structural
+/// pass of [`super::prune`], else serde reading the file (which words the error).
+pub(crate) fn check_json_file(path: &Path) -> Result<(), ReportError> {
+    let unreadable = |source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    if super::prune::prune(&mut file, 1 << 20)
+        .map_err(unreadable)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    serde_json::from_reader::<_, serde::de::IgnoredAny>(std::io::BufReader::new(file))
+        .map(drop)
+        .map_err(|source| ReportError::NotJson {
+            start: preview_file(path),
+            source,
+        })
+}
+
 /// The first few characters of a report file, for an error message (empty when unreadable).
 pub(crate) fn preview_file(path: &Path) -> String {
     let mut start = Vec::with_capacity(40);

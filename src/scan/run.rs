@@ -12,8 +12,8 @@
 
 use super::cache::Cache;
 use super::error::ScanError;
-use super::fs::{temp_path, write_atomic};
-use super::report::{ReportError, VersionInfo, Vulnerability};
+use super::fs::{copy_atomic, temp_path};
+use super::report::{check_json_file, preview_file, VersionInfo, Vulnerability};
 use super::spool::ReportFile;
 use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 use super::{ScanConfig, ScanResult, ScanTarget};
@@ -281,23 +281,31 @@ async fn run_jobs<S: Scanner>(
 async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>, keep: bool) -> Scanned {
     let file = scanner.scan(job).await?;
     // Parsing a large report is blocking work: off the runtime's threads.
-    let (file, parsed) = tokio::task::spawn_blocking(move || {
+    let (file, parsed) = blocking(move || {
         let parsed = file.parse();
         (file, parsed)
     })
-    .await
-    .map_err(|e| ScanError::Io {
-        program: "gate".into(),
-        source: std::io::Error::other(e),
-    })?;
+    .await?;
     let report = parsed.map_err(|source| ScanError::Report {
         command: "image",
         subject: job.image.to_owned(),
-        last_line: super::report::preview_file(file.path()),
+        last_line: preview_file(file.path()),
         source,
     })?;
     let vulnerabilities = report.into_vulnerabilities(None);
     Ok((keep.then_some(file), vulnerabilities))
+}
+
+/// Run blocking file work (reading a large report) off the runtime's threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ScanError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ScanError::Io {
+            program: "gate".into(),
+            source: std::io::Error::other(e),
+        })
 }
 
 /// `sha256-<hex>[.<os>-<arch>].<ext>`.
@@ -374,8 +382,8 @@ async fn sboms_for<S: Scanner>(
             (Some(c), Some(k)) => c.sbom(k, format),
             _ => None,
         };
-        if let Some(bytes) = cached {
-            write_atomic(&dest, &bytes).map_err(write_err(&dest))?;
+        if let Some(sbom) = cached {
+            copy_atomic(&sbom, &dest, true).map_err(write_err(&dest))?;
             paths.push(dest);
             continue;
         }
@@ -387,46 +395,39 @@ async fn sboms_for<S: Scanner>(
                 source: std::io::Error::other("the raw report is missing"),
             });
         };
-        let bytes = convert(scanner, &t.image, report.path(), format, &dest).await?;
+        convert(scanner, &t.image, report.path(), format, &dest).await?;
         if let (Some(c), Some(k)) = (cache, &d.key) {
-            let _ = c.put_sbom(k, format, &bytes);
+            let _ = c.put_sbom(k, format, &dest);
         }
         paths.push(dest);
     }
     Ok(paths)
 }
 
-/// Convert into a temporary file, check it is JSON, then rename it into place.
+/// Convert into a temporary file, check it is JSON (streaming), then rename it into place.
 async fn convert<S: Scanner>(
     scanner: &S,
     subject: &str,
     report: &Path,
     format: SbomFormat,
     dest: &Path,
-) -> Result<Vec<u8>, ScanError> {
+) -> Result<(), ScanError> {
     let tmp = temp_path(dest);
     let outcome = async {
         scanner.convert(subject, report, format, &tmp).await?;
-        let bytes = std::fs::read(&tmp).map_err(|source| ScanError::Write {
-            path: tmp.clone(),
-            source,
-        })?;
-        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|source| {
-            ScanError::Report {
+        let check = tmp.clone();
+        blocking(move || check_json_file(&check))
+            .await?
+            .map_err(|source| ScanError::Report {
                 command: "convert",
                 subject: subject.to_owned(),
-                last_line: super::report::preview(&bytes),
-                source: ReportError::NotJson {
-                    start: super::report::preview(&bytes),
-                    source,
-                },
-            }
-        })?;
+                last_line: preview_file(&tmp),
+                source,
+            })?;
         std::fs::rename(&tmp, dest).map_err(|source| ScanError::Write {
             path: dest.to_owned(),
             source,
-        })?;
-        Ok(bytes)
+        })
     }
     .await;
     if outcome.is_err() {

@@ -5,7 +5,7 @@
 //! dropped, unless it was moved into the scan cache, which happens only after the scans, once
 //! the vulnerability-DB version that keys the cache is known.
 
-use super::fs::temp_path;
+use super::fs::copy_atomic;
 use super::report::{Report, ReportError};
 use std::path::{Path, PathBuf};
 
@@ -53,13 +53,7 @@ impl ReportFile {
         match std::fs::rename(&self.path, dest) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
-                let tmp = temp_path(dest);
-                let copied =
-                    std::fs::copy(&self.path, &tmp).and_then(|_| std::fs::rename(&tmp, dest));
-                if let Err(e) = copied {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e);
-                }
+                copy_atomic(&self.path, dest, false)?;
                 if self.temporary {
                     let _ = std::fs::remove_file(&self.path);
                 }
