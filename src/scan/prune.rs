@@ -493,3 +493,87 @@ mod tests {
         assert!(pruned(&big).is_some());
     }
 }
+
+/// Properties: on any JSON object, the copy parses to exactly the document with every member
+/// whose key is not kept removed (at every depth), however the input is cut into reads.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(KEPT_KEYS).prop_map(str::to_owned),
+            "[a-zA-Z\"\\\\{}\\[\\],: \n]{0,8}",
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[ -~\u{e9}\u{1F600}\n\t\"\\\\]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 96, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn keep_only_kept(v: Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .filter(|(k, _)| KEPT_KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k, keep_only_kept(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(keep_only_kept).collect()),
+            other => other,
+        }
+    }
+
+    /// A reader that hands out at most `n` bytes per read.
+    struct Chunks<'a>(&'a [u8], usize);
+
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_copy_is_the_document_without_unkept_members(
+            members in prop::collection::vec((key(), json()), 0..8),
+            pretty in any::<bool>(),
+            chunk in 1usize..64,
+        ) {
+            let doc = Value::Object(members.into_iter().collect());
+            let text = if pretty {
+                serde_json::to_string_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_string(&doc).unwrap()
+            };
+            let parsed: Value = serde_json::from_str(&text).unwrap();
+            let copy = prune(&mut Chunks(text.as_bytes(), chunk), 1 << 20).unwrap();
+            let copy = copy.unwrap_or_else(|| panic!("valid JSON refused: {text}"));
+            let got: Value = serde_json::from_slice(&copy)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&copy)));
+            prop_assert_eq!(got, keep_only_kept(parsed));
+        }
+    }
+}
