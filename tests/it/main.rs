@@ -18,6 +18,7 @@ mod hostile;
 mod interop;
 mod lint;
 mod matrix;
+mod own_image;
 mod pin;
 mod pin_props;
 mod policy;
