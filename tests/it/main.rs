@@ -16,6 +16,7 @@ mod fuzz_regressions;
 mod harness;
 mod hostile;
 mod interop;
+mod junit_schema;
 mod lint;
 mod matrix;
 mod own_image;
