@@ -3,7 +3,9 @@
 //! signed with `gate sign`, and `gate check` checks it like any other image: resolve, scan with
 //! the real Trivy (the fixture DB of `real_trivy.rs`), verify the signature.
 //!
-//! Without a real `trivy` this prints a skip notice; with `CI=true` it fails instead.
+//! The image carries the gate binary under test (a dynamic glibc build: the layer then holds
+//! its loader and libraries too) or `$GATE_IMAGE_BINARY`, e.g. the static musl build the
+//! release ships. Without a real `trivy` this prints a skip notice; with `CI=true` it fails.
 
 use crate::harness::{sha256, Options, OCI_MANIFEST};
 use crate::real_trivy::{is_scan, trivy_or_skip, Real};
@@ -15,10 +17,19 @@ const REVISION: &str = "0123456789abcdef0123456789abcdef01234567";
 const SOURCE: &str = "https://github.com/gate-dev/gate";
 const CREATED: &str = "2026-01-02T03:04:05Z";
 
+/// The gate binary the image carries: the one under test, or `$GATE_IMAGE_BINARY` (e.g. a
+/// static musl build: `cargo build --target x86_64-unknown-linux-musl`).
+fn binary() -> PathBuf {
+    std::env::var_os("GATE_IMAGE_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_gate")), PathBuf::from)
+}
+
 fn build_image(out: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-image");
     let o = Command::new(script)
-        .args(["--binary", env!("CARGO_BIN_EXE_gate"), "--strip"])
+        .arg("--binary")
+        .arg(binary())
+        .arg("--strip")
         .args(["--version", VERSION, "--revision", REVISION])
         .args(["--source", SOURCE, "--created", CREATED])
         .arg(out)
