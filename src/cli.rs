@@ -17,6 +17,12 @@ Exit codes: 0 passed, 1 the gate failed, 2 the gate could not check."
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// Registry options given before the command.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Sigstore trust options given before the command.
+    #[command(flatten)]
+    pub trust: TrustArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,35 +35,35 @@ pub const SCAN: &str = "Scan options";
 pub const VERIFY: &str = "Verify options";
 pub const PIN: &str = "Pin options";
 
-/// Options every command takes. Registry options matter only to commands that reach a registry
-/// (`check`, `resolve`, `pin`, `sign`); they stay global so they may come before the command.
+/// Options every command takes. The registry and trust options in effect are here too, but not
+/// parsed here: [`Cli::settle`] fills them from [`RegistryArgs`] and [`TrustArgs`] (given
+/// before the command, or after it by a command that uses them), so `gate lint --help` does not
+/// offer them.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Allow plain HTTP to this registry (`host[:port]`); repeatable. Everything else is TLS.
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", global = true, help_heading = REGISTRY)]
+    /// Plain HTTP to these registries (`--insecure-registry`).
+    #[arg(skip)]
     pub insecure_registry: Vec<String>,
-    /// Trust this PEM CA certificate (bundle) for registry TLS; repeatable.
-    #[arg(long = "ca-file", value_name = "PEM", global = true, help_heading = REGISTRY)]
+    /// Extra CA certificates for registry TLS (`--ca-file`).
+    #[arg(skip)]
     pub ca_file: Vec<PathBuf>,
-    /// Resolve `SRC/...` through `DST/...` (registry host or host/path prefix); repeatable.
-    #[arg(long, value_name = "SRC=DST", global = true, help_heading = REGISTRY)]
+    /// `SRC=DST` mirrors (`--mirror`).
+    #[arg(skip)]
     pub mirror: Vec<String>,
-    /// Registry requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = crate::resolve::DEFAULT_CONCURRENCY, global = true, help_heading = REGISTRY)]
+    /// Registry requests in flight at once (`--concurrency`).
+    #[arg(skip = crate::resolve::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
-    /// Timeout of one registry request: seconds, or `30s`, `5m`, `1h`.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::units::duration_arg, global = true, help_heading = REGISTRY)]
+    /// Timeout of one registry request (`--timeout`).
+    #[arg(skip = DEFAULT_TIMEOUT)]
     pub timeout: std::time::Duration,
-    /// A Sigstore `trusted_root.json` to verify with; overrides TUF and the policy.
-    #[arg(long, value_name = "FILE", global = true, help_heading = VERIFY)]
+    /// `--trusted-root` in effect (set by [`Cli::settle`]).
+    #[arg(skip)]
     pub trusted_root: Option<PathBuf>,
-    /// Get Sigstore's trusted root through this TUF repository (default: Sigstore's public-good
-    /// `https://tuf-repo-cdn.sigstore.dev`), like `cosign initialize --mirror`.
-    #[arg(long, value_name = "URL", global = true, help_heading = VERIFY)]
+    /// `--tuf-mirror` in effect (set by [`Cli::settle`]).
+    #[arg(skip)]
     pub tuf_mirror: Option<String>,
-    /// The bootstrap TUF `root.json` of `--tuf-mirror` (default: the public-good root shipped in
-    /// gate), like `cosign initialize --root`.
-    #[arg(long, value_name = "FILE", global = true, help_heading = VERIFY)]
+    /// `--tuf-root` in effect (set by [`Cli::settle`]).
+    #[arg(skip)]
     pub tuf_root: Option<PathBuf>,
     /// No network for the scanner's database (Trivy `--skip-db-update --offline-scan`) or for
     /// Sigstore's trusted root (the cached TUF repository is used).
@@ -81,6 +87,51 @@ pub struct GlobalArgs {
     /// cache, signatures checked) and how long each stage took.
     #[arg(long, short, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
+}
+
+/// `--timeout` when none is given.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Registry options, offered only by the commands that reach a registry ([`Command::registry`]:
+/// `check`, `resolve`, `pin`, `sign`, and `verify-blob`, whose TUF client honours `--timeout`
+/// and `--ca-file`). They may also come before the command (`gate --insecure-registry HOST
+/// check`), where every command accepts them (wrappers put them there) and one that reaches no
+/// registry has no use for them; after an offline command they are unknown arguments.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RegistryArgs {
+    /// Allow plain HTTP to this registry (`host[:port]`); repeatable. Everything else is TLS.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]", help_heading = REGISTRY)]
+    pub insecure_registry: Vec<String>,
+    /// Trust this PEM CA certificate (bundle) for registry TLS; repeatable.
+    #[arg(long = "ca-file", value_name = "PEM", help_heading = REGISTRY)]
+    pub ca_file: Vec<PathBuf>,
+    /// Resolve `SRC/...` through `DST/...` (registry host or host/path prefix); repeatable.
+    #[arg(long, value_name = "SRC=DST", help_heading = REGISTRY)]
+    pub mirror: Vec<String>,
+    /// Registry requests in flight at once [default: 16].
+    #[arg(long, value_name = "N", help_heading = REGISTRY)]
+    pub concurrency: Option<usize>,
+    /// Timeout of one registry request: seconds, or `30s`, `5m`, `1h` [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::duration_arg, help_heading = REGISTRY)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Sigstore trust options, offered only by the commands that verify signatures
+/// ([`Command::trust`]: `check` and `verify-blob`); like the registry options they may also
+/// come before the command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrustArgs {
+    /// A Sigstore `trusted_root.json` to verify with; overrides TUF and the policy.
+    #[arg(long, value_name = "FILE", help_heading = VERIFY)]
+    pub trusted_root: Option<PathBuf>,
+    /// Get Sigstore's trusted root through this TUF repository (default: Sigstore's public-good
+    /// `https://tuf-repo-cdn.sigstore.dev`), like `cosign initialize --mirror`.
+    #[arg(long, value_name = "URL", help_heading = VERIFY)]
+    pub tuf_mirror: Option<String>,
+    /// The bootstrap TUF `root.json` of `--tuf-mirror` (default: the public-good root shipped in
+    /// gate), like `cosign initialize --root`.
+    #[arg(long, value_name = "FILE", help_heading = VERIFY)]
+    pub tuf_root: Option<PathBuf>,
 }
 
 /// `FORMAT=FILE` of `--report`.
@@ -158,6 +209,27 @@ impl Command {
         }
     }
 
+    /// The registry options of a command that reaches a registry; `None` for the others.
+    pub fn registry(&self) -> Option<&RegistryArgs> {
+        match self {
+            Command::Check(a) => Some(&a.registry),
+            Command::Resolve(a) => Some(&a.registry),
+            Command::Pin(a) => Some(&a.registry),
+            Command::Sign(a) => Some(&a.registry),
+            Command::VerifyBlob(a) => Some(&a.registry),
+            _ => None,
+        }
+    }
+
+    /// The Sigstore trust options of a command that verifies signatures; `None` for the others.
+    pub fn trust(&self) -> Option<&TrustArgs> {
+        match self {
+            Command::Check(a) => Some(&a.trust),
+            Command::VerifyBlob(a) => Some(&a.trust),
+            _ => None,
+        }
+    }
+
     /// The subcommand's name as typed.
     pub fn name(&self) -> &'static str {
         match self {
@@ -178,6 +250,29 @@ impl Command {
 }
 
 impl Cli {
+    /// Put the registry options in effect into [`GlobalArgs`]: those before the command, then
+    /// the command's own (lists add up; `--concurrency` and `--timeout` after the command win).
+    pub fn settle(&mut self) {
+        let g = &mut self.global;
+        let mut given = vec![&self.registry];
+        given.extend(self.command.registry());
+        for r in given {
+            g.insecure_registry
+                .extend(r.insecure_registry.iter().cloned());
+            g.ca_file.extend(r.ca_file.iter().cloned());
+            g.mirror.extend(r.mirror.iter().cloned());
+            g.concurrency = r.concurrency.unwrap_or(g.concurrency);
+            g.timeout = r.timeout.unwrap_or(g.timeout);
+        }
+        let mut given = vec![&self.trust];
+        given.extend(self.command.trust());
+        for t in given {
+            g.trusted_root = t.trusted_root.clone().or(g.trusted_root.take());
+            g.tuf_mirror = t.tuf_mirror.clone().or(g.tuf_mirror.take());
+            g.tuf_root = t.tuf_root.clone().or(g.tuf_root.take());
+        }
+    }
+
     /// Checks clap cannot express: a `--format` or `--report` the command has no renderer for.
     /// The message is for a usage error (exit 2).
     pub fn usage_error(&self) -> Option<String> {
@@ -234,6 +329,8 @@ pub struct SignArgs {
     pub password_env: String,
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +362,10 @@ pub struct VerifyBlobArgs {
     pub certificate_oidc_issuer: Option<String>,
     /// The signed file.
     pub file: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +389,8 @@ pub struct PinArgs {
     /// search rules and registries (mirrors, insecure) apply.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +468,10 @@ pub struct CheckArgs {
     /// Do not scan for vulnerabilities.
     #[arg(long, help_heading = SCAN)]
     pub skip_scan: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// A keyless signer named on the command line, with cosign's flag names. Together with the
@@ -420,6 +527,8 @@ pub struct ResolveArgs {
     /// Image references (`nginx:1.27`, `ghcr.io/acme/api@sha256:…`).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

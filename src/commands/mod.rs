@@ -144,7 +144,8 @@ pub fn outcome_of(ev: &crate::evidence::Evidence) -> Outcome {
 }
 
 /// Run the parsed command line.
-pub async fn run(cli: Cli) -> Result<Outcome, CommandError> {
+pub async fn run(mut cli: Cli) -> Result<Outcome, CommandError> {
+    cli.settle();
     match &cli.command {
         Command::Check(args) => check::run(&cli.global, args).await,
         Command::Resolve(args) => resolve::run(&cli.global, args).await,

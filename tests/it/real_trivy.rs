@@ -57,7 +57,7 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-fn trivy_or_skip(test: &str) -> Option<PathBuf> {
+pub(crate) fn trivy_or_skip(test: &str) -> Option<PathBuf> {
     let found = real_trivy();
     if found.is_none() {
         assert!(
@@ -71,13 +71,13 @@ fn trivy_or_skip(test: &str) -> Option<PathBuf> {
 
 const DB_REPO: &str = "gate/trivy-db";
 
-struct Real {
-    reg: Registry,
+pub(crate) struct Real {
+    pub(crate) reg: Registry,
     dir: tempfile::TempDir,
 }
 
 impl Real {
-    async fn new(trivy: &Path, opts: Options) -> Real {
+    pub(crate) async fn new(trivy: &Path, opts: Options) -> Real {
         let reg = Registry::with(opts);
         let dir = tempfile::tempdir().unwrap();
         let r = Real { reg, dir };
@@ -98,11 +98,11 @@ impl Real {
         r
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn image_ref(&self, repo: &str, tag: &str) -> String {
+    pub(crate) fn image_ref(&self, repo: &str, tag: &str) -> String {
         format!("{}/{repo}:{tag}", self.reg.addr)
     }
 
@@ -159,12 +159,12 @@ impl Real {
         c
     }
 
-    fn gate(&self, args: &[&str]) -> Command {
+    pub(crate) fn gate(&self, args: &[&str]) -> Command {
         self.gate_with(&format!("{}/{DB_REPO}", self.reg.addr), args)
     }
 
     /// Trivy command lines logged so far.
-    fn argv(&self) -> Vec<String> {
+    pub(crate) fn argv(&self) -> Vec<String> {
         std::fs::read_to_string(self.path("argv.log"))
             .unwrap_or_default()
             .lines()
@@ -175,7 +175,7 @@ impl Real {
 
 /// A logged `trivy image` scan (not the DB download); gate's sandbox flags come right after
 /// `image`.
-fn is_scan(argv: &str) -> bool {
+pub(crate) fn is_scan(argv: &str) -> bool {
     argv.starts_with("image ") && argv.contains(" --format json ")
 }
 
