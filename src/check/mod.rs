@@ -252,7 +252,7 @@ fn lint_summary(ev: &mut Evidence, input: &CheckInput, l: LintOutcome) -> Vec<Fi
     });
     l.findings
         .into_iter()
-        .filter(|f| f.rule != UNPINNED_IMAGE.id)
+        .filter(|f| f.rule.id != UNPINNED_IMAGE.id)
         .collect()
 }
 

@@ -286,6 +286,16 @@ fn run(world: &World, input: &CheckInput, s: &CheckSettings) -> Ran {
     }
 }
 
+/// `gate check IMAGE...` in `w`.
+fn check_images(w: &World, images: &[&str]) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let input = CheckInput {
+        images: images.iter().map(|s| s.to_string()).collect(),
+        files: Vec::new(),
+    };
+    run(w, &input, &test_settings(dir.path()))
+}
+
 fn verdict_of(ev: &Evidence, spelling: &str) -> Verdict {
     let img = ev
         .images
@@ -320,8 +330,6 @@ const OK: Outcomes = Outcomes {
 /// repository's signatures are checked once; the gate fails (exit 1).
 #[test]
 fn names_sharing_a_digest_each_get_its_verdict_and_one_scan() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = test_settings(dir.path());
     let w = world(
         &[
             ("reg.test/app/one", "t1", 0),
@@ -341,11 +349,7 @@ fn names_sharing_a_digest_each_get_its_verdict_and_one_scan() {
         "mirror.test/app/one:t1",
         "reg.test/app/clean:t1",
     ];
-    let input = CheckInput {
-        images: images.iter().map(|s| s.to_string()).collect(),
-        files: Vec::new(),
-    };
-    let ran = run(&w, &input, &s);
+    let ran = check_images(&w, &images);
     assert_eq!(ran.ev.images.len(), 3);
     assert_eq!(verdict_of(&ran.ev, images[0]), Verdict::Failed);
     assert_eq!(verdict_of(&ran.ev, images[1]), Verdict::Failed);
@@ -380,8 +384,6 @@ fn names_sharing_a_digest_each_get_its_verdict_and_one_scan() {
 /// (could not check, exit 2), and the clean image still passes.
 #[test]
 fn service_errors_reach_every_image_of_their_digest() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = test_settings(dir.path());
     let w = world(
         &[
             ("reg.test/a/x", "t1", 0),
@@ -407,11 +409,7 @@ fn service_errors_reach_every_image_of_their_digest() {
         "reg.test/a/y:t1",
         "reg.test/a/z:t1",
     ];
-    let input = CheckInput {
-        images: images.iter().map(|s| s.to_string()).collect(),
-        files: Vec::new(),
-    };
-    let ran = run(&w, &input, &s);
+    let ran = check_images(&w, &images);
     for (image, want) in images.iter().zip([
         Verdict::Incomplete,
         Verdict::Incomplete,
