@@ -394,6 +394,12 @@ pub struct KeylessArgs {
     /// The certificate's GitHub workflow repository claim (`owner/name`), exact.
     #[arg(long, value_name = "OWNER/NAME", help_heading = VERIFY)]
     pub certificate_github_workflow_repository: Option<String>,
+    /// The certificate's GitHub workflow ref claim (`refs/heads/main`, `refs/tags/v1.2.3`), exact.
+    #[arg(long, value_name = "REF", help_heading = VERIFY)]
+    pub certificate_github_workflow_ref: Option<String>,
+    /// The certificate's GitHub workflow trigger claim (`push`, `release`), exact.
+    #[arg(long, value_name = "EVENT", help_heading = VERIFY)]
+    pub certificate_github_workflow_trigger: Option<String>,
 }
 
 impl KeylessArgs {
@@ -404,6 +410,8 @@ impl KeylessArgs {
             || self.certificate_oidc_issuer.is_some()
             || self.certificate_oidc_issuer_regexp.is_some()
             || self.certificate_github_workflow_repository.is_some()
+            || self.certificate_github_workflow_ref.is_some()
+            || self.certificate_github_workflow_trigger.is_some()
     }
 }
 

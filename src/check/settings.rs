@@ -126,6 +126,49 @@ fn load_key(policy: &Policy, k: &KeyRef) -> Result<TrustedKey, SettingsError> {
     })
 }
 
+/// One `attestations:` entry with its own signers, image globs and SLSA requirement loaded.
+fn required_attestation(
+    policy: &Policy,
+    a: &crate::policy::file::AttestationRule,
+) -> Result<RequiredAttestation, SettingsError> {
+    let images = a
+        .images
+        .iter()
+        .map(|g| {
+            globset::Glob::new(g)
+                .map(|g| g.compile_matcher())
+                .map_err(|source| SettingsError::Glob {
+                    policy: policy.source.to_string(),
+                    glob: g.clone(),
+                    source,
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let slsa =
+        a.slsa
+            .as_ref()
+            .map_or_else(Default::default, |s| crate::verify::slsa::SlsaRequirement {
+                builder_id: s.builder_id.clone(),
+                source_uri: s.source_uri.clone(),
+                source_ref: s.source_ref(),
+            });
+    Ok(RequiredAttestation {
+        predicate_type: predicate_type_alias(&a.predicate_type).to_string(),
+        keys: a
+            .keys
+            .iter()
+            .map(|k| load_key(policy, k))
+            .collect::<Result<_, _>>()?,
+        identities: a
+            .identities
+            .iter()
+            .map(|i| identity(policy, i))
+            .collect::<Result<_, _>>()?,
+        images,
+        slsa,
+    })
+}
+
 fn identity(policy: &Policy, i: &Identity) -> Result<KeylessIdentity, SettingsError> {
     let bad = |source| SettingsError::Verify {
         policy: policy.source.to_string(),
@@ -360,13 +403,12 @@ pub fn from_policy(
             max_layers: p.signatures.limits.max_layers,
             max_attachment_bytes: p.signatures.limits.max_attachment_bytes,
         };
+        v.require_signature = p.signatures.required || signers_named;
         v.attestations = p
             .attestations
             .iter()
-            .map(|a| RequiredAttestation {
-                predicate_type: predicate_type_alias(&a.predicate_type).to_string(),
-            })
-            .collect();
+            .map(|a| required_attestation(policy, a))
+            .collect::<Result<_, _>>()?;
         for rule in &p.signatures.rules {
             let keys = rule
                 .keys

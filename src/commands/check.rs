@@ -77,12 +77,13 @@ fn keyless_identity(
     if !has_identity || !has_issuer {
         return Err(CommandError::IdentityNeedsIssuer);
     }
-    let github = k.certificate_github_workflow_repository.as_ref().map(|r| {
-        crate::policy::file::GithubClaims {
-            repository: Some(r.clone()),
-            ..Default::default()
-        }
-    });
+    let github = crate::policy::file::GithubClaims {
+        repository: k.certificate_github_workflow_repository.clone(),
+        git_ref: k.certificate_github_workflow_ref.clone(),
+        trigger: k.certificate_github_workflow_trigger.clone(),
+    };
+    let any = github.repository.is_some() || github.git_ref.is_some() || github.trigger.is_some();
+    let github = any.then_some(github);
     Ok(Some(crate::policy::file::Identity {
         issuer: k.certificate_oidc_issuer.clone(),
         issuer_regexp: k.certificate_oidc_issuer_regexp.clone(),

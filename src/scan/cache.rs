@@ -7,8 +7,10 @@
 //! the raw report (read only to make SBOMs). Writes are atomic; an entry that does not parse is
 //! treated as absent and rewritten by the next scan.
 
-use super::fs::write_atomic_unsynced as write_atomic;
+use super::fs::{copy_atomic, write_atomic_unsynced as write_atomic};
+use super::report::check_json_file;
 use super::report::{Report, Vulnerability};
+use super::spool::ReportFile;
 use super::trivy::SbomFormat;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,8 @@ const FORMAT: &str = "gate-scan-cache-v2";
 pub struct Entry {
     /// Without platform (the caller knows which it asked for).
     pub vulnerabilities: Vec<Vulnerability>,
-    pub report: Option<Vec<u8>>,
+    /// The raw report's file in the cache (asked for with `with_report`).
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,9 +68,10 @@ impl Cache {
         let vulns = std::fs::read(self.path(key, "vulns.json")).ok()?;
         let vulnerabilities: Vec<Vulnerability> = serde_json::from_slice(&vulns).ok()?;
         let report = if with_report {
-            let bytes = std::fs::read(self.path(key, "report.json")).ok()?;
-            Report::parse(&bytes).ok()?;
-            Some(bytes)
+            // Checked by a streaming parse; the bytes stay on disk.
+            let path = self.path(key, "report.json");
+            Report::read(&path).ok()?;
+            Some(path)
         } else {
             None
         };
@@ -77,22 +81,29 @@ impl Cache {
         })
     }
 
-    /// Store a scan: the raw report, then the extracted vulnerabilities (the entry's marker).
-    pub fn put(&self, key: &str, report: &[u8], vulns: &[Vulnerability]) -> std::io::Result<()> {
-        write_atomic(&self.path(key, "report.json"), report)?;
+    /// Store a scan: the raw report (its file moved into the cache, never read into memory),
+    /// then the extracted vulnerabilities (the entry's marker).
+    pub fn put(
+        &self,
+        key: &str,
+        report: &mut ReportFile,
+        vulns: &[Vulnerability],
+    ) -> std::io::Result<()> {
+        report.move_to(&self.path(key, "report.json"))?;
         let json = serde_json::to_vec(vulns).map_err(std::io::Error::other)?;
         write_atomic(&self.path(key, "vulns.json"), &json)
     }
 
-    /// A cached SBOM, if present and JSON.
-    pub fn sbom(&self, key: &str, format: SbomFormat) -> Option<Vec<u8>> {
-        let bytes = std::fs::read(self.path(key, format.extension())).ok()?;
-        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).ok()?;
-        Some(bytes)
+    /// A cached SBOM's file, if present and JSON (checked streaming).
+    pub fn sbom(&self, key: &str, format: SbomFormat) -> Option<PathBuf> {
+        let path = self.path(key, format.extension());
+        check_json_file(&path).ok()?;
+        Some(path)
     }
 
-    pub fn put_sbom(&self, key: &str, format: SbomFormat, bytes: &[u8]) -> std::io::Result<()> {
-        write_atomic(&self.path(key, format.extension()), bytes)
+    /// Store an SBOM: a copy of the file `sbom`.
+    pub fn put_sbom(&self, key: &str, format: SbomFormat, sbom: &Path) -> std::io::Result<()> {
+        copy_atomic(sbom, &self.path(key, format.extension()), false)
     }
 }
 
@@ -113,6 +124,13 @@ mod tests {
     use super::*;
 
     const REPORT: &[u8] = br#"{"SchemaVersion":2,"Results":[]}"#;
+
+    /// A spooled report file holding `REPORT`.
+    fn spooled(dir: &Path) -> ReportFile {
+        let path = dir.join("spool.json");
+        std::fs::write(&path, REPORT).unwrap();
+        ReportFile::spooled(path)
+    }
 
     #[test]
     fn key_covers_every_part() {
@@ -171,17 +189,27 @@ mod tests {
         let key = Cache::key("sha256:a", None, "v", "d");
         assert!(cache.lookup(&key, false).is_none());
         let vulns = Report::parse(REPORT).unwrap().vulnerabilities(None);
-        cache.put(&key, REPORT, &vulns).unwrap();
-        assert_eq!(cache.lookup(&key, true).unwrap().report.unwrap(), REPORT);
+        let mut report = spooled(dir.path());
+        cache.put(&key, &mut report, &vulns).unwrap();
+        let kept = cache.lookup(&key, true).unwrap().report.unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), REPORT);
+        assert_eq!(report.path(), kept, "the report was moved, not copied");
         std::fs::write(cache.path(&key, "vulns.json"), b"[{\"id\"").unwrap();
         assert!(cache.lookup(&key, false).is_none());
-        cache.put(&key, REPORT, &vulns).unwrap();
+        cache.put(&key, &mut spooled(dir.path()), &vulns).unwrap();
         std::fs::write(cache.path(&key, "report.json"), b"{\"SchemaVers").unwrap();
         assert!(cache.lookup(&key, false).is_some());
         assert!(cache.lookup(&key, true).is_none(), "SBOMs need the report");
-        cache
-            .put_sbom(&key, SbomFormat::CycloneDx, b"not json")
-            .unwrap();
+        let sbom = dir.path().join("sbom.json");
+        std::fs::write(&sbom, b"not json").unwrap();
+        cache.put_sbom(&key, SbomFormat::CycloneDx, &sbom).unwrap();
         assert!(cache.sbom(&key, SbomFormat::CycloneDx).is_none());
+        std::fs::write(&sbom, br#"{"bomFormat":"CycloneDX"}"#).unwrap();
+        cache.put_sbom(&key, SbomFormat::CycloneDx, &sbom).unwrap();
+        let cached = cache.sbom(&key, SbomFormat::CycloneDx).unwrap();
+        assert_eq!(
+            std::fs::read(cached).unwrap(),
+            br#"{"bomFormat":"CycloneDX"}"#
+        );
     }
 }

@@ -42,11 +42,15 @@ pub enum ScanError {
         subject: String,
         timeout: Duration,
     },
-    #[error("`trivy {command}` for `{subject}` printed more than {limit} bytes")]
+    #[error(
+        "`trivy {command}` for `{subject}` printed more than {} MiB, gate's limit for its output; it was stopped",
+        limit >> 20
+    )]
     TooLarge {
         command: &'static str,
         subject: String,
-        limit: usize,
+        /// Bytes ([`super::MAX_REPORT_BYTES`] for a scan).
+        limit: u64,
     },
     #[error("`trivy {command}` for `{subject}` did not print a Trivy JSON report: {last_line}")]
     Report {

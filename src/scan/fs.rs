@@ -30,15 +30,31 @@ pub fn write_atomic_unsynced(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn write(dest: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    place(dest, durable, |tmp| {
+        std::fs::File::create(tmp)?.write_all(bytes)
+    })
+}
+
+/// Copy the file `src` to `dest` atomically (synced before the rename when `durable`),
+/// creating its directory; the bytes go file to file, never through memory whole.
+pub fn copy_atomic(src: &Path, dest: &Path, durable: bool) -> std::io::Result<()> {
+    place(dest, durable, |tmp| std::fs::copy(src, tmp).map(drop))
+}
+
+/// Fill a temporary file next to `dest` with `fill`, then rename it over `dest`.
+fn place(
+    dest: &Path,
+    durable: bool,
+    fill: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if let Some(dir) = dest.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = temp_path(dest);
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&tmp)?;
         if durable {
-            f.sync_all()?;
+            std::fs::File::open(&tmp)?.sync_all()?;
         }
         std::fs::rename(&tmp, dest)
     })();
@@ -64,5 +80,18 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1);
+        let copy = dir.path().join("other/b.json");
+        copy_atomic(&dest, &copy, false).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"two");
+        assert!(copy_atomic(&dir.path().join("missing"), &copy, true).is_err());
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            b"two",
+            "a failed copy changed the file"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("other")).unwrap().count(),
+            1
+        );
     }
 }

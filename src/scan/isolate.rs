@@ -29,6 +29,7 @@ impl Sandbox {
     pub fn new() -> std::io::Result<Self> {
         let dir = tempfile::Builder::new().prefix("gate-trivy-").tempdir()?;
         std::fs::create_dir(dir.path().join("work"))?;
+        std::fs::create_dir(dir.path().join("reports"))?;
         // Real Trivy refuses a `--config` that does not exist: an empty config and ignore file
         // of gate's own, beside (not in) the working directory.
         let conf = dir.path().join("conf");
@@ -60,6 +61,13 @@ impl Sandbox {
             args.push(conf.join("trivyignore").into());
         }
         args
+    }
+
+    /// A fresh path for one scan's raw report (see [`super::spool`]), beside the working
+    /// directory, never in it.
+    pub fn report_path(&self) -> PathBuf {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        self.dir.path().join("reports").join(format!("{n}.json"))
     }
 
     /// A fresh docker config directory holding only `registry`'s entry for `credential`

@@ -10,6 +10,8 @@
 //! - [`ignore`], [`purl`]: `.trivyignore` / `.trivyignore.yaml`. [`verdict`]: findings.
 //! - [`isolate`]: Trivy's private working directory, cleaned environment and scoped credentials.
 //! - [`db`]: DB mirrors, DB updates and Trivy's cache backend.
+//! - [`spool`]: raw reports streamed to disk, never held whole in memory; [`prune`]: the
+//!   fast way to read one.
 //! - [`cache`], [`run`]: the cache and the per-run orchestration (dedupe, cache, SBOMs).
 
 pub mod cache;
@@ -19,20 +21,23 @@ mod fs;
 pub mod ignore;
 pub mod isolate;
 mod process;
+mod prune;
 pub mod purl;
 mod quick;
 pub mod report;
 pub mod rules;
 pub mod run;
 mod server;
+pub mod spool;
 pub mod trivy;
 pub mod verdict;
 
 pub use db::TrivyDb;
 pub use error::ScanError;
 pub use ignore::IgnoreFile;
-pub use report::{Report, VersionInfo, Vulnerability};
+pub use report::{Report, VersionInfo, Vulnerability, MAX_REPORT_BYTES};
 pub use run::{scan_all, scan_all_with, scan_by_digest};
+pub use spool::ReportFile;
 pub use trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 pub use verdict::{evaluate, unused, VulnPolicy};
 

@@ -1,16 +1,19 @@
 //! Running one Trivy process: bounded output, a hard timeout that kills the process, and the
 //! failure turned into a [`ScanError`] carrying Trivy's last error line (credentials redacted).
+//! A scan's report streams to a file ([`Invocation::run_to_file`]); only small outputs
+//! (`trivy version`) are read into memory.
 
 use super::error::ScanError;
 use std::ffi::OsString;
-use std::path::Path;
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{ChildStdout, Command};
 
-/// Largest report gate reads from Trivy's standard output.
-pub const STDOUT_LIMIT: usize = 256 << 20;
+/// Largest output gate reads into memory from a Trivy command that is not a scan (`version`).
+pub const STDOUT_LIMIT: u64 = 4 << 20;
 /// How much of the end of standard error is kept for the error message.
 const STDERR_KEEP: usize = 64 << 10;
 
@@ -59,21 +62,46 @@ impl Invocation<'_> {
         cmd
     }
 
-    /// Run to completion (or kill at the timeout) and classify the outcome.
+    /// Run to completion (or kill at the timeout) and classify the outcome; standard output
+    /// read into memory, up to [`STDOUT_LIMIT`].
     pub async fn run(self) -> Result<Output, ScanError> {
+        let (stdout, stderr) = self.execute(|out| read_bounded(out, STDOUT_LIMIT)).await?;
+        Ok(Output { stdout, stderr })
+    }
+
+    /// [`Invocation::run`] with standard output streamed into `dest` (a new file) instead,
+    /// and the process killed as soon as it has printed more than `limit` bytes.
+    pub async fn run_to_file(self, dest: &Path, limit: u64) -> Result<(), ScanError> {
+        self.execute(|out| spool(out, dest, limit)).await.map(drop)
+    }
+
+    async fn execute<T, F, Fut>(&self, read_stdout: F) -> Result<(T, Vec<u8>), ScanError>
+    where
+        F: FnOnce(Option<ChildStdout>) -> Fut,
+        Fut: Future<Output = Result<T, ReadError>>,
+    {
         let mut child = self.build().spawn().map_err(|source| ScanError::Spawn {
             program: self.program.to_owned(),
             source,
         })?;
         let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
+        let mut stderr = tokio::spawn(read_tail(child.stderr.take()));
         let finished = tokio::time::timeout(self.timeout, async {
-            let (out, err) = tokio::join!(read_bounded(stdout), read_tail(stderr));
+            let out = read_stdout(stdout).await;
+            if out.is_err() {
+                // Over the limit, or the report cannot be written: stop it now.
+                let _ = child.start_kill();
+            }
+            let err = match (&mut stderr).await {
+                Ok(r) => r,
+                Err(e) => Err(ReadError::Io(std::io::Error::other(e))),
+            };
             let status = child.wait().await;
             (out, err, status)
         })
         .await;
         let Ok((out, err, status)) = finished else {
+            stderr.abort();
             // Best effort: the process may have exited on its own meanwhile.
             let _ = child.start_kill();
             let _ = child.wait().await;
@@ -90,7 +118,7 @@ impl Invocation<'_> {
         let stdout = out.map_err(|e| self.read_error(e))?;
         let stderr = err.map_err(|e| self.read_error(e))?;
         if status.success() {
-            return Ok(Output { stdout, stderr });
+            return Ok((stdout, stderr));
         }
         let last_line = last_line(&stderr, &self.secrets);
         if is_db_download_failure(&stderr) {
@@ -109,36 +137,82 @@ impl Invocation<'_> {
 
     fn read_error(&self, e: ReadError) -> ScanError {
         match e {
-            ReadError::TooLarge => ScanError::TooLarge {
+            ReadError::TooLarge(limit) => ScanError::TooLarge {
                 command: self.command,
                 subject: self.subject.to_owned(),
-                limit: STDOUT_LIMIT,
+                limit,
             },
             ReadError::Io(source) => ScanError::Io {
                 program: self.program.to_owned(),
                 source,
             },
+            ReadError::Write { path, source } => ScanError::Write { path, source },
         }
     }
 }
 
 pub enum ReadError {
-    TooLarge,
+    /// More than this many bytes.
+    TooLarge(u64),
     Io(std::io::Error),
+    /// The spool file could not be written.
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-async fn read_bounded<R: AsyncRead + Unpin>(r: Option<R>) -> Result<Vec<u8>, ReadError> {
+async fn read_bounded<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    limit: u64,
+) -> Result<Vec<u8>, ReadError> {
     let mut buf = Vec::new();
     let Some(r) = r else { return Ok(buf) };
-    let limit = u64::try_from(STDOUT_LIMIT).unwrap_or(u64::MAX);
     r.take(limit + 1)
         .read_to_end(&mut buf)
         .await
         .map_err(ReadError::Io)?;
-    if buf.len() > STDOUT_LIMIT {
-        return Err(ReadError::TooLarge);
+    if buf.len() as u64 > limit {
+        return Err(ReadError::TooLarge(limit));
     }
     Ok(buf)
+}
+
+/// Stream standard output into `dest` (created new), stopping past `limit` bytes; the bytes
+/// written. Memory: one buffer, whatever the size.
+async fn spool<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    dest: &Path,
+    limit: u64,
+) -> Result<u64, ReadError> {
+    let write = |source| ReadError::Write {
+        path: dest.to_owned(),
+        source,
+    };
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .await
+        .map_err(write)?;
+    let mut total = 0u64;
+    if let Some(mut r) = r {
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = r.read(&mut buf).await.map_err(ReadError::Io)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(ReadError::TooLarge(limit));
+            }
+            file.write_all(&buf[..n]).await.map_err(write)?;
+        }
+    }
+    // A `tokio::fs::File` write may still be in flight until flushed.
+    file.flush().await.map_err(write)?;
+    Ok(total)
 }
 
 /// Read all of standard error (so the child never blocks on a full pipe), keeping the end.
@@ -202,6 +276,42 @@ mod tests {
         let shown = last_line(line.as_bytes(), &[secret.into()]);
         assert!(!shown.contains("Zq81"), "{shown}");
         assert!(shown.ends_with("<red"), "{shown}");
+    }
+
+    /// A scanner that prints without end, and ignores the closed pipe, is stopped at the
+    /// limit, not left to run until the timeout.
+    #[tokio::test]
+    async fn output_past_the_limit_stops_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("report.json");
+        let inv = Invocation {
+            program: Path::new("/bin/sh"),
+            args: vec![
+                "-c".into(),
+                "trap '' PIPE; while :; do echo 0123456789abcdef; done".into(),
+            ],
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            timeout: Duration::from_secs(60),
+            command: "image",
+            subject: "x@sha256:00",
+            secrets: Vec::new(),
+            sandbox: None,
+        };
+        let start = std::time::Instant::now();
+        let e = inv.run_to_file(&dest, 1 << 20).await.unwrap_err();
+        assert!(
+            matches!(e, ScanError::TooLarge { limit, .. } if limit == 1 << 20),
+            "{e}"
+        );
+        assert!(e.to_string().contains("more than 1 MiB"), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        let written = std::fs::metadata(&dest).unwrap().len();
+        assert!(written <= 1 << 20, "{written}");
     }
 
     #[test]

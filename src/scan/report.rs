@@ -4,11 +4,26 @@
 //! Only the fields gate uses are modelled; unknown fields are ignored so newer Trivy releases
 //! keep working. A report whose `SchemaVersion` is not 2 is refused before the rest is read,
 //! because its shape is then unknown and a silently empty parse would pass the gate.
+//!
+//! A report is read from the file it was streamed to ([`Report::read`]), through a buffer:
+//! everything gate does not model (package lists, descriptions, CVSS vectors, references) is
+//! skipped while reading, so memory grows with the findings kept, not with the report's size.
 
 use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::path::Path;
 
 /// The only report schema gate understands.
 pub const SCHEMA_VERSION: u32 = 2;
+
+/// The largest raw Trivy report gate accepts (256 MiB). A scan that prints more is stopped
+/// while it streams and fails closed: the gate could not check the image.
+pub const MAX_REPORT_BYTES: u64 = 256 << 20;
+
+/// The most of a report's modelled members ([`super::prune`]) held in memory for the fast
+/// parse (16 MiB); a report with more findings than that is parsed by the exact streaming
+/// parse instead, which holds only what it keeps.
+pub const MAX_PRUNED_BYTES: usize = 16 << 20;
 
 /// Why Trivy's output could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +45,12 @@ pub enum ReportError {
     },
     #[error("`trivy version --format json` printed no `Version`")]
     NoVersion,
+    #[error("cannot read the report `{path}`")]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// One vulnerability as gate keeps it: the fields the verdict, reports and cache need.
@@ -151,15 +172,63 @@ impl Report {
     /// Parse Trivy's JSON output, refusing anything but `SchemaVersion` 2. One pass when the
     /// output is a report; a second, cheap look only to explain a failure.
     pub fn parse(bytes: &[u8]) -> Result<Report, ReportError> {
-        match serde_json::from_slice::<Report>(bytes) {
+        Self::classify(serde_json::from_slice(bytes), || {
+            Ok((serde_json::from_slice(bytes), preview(bytes)))
+        })
+    }
+
+    /// [`Report::parse`] of a report file, streamed through a buffer: only the fields gate
+    /// models are kept in memory, whatever the file's size. Fast path: the modelled members
+    /// copied out ([`super::prune`]) and parsed as a slice; whatever that does not accept is
+    /// decided (and its error worded) by serde reading the file itself.
+    pub fn read(path: &Path) -> Result<Report, ReportError> {
+        let unreadable = |source| ReportError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        let pruned = super::prune::prune(&mut file, MAX_PRUNED_BYTES).map_err(unreadable)?;
+        if let Some(Ok(report)) = pruned.as_deref().map(Self::parse) {
+            return Ok(report);
+        }
+        Self::read_exact(path)
+    }
+
+    /// [`Report::read`] by serde alone, streaming (no fast path).
+    pub fn read_exact(path: &Path) -> Result<Report, ReportError> {
+        let open = || {
+            std::fs::File::open(path)
+                .map(|f| std::io::BufReader::with_capacity(64 << 10, f))
+                .map_err(|source| ReportError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+        };
+        let io = |e: serde_json::Error| ReportError::Read {
+            path: path.to_owned(),
+            source: e.into(),
+        };
+        let first = match serde_json::from_reader(open()?) {
+            Err(e) if e.is_io() => return Err(io(e)),
+            r => r,
+        };
+        Self::classify(first, || {
+            Ok((serde_json::from_reader(open()?), preview_file(path)))
+        })
+    }
+
+    /// Accept a schema-2 report, or explain the failure with a cheap second look (`probe`:
+    /// the [`Probe`] parse and the output's first characters).
+    fn classify(
+        first: Result<Report, serde_json::Error>,
+        probe: impl FnOnce() -> Result<(Result<Probe, serde_json::Error>, String), ReportError>,
+    ) -> Result<Report, ReportError> {
+        match first {
             Ok(r) if r.schema_version == SCHEMA_VERSION => Ok(r),
             Ok(r) => Err(ReportError::Schema(u64::from(r.schema_version))),
             Err(shape) => {
-                let probe: Probe =
-                    serde_json::from_slice(bytes).map_err(|source| ReportError::NotJson {
-                        start: preview(bytes),
-                        source,
-                    })?;
+                let (probe, start) = probe()?;
+                let probe = probe.map_err(|source| ReportError::NotJson { start, source })?;
                 match probe.schema_version {
                     None => Err(ReportError::NoSchemaVersion),
                     Some(v) if v != u64::from(SCHEMA_VERSION) => Err(ReportError::Schema(v)),
@@ -171,27 +240,33 @@ impl Report {
 
     /// Every vulnerability of every result, flattened, tagged with `platform`.
     pub fn vulnerabilities(&self, platform: Option<&str>) -> Vec<Vulnerability> {
+        self.clone().into_vulnerabilities(platform)
+    }
+
+    /// [`Report::vulnerabilities`], consuming the report (no second copy of every finding).
+    pub fn into_vulnerabilities(self, platform: Option<&str>) -> Vec<Vulnerability> {
         let mut out = Vec::new();
-        for result in self.results.iter().flatten() {
-            for v in result.vulnerabilities.iter().flatten() {
+        for result in self.results.into_iter().flatten() {
+            let class = non_empty(result.class);
+            for v in result.vulnerabilities.into_iter().flatten() {
                 let severity = if v.severity.is_empty() {
                     "UNKNOWN".to_owned()
                 } else {
                     v.severity.to_ascii_uppercase()
                 };
                 out.push(Vulnerability {
-                    id: v.vulnerability_id.clone(),
-                    pkg_name: v.pkg_name.clone(),
-                    pkg_path: non_empty(&v.pkg_path),
-                    purl: v.pkg_identifier.as_ref().and_then(|p| non_empty(&p.purl)),
-                    installed_version: v.installed_version.clone(),
-                    fixed_version: non_empty(&v.fixed_version),
-                    status: non_empty(&v.status),
+                    id: v.vulnerability_id,
+                    pkg_name: v.pkg_name,
+                    pkg_path: non_empty(v.pkg_path),
+                    purl: v.pkg_identifier.and_then(|p| non_empty(p.purl)),
+                    installed_version: v.installed_version,
+                    fixed_version: non_empty(v.fixed_version),
+                    status: non_empty(v.status),
                     severity,
-                    title: non_empty(&v.title),
-                    primary_url: non_empty(&v.primary_url),
+                    title: non_empty(v.title),
+                    primary_url: non_empty(v.primary_url),
                     target: result.target.clone(),
-                    class: non_empty(&result.class),
+                    class: class.clone(),
                     platform: platform.map(str::to_owned),
                 });
             }
@@ -200,8 +275,8 @@ impl Report {
     }
 }
 
-fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_ref().filter(|s| !s.is_empty()).cloned()
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
 }
 
 /// The first few characters of some output, for an error message.
@@ -212,6 +287,36 @@ pub(crate) fn preview(bytes: &[u8]) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// Check that a file (an SBOM Trivy wrote) is one JSON object, streaming: the fast structural
+/// pass of [`super::prune`], else serde reading the file (which words the error).
+pub(crate) fn check_json_file(path: &Path) -> Result<(), ReportError> {
+    let unreadable = |source| ReportError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    if super::prune::prune(&mut file, 1 << 20)
+        .map_err(unreadable)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    serde_json::from_reader::<_, serde::de::IgnoredAny>(std::io::BufReader::new(file))
+        .map(drop)
+        .map_err(|source| ReportError::NotJson {
+            start: preview_file(path),
+            source,
+        })
+}
+
+/// The first few characters of a report file, for an error message (empty when unreadable).
+pub(crate) fn preview_file(path: &Path) -> String {
+    let mut start = Vec::with_capacity(40);
+    let _ = std::fs::File::open(path).and_then(|f| f.take(40).read_to_end(&mut start));
+    preview(&start)
 }
 
 /// `trivy version --format json`.
@@ -257,8 +362,8 @@ impl VersionInfo {
         let db = raw.vulnerability_db;
         Ok(VersionInfo {
             version: raw.version,
-            db_updated_at: db.as_ref().and_then(|d| non_empty(&d.updated_at)),
-            db_next_update: db.as_ref().and_then(|d| non_empty(&d.next_update)),
+            db_updated_at: db.as_ref().and_then(|d| non_empty(d.updated_at.clone())),
+            db_next_update: db.and_then(|d| non_empty(d.next_update)),
         })
     }
 

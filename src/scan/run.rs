@@ -5,11 +5,16 @@
 //! one `trivy version` call, and only while that DB is not due for an update); the rest is
 //! scanned concurrently, bounded by `concurrency`, through one shared server when there is more
 //! than one. SBOMs are converted from the same JSON report, never by a second scan.
+//!
+//! Raw reports stay on disk ([`super::spool`]): each is parsed from its file as its scan ends,
+//! then dropped (removed) unless the cache or SBOMs need it; reports for the cache are moved
+//! into it once every scan is done and the DB version that keys it is known.
 
 use super::cache::Cache;
 use super::error::ScanError;
-use super::fs::{temp_path, write_atomic};
-use super::report::{Report, ReportError, VersionInfo, Vulnerability};
+use super::fs::{copy_atomic, temp_path};
+use super::report::{check_json_file, preview_file, VersionInfo, Vulnerability};
+use super::spool::ReportFile;
 use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 use super::{ScanConfig, ScanResult, ScanTarget};
 use futures::stream::{self, StreamExt};
@@ -60,8 +65,8 @@ struct Group {
     invalid: bool,
 }
 
-/// A scan's raw report and its vulnerabilities (platform not yet set).
-type Scanned = Result<(Vec<u8>, Vec<Vulnerability>), ScanError>;
+/// A scan's raw report (when kept) and its vulnerabilities (platform not yet set).
+type Scanned = Result<(Option<ReportFile>, Vec<Vulnerability>), ScanError>;
 
 /// One digest and platform.
 struct Job {
@@ -70,8 +75,8 @@ struct Job {
 }
 
 struct Done {
-    /// The raw report, when SBOMs may need it.
-    bytes: Option<Vec<u8>>,
+    /// The raw report on disk, when SBOMs may need it.
+    report: Option<ReportFile>,
     vulnerabilities: Vec<Vulnerability>,
     cached: bool,
     key: Option<String>,
@@ -193,7 +198,7 @@ async fn run_jobs<S: Scanner>(
         match hit {
             Some((entry, key)) => {
                 done[i] = Some(Ok(Done {
-                    bytes: entry.report,
+                    report: entry.report.map(ReportFile::cached),
                     vulnerabilities: entry.vulnerabilities,
                     cached: true,
                     key: Some(key),
@@ -214,6 +219,8 @@ async fn run_jobs<S: Scanner>(
             }
         } else {
             let shared: &S = scanner;
+            // Reports the cache or the SBOMs need stay on disk; the rest go as soon as read.
+            let keep = cache.is_some() || cfg.sbom_dir.is_some();
             // Futures are built eagerly (not in a stream's closure) so the run stays `Send`.
             let scans: Vec<_> = pending
                 .iter()
@@ -228,7 +235,7 @@ async fn run_jobs<S: Scanner>(
                             credential: t.credential.as_ref(),
                             insecure: t.insecure,
                         };
-                        (i, scan_one(shared, &job).await)
+                        (i, scan_one(shared, &job, keep).await)
                     }
                 })
                 .collect();
@@ -242,14 +249,17 @@ async fn run_jobs<S: Scanner>(
                 None => None,
             };
             for (i, r) in scanned {
-                done[i] = Some(r.map(|(bytes, vulnerabilities)| {
+                done[i] = Some(r.map(|(mut report, vulnerabilities)| {
                     let key = after.as_ref().and_then(|v| key_for(&jobs[i], v));
-                    if let (Some(c), Some(k)) = (&cache, &key) {
+                    if let (Some(c), Some(k), Some(f)) = (&cache, &key, report.as_mut()) {
                         // Best effort: a cache that cannot be written costs a scan next time.
-                        let _ = c.put(k, &bytes, &vulnerabilities);
+                        let _ = c.put(k, f, &vulnerabilities);
+                    }
+                    if cfg.sbom_dir.is_none() {
+                        report = None;
                     }
                     Done {
-                        bytes: Some(bytes),
+                        report,
                         vulnerabilities,
                         cached: false,
                         key,
@@ -268,16 +278,34 @@ async fn run_jobs<S: Scanner>(
     scanner.finish().await;
 }
 
-async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>) -> Scanned {
-    let bytes = scanner.scan(job).await?;
-    let report = Report::parse(&bytes).map_err(|source| ScanError::Report {
+async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>, keep: bool) -> Scanned {
+    let file = scanner.scan(job).await?;
+    // Parsing a large report is blocking work: off the runtime's threads.
+    let (file, parsed) = blocking(move || {
+        let parsed = file.parse();
+        (file, parsed)
+    })
+    .await?;
+    let report = parsed.map_err(|source| ScanError::Report {
         command: "image",
         subject: job.image.to_owned(),
-        last_line: super::report::preview(&bytes),
+        last_line: preview_file(file.path()),
         source,
     })?;
-    let vulnerabilities = report.vulnerabilities(None);
-    Ok((bytes, vulnerabilities))
+    let vulnerabilities = report.into_vulnerabilities(None);
+    Ok((keep.then_some(file), vulnerabilities))
+}
+
+/// Run blocking file work (reading a large report) off the runtime's threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ScanError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ScanError::Io {
+            program: "gate".into(),
+            source: std::io::Error::other(e),
+        })
 }
 
 /// `sha256-<hex>[.<os>-<arch>].<ext>`.
@@ -348,94 +376,58 @@ async fn sboms_for<S: Scanner>(
     };
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let mut paths = Vec::new();
-    let mut report_file: Option<PathBuf> = None;
-    let mut result = Ok(());
     for format in SbomFormat::ALL {
         let dest = dir.join(sbom_file_name(&t.digest, platform, format));
         let cached = match (cache, &d.key) {
             (Some(c), Some(k)) => c.sbom(k, format),
             _ => None,
         };
-        if let Some(bytes) = cached {
-            if let Err(e) = write_atomic(&dest, &bytes).map_err(write_err(&dest)) {
-                result = Err(e);
-                break;
-            }
+        if let Some(sbom) = cached {
+            copy_atomic(&sbom, &dest, true).map_err(write_err(&dest))?;
             paths.push(dest);
             continue;
         }
-        let report = match &report_file {
-            Some(p) => p.clone(),
-            None => {
-                let p = temp_path(
-                    &dest.with_file_name(format!("{}.report.json", t.digest.replace(':', "-"))),
-                );
-                let Some(bytes) = &d.bytes else {
-                    // Unreachable: entries are looked up with their report when SBOMs are due.
-                    result = Err(ScanError::Write {
-                        path: p,
-                        source: std::io::Error::other("the cached report is missing"),
-                    });
-                    break;
-                };
-                if let Err(e) = write_atomic(&p, bytes).map_err(write_err(&p)) {
-                    result = Err(e);
-                    break;
-                }
-                report_file = Some(p.clone());
-                p
-            }
+        let Some(report) = &d.report else {
+            // Unreachable: entries are looked up, and scans kept, with their report when SBOMs
+            // are due.
+            return Err(ScanError::Write {
+                path: dest,
+                source: std::io::Error::other("the raw report is missing"),
+            });
         };
-        match convert(scanner, &t.image, &report, format, &dest).await {
-            Ok(bytes) => {
-                if let (Some(c), Some(k)) = (cache, &d.key) {
-                    let _ = c.put_sbom(k, format, &bytes);
-                }
-                paths.push(dest);
-            }
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
+        convert(scanner, &t.image, report.path(), format, &dest).await?;
+        if let (Some(c), Some(k)) = (cache, &d.key) {
+            let _ = c.put_sbom(k, format, &dest);
         }
+        paths.push(dest);
     }
-    if let Some(p) = report_file {
-        let _ = std::fs::remove_file(p);
-    }
-    result.map(|()| paths)
+    Ok(paths)
 }
 
-/// Convert into a temporary file, check it is JSON, then rename it into place.
+/// Convert into a temporary file, check it is JSON (streaming), then rename it into place.
 async fn convert<S: Scanner>(
     scanner: &S,
     subject: &str,
     report: &Path,
     format: SbomFormat,
     dest: &Path,
-) -> Result<Vec<u8>, ScanError> {
+) -> Result<(), ScanError> {
     let tmp = temp_path(dest);
     let outcome = async {
         scanner.convert(subject, report, format, &tmp).await?;
-        let bytes = std::fs::read(&tmp).map_err(|source| ScanError::Write {
-            path: tmp.clone(),
-            source,
-        })?;
-        serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).map_err(|source| {
-            ScanError::Report {
+        let check = tmp.clone();
+        blocking(move || check_json_file(&check))
+            .await?
+            .map_err(|source| ScanError::Report {
                 command: "convert",
                 subject: subject.to_owned(),
-                last_line: super::report::preview(&bytes),
-                source: ReportError::NotJson {
-                    start: super::report::preview(&bytes),
-                    source,
-                },
-            }
-        })?;
+                last_line: preview_file(&tmp),
+                source,
+            })?;
         std::fs::rename(&tmp, dest).map_err(|source| ScanError::Write {
             path: dest.to_owned(),
             source,
-        })?;
-        Ok(bytes)
+        })
     }
     .await;
     if outcome.is_err() {

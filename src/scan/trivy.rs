@@ -10,8 +10,9 @@
 use super::error::ScanError;
 use super::isolate::{registry_of, Sandbox};
 use super::process::Invocation;
-use super::report::VersionInfo;
+use super::report::{VersionInfo, MAX_REPORT_BYTES};
 use super::server::TrivyServer;
+use super::spool::ReportFile;
 use super::{ScanConfig, TrivyDb};
 use crate::resolve::auth::Credential;
 use std::ffi::OsString;
@@ -63,8 +64,9 @@ pub trait Scanner: Sync {
     /// Scanner version and vulnerability DB time (one cheap call per run).
     fn version(&self) -> impl Future<Output = Result<VersionInfo, ScanError>> + Send;
     fn prepare(&mut self, pending: usize) -> impl Future<Output = Result<(), ScanError>> + Send;
-    /// Scan one image by digest; the raw JSON report.
-    fn scan(&self, job: &ScanJob<'_>) -> impl Future<Output = Result<Vec<u8>, ScanError>> + Send;
+    /// Scan one image by digest; the raw JSON report, on disk (never held in memory whole).
+    fn scan(&self, job: &ScanJob<'_>)
+        -> impl Future<Output = Result<ReportFile, ScanError>> + Send;
     /// Turn a JSON report (a file) into an SBOM written to `out`.
     fn convert(
         &self,
@@ -344,7 +346,7 @@ impl Scanner for TrivyScanner {
         Ok(())
     }
 
-    async fn scan(&self, job: &ScanJob<'_>) -> Result<Vec<u8>, ScanError> {
+    async fn scan(&self, job: &ScanJob<'_>) -> Result<ReportFile, ScanError> {
         let subject = match job.platform {
             Some(p) => format!("{} ({p})", job.image),
             None => job.image.to_owned(),
@@ -379,8 +381,10 @@ impl Scanner for TrivyScanner {
             inv.env.push(("TRIVY_TOKEN", server.token().to_owned()));
             inv.secrets.push(server.token().to_owned());
         }
-        let out = inv.run().await?;
-        Ok(out.stdout)
+        // Removed again if the scan fails.
+        let report = ReportFile::spooled(self.sandbox.report_path());
+        inv.run_to_file(report.path(), MAX_REPORT_BYTES).await?;
+        Ok(report)
     }
 
     async fn convert(

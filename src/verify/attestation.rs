@@ -25,6 +25,8 @@ pub struct VerifiedAttestation {
     pub rekor: Option<RekorInfo>,
     /// Where it was found.
     pub layout: super::Layout,
+    /// What a SLSA provenance says about the build (`None` for other predicates).
+    pub slsa: Option<super::slsa::SlsaFacts>,
 }
 
 /// Why an attestation layer did not count.
@@ -65,6 +67,8 @@ pub struct EnvelopeSignature {
 struct Statement {
     predicate_type: String,
     subject: Vec<Subject>,
+    #[serde(default)]
+    predicate: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -170,6 +174,7 @@ fn verify_layer(
         return Err(AttestationRejection::OtherSubject(digest.to_string()));
     }
     Ok(VerifiedAttestation {
+        slsa: super::slsa::facts(&statement.predicate_type, &statement.predicate),
         predicate_type: statement.predicate_type,
         signer,
         rekor,

@@ -75,7 +75,7 @@ pub fn evaluate(
         return Vec::new();
     };
     let mut out = Vec::new();
-    if !policy.image_accepted(image, v) {
+    if policy.require_signature && !policy.image_accepted(image, v) {
         let other_digest = v.rejected.iter().find_map(|(_, r)| match r {
             Rejection::OtherDigest(d) => Some(d.clone()),
             _ => None,
@@ -140,23 +140,50 @@ pub fn evaluate(
             Err(_) => {} // See `unchecked`.
         }
     }
-    for required in &policy.attestations {
-        let present = v.attestations.iter().any(|a| {
-            a.predicate_type == required.predicate_type && policy.accepts(image, &a.signer)
-        });
-        if !present {
-            out.push(finding(
-                MISSING_ATTESTATION,
-                image,
-                format!(
-                    "`{image}` has no trusted attestation of type `{}`",
-                    required.predicate_type
-                ),
-            ));
+    for required in policy.attestations.iter().filter(|r| r.applies_to(image)) {
+        if let Some(message) = missing_attestation(image, v, policy, required) {
+            out.push(finding(MISSING_ATTESTATION, image, message));
         }
     }
     out.extend(admission(image, v, policy));
     out
+}
+
+/// Why `required` is not met for `image`, or `None` when a trusted attestation of its type
+/// says what the policy requires of it.
+fn missing_attestation(
+    image: &str,
+    v: &Verification,
+    policy: &VerifyPolicy,
+    required: &crate::verify::RequiredAttestation,
+) -> Option<String> {
+    let trusted: Vec<_> = v
+        .attestations
+        .iter()
+        .filter(|a| {
+            a.predicate_type == required.predicate_type
+                && required.accepts(policy, image, &a.signer)
+        })
+        .collect();
+    let mut mismatch = None;
+    for a in &trusted {
+        match required.slsa.check(a.slsa.as_ref()) {
+            Ok(()) => return None,
+            Err(why) => {
+                mismatch.get_or_insert(why);
+            }
+        }
+    }
+    Some(match mismatch {
+        Some(why) => format!(
+            "`{image}` has a trusted `{}` attestation, but {why}",
+            required.predicate_type
+        ),
+        None => format!(
+            "`{image}` has no trusted attestation of type `{}`",
+            required.predicate_type
+        ),
+    })
 }
 
 /// GATE-ADM-001: for each admission verifier the policy names, a trusted signature (and each
@@ -188,12 +215,13 @@ fn admission(image: &str, v: &Verification, policy: &VerifyPolicy) -> Vec<Findin
                 layouts(trusted.iter().map(|s| &s.layout).collect())
             ));
         }
-        for required in &policy.attestations {
+        for required in policy.attestations.iter().filter(|r| r.applies_to(image)) {
             let trusted: Vec<_> = v
                 .attestations
                 .iter()
                 .filter(|a| {
-                    a.predicate_type == required.predicate_type && policy.accepts(image, &a.signer)
+                    a.predicate_type == required.predicate_type
+                        && required.accepts(policy, image, &a.signer)
                 })
                 .collect();
             if !trusted.is_empty()

@@ -587,11 +587,26 @@ async fn verify_referrer_bundles<F: Fetcher>(
                         signer,
                         rekor,
                         layout,
+                        slsa: outcome.slsa.clone(),
                     }),
                     None => v.rejected.push((
                         base + i,
                         Rejection::NotABundle(format!("{referrer} has no in-toto statement")),
                     )),
+                }
+            }
+            // A trusted signature over another digest: a signature copied to this image.
+            Err(super::bundle::BundleError::SubjectMismatch {
+                found,
+                predicate_type,
+            }) => {
+                if predicate_type.as_deref() == Some(COSIGN_SIGN_PREDICATE) {
+                    v.rejected.push((base + i, Rejection::OtherDigest(found)));
+                } else {
+                    v.rejected_attestations.push((
+                        base + i,
+                        super::attestation::AttestationRejection::OtherSubject(digest.to_string()),
+                    ));
                 }
             }
             Err(e) => v.rejected.push((base + i, Rejection::Bundle(e))),
@@ -626,6 +641,8 @@ fn verify_image_bundle(
                     };
                     return Ok((signer, out));
                 }
+                // Verified with this key, over another digest: that is the answer.
+                Err(e @ super::bundle::BundleError::SubjectMismatch { .. }) => return Err(e),
                 Err(e) => last = e,
             }
         }

@@ -18,6 +18,7 @@ pub mod rekor;
 mod rules;
 pub mod sign;
 pub mod simple_signing;
+pub mod slsa;
 pub mod trust_root;
 pub mod tuf;
 

@@ -9,6 +9,7 @@ use globset::{Glob, GlobMatcher};
 use super::cert::KeylessIdentity;
 use super::error::VerifyError;
 use super::keys::TrustedKey;
+use super::slsa::SlsaRequirement;
 use super::trust_root::TrustRoot;
 use super::{Signer, Verification};
 
@@ -34,10 +35,44 @@ impl Default for Limits {
 }
 
 /// A required DSSE in-toto attestation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RequiredAttestation {
     /// The in-toto `predicateType`, e.g. `https://slsa.dev/provenance/v1`.
     pub predicate_type: String,
+    /// Its own signers (a build system's identity); both empty: the image's signers.
+    pub keys: Vec<TrustedKey>,
+    pub identities: Vec<KeylessIdentity>,
+    /// Image globs it applies to; empty: every image.
+    pub images: Vec<GlobMatcher>,
+    /// What a SLSA provenance must say (builder id, source repository, ref).
+    pub slsa: SlsaRequirement,
+}
+
+impl RequiredAttestation {
+    /// A requirement of `predicate_type` for every image, signed by the image's signers.
+    pub fn of_type(predicate_type: &str) -> Self {
+        Self {
+            predicate_type: predicate_type.to_string(),
+            ..Self::default()
+        }
+    }
+
+    pub fn applies_to(&self, image: &str) -> bool {
+        self.images.is_empty() || self.images.iter().any(|g| g.is_match(image))
+    }
+
+    /// Whether `signer` may make this attestation for `image`.
+    pub fn accepts(&self, policy: &VerifyPolicy, image: &str, signer: &Signer) -> bool {
+        if self.keys.is_empty() && self.identities.is_empty() {
+            return policy.accepts(image, signer);
+        }
+        match signer {
+            Signer::Key { fingerprint, .. } => {
+                self.keys.iter().any(|k| &k.fingerprint == fingerprint)
+            }
+            Signer::Certificate(id) => self.identities.iter().any(|i| i.matches(id)),
+        }
+    }
 }
 
 /// Well-known predicate types, by the short names cosign accepts for `--type`.
@@ -98,6 +133,9 @@ pub struct VerifyPolicy {
     /// The loaded trust root.
     pub trust: TrustRoot,
     pub attestations: Vec<RequiredAttestation>,
+    /// An image without a trusted signature is a finding (`signatures.required`); off, only
+    /// the required attestations are checked.
+    pub require_signature: bool,
     /// Also require a signature on each platform manifest of an index.
     pub verify_platforms: bool,
     pub limits: Limits,
@@ -123,6 +161,7 @@ impl VerifyPolicy {
             trusted_root,
             trust,
             attestations: Vec::new(),
+            require_signature: true,
             verify_platforms: false,
             limits: Limits::default(),
             requirements: Vec::new(),
@@ -137,6 +176,7 @@ impl VerifyPolicy {
         self.keys
             .iter()
             .chain(self.requirements.iter().flat_map(|r| r.keys.iter()))
+            .chain(self.attestations.iter().flat_map(|a| a.keys.iter()))
     }
 
     /// Every identity any requirement trusts.
@@ -144,6 +184,7 @@ impl VerifyPolicy {
         self.identities
             .iter()
             .chain(self.requirements.iter().flat_map(|r| r.identities.iter()))
+            .chain(self.attestations.iter().flat_map(|a| a.identities.iter()))
     }
 
     /// The keys and identities that count for `image`.

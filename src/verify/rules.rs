@@ -52,11 +52,23 @@ https://github.com/containers/image/blob/main/docs/containers-signature.5.md\n",
         severity: Severity::Error,
         summary: "A required attestation is missing or not trusted",
         explain: "## What it checks\nThat the digest carries a DSSE in-toto attestation of each \
-required `predicateType`, signed by a trusted key or identity, whose subject is the digest.\n\n\
+required `predicateType` (`attestations[].predicate-type`), whose subject is the digest, signed by \
+the attestation's own `keys`/`identities` when it names some (a build system's identity, such as a \
+GitHub workflow) or else by a signer trusted for the image; found in a cosign `.att` tag or as a \
+Sigstore bundle referrer (cosign v3, GitHub artifact attestations pushed to the registry). For a \
+SLSA provenance, `attestations[].slsa` checks what slsa-verifier checks: `builder-id` \
+(`runDetails.builder.id`; without `@…` any version of that builder), `source-uri` \
+(`github.com/acme/app`; scheme, `git+` and `.git` ignored) and one of `source-ref` \
+(`refs/heads/main`), `source-branch` or `source-tag`; the message names the field that differs.\n\n\
 ## Why it matters\nProvenance (SLSA), SBOMs and vulnerability reports only count when bound to the \
-exact image and made by your pipeline.\n\n## How to fix\nAttest the digest: `cosign attest --type \
-slsaprovenance1 --predicate provenance.json IMAGE@DIGEST`.\n\n## References\n- \
-https://docs.sigstore.dev/cosign/verifying/attestation/\n",
+exact image and made by your pipeline: a provenance by another repository, workflow, branch or \
+builder says nothing about how your image was built.\n\n## How to fix\nAttest the digest in the \
+release pipeline: `actions/attest-build-provenance` with `push-to-registry: true`, or `cosign \
+attest --type slsaprovenance1 --predicate provenance.json IMAGE@DIGEST`; build from the branch or \
+tag and with the workflow the policy names.\n\n## References\n- \
+https://docs.sigstore.dev/cosign/verifying/attestation/\n- \
+https://github.com/slsa-framework/slsa-verifier#option-list\n- \
+https://docs.github.com/en/actions/security-for-github-actions/using-artifact-attestations\n",
     },
     Rule {
         id: "GATE-SIG-005",

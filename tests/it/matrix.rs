@@ -747,3 +747,98 @@ async fn input_faults_are_named_and_bounded() {
     );
     assert_eq!(hashes(&d), before);
 }
+
+/// Issue 14: every raw Trivy report was held in memory until all scans had finished (12 images
+/// with a 250 MiB report each took 3.1 GB). Reports now go to a file in gate's private
+/// directory as they stream and are parsed from there; one over the bound fails closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_trivy_reports_stay_on_disk() {
+    let mut m = Matrix::new().await;
+    let tmp = m.env.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_env = tmp.to_str().unwrap().to_owned();
+    let left_in_tmp = || walk(&tmp);
+
+    // Over the bound: refused while streaming, nothing pinned, nothing left behind.
+    let d = m.deploy();
+    let before = hashes(&d);
+    let run = m.run_with(
+        &["--no-cache"],
+        &[("GATE_REPLAY_PAD_MIB", "300"), ("TMPDIR", &tmp_env)],
+    );
+    m.assert_row(
+        "a 300 MiB Trivy report",
+        &run,
+        &Expect::exit(2, &["scan", "more than 256 MiB"]),
+    );
+    assert_eq!(hashes(&d), before, "a file changed");
+    assert_eq!(left_in_tmp(), Vec::<PathBuf>::new(), "a report was left");
+
+    // Twelve images, each with a 250 MiB report (under the bound): the gate passes and pins.
+    m.env.upstream = m.env.reg.addr.clone();
+    for i in 0..10 {
+        m.env
+            .image(&format!("big-{i}"), "1.0", true, "small-clean.json")
+            .await;
+    }
+    m.env.expect_credentials(USER, PASSWORD);
+    m.env.upstream = m.proxy.addr.clone();
+    let d = m.deploy();
+    let api = std::fs::read_to_string(d.join("api.yaml")).unwrap();
+    let many: Vec<String> = (0..10)
+        .map(|i| {
+            api.replace("shop-api:1.4.2", &format!("big-{i}:1.0"))
+                .replace("shop-api", &format!("big-{i}"))
+        })
+        .collect();
+    std::fs::write(d.join("many.yaml"), many.join("---\n")).unwrap();
+    let log = m.env.path("bin/log");
+    let scans = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("image "))
+            .count()
+    };
+    let scanned_before = scans();
+    let run = m.run_with(
+        &["--no-cache"],
+        &[("GATE_REPLAY_PAD_MIB", "250"), ("TMPDIR", &tmp_env)],
+    );
+    m.assert_row(
+        "12 images with a 250 MiB Trivy report each",
+        &run,
+        &Expect {
+            within: Duration::from_secs(60),
+            ..Expect::exit(0, &[])
+        },
+    );
+    assert_eq!(scans() - scanned_before, 12, "every image scanned once");
+    let pinned = std::fs::read_to_string(d.join("many.yaml")).unwrap();
+    assert_eq!(pinned.matches("@sha256:").count(), 10, "{pinned}");
+    assert_eq!(left_in_tmp(), Vec::<PathBuf>::new(), "a report was left");
+
+    // With the cache and SBOMs: every report is moved into the cache once the scans are done
+    // (the key needs the DB version), the SBOMs are made from it there, nothing stays behind.
+    // (Small reports: the stand-in's own SBOM conversion is quadratic in the packages.)
+    m.deploy();
+    std::fs::write(d.join("many.yaml"), many.join("---\n")).unwrap();
+    let run = m.run_with(
+        &["--sbom-dir", "sboms"],
+        &[("GATE_REPLAY_PAD_MIB", "2"), ("TMPDIR", &tmp_env)],
+    );
+    m.assert_row(
+        "12 images with a 2 MiB report each, cached, with SBOMs",
+        &run,
+        &Expect::exit(0, &[]),
+    );
+    let reports: Vec<u64> = walk(&m.env.path("cache"))
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".report.json"))
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .collect();
+    assert_eq!(reports.len(), 12, "{reports:?}");
+    assert!(reports.iter().all(|&n| n >= 2 << 20), "{reports:?}");
+    assert_eq!(walk(&m.env.path("sboms")).len(), 24, "two SBOMs per image");
+    assert_eq!(left_in_tmp(), Vec::<PathBuf>::new(), "a report was left");
+}

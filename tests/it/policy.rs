@@ -442,3 +442,56 @@ fn scanner_db_and_cache_settings_and_the_command_line_over_them() {
     let e = parse("scanner:\n  db-repository: x\n").unwrap_err();
     assert!(chain(&e).contains("db-repository"), "{}", chain(&e));
 }
+
+/// `attestations[].slsa`: parsed, validated with key and line, and allowed in a tree policy
+/// (it only tightens).
+#[test]
+fn slsa_keys_are_validated() {
+    let head = "attestations:\n  - predicate-type: slsaprovenance1\n    slsa:\n";
+    let p = parse(&format!(
+        "{head}      builder-id: https://github.com/acme/app/.github/workflows/release.yml\n      \
+source-uri: github.com/acme/app\n      source-tag: v1.2.3\n"
+    ))
+    .unwrap();
+    let slsa = p.settings.attestations[0].slsa.clone().unwrap();
+    assert_eq!(slsa.source_uri.as_deref(), Some("github.com/acme/app"));
+    assert_eq!(slsa.source_ref().as_deref(), Some("refs/tags/v1.2.3"));
+
+    let cases = [
+        (
+            "attestations:\n  - predicate-type: cyclonedx\n    slsa:\n      builder-id: b\n",
+            "p.yaml:4: `attestations[0].slsa` applies only to a SLSA provenance",
+        ),
+        (
+            &format!("{head}      source-branch: main\n      source-tag: v1\n"),
+            "p.yaml:4: `attestations[0].slsa` takes only one of",
+        ),
+        (
+            &format!("{head}      builder-id: ''\n"),
+            "p.yaml:4: `attestations[0].slsa.builder-id` must not be empty",
+        ),
+        (
+            &format!("{head}      source-ref: main\n"),
+            "p.yaml:4: `attestations[0].slsa.source-ref` must be a full ref",
+        ),
+        (
+            "attestations:\n  - predicate-type: slsaprovenance1\n    slsa: {}\n",
+            "`attestations[0].slsa` must name at least one of",
+        ),
+        (&format!("{head}      builder: b\n"), "builder"),
+    ];
+    for (text, want) in cases {
+        let e = parse(text).unwrap_err();
+        assert!(chain(&e).contains(want), "{text}: {}", chain(&e));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".gate.yaml"),
+        format!("{head}      source-branch: main\n"),
+    )
+    .unwrap();
+    let p = Policy::discover(None, dir.path()).unwrap();
+    assert!(p.is_from_tree());
+    p.check_command_line(true).unwrap();
+}

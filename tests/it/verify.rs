@@ -518,12 +518,10 @@ fn required_attestations() {
     )
     .unwrap();
     policy.attestations = vec![
-        verify::RequiredAttestation {
-            predicate_type: verify::policy::predicate_type_alias("slsaprovenance1").to_string(),
-        },
-        verify::RequiredAttestation {
-            predicate_type: verify::policy::predicate_type_alias("cyclonedx").to_string(),
-        },
+        verify::RequiredAttestation::of_type(verify::policy::predicate_type_alias(
+            "slsaprovenance1",
+        )),
+        verify::RequiredAttestation::of_type(verify::policy::predicate_type_alias("cyclonedx")),
     ];
     let provenance = serde_json::json!({"buildDefinition": {"buildType": "test"}});
     let layers = vec![

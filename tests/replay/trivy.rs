@@ -21,6 +21,8 @@
 //! - `version`, `db_updated_at`, `next_update`: what `trivy version` prints.
 //! - `offline`: gate runs offline, so `--offline-scan` (and standalone `--skip-db-update`) must
 //!   be given; without it they must not. A map entry's `insecure` likewise for `--insecure`.
+//! - `pad_mib` (or `GATE_REPLAY_PAD_MIB`): the report's first result gets a `Packages` list of
+//!   about this many MiB, generated while it is printed (a huge report without a huge file).
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -38,6 +40,8 @@ struct Config {
     offline: bool,
     db_updated_at: String,
     next_update: String,
+    /// Pad each report to about this many MiB (0: as recorded).
+    pad_mib: u64,
 }
 
 fn fail(log: Option<&Path>, msg: &str) -> ! {
@@ -108,6 +112,9 @@ fn load_config(argv0: &str) -> Config {
         offline: cfg.get("offline").and_then(Value::as_bool).unwrap_or(false),
         db_updated_at: s("db_updated_at", "2026-11-26T06:00:00Z"),
         next_update: s("next_update", "2999-01-01T00:00:00Z"),
+        pad_mib: get("GATE_REPLAY_PAD_MIB", "pad_mib")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0),
         log,
     }
 }
@@ -327,7 +334,12 @@ fn image(cfg: &Config, args: &[String]) {
         }
     }
     filter_like_trivy(&mut report, &flags);
-    println!("{report}");
+    if cfg.pad_mib == 0 {
+        println!("{report}");
+    } else if print_padded(&mut report, cfg.pad_mib).is_err() {
+        // gate stopped reading (a report over its limit): Trivy would die of SIGPIPE.
+        std::process::exit(141);
+    }
     if let Some(log) = log {
         let mode = if flags.contains_key("--server") {
             "client"
@@ -343,6 +355,40 @@ fn image(cfg: &Config, args: &[String]) {
             ),
         );
     }
+}
+
+/// Print `report` with a `Packages` list of about `mib` MiB in its first result, generated in
+/// pieces so neither this process nor the disk holds it.
+fn print_padded(report: &mut Value, mib: u64) -> std::io::Result<()> {
+    const MARK: &str = "@@gate-replay-padding@@";
+    if report["Results"].as_array().is_none_or(Vec::is_empty) {
+        report["Results"] = json!([{"Target": "padding", "Class": "os-pkgs", "Type": "debian"}]);
+    }
+    report["Results"][0]["Packages"] = json!(MARK);
+    let text = report.to_string();
+    let (head, tail) = text
+        .split_once(&format!("\"{MARK}\""))
+        .unwrap_or((text.as_str(), ""));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"[")?;
+    let description = "x".repeat(900);
+    let total = mib << 20;
+    let mut written = 0u64;
+    let mut i = 0u64;
+    while written < total {
+        let sep = if i == 0 { "" } else { "," };
+        let pkg = format!(
+            r#"{sep}{{"ID":"pad-{i}@1.0","Name":"pad-{i}","Version":"1.0","Identifier":{{"PURL":"pkg:deb/debian/pad-{i}@1.0"}},"Layer":{{"DiffID":"sha256:{i:064x}"}},"Description":"{description}"}}"#
+        );
+        out.write_all(pkg.as_bytes())?;
+        written += pkg.len() as u64;
+        i += 1;
+    }
+    out.write_all(b"]")?;
+    out.write_all(tail.as_bytes())?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 fn report_path(name: &str) -> PathBuf {

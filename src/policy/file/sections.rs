@@ -316,6 +316,45 @@ pub struct AttestationRule {
     pub images: Vec<String>,
     #[serde(default = "level_error")]
     pub level: Level,
+    /// What a SLSA provenance must say (slsa-verifier's checks).
+    #[serde(default)]
+    pub slsa: Option<SlsaPolicy>,
+}
+
+/// `attestations[].slsa:` the fields slsa-verifier users check, all exact. Only for a SLSA
+/// provenance `predicate-type`; at most one of `source-ref`, `source-branch`, `source-tag`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SlsaPolicy {
+    /// `runDetails.builder.id`; without `@…` any version of that builder matches.
+    #[serde(default)]
+    pub builder_id: Option<String>,
+    /// The source repository (`github.com/acme/app`; scheme, `git+` and `.git` ignored).
+    #[serde(default)]
+    pub source_uri: Option<String>,
+    /// The full source ref (`refs/heads/main`).
+    #[serde(default)]
+    pub source_ref: Option<String>,
+    /// `main` for `refs/heads/main`.
+    #[serde(default)]
+    pub source_branch: Option<String>,
+    /// `v1.2.3` for `refs/tags/v1.2.3`.
+    #[serde(default)]
+    pub source_tag: Option<String>,
+}
+
+impl SlsaPolicy {
+    /// The full ref the policy names, however it is written.
+    pub fn source_ref(&self) -> Option<String> {
+        self.source_ref
+            .clone()
+            .or_else(|| {
+                self.source_branch
+                    .as_ref()
+                    .map(|b| format!("refs/heads/{b}"))
+            })
+            .or_else(|| self.source_tag.as_ref().map(|t| format!("refs/tags/{t}")))
+    }
 }
 
 /// Pod Security Standards level.

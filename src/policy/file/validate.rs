@@ -63,6 +63,14 @@ pub fn check(p: &PolicyFile, origin: Origin) -> Result<(), PolicyError> {
         keys(&a.keys, &join(&base, &[key("keys")]), origin)?;
         identities(&a.identities, &join(&base, &[key("identities")]), origin)?;
         globs(&a.images, &join(&base, &[key("images")]), origin)?;
+        if let Some(slsa) = &a.slsa {
+            slsa_keys(
+                slsa,
+                &a.predicate_type,
+                &join(&base, &[key("slsa")]),
+                origin,
+            )?;
+        }
     }
     for name in p.manifests.rules.keys() {
         let path = [key("manifests"), key("rules"), key(name)];
@@ -86,6 +94,60 @@ pub fn check(p: &PolicyFile, origin: Origin) -> Result<(), PolicyError> {
         &[key("registries"), key("allowed")],
         origin,
     )?;
+    Ok(())
+}
+
+/// `attestations[].slsa`: only under a SLSA provenance type, something to check, no empty
+/// value, one way to name the ref.
+fn slsa_keys(
+    s: &super::sections::SlsaPolicy,
+    predicate_type: &str,
+    base: &[Seg],
+    origin: Origin,
+) -> Result<(), PolicyError> {
+    let value = |path: &[Seg], problem| PolicyError::Value {
+        origin: origin(path),
+        key: display(path),
+        problem,
+    };
+    let t = crate::verify::policy::predicate_type_alias(predicate_type);
+    if !crate::verify::slsa::is_provenance(t) {
+        return Err(value(
+            base,
+            "applies only to a SLSA provenance `predicate-type` (`slsaprovenance1`)",
+        ));
+    }
+    let fields = [
+        ("builder-id", &s.builder_id),
+        ("source-uri", &s.source_uri),
+        ("source-ref", &s.source_ref),
+        ("source-branch", &s.source_branch),
+        ("source-tag", &s.source_tag),
+    ];
+    if fields.iter().all(|(_, v)| v.is_none()) {
+        return Err(value(base, "must name at least one of `builder-id`, `source-uri`, `source-ref`, `source-branch`, `source-tag`"));
+    }
+    for (name, v) in fields {
+        if v.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(value(&join(base, &[key(name)]), "must not be empty"));
+        }
+    }
+    let refs = [&s.source_ref, &s.source_branch, &s.source_tag];
+    if refs.iter().filter(|r| r.is_some()).count() > 1 {
+        return Err(value(
+            base,
+            "takes only one of `source-ref`, `source-branch` and `source-tag`",
+        ));
+    }
+    if s.source_ref
+        .as_deref()
+        .is_some_and(|r| !r.starts_with("refs/"))
+    {
+        return Err(value(
+            &join(base, &[key("source-ref")]),
+            "must be a full ref (`refs/heads/main`, `refs/tags/v1`); or use `source-branch`/`source-tag`",
+        ));
+    }
     Ok(())
 }
 

@@ -67,8 +67,14 @@ pub enum BundleError {
     BadSignature,
     #[error("DSSE envelope is not a single-signature in-toto envelope")]
     BadEnvelope,
-    #[error("in-toto statement has no subject with the artifact's digest")]
-    SubjectMismatch,
+    /// Everything else verified: a trusted signature, for other content.
+    #[error("in-toto statement has no subject with the artifact's digest (it names `{found}`)")]
+    SubjectMismatch {
+        /// The statement's first subject digest (`sha256:…`), or empty.
+        found: String,
+        /// The statement's `predicateType`.
+        predicate_type: Option<String>,
+    },
     #[error("bundle has no transparency log entry")]
     NoTlogEntry,
     #[error("tlog entry has no inclusion {0}, required by this bundle version")]
@@ -106,6 +112,8 @@ pub struct BlobVerification {
     pub times: Vec<DateTime<Utc>>,
     /// The in-toto `predicateType`, for DSSE bundles.
     pub predicate_type: Option<String>,
+    /// What a SLSA provenance statement says about the build.
+    pub slsa: Option<super::slsa::SlsaFacts>,
 }
 
 /// Who must have signed.
@@ -213,6 +221,8 @@ struct Statement {
     #[serde(default)]
     subject: Vec<StatementSubject>,
     predicate_type: Option<String>,
+    #[serde(default)]
+    predicate: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +285,9 @@ pub fn verify_bundle(
         Subject::Sha256(digest) => digest,
     };
     let mut predicate_type = None;
+    let mut slsa = None;
+    // Checked last, so that a mismatch means a trusted signature over another subject.
+    let mut other_subject = None;
     let signed = if let Some(ms) = &bundle.message_signature {
         let Subject::Artifact(artifact) = subject else {
             return Err(BundleError::MessageSignatureOnDigest);
@@ -311,8 +324,19 @@ pub fn verify_bundle(
             .iter()
             .any(|s| s.digest.get("sha256") == Some(&want))
         {
-            return Err(BundleError::SubjectMismatch);
+            other_subject = Some(
+                statement
+                    .subject
+                    .iter()
+                    .find_map(|s| s.digest.get("sha256"))
+                    .map(|h| format!("sha256:{h}"))
+                    .unwrap_or_default(),
+            );
         }
+        slsa = statement
+            .predicate_type
+            .as_deref()
+            .and_then(|t| super::slsa::facts(t, &statement.predicate));
         predicate_type = statement.predicate_type;
         Signed {
             signature,
@@ -332,13 +356,24 @@ pub fn verify_bundle(
         && no_timestamps
         && matches!(expect, Expectation::KeyOptionalTlog(_))
     {
+        if let Some(found) = other_subject {
+            return Err(BundleError::SubjectMismatch {
+                found,
+                predicate_type,
+            });
+        }
         return Ok(BlobVerification {
             identity: None,
             times: Vec::new(),
             predicate_type,
+            slsa,
         });
     }
-    if material.tlog_entries.is_empty() {
+    // A trust root that lists no transparency log (GitHub's own Sigstore instance: Fulcio and
+    // a timestamp authority, no Rekor) proves time with timestamps alone; any other needs a
+    // log entry.
+    let timestamps_only = trust.tlogs.is_empty() && !no_timestamps && expect.is_identity();
+    if material.tlog_entries.is_empty() && !timestamps_only {
         return Err(BundleError::NoTlogEntry);
     }
     let mut times = Vec::new();
@@ -394,10 +429,17 @@ pub fn verify_bundle(
         }
         _ => None,
     };
+    if let Some(found) = other_subject {
+        return Err(BundleError::SubjectMismatch {
+            found,
+            predicate_type,
+        });
+    }
     Ok(BlobVerification {
         identity,
         times,
         predicate_type,
+        slsa,
     })
 }
 

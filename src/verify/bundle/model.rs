@@ -70,6 +70,8 @@ pub struct MessageDigest {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TlogEntry {
+    /// Protobuf JSON leaves out a zero: an absent index is 0.
+    #[serde(default = "zero")]
     pub log_index: String,
     pub log_id: LogId,
     pub kind_version: KindVersion,
@@ -101,6 +103,9 @@ pub struct InclusionPromise {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
+    /// Protobuf JSON leaves out a zero (sigstore-js writes no `logIndex` for the first entry
+    /// of a shard): an absent index is 0.
+    #[serde(default = "zero")]
     pub log_index: String,
     pub root_hash: String,
     pub tree_size: String,
@@ -112,4 +117,27 @@ pub struct InclusionProof {
 #[derive(Debug, Deserialize)]
 pub struct Checkpoint {
     pub envelope: String,
+}
+
+fn zero() -> String {
+    "0".to_string()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Protobuf JSON (sigstore-js's bundleToJSON) leaves out zero values: an inclusion proof of
+    /// the first entry of a shard has no `logIndex`.
+    #[test]
+    fn an_absent_log_index_is_zero() {
+        let entry: TlogEntry = serde_json::from_str(
+            r#"{"logId":{"keyId":"AA=="},"kindVersion":{"kind":"dsse","version":"0.0.1"},
+            "inclusionProof":{"rootHash":"AA==","treeSize":"1"},"canonicalizedBody":"e30="}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.log_index, "0");
+        assert_eq!(entry.inclusion_proof.unwrap().log_index, "0");
+    }
 }

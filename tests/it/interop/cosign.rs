@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use base64::{engine::general_purpose::STANDARD, Engine as _};
 use gate::resolve::auth::AuthSources;
 use gate::resolve::{ClientConfig, Repo};
 use gate::verify::sign::signature_tag;
@@ -11,7 +12,7 @@ use gate::verify::{Fetcher, RegistryFetcher};
 use serde_json::Value;
 
 use super::peers::{check, gate, rules, Cosign, RegistryKind, REGISTRIES};
-use crate::harness::{sha256, Registry, OCI_MANIFEST};
+use crate::harness::{sha256, Registry, OCI_INDEX, OCI_MANIFEST};
 
 pub fn fetcher(reg: &Registry) -> RegistryFetcher {
     RegistryFetcher::new(ClientConfig {
@@ -300,6 +301,152 @@ async fn cosign_v3_bundle_referrers_pass_with_their_layout() {
             (code, r),
             (Some(1), vec!["GATE-SIG-001".to_string()]),
             "{kind:?}: unsigned sibling"
+        );
+    }
+}
+
+/// The one cosign v3 bundle referrer of `digest`: its manifest digest and JSON.
+async fn bundle_referrer(cell: &Cell, digest: &str) -> (String, Value) {
+    let f = fetcher(&cell.reg);
+    let app = repo(&cell.reg, "team/app");
+    let (_, referrers) = f.referrers(&app, digest).await.unwrap();
+    assert_eq!(referrers.len(), 1, "{:?}: referrers of {digest}", cell.kind);
+    let bytes = f.manifest(&app, &referrers[0]).await.unwrap().unwrap();
+    (
+        referrers[0].clone(),
+        serde_json::from_slice(&bytes).unwrap(),
+    )
+}
+
+/// Pushes `manifest` (a bundle referrer whose blobs are already in `team/app`, except `extra`)
+/// so that it is found as a referrer of `subject`, and stops `replaced` from being found: the
+/// referrers API registry lists what carries a `subject` (so `replaced` is deleted); on the
+/// tag fallback the referrers tag index of `subject` is rewritten to name the new manifest.
+async fn put_referrer(
+    cell: &Cell,
+    subject: &str,
+    manifest: &Value,
+    extra: Vec<Vec<u8>>,
+    replaced: Option<&str>,
+) {
+    let bytes = serde_json::to_vec(manifest).unwrap();
+    let config = config_blob(cell, manifest).await;
+    let mut blobs = vec![config];
+    blobs.extend(extra);
+    let tag = format!("copy-{}", &sha256(&bytes)[7..19]);
+    let pushed = cell
+        .reg
+        .push_raw("team/app", &tag, &blobs, &bytes, OCI_MANIFEST)
+        .await;
+    match cell.kind {
+        RegistryKind::ReferrersApi => {
+            if let Some(old) = replaced {
+                let url = format!("http://{}/v2/team/app/manifests/{old}", cell.reg.addr);
+                let status = reqwest::Client::new()
+                    .delete(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert!(status.is_success(), "DELETE {url}: {status}");
+            }
+        }
+        RegistryKind::TagFallback => {
+            let index = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": OCI_INDEX,
+                "manifests": [{
+                    "mediaType": OCI_MANIFEST,
+                    "digest": pushed,
+                    "size": bytes.len(),
+                    "artifactType": manifest["artifactType"],
+                }],
+            });
+            let tag = subject.replace(':', "-");
+            cell.reg
+                .push_raw(
+                    "team/app",
+                    &tag,
+                    &[],
+                    &serde_json::to_vec(&index).unwrap(),
+                    OCI_INDEX,
+                )
+                .await;
+        }
+    }
+}
+
+/// Rewrites the DSSE payload of the v3 bundle on `digest` (the signature no longer covers it)
+/// and puts the tampered bundle in the original's place.
+async fn tamper_bundle(cell: &Cell, digest: &str) {
+    let (old, mut manifest) = bundle_referrer(cell, digest).await;
+    let layer = manifest["layers"][0].clone();
+    let blob = fetcher(&cell.reg)
+        .blob(
+            &repo(&cell.reg, "team/app"),
+            layer["digest"].as_str().unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+    let mut bundle: Value = serde_json::from_slice(&blob).unwrap();
+    let payload = bundle["dsseEnvelope"]["payload"].as_str().unwrap();
+    let mut statement: Value = serde_json::from_slice(&STANDARD.decode(payload).unwrap()).unwrap();
+    statement["predicate"]["tampered"] = "yes".into();
+    bundle["dsseEnvelope"]["payload"] = STANDARD
+        .encode(serde_json::to_vec(&statement).unwrap())
+        .into();
+    let blob = serde_json::to_vec(&bundle).unwrap();
+    manifest["layers"][0]["digest"] = sha256(&blob).into();
+    manifest["layers"][0]["size"] = blob.len().into();
+    put_referrer(cell, digest, &manifest, vec![blob], Some(&old)).await;
+}
+
+/// Copies the v3 bundle referrer of `from` to `to` (same bundle, `subject` re-pointed): a
+/// valid signature, for another digest.
+async fn copy_bundle(cell: &Cell, from: &str, to: &str) {
+    let (_, mut manifest) = bundle_referrer(cell, from).await;
+    manifest["subject"]["digest"] = to.into();
+    put_referrer(cell, to, &manifest, Vec::new(), None).await;
+}
+
+/// cosign v3 bundle referrers, the cells the v2 test has for `.sig`: a bundle copied to
+/// another digest is GATE-SIG-003, a tampered payload GATE-SIG-002; on both registries.
+#[tokio::test]
+async fn cosign_v3_bundles_tampered_or_copied_fail_with_the_right_rule() {
+    let Some(cosign) = Cosign::v3() else { return };
+    for kind in REGISTRIES {
+        let Some(cell) = Cell::new(kind).await else {
+            return;
+        };
+        cosign.key_pair(cell.path(), "signer");
+        let mut args = V3_SIGN_ARGS.to_vec();
+        args.push(&cell.image);
+        cosign.ok(cell.path(), &args);
+        let (code, r, _) = cell.check_key(&cell.image, "signer.pub");
+        assert_eq!((code, r), (Some(0), vec![]), "{kind:?}: signed");
+
+        copy_bundle(&cell, &cell.digest, &cell.other_digest).await;
+        let (code, r, report) = cell.check_key(&cell.other, "signer.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-003".to_string()]),
+            "{kind:?}: other digest: {report}"
+        );
+        let message = report["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            message.contains(&format!("but for digest `{}`", cell.digest)),
+            "{kind:?}: {message}"
+        );
+
+        tamper_bundle(&cell, &cell.digest).await;
+        let (code, r, report) = cell.check_key(&cell.image, "signer.pub");
+        assert_eq!(
+            (code, r),
+            (Some(1), vec!["GATE-SIG-002".to_string()]),
+            "{kind:?}: tampered payload: {report}"
         );
     }
 }

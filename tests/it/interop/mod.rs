@@ -6,4 +6,5 @@
 
 pub mod attest;
 pub mod cosign;
+pub mod github;
 pub mod peers;

@@ -174,3 +174,95 @@ pub fn rules(report: &Value) -> Vec<String> {
     out.sort();
     out
 }
+
+/// `@actions/attest` 3.2.0, `@sigstore/mock` 0.13.0 and `@sigstore/oci` 0.7.2 under
+/// `~/.cache/gate/npm`, run by `scripts/peers/github-attest/attest.mjs` (versions as in
+/// `scripts/install-peers`).
+pub const ACTIONS_ATTEST: &str = "3.2.0";
+pub const SIGSTORE_MOCK: &str = "0.13.0";
+pub const SIGSTORE_OCI: &str = "0.7.2";
+
+/// What the GitHub-style provenance script made.
+#[derive(Debug)]
+pub struct GithubAttestation {
+    /// The certificate's SAN (`https://github.com/OWNER/REPO/WORKFLOW@REF`).
+    pub identity: String,
+    pub issuer: String,
+    /// The trusted root for the mock's CA and timestamp authority.
+    pub trusted_root: PathBuf,
+}
+
+/// Where the npm peers are, or `None` (with a notice) when one is missing outside CI.
+fn npm_peers() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    let npm = Path::new(&home).join(".cache/gate/npm");
+    for (package, version) in [
+        ("@actions/attest", ACTIONS_ATTEST),
+        ("@sigstore/mock", SIGSTORE_MOCK),
+        ("@sigstore/oci", SIGSTORE_OCI),
+    ] {
+        let manifest = npm.join("node_modules").join(package).join("package.json");
+        let found = std::fs::read(&manifest)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .is_some_and(|v| v["version"] == version);
+        if !found {
+            let msg = format!(
+                "{package} {version} is not installed under {}: run `scripts/install-deps --peers`",
+                npm.display()
+            );
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+            eprintln!("skipped: {msg}");
+            return None;
+        }
+    }
+    Some(npm)
+}
+
+/// Runs `scripts/peers/github-attest/attest.mjs`: a keyless SLSA v1 provenance of `subject`
+/// by `@actions/attest` (GitHub's Sigstore instance, mocked by `@sigstore/mock`), pushed by
+/// `@sigstore/oci` as a referrer of each of `attach` in `repo` on `reg`. `None` when the npm
+/// peers are not installed (outside CI).
+pub fn github_attest(
+    dir: &Path,
+    reg: &Registry,
+    repo: &str,
+    subject: &str,
+    attach: &[&str],
+) -> Option<GithubAttestation> {
+    let npm = npm_peers()?;
+    let out_dir = dir.join("github-attest");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/peers/github-attest/attest.mjs");
+    let mut cmd = Command::new("node");
+    cmd.arg(&script)
+        .args(["--image", &format!("{}/{repo}", reg.addr)])
+        .args(["--subject", subject])
+        .arg("--out")
+        .arg(&out_dir)
+        .env("GATE_NPM_DIR", &npm);
+    for a in attach {
+        cmd.args(["--attach", a]);
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("node: {e}"));
+    assert!(
+        out.status.success(),
+        "attest.mjs failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // @actions/core writes workflow commands (`::debug::`) to stdout; the result is the last line.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .unwrap_or_default();
+    let result: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let referrers = result["referrers"].as_array().map(Vec::len);
+    assert_eq!(referrers, Some(attach.len()), "{result}");
+    Some(GithubAttestation {
+        identity: result["identity"].as_str().unwrap().to_string(),
+        issuer: result["issuer"].as_str().unwrap().to_string(),
+        trusted_root: out_dir.join("trusted_root.json"),
+    })
+}
