@@ -7,7 +7,7 @@ use super::stages::{Discovered, Inspected, Resolution, Scans, Verifications};
 use super::{convert, CheckSettings};
 use crate::discover::UNPINNED_IMAGE;
 use crate::evidence::{CheckError, ImageEvidence};
-use crate::finding::Finding;
+use crate::finding::{Finding, Subject};
 use crate::pin::{self, PinOptions};
 use crate::resolve::{chain_text, Resolved};
 use std::collections::BTreeMap;
@@ -89,8 +89,8 @@ pub fn images(
     out
 }
 
-/// The scan and signature findings of every checked digest target, its subject `repo@digest`
-/// (so every image that resolves to the target carries them).
+/// The scan and signature findings of every checked digest target, its subject the target
+/// ([`Subject::Image`], so every image that resolves to the target carries them).
 pub fn image_findings(
     s: &CheckSettings,
     checked: &BTreeMap<DigestTarget, &Resolved>,
@@ -101,12 +101,11 @@ pub fn image_findings(
     if let Some(scans) = scans {
         for t in checked.keys() {
             if let Some(Ok(result)) = scans.get(&t.digest) {
-                findings.extend(crate::scan::evaluate(
-                    result,
-                    &t.to_string(),
-                    &s.vuln,
-                    s.today,
-                ));
+                let found = crate::scan::evaluate(result, &t.to_string(), &s.vuln, s.today);
+                findings.extend(found.into_iter().map(|f| Finding {
+                    subject: t.subject(),
+                    ..f
+                }));
             }
         }
         findings.extend(crate::scan::unused(&s.vuln));
@@ -114,7 +113,11 @@ pub fn image_findings(
     if let (Some(policy), Some(verifications)) = (&s.verify, verifications) {
         for t in checked.keys() {
             if let Some(v) = verifications.get(t) {
-                findings.extend(crate::verify::evaluate(v, &t.to_string(), policy));
+                let found = crate::verify::evaluate(v, &t.to_string(), policy);
+                findings.extend(found.into_iter().map(|f| Finding {
+                    subject: t.subject(),
+                    ..f
+                }));
             }
         }
     }
@@ -149,9 +152,9 @@ pub fn pin_findings(
         .findings
         .into_iter()
         // With `--pin`, references of passing images are about to be pinned: not a finding.
-        .filter(|f| s.pin.is_none() || f.rule != UNPINNED_IMAGE.id)
+        .filter(|f| s.pin.is_none() || f.rule.id != UNPINNED_IMAGE.id)
         // Reported from discovery below, whether or not this plan could be made.
-        .filter(|f| f.rule != crate::discover::UNRESOLVABLE_REFERENCE.id)
+        .filter(|f| f.rule.id != crate::discover::UNRESOLVABLE_REFERENCE.id)
         .map(|mut f| {
             let image = f.location.as_ref().and_then(|l| {
                 uses.iter()
@@ -160,8 +163,8 @@ pub fn pin_findings(
             });
             if let Some(id) = image {
                 f.subject = match res.target(id) {
-                    Some(t) => t.to_string(),
-                    None => d.images.get(id).reference.original().to_string(),
+                    Some(t) => t.subject(),
+                    None => Subject::Reference(d.images.get(id).reference.original().to_string()),
                 };
             }
             f

@@ -1,7 +1,7 @@
 //! Stage results into the evidence record's own types, and resolved images into scan targets.
 
 use crate::evidence::{self, ImageEvidence, RekorEntry, ScanSummary};
-use crate::resolve::{ResolveConfig, Resolved, Resolver};
+use crate::resolve::{Repo, ResolveConfig, Resolved};
 use crate::scan::{ScanResult, ScanTarget};
 use crate::verify::{Signer, Verification};
 use std::collections::BTreeMap;
@@ -9,13 +9,12 @@ use std::collections::BTreeMap;
 /// What Trivy is asked to scan: the digest, pulled from where it really lives (the mirror, when
 /// one was used), with the registry's credential passed through the environment.
 pub fn scan_target(
-    resolver: &Resolver,
+    repo: Repo,
     cfg: &ResolveConfig,
     r: &Resolved,
     platforms: Option<&Result<Vec<String>, String>>,
     wanted: &[String],
 ) -> ScanTarget {
-    let (repo, _) = resolver.repo_for(&r.reference);
     let credential = cfg
         .client
         .auth

@@ -33,6 +33,16 @@ impl DigestTarget {
     }
 }
 
+impl DigestTarget {
+    /// The subject of the target's findings.
+    pub fn subject(&self) -> crate::finding::Subject {
+        crate::finding::Subject::Image {
+            repository: self.repository.clone(),
+            digest: self.digest.clone(),
+        }
+    }
+}
+
 /// `repository@digest`: the subject of the target's findings in the evidence.
 impl fmt::Display for DigestTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,8 @@
 //! `gate check`: the whole gate in one pass.
 //!
 //! discover → resolve → inspect → (scan ∥ verify ∥ lint) → pin check → evaluate → evidence → pin.
+//! The registry, the scanner and the signature verifier come in as [`services`] (traits), so
+//! [`run`] is the pipeline alone and runs in-process with fakes in tests.
 //! Every distinct reference is resolved once; every distinct digest is inspected, scanned and
 //! verified once, whatever number of files name it; lint runs beside them on what discovery read.
 //! Stages return maps keyed by image ([`keys::ImageId`]) or digest target
@@ -14,6 +16,7 @@ pub mod keys;
 pub mod platforms;
 pub mod progress;
 pub mod registries;
+pub mod services;
 pub mod settings;
 mod stages;
 
@@ -24,13 +27,14 @@ use crate::lint::{LintConfig, LintOutcome};
 use crate::pin::{self, PinOptions};
 use crate::policy::evaluate::evaluate;
 use crate::policy::exception::Exception;
-use crate::resolve::{chain_text, ResolveConfig, ResolveError, Resolver};
+use crate::resolve::{chain_text, ResolveConfig, ResolveError};
 use crate::scan::{ScanConfig, VulnPolicy};
 use crate::verify::VerifyPolicy;
 use chrono::{NaiveDate, Utc};
 use keys::ImageId;
 use progress::Progress;
-use std::collections::{HashMap, HashSet};
+pub use services::{ImageScanner, Registry, Services, SignatureVerifier};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -64,7 +68,7 @@ pub struct CheckSettings {
     pub allowed: registries::Allowed,
 }
 
-/// Why the check could not even start (exit 2). Stage failures are recorded in the evidence.
+/// Why the services could not be set up (exit 2). Stage failures are recorded in the evidence.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckFailure {
     #[error(transparent)]
@@ -73,86 +77,42 @@ pub enum CheckFailure {
     Verify(#[source] crate::verify::fetch::FetchError),
 }
 
-fn ms(t: Instant) -> u64 {
-    t.elapsed().as_millis() as u64
-}
-
-/// Run the gate. The evidence comes back finished (verdicts computed).
-pub async fn run(
+/// Run the gate with the services given. The evidence comes back finished (verdicts computed);
+/// whatever could not be checked is an error in it.
+pub async fn run<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     input: &CheckInput,
     s: &CheckSettings,
+    services: &Services<R, S, V>,
     progress: &Progress,
-) -> Result<Evidence, CheckFailure> {
+) -> Evidence {
     let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), s.policy.clone(), Utc::now());
     ev.working_directory = std::env::current_dir().ok();
+    let clock = Clock(progress);
 
-    let t = Instant::now();
-    progress.stage("discover");
+    let t = clock.start("discover", true);
     let mut found = stages::discover(input, s);
     ev.errors.append(&mut found.errors);
-    ev.time("discover", ms(t));
     let n = found.images.len();
-    progress.done("discover", &format!("{n} image reference(s)"));
+    clock.done(&mut ev, "discover", t, &format!("{n} image reference(s)"));
 
-    let t = Instant::now();
-    progress.stage("resolve");
-    let resolver = Resolver::new(s.resolve.clone())?;
-    let mut resolved = stages::resolve(&resolver, &found).await;
+    let t = clock.start("resolve", true);
+    let mut resolved = stages::resolve(&services.registry, &found).await;
     ev.errors.append(&mut resolved.errors);
-    ev.time("resolve", ms(t));
-    progress.done("resolve", &format!("{n} distinct reference(s)"));
-
+    clock.done(&mut ev, "resolve", t, &format!("{n} distinct reference(s)"));
     let t = Instant::now();
-    let inspected = stages::inspect(&resolver, &resolved, s.resolve.concurrency).await;
+    let inspected = stages::inspect(&services.registry, &resolved, s.resolve.concurrency).await;
     ev.time("inspect", ms(t));
 
     let checked = stages::checked(&resolved, &inspected);
     let texts = std::mem::take(&mut found.texts);
-    let timed = |stage: &'static str, on: bool| {
-        if on {
-            progress.stage(stage);
-        }
-        Instant::now()
-    };
-    let scan = async {
-        let t = timed("scan", s.scan.is_some());
-        let out = stages::scan(&resolver, s, &checked, &inspected).await;
-        progress.done("scan", &format!("{} digest(s)", checked.len()));
-        (out, ms(t))
-    };
-    let verify = async {
-        let t = timed("verify", s.verify.is_some());
-        let out = stages::verify(&resolver, s, &checked).await;
-        progress.done("verify", &format!("{} digest(s)", checked.len()));
-        (out, ms(t))
-    };
-    let lint = async {
-        let t = timed("lint", !input.files.is_empty());
-        let out = stages::lint(input, s, texts).await;
-        progress.done("lint", "");
-        (out, ms(t))
-    };
-    let ((scans, scan_ms), (verifications, verify_ms), (linted, lint_ms)) =
-        tokio::join!(scan, verify, lint);
-    let verifications = verifications?;
-    if s.scan.is_some() {
-        ev.time("scan", scan_ms);
-    }
-    if s.verify.is_some() {
-        ev.time("verify", verify_ms);
-    }
+    let (scans, verifications, linted) = examine(
+        &mut ev, &clock, input, s, services, &checked, &inspected, texts,
+    )
+    .await;
 
     let mut findings =
         attribute::image_findings(s, &checked, scans.as_ref(), verifications.as_ref());
-    if let Some(outcome) = linted {
-        match outcome {
-            Ok(l) => {
-                ev.time("lint", lint_ms);
-                findings.extend(lint_summary(&mut ev, input, l));
-            }
-            Err(e) => ev.errors.push(CheckError::new("lint", chain_text(&e))),
-        }
-    }
+    findings.extend(linted);
     findings.extend(registries::findings(&s.allowed, &found.images, &resolved));
     let (pins, mut pin_errors) = attribute::pin_findings(s, &found, &resolved);
     findings.extend(pins);
@@ -181,18 +141,95 @@ pub async fn run(
             .filter(|(_, img)| ev.image_verdict(img) == Verdict::Passed)
             .map(|(id, _)| *id)
             .collect();
-        pin_passing(
-            &mut ev,
-            &found,
-            &passed,
-            &checked_digests(&found, &resolved),
-            opts,
-            &input.files,
-        );
+        let digests = checked_digests(&found, &resolved);
+        pin_passing(&mut ev, &found, &passed, &digests, opts, &input.files);
         ev.time("pin", ms(t));
         ev.finish(Utc::now());
     }
-    Ok(ev)
+    ev
+}
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}
+
+/// Stage progress and timings.
+struct Clock<'a>(&'a Progress);
+
+impl Clock<'_> {
+    fn start(&self, stage: &'static str, on: bool) -> Instant {
+        if on {
+            self.0.stage(stage);
+        }
+        Instant::now()
+    }
+
+    fn done(&self, ev: &mut Evidence, stage: &'static str, t: Instant, what: &str) {
+        ev.time(stage, ms(t));
+        self.0.done(stage, what);
+    }
+}
+
+/// Scan, verify and lint at once: the scan and verify results by key, and lint's findings
+/// (what lint saw, and its errors, go into the evidence).
+#[allow(clippy::too_many_arguments)]
+async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
+    ev: &mut Evidence,
+    clock: &Clock<'_>,
+    input: &CheckInput,
+    s: &CheckSettings,
+    services: &Services<R, S, V>,
+    checked: &BTreeMap<keys::DigestTarget, &crate::resolve::Resolved>,
+    inspected: &stages::Inspected,
+    texts: HashMap<PathBuf, String>,
+) -> (
+    Option<stages::Scans>,
+    Option<stages::Verifications>,
+    Vec<Finding>,
+) {
+    let reg = &services.registry;
+    let scan = async {
+        let t = clock.start("scan", s.scan.is_some());
+        let out = stages::scan(reg, &services.scanner, s, checked, inspected).await;
+        clock
+            .0
+            .done("scan", &format!("{} digest(s)", checked.len()));
+        (out, t.elapsed())
+    };
+    let verify = async {
+        let t = clock.start("verify", s.verify.is_some());
+        let out = stages::verify(reg, &services.verifier, s, checked).await;
+        clock
+            .0
+            .done("verify", &format!("{} digest(s)", checked.len()));
+        (out, t.elapsed())
+    };
+    let lint = async {
+        let t = clock.start("lint", !input.files.is_empty());
+        let out = stages::lint(input, s, texts).await;
+        clock.0.done("lint", "");
+        (out, t.elapsed())
+    };
+    let ((scans, scan_t), (verifications, verify_t), (linted, lint_t)) =
+        tokio::join!(scan, verify, lint);
+    for (stage, on, d) in [
+        ("scan", scans.is_some(), scan_t),
+        ("verify", verifications.is_some(), verify_t),
+        ("lint", matches!(linted, Some(Ok(_))), lint_t),
+    ] {
+        if on {
+            ev.time(stage, d.as_millis() as u64);
+        }
+    }
+    let findings = match linted {
+        Some(Ok(l)) => lint_summary(ev, input, l),
+        Some(Err(e)) => {
+            ev.errors.push(CheckError::new("lint", chain_text(&e)));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    (scans, verifications, findings)
 }
 
 /// Record what lint saw in the evidence; its findings, but for unpinned images (reported once,
@@ -215,7 +252,7 @@ fn lint_summary(ev: &mut Evidence, input: &CheckInput, l: LintOutcome) -> Vec<Fi
     });
     l.findings
         .into_iter()
-        .filter(|f| f.rule != UNPINNED_IMAGE.id)
+        .filter(|f| f.rule.id != UNPINNED_IMAGE.id)
         .collect()
 }
 

@@ -5,7 +5,7 @@
 use super::keys::Images;
 use super::stages::Resolution;
 use crate::evidence::Source;
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location, Severity, Subject};
 use crate::rules::Rule;
 use globset::{Glob, GlobMatcher};
 
@@ -63,8 +63,8 @@ pub fn findings(allowed: &Allowed, images: &Images, res: &Resolution) -> Vec<Fin
             continue;
         }
         let subject = match res.target(id) {
-            Some(t) => t.to_string(),
-            None => img.reference.original().to_string(),
+            Some(t) => t.subject(),
+            None => Subject::Reference(img.reference.original().to_string()),
         };
         let location = img.sources.iter().find_map(|s| match s {
             Source::File { file, line, column } => Some(Location {
@@ -75,7 +75,7 @@ pub fn findings(allowed: &Allowed, images: &Images, res: &Resolution) -> Vec<Fin
             Source::CommandLine => None,
         });
         out.push(Finding {
-            rule: REGISTRY_NOT_ALLOWED.id,
+            rule: &REGISTRY_NOT_ALLOWED,
             severity: REGISTRY_NOT_ALLOWED.severity,
             subject,
             location,

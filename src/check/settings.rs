@@ -485,17 +485,14 @@ impl Levels {
         findings
             .into_iter()
             .filter_map(|mut f| {
-                // A finding of a rule the registry does not know keeps its own severity.
-                let Some(rule) = crate::rules::find(f.rule) else {
-                    return Some(f);
-                };
-                let section = if f.rule == "GATE-VULN-001" {
+                let rule = f.rule;
+                let section = if rule.id == "GATE-VULN-001" {
                     Some(self.file.vulnerabilities.level)
-                } else if f.rule.starts_with("GATE-SIG-") {
+                } else if rule.id.starts_with("GATE-SIG-") {
                     Some(self.file.signatures.level)
-                } else if f.rule == "GATE-ADM-001" {
+                } else if rule.id == "GATE-ADM-001" {
                     Some(self.file.admission.level)
-                } else if f.rule.starts_with("GATE-ATT-") {
+                } else if rule.id.starts_with("GATE-ATT-") {
                     Some(
                         self.file
                             .attestations

@@ -2,17 +2,17 @@
 //! back in maps keyed by [`ImageId`] or [`DigestTarget`], never as lists to pair by position.
 
 use super::keys::{keyed, DigestTarget, ImageId, Images};
-use super::{convert, CheckFailure, CheckInput, CheckSettings};
+use super::services::{ImageScanner, Registry, SignatureVerifier};
+use super::{convert, CheckInput, CheckSettings};
 use crate::discover::{discover_sources, read_sources, DiscoverOutcome, STDIN};
 use crate::evidence::{CheckError, Source};
 use crate::lint::{lint_read, LintError, LintOutcome};
 use crate::pin;
 use crate::reference::Reference;
-use crate::resolve::{chain_text, Resolved, Resolver, Unresolved};
-use crate::scan::ScanResult;
-use crate::verify::{RegistryFetcher, Verification, VerifyError};
+use crate::resolve::{chain_text, Resolved, Unresolved};
+use crate::verify::{Verification, VerifyError};
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 /// What discovery read and found.
@@ -110,7 +110,7 @@ impl Resolution {
     }
 }
 
-pub async fn resolve(resolver: &Resolver, d: &Discovered) -> Resolution {
+pub async fn resolve<R: Registry>(registry: &R, d: &Discovered) -> Resolution {
     let ids: Vec<ImageId> = d.images.iter().map(|(id, _)| id).collect();
     let refs: Vec<Reference> = d
         .images
@@ -120,7 +120,7 @@ pub async fn resolve(resolver: &Resolver, d: &Discovered) -> Resolution {
     let lookups = pin::to_resolve(&d.outcome);
     // One call, so a reference that is also a lookup is resolved once.
     let all: Vec<Reference> = refs.iter().chain(&lookups).cloned().collect();
-    let mut images = resolver.resolve_all(&all).await;
+    let mut images = registry.resolve_all(&all).await;
     let looked_up = images.split_off(refs.len().min(images.len()));
     let images = keyed(ids, images);
     let mut tags = HashMap::new();
@@ -148,14 +148,10 @@ pub async fn resolve(resolver: &Resolver, d: &Discovered) -> Resolution {
 /// Platforms of each digest target (its manifest bytes verified), or why not.
 pub type Inspected = BTreeMap<DigestTarget, Result<Vec<String>, String>>;
 
-pub async fn inspect(resolver: &Resolver, res: &Resolution, concurrency: usize) -> Inspected {
+pub async fn inspect<R: Registry>(registry: &R, res: &Resolution, concurrency: usize) -> Inspected {
     futures::stream::iter(res.targets())
         .map(|(t, r)| async move {
-            let platforms = resolver
-                .inspect(r)
-                .await
-                .map(|i| i.platforms().iter().map(|p| p.to_string()).collect())
-                .map_err(|e| chain_text(&e));
+            let platforms = registry.platforms(r).await.map_err(|e| chain_text(&e));
             (t, platforms)
         })
         .buffer_unordered(concurrency.max(1))
@@ -175,43 +171,50 @@ pub fn checked<'a>(
 }
 
 /// Scan results by digest: targets naming one digest share its result.
-pub type Scans = BTreeMap<String, Result<ScanResult, crate::scan::ScanError>>;
+pub use super::services::Scans;
 
-pub async fn scan(
-    resolver: &Resolver,
+/// Scan each distinct digest once (the first target that names it says where to pull it from:
+/// the bytes behind a digest are the same in every repository).
+pub async fn scan<R: Registry, S: ImageScanner>(
+    registry: &R,
+    scanner: &S,
     s: &CheckSettings,
     checked: &BTreeMap<DigestTarget, &Resolved>,
     inspected: &Inspected,
 ) -> Option<Scans> {
     let cfg = s.scan.as_ref()?;
+    let mut seen = HashSet::new();
     let targets = checked
         .iter()
+        .filter(|(t, _)| seen.insert(t.digest.clone()))
         .map(|(t, r)| {
-            convert::scan_target(resolver, &s.resolve, r, inspected.get(t), &s.scan_platforms)
+            let repo = registry.repo_for(&r.reference);
+            convert::scan_target(repo, &s.resolve, r, inspected.get(t), &s.scan_platforms)
         })
         .collect();
-    Some(crate::scan::scan_by_digest(targets, cfg).await)
+    Some(scanner.scan(targets, cfg).await)
 }
 
 /// Signature verifications by digest target (signatures live beside the repository).
 pub type Verifications = BTreeMap<DigestTarget, Result<Verification, VerifyError>>;
 
-pub async fn verify(
-    resolver: &Resolver,
+/// Verify each digest target once, at most `concurrency` at a time.
+pub async fn verify<R: Registry, V: SignatureVerifier>(
+    registry: &R,
+    verifier: &V,
     s: &CheckSettings,
     checked: &BTreeMap<DigestTarget, &Resolved>,
-) -> Result<Option<Verifications>, CheckFailure> {
-    let Some(policy) = &s.verify else {
-        return Ok(None);
-    };
-    let fetcher = RegistryFetcher::new(s.resolve.client.clone()).map_err(CheckFailure::Verify)?;
-    let keys: Vec<DigestTarget> = checked.keys().cloned().collect();
-    let targets: Vec<_> = checked
-        .values()
-        .map(|r| (resolver.repo_for(&r.reference).0, r.digest.clone()))
-        .collect();
-    let out = crate::verify::verify_many(&fetcher, &targets, policy, s.resolve.concurrency).await;
-    Ok(Some(keyed(keys, out)))
+) -> Option<Verifications> {
+    let policy = s.verify.as_ref()?;
+    let out = futures::stream::iter(checked)
+        .map(|(t, r)| async move {
+            let repo = registry.repo_for(&r.reference);
+            (t.clone(), verifier.verify(&repo, &r.digest, policy).await)
+        })
+        .buffer_unordered(s.resolve.concurrency.max(1))
+        .collect()
+        .await;
+    Some(out)
 }
 
 /// Lint what discovery read (on its own thread: it is CPU-bound, and scan and verify go on).

@@ -47,7 +47,8 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         files: args.files.clone(),
     };
     let progress = Progress::new(g.quiet);
-    let ev = check::run(&input, &settings, &progress).await?;
+    let services = check::Services::real(&settings.resolve)?;
+    let ev = check::run(&input, &settings, &services, &progress).await;
     if g.verbose {
         eprint!("{}", super::verbose::describe(&ev));
     }

@@ -59,9 +59,9 @@ pub fn unresolvable_findings(outcome: &super::DiscoverOutcome) -> Vec<crate::fin
         .iter()
         .filter(|n| n.kind == super::NoticeKind::Unresolvable)
         .map(|n| crate::finding::Finding {
-            rule: UNRESOLVABLE_REFERENCE.id,
+            rule: &UNRESOLVABLE_REFERENCE,
             severity: UNRESOLVABLE_REFERENCE.severity,
-            subject: n.file.display().to_string(),
+            subject: crate::finding::Subject::file(&n.file),
             location: Some(crate::finding::Location {
                 file: n.file.clone(),
                 line: n.line,

@@ -83,7 +83,14 @@ impl FindingRecord {
     /// [`AppliedException`] with an unknown origin; prefer [`FindingRecord::excepted`] when the
     /// exception itself is at hand.
     pub fn from_finding(f: &Finding) -> Self {
-        let mut r = Self::new(f.rule, f.severity, f.subject.clone(), f.message.clone());
+        let mut r = Self::new(
+            f.rule.id,
+            f.severity,
+            f.subject.to_string(),
+            f.message.clone(),
+        );
+        // The finding carries its rule: its name needs no registry lookup.
+        r.name = Some(f.rule.name.to_string());
         r.location = f.location.clone();
         r.key = f.key.clone();
         r.vulnerability = f.vulnerability.clone();

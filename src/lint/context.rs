@@ -84,7 +84,7 @@ impl<'a> Context<'a> {
         let o = &self.objects[index];
         Hit {
             finding: Finding {
-                rule: rule.id,
+                rule,
                 severity: rule.severity,
                 subject: o.subject(),
                 location: Some(o.location(node)),

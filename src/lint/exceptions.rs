@@ -10,7 +10,6 @@ use crate::lint::object::Object;
 use crate::lint::rules::{expired_exception, invalid_ignore_annotation};
 use crate::lint::{Context, Hit};
 use crate::policy::exception::Applies;
-use crate::rules::Rule;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -74,8 +73,6 @@ pub fn apply(
     today: NaiveDate,
     report_malformed: bool,
 ) -> Vec<Finding> {
-    let names: HashMap<&str, &'static Rule> =
-        crate::rules::all().into_iter().map(|r| (r.id, r)).collect();
     let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
     for (_, o) in cx.iter().filter(|_| report_malformed) {
@@ -88,12 +85,15 @@ pub fn apply(
         object,
     } in hits
     {
-        let rule_name = names.get(finding.rule).map_or("", |r| r.name);
+        let rule_name = finding.rule.name;
         if let Some(i) = object {
             let entry = inline
                 .entry(i)
                 .or_insert_with(|| read_inline(&cx.objects[i]).and_then(Result::ok));
-            if let Some(x) = entry.as_ref().filter(|x| x.rules.contains(&finding.rule)) {
+            if let Some(x) = entry
+                .as_ref()
+                .filter(|x| x.rules.contains(&finding.rule.id))
+            {
                 match x.expires {
                     Some(d) if d < today => out.push(expired(
                         &finding,
@@ -110,7 +110,13 @@ pub fn apply(
             }
         }
         for e in &cx.cfg.exceptions {
-            match e.check(finding.rule, rule_name, None, &finding.subject, today) {
+            match e.check(
+                finding.rule.id,
+                rule_name,
+                None,
+                &finding.subject.to_string(),
+                today,
+            ) {
                 Applies::No => {}
                 Applies::Yes => {
                     finding.exception = Some(e.reason.clone());
@@ -138,7 +144,7 @@ pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
         None => Err("is not a string".to_string()),
     };
     Some(parsed.map_err(|why| Finding {
-        rule: invalid_ignore_annotation::RULE.id,
+        rule: &invalid_ignore_annotation::RULE,
         severity: invalid_ignore_annotation::RULE.severity,
         subject: o.subject(),
         location: Some(o.location(node)),
@@ -151,7 +157,7 @@ pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
 
 fn expired(f: &Finding, origin: &str, date: NaiveDate, reason: &str) -> Finding {
     Finding {
-        rule: expired_exception::RULE.id,
+        rule: &expired_exception::RULE,
         key: None,
         vulnerability: None,
         severity: expired_exception::RULE.severity,

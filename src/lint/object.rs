@@ -84,12 +84,13 @@ impl<'a> Object<'a> {
         self.namespace.unwrap_or("default")
     }
 
-    /// `Kind/namespace/name`, or `Kind/name` when cluster-scoped.
-    pub fn subject(&self) -> String {
-        if self.is_cluster_scoped() {
-            format!("{}/{}", self.kind, self.name)
-        } else {
-            format!("{}/{}/{}", self.kind, self.ns(), self.name)
+    /// The object as a finding's subject: `Kind/namespace/name`, or `Kind/name` when
+    /// cluster-scoped.
+    pub fn subject(&self) -> crate::finding::Subject {
+        crate::finding::Subject::Object {
+            kind: self.kind.to_string(),
+            namespace: (!self.is_cluster_scoped()).then(|| self.ns().to_string()),
+            name: self.name.to_string(),
         }
     }
 

@@ -279,5 +279,5 @@ fn sort_key(f: &Finding) -> (Option<(&Path, usize, usize)>, &'static str) {
         .location
         .as_ref()
         .map(|l| (l.file.as_path(), l.line, l.column));
-    (at, f.rule)
+    (at, f.rule.id)
 }

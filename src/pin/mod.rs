@@ -97,7 +97,7 @@ impl PinPlan {
     pub fn failed(&self) -> bool {
         self.findings
             .iter()
-            .any(|f| f.rule == UNPINNED_IMAGE.id || f.rule == STALE_PIN.id)
+            .any(|f| f.rule.id == UNPINNED_IMAGE.id || f.rule.id == STALE_PIN.id)
     }
 
     /// The rewritten text of a file (standard input's is `-`), if the plan changes it.
@@ -285,11 +285,11 @@ pub fn plan(
     })
 }
 
-fn finding(u: &ImageUse, rule: &crate::rules::Rule, message: String) -> Finding {
+fn finding(u: &ImageUse, rule: &'static crate::rules::Rule, message: String) -> Finding {
     Finding {
-        rule: rule.id,
+        rule,
         severity: rule.severity,
-        subject: u.reference.to_string(),
+        subject: crate::finding::Subject::Reference(u.reference.to_string()),
         location: Some(Location {
             file: u.file.clone(),
             line: u.line,

@@ -49,13 +49,14 @@ fn judge(
     today: NaiveDate,
 ) -> FindingRecord {
     let record = FindingRecord::from_finding(&f);
-    let name = crate::rules::find(f.rule).map_or("", |r| r.name);
+    let (rule, name) = (f.rule.id, f.rule.name);
+    let subject = f.subject.to_string();
     if let Some(reason) = &f.exception {
         // Judged by its stage: name the policy exception with that reason that covers it, or
         // else the finding's own position (an inline annotation).
         let policy = exceptions
             .iter()
-            .position(|e| &e.reason == reason && e.covers(f.rule, name, &f.subject));
+            .position(|e| &e.reason == reason && e.covers(rule, name, &subject));
         if let Some(i) = policy {
             used[i] = true;
         }
@@ -73,7 +74,7 @@ fn judge(
     let mut expired = None;
     for (i, e) in exceptions.iter().enumerate() {
         let id = f.vulnerability.as_ref().map(|v| v.id.as_str());
-        match e.judge(f.rule, name, id, &f.subject, today) {
+        match e.judge(rule, name, id, &subject, today) {
             Applies::No => {}
             Applies::Yes => {
                 used[i] = true;
@@ -113,11 +114,11 @@ mod tests {
         .unwrap()
     }
 
-    fn finding(rule: &'static str, subject: &str) -> Finding {
+    fn finding(rule: &str, subject: &str) -> Finding {
         Finding {
-            rule,
+            rule: crate::rules::find(rule).unwrap(),
             severity: Severity::Error,
-            subject: subject.into(),
+            subject: crate::finding::Subject::Reference(subject.into()),
             location: None,
             message: "m".into(),
             exception: None,

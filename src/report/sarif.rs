@@ -29,7 +29,7 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// Render with the rules from the rule registry.
 pub fn render(ev: &Evidence) -> Result<String, ReportError> {
-    render_with_rules(ev, &crate::rules::all())
+    render_with_rules(ev, crate::rules::all())
 }
 
 /// Render with the rule descriptions taken from `registry` (tests pin their own).

@@ -10,7 +10,7 @@ use super::ignore::{IgnoreFile, IgnoreMatch};
 use super::report::Vulnerability;
 use super::rules::{EXPIRED_EXCEPTION, UNUSED_EXCEPTION, VULNERABLE_PACKAGE};
 use super::ScanResult;
-use crate::finding::Finding;
+use crate::finding::{Finding, Subject};
 use crate::policy::exception::{Applies, Exception};
 use chrono::NaiveDate;
 use std::collections::HashSet;
@@ -47,7 +47,11 @@ pub fn evaluate(
     policy: &VulnPolicy,
     today: NaiveDate,
 ) -> Vec<Finding> {
-    let subject = format!("{}@{}", repository(image), result.digest);
+    let target = Subject::Image {
+        repository: repository(image).to_string(),
+        digest: result.digest.clone(),
+    };
+    let subject = target.to_string();
     let severities: Vec<String> = policy
         .severities
         .iter()
@@ -84,7 +88,7 @@ pub fn evaluate(
                 IgnoreMatch::Expired(e) => {
                     let origin = format!("`{}`:{}", file.path.display(), e.line);
                     let date = e.expires.map(|d| d.to_string()).unwrap_or_default();
-                    notes.push(expired(&subject, v, &origin, &date));
+                    notes.push(expired(&target, v, &origin, &date));
                 }
                 IgnoreMatch::No => {}
             }
@@ -112,15 +116,15 @@ pub fn evaluate(
                 }
                 Applies::Expired => {
                     let date = e.expires.map(|d| d.to_string()).unwrap_or_default();
-                    notes.push(expired(&subject, v, &format!("`{}`", e.origin), &date));
+                    notes.push(expired(&target, v, &format!("`{}`", e.origin), &date));
                 }
                 Applies::No => {}
             }
         }
         findings.push(Finding {
-            rule: VULNERABLE_PACKAGE.id,
+            rule: &VULNERABLE_PACKAGE,
             severity: VULNERABLE_PACKAGE.severity,
-            subject: subject.clone(),
+            subject: target.clone(),
             location: None,
             message: message(v, &platforms),
             exception,
@@ -147,8 +151,8 @@ pub fn evaluate(
 pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
     let mut out = Vec::new();
     // The subject is where the entry is written: that is what the user edits.
-    let warn = |subject: String, message: String| Finding {
-        rule: UNUSED_EXCEPTION.id,
+    let warn = |subject: Subject, message: String| Finding {
+        rule: &UNUSED_EXCEPTION,
         severity: UNUSED_EXCEPTION.severity,
         subject,
         location: None,
@@ -161,7 +165,10 @@ pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
         let path = file.path.display();
         for e in file.entries.iter().filter(|e| e.uses() == 0) {
             out.push(warn(
-                format!("{path}:{}", e.line),
+                Subject::File {
+                    path: file.path.clone(),
+                    line: Some(e.line),
+                },
                 format!(
                     "Ignore entry `{}` at `{path}`:{} matched no vulnerability",
                     e.id, e.line
@@ -170,25 +177,28 @@ pub fn unused(policy: &VulnPolicy) -> Vec<Finding> {
         }
         for (line, problem) in &file.problems {
             out.push(warn(
-                format!("{path}:{line}"),
+                Subject::File {
+                    path: file.path.clone(),
+                    line: Some(*line),
+                },
                 format!("Ignore file `{path}`:{line}: {problem}"),
             ));
         }
     }
     for e in policy.exceptions.iter().filter(|e| e.uses() == 0) {
         out.push(warn(
-            e.origin.clone(),
+            Subject::Entry(e.origin.clone()),
             format!("Exception at `{}` matched no vulnerability", e.origin),
         ));
     }
     out
 }
 
-fn expired(subject: &str, v: &Vulnerability, origin: &str, date: &str) -> Finding {
+fn expired(subject: &Subject, v: &Vulnerability, origin: &str, date: &str) -> Finding {
     Finding {
-        rule: EXPIRED_EXCEPTION.id,
+        rule: &EXPIRED_EXCEPTION,
         severity: EXPIRED_EXCEPTION.severity,
-        subject: subject.to_owned(),
+        subject: subject.clone(),
         location: None,
         message: format!(
             "Exception {origin} for `{}` expired on {date} and no longer applies",
@@ -321,7 +331,10 @@ mod tests {
         let mut policy = VulnPolicy::default();
         let f = evaluate(&r, "ghcr.io/acme/app:1.0", &policy, day("2026-11-26"));
         assert_eq!(f.len(), 2);
-        assert_eq!(f[0].subject, format!("ghcr.io/acme/app@{DIGEST}"));
+        assert_eq!(
+            f[0].subject.to_string(),
+            format!("ghcr.io/acme/app@{DIGEST}")
+        );
         assert_eq!(
             f[0].message,
             "Vulnerability `CVE-1` (CRITICAL) in `openssl` 3.1.4-r0, fixed in 3.1.4-r5 on linux/amd64, linux/arm64: openssl: a flaw"
@@ -355,16 +368,16 @@ mod tests {
         let f = evaluate(&r, "ghcr.io/acme/app:1.0", &policy, day("2026-11-26"));
         assert_eq!(f.len(), 3, "{f:#?}");
         assert_eq!(f[0].exception.as_deref(), Some("not reachable"));
-        assert_eq!(f[1].rule, "GATE-VULN-001");
+        assert_eq!(f[1].rule.id, "GATE-VULN-001");
         assert_eq!(f[1].exception, None);
-        assert_eq!(f[2].rule, "GATE-VULN-002");
+        assert_eq!(f[2].rule.id, "GATE-VULN-002");
         assert_eq!(
             f[2].message,
             "Exception `gate.yaml:7` for `CVE-2` expired on 2026-01-01 and no longer applies"
         );
         let u = unused(&policy);
         assert_eq!(u.len(), 2);
-        assert!(u.iter().all(|f| f.rule == "GATE-VULN-003"));
+        assert!(u.iter().all(|f| f.rule.id == "GATE-VULN-003"));
     }
 
     #[test]
@@ -388,7 +401,7 @@ mod tests {
             Some("vendor says not affected (`.trivyignore.yaml`:2)")
         );
         assert_eq!(f[1].exception, None);
-        assert_eq!(f[2].rule, "GATE-VULN-002");
+        assert_eq!(f[2].rule.id, "GATE-VULN-002");
         let u = unused(&policy);
         assert_eq!(u.len(), 1);
         assert_eq!(

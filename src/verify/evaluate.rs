@@ -15,11 +15,12 @@ use super::rules::{
 use super::simple_signing::Rejection;
 use super::Verification;
 
-fn finding(rule: &Rule, image: &str, message: String) -> Finding {
+fn finding(rule: &'static Rule, image: &str, message: String) -> Finding {
     Finding {
-        rule: rule.id,
+        rule,
         severity: rule.severity,
-        subject: image.to_string(),
+        // The pipeline names the image's digest target ([`Subject::Image`]) when it attributes.
+        subject: crate::finding::Subject::Reference(image.to_string()),
         location: None,
         message,
         exception: None,

@@ -96,7 +96,7 @@ fn lint_rules(paths: &[PathBuf]) -> (BTreeSet<&'static str>, Vec<String>) {
         chrono::Utc::now().date_naive(),
     )
     .unwrap();
-    let rules = o.findings.iter().map(|f| f.rule).collect();
+    let rules = o.findings.iter().map(|f| f.rule.id).collect();
     (rules, o.notices.iter().map(|n| n.to_string()).collect())
 }
 

@@ -39,7 +39,7 @@ fn rule_pages_match_the_registry() {
         .iter()
         .map(|r| (format!("{}.md", r.id), page(r)))
         .collect();
-    expected.push(("README.md".to_string(), index(&rules)));
+    expected.push(("README.md".to_string(), index(rules)));
     if std::env::var_os("GATE_UPDATE_DOCS").is_some() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();

@@ -25,7 +25,7 @@ fn cfg(level: Level, version: Version) -> LintConfig {
 fn pss_findings(findings: &[Finding]) -> Vec<&Finding> {
     findings
         .iter()
-        .filter(|f| f.rule.starts_with("GATE-PSS-"))
+        .filter(|f| f.rule.id.starts_with("GATE-PSS-"))
         .collect()
 }
 
@@ -112,7 +112,7 @@ fn pss_conformance() {
                         let check = name.trim_end_matches(|c: char| c.is_ascii_digit());
                         let want = expected_rules(check, level, minor);
                         for f in &pss {
-                            if !want.contains(&f.rule) {
+                            if !want.contains(&f.rule.id) {
                                 failures.push(format!(
                                     "{level}:{version} {}: unexpected {} {}",
                                     file.display(),
@@ -332,15 +332,19 @@ fn pss_applies_to_every_workload_at_its_namespace_level() {
     let out = lint_paths(&[data("pss-workloads")], &LintConfig::default(), today()).unwrap();
     assert!(out.notices.is_empty(), "{:?}", out.notices);
     assert_eq!(out.objects, 6);
-    let pss: Vec<(&str, usize, &str)> = pss_findings(&out.findings)
+    let spelled: Vec<(&str, usize, String)> = pss_findings(&out.findings)
         .iter()
         .map(|f| {
             (
-                f.rule,
+                f.rule.id,
                 f.location.as_ref().unwrap().line,
-                f.subject.as_str(),
+                f.subject.to_string(),
             )
         })
+        .collect();
+    let pss: Vec<(&str, usize, &str)> = spelled
+        .iter()
+        .map(|(r, l, s)| (*r, *l, s.as_str()))
         .collect();
     assert_eq!(
         pss,
@@ -381,8 +385,8 @@ fn pss_applies_to_every_workload_at_its_namespace_level() {
         .unwrap()
         .findings
         .iter()
-        .filter(|f| f.rule.starts_with("GATE-PSS-"))
-        .map(|f| f.rule)
+        .filter(|f| f.rule.id.starts_with("GATE-PSS-"))
+        .map(|f| f.rule.id)
         .collect();
     assert_eq!(
         rules,
@@ -430,7 +434,7 @@ fn exceptions_inline_config_expired_and_malformed() {
         .iter()
         .map(|f| {
             (
-                f.rule,
+                f.rule.id,
                 f.location.as_ref().unwrap().line,
                 f.exception.as_deref(),
             )
@@ -523,11 +527,11 @@ fn bad_input_is_a_notice_and_the_rest_is_checked() {
     );
     assert!(out.notices[0].to_string().contains("malformed YAML"));
     assert_eq!(out.objects, 3);
-    let secrets: Vec<&str> = out
+    let secrets: Vec<String> = out
         .findings
         .iter()
         .filter(|f| f.rule == "GATE-K8S-052")
-        .map(|f| f.subject.as_str())
+        .map(|f| f.subject.to_string())
         .collect();
     assert_eq!(secrets, vec!["Secret/default/s", "Secret/default/t"]);
 }
@@ -570,7 +574,10 @@ fn truncated_and_corrupted_input_never_panics() {
 fn pss_rules_stand_on_their_own() {
     let pod = data("pss-independent/pod.yaml");
     let out = lint_paths(std::slice::from_ref(&pod), &LintConfig::default(), today()).unwrap();
-    let mut rules: Vec<&str> = pss_findings(&out.findings).iter().map(|f| f.rule).collect();
+    let mut rules: Vec<&str> = pss_findings(&out.findings)
+        .iter()
+        .map(|f| f.rule.id)
+        .collect();
     rules.sort_unstable();
     rules.dedup();
     assert_eq!(

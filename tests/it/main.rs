@@ -5,6 +5,7 @@
 mod action;
 mod check;
 mod check_joins;
+mod check_pipeline;
 mod cli;
 mod conventions;
 mod deployer;

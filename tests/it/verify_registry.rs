@@ -360,13 +360,13 @@ async fn containers_image_fixtures_through_a_registry() {
         let row = if pki { &no_tlog } else { &policy };
         let v = verify::verify_image(&f, &repo(&reg, &repo_path), &digest, row).await;
         let findings = verify::evaluate(&v, &image, row);
-        let got = findings.first().map(|f| f.rule);
+        let got = findings.first().map(|f| f.rule.id);
         assert_eq!(got, *expected, "{name}: {findings:?}");
         if pki {
             let v = verify::verify_image(&f, &repo(&reg, &repo_path), &digest, &policy).await;
             let findings = verify::evaluate(&v, &image, &policy);
             assert_eq!(
-                findings.first().map(|f| f.rule),
+                findings.first().map(|f| f.rule.id),
                 Some("GATE-SIG-002"),
                 "{name} without a log entry: {findings:?}"
             );

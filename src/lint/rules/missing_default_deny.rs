@@ -122,9 +122,13 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
         };
         out.push(Hit {
             finding: Finding {
-                rule: RULE.id,
+                rule: &RULE,
                 severity: RULE.severity,
-                subject: format!("Namespace/{ns}"),
+                subject: crate::finding::Subject::Object {
+                    kind: "Namespace".into(),
+                    namespace: None,
+                    name: ns.to_string(),
+                },
                 location: Some(location),
                 message: format!(
                     "Namespace `{ns}` has workloads (first: {} `{}`) but no default-deny NetworkPolicy for {missing}",
