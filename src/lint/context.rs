@@ -21,6 +21,14 @@ pub struct Hit {
     pub object: Option<usize>,
 }
 
+impl Hit {
+    /// The finding is about this container: it carries the container as its key.
+    pub fn in_container(mut self, c: &crate::lint::pod::ContainerView<'_>) -> Self {
+        self.finding.key = Some(c.key());
+        self
+    }
+}
+
 /// All objects of one run.
 pub struct Context<'a> {
     pub objects: &'a [Object<'a>],

@@ -188,6 +188,15 @@ impl<'a> ContainerView<'a> {
         self.node.get_str("name").unwrap_or("")
     }
 
+    /// What tells this container's findings apart from another's of the same rule and object:
+    /// its name, else its path when it has none (the finding key).
+    pub fn key(&self) -> String {
+        match self.name() {
+            "" => self.path(),
+            name => name.to_string(),
+        }
+    }
+
     /// `spec.containers[0]`.
     pub fn path(&self) -> String {
         format!("{}.{}[{}]", self.spec_path, self.list, self.index)

@@ -35,10 +35,7 @@ fn container_of(pod: &PodView<'_>, path: &str) -> Option<String> {
         let inside = path
             .strip_prefix(at.as_str())
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
-        inside.then(|| match c.name() {
-            "" => at,
-            name => name.to_string(),
-        })
+        inside.then(|| c.key())
     })
 }
 
@@ -92,5 +89,14 @@ spec:
             ]
         );
         assert_eq!(keys("GATE-PSS-001"), [None]);
+        // Other container-level rules key their findings the same way.
+        let containers = [
+            Some("app".to_string()),
+            Some("sidecar".to_string()),
+            Some("spec.containers[2]".to_string()),
+        ];
+        for rule in ["GATE-K8S-061", "GATE-K8S-062", "GATE-K8S-063"] {
+            assert_eq!(keys(rule), containers, "{rule}");
+        }
     }
 }

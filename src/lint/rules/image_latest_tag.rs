@@ -57,7 +57,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                 ),
                 (Some(_), None) => continue,
             };
-            out.push(cx.hit(&RULE, i, node, message));
+            out.push(cx.hit(&RULE, i, node, message).in_container(&c));
         }
     }
 }

@@ -21,16 +21,19 @@ pub fn check(
             if field(field(res, kind), resource).is_some() {
                 continue;
             }
-            out.push(cx.hit(
-                rule,
-                i,
-                field(res, kind).or(res).unwrap_or(c.node),
-                format!(
-                    "Container `{}` has no `resources.{kind}.{resource}` (`{}`)",
-                    c.name(),
-                    c.field_path("resources")
-                ),
-            ));
+            out.push(
+                cx.hit(
+                    rule,
+                    i,
+                    field(res, kind).or(res).unwrap_or(c.node),
+                    format!(
+                        "Container `{}` has no `resources.{kind}.{resource}` (`{}`)",
+                        c.name(),
+                        c.field_path("resources")
+                    ),
+                )
+                .in_container(&c),
+            );
         }
     }
 }

@@ -90,6 +90,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                 if let Some(l) = hit.finding.location.as_mut() {
                     l.line = evidence_line(value, &d);
                 }
+                // Two variables of one container are two findings (two SARIF alerts).
+                hit.finding.key = Some(format!("{}/{name}", c.key()));
                 out.push(hit);
             }
         }

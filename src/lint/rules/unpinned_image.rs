@@ -35,7 +35,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
                     c.name(),
                     c.field_path("image")
                 ),
-            ));
+            )
+            .in_container(&c));
         }
     }
 }

@@ -50,16 +50,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
             if flag(c.sc_field("readOnlyRootFilesystem")) == Flag::True {
                 continue;
             }
-            out.push(cx.hit(
-                &RULE,
-                i,
-                c.sc_anchor("readOnlyRootFilesystem"),
-                format!(
-                    "Container `{}` must set `{}=true`",
-                    c.name(),
-                    c.field_path("securityContext.readOnlyRootFilesystem")
-                ),
-            ));
+            out.push(
+                cx.hit(
+                    &RULE,
+                    i,
+                    c.sc_anchor("readOnlyRootFilesystem"),
+                    format!(
+                        "Container `{}` must set `{}=true`",
+                        c.name(),
+                        c.field_path("securityContext.readOnlyRootFilesystem")
+                    ),
+                )
+                .in_container(&c),
+            );
         }
     }
 }
