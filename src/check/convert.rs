@@ -105,6 +105,11 @@ pub fn signatures(v: &Verification, img: &mut ImageEvidence) {
                 integrated_time: r.integrated_time,
             }),
             layout: Some(layout(&a.layout)),
+            slsa: a.slsa.as_ref().map(|s| evidence::SlsaProvenance {
+                builder_id: s.builder_id.clone(),
+                source_uri: s.source_uri.clone(),
+                source_ref: s.source_ref.clone(),
+            }),
         })
         .collect();
 }

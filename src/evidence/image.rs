@@ -139,6 +139,21 @@ pub struct Attestation {
     pub rekor: Option<RekorEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout: Option<Layout>,
+    /// For a SLSA provenance: what it says about the build (what slsa-verifier users check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slsa: Option<SlsaProvenance>,
+}
+
+/// The build facts of a SLSA provenance attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlsaProvenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builder_id: Option<String>,
+    /// Normalised (`github.com/acme/app`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
 }
 
 /// Everything known about one distinct reference.

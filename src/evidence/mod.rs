@@ -11,7 +11,7 @@ pub mod record;
 
 pub use image::{
     Attestation, CheckError, ImageEvidence, Layout, RekorEntry, ScanSummary, Signature, Signer,
-    Source,
+    SlsaProvenance, Source,
 };
 pub use record::{
     AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, Vulnerability,

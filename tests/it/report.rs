@@ -162,6 +162,7 @@ pub fn scenario() -> Evidence {
         signer: keyless,
         rekor: Some(rekor),
         layout: None,
+        slsa: None,
     }];
 
     let web_digest = "sha256:2222222222222222222222222222222222222222222222222222222222222222";

@@ -86,6 +86,16 @@ async fn github_provenance_passes_and_each_mismatch_fails() {
             "{kind:?}: {report}"
         );
         assert_eq!(atts[0]["layout"]["bundle"], "v0.3", "{kind:?}: {report}");
+        // The build facts the SLSA keys compared are in the evidence.
+        assert_eq!(
+            atts[0]["slsa"],
+            serde_json::json!({
+                "builder_id": "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+                "source_uri": "github.com/acme/app",
+                "source_ref": "refs/heads/main",
+            }),
+            "{kind:?}: {report}"
+        );
         if kind == RegistryKind::ReferrersApi {
             let url = format!(
                 "http://{}/v2/team/app/referrers/{}",
