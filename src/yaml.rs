@@ -12,6 +12,8 @@
 //! "first wins"), `!!binary` scalars are decoded, and escaped (`"\x69mage"`) or explicit
 //! (`? image`) keys are keys like any other.
 
+pub mod head;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -21,15 +23,50 @@ use std::sync::Arc;
 pub const MAX_NODES: usize = 1_000_000;
 /// How deeply collections may nest before we call it hostile.
 pub const MAX_DEPTH: usize = 512;
-/// How many nodes aliases may expand to across every document one thread parses in a run (a
-/// file of many documents each just under [`MAX_NODES`] is an alias bomb too). Discovery and
-/// lint each parse on one thread, so a run expands at most a small multiple of this; real
-/// manifests expand aliases to a few thousand nodes at most.
+/// How many nodes aliases may expand to across every document a run parses (a file of many
+/// documents each just under [`MAX_NODES`] is an alias bomb too). Lint parses on several
+/// threads that share one [`AliasBudget`]; discovery parses on one thread, counted per thread;
+/// so a run expands at most twice this. Real manifests expand aliases to a few thousand nodes
+/// at most.
 pub const MAX_ALIAS_NODES_PER_RUN: usize = 4_000_000;
 
 thread_local! {
-    /// Alias-expanded nodes this thread has built so far ([`MAX_ALIAS_NODES_PER_RUN`]).
+    /// Alias-expanded nodes this thread has built so far ([`MAX_ALIAS_NODES_PER_RUN`]), when
+    /// it counts against no shared budget.
     static ALIAS_NODES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The shared budget this thread counts against while in [`AliasBudget::enter`].
+    static BUDGET: std::cell::RefCell<Option<AliasBudget>> = const { std::cell::RefCell::new(None) };
+}
+
+/// One run's count of alias-expanded nodes, shared by every thread that parses for it.
+#[derive(Debug, Clone, Default)]
+pub struct AliasBudget(Arc<std::sync::atomic::AtomicUsize>);
+
+impl AliasBudget {
+    /// Run `f` with this thread's alias expansions counted against this budget.
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore(Option<AliasBudget>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let prev = self.0.take();
+                BUDGET.with(|b| *b.borrow_mut() = prev);
+            }
+        }
+        let _restore = Restore(BUDGET.with(|b| b.replace(Some(self.clone()))));
+        f()
+    }
+}
+
+/// Count `n` alias-expanded nodes against the current budget; the total so far.
+fn charge_aliases(n: usize) -> usize {
+    use std::sync::atomic::Ordering;
+    BUDGET.with(|b| match &*b.borrow() {
+        Some(budget) => budget.0.fetch_add(n, Ordering::Relaxed).saturating_add(n),
+        None => ALIAS_NODES.with(|c| {
+            c.set(c.get().saturating_add(n));
+            c.get()
+        }),
+    })
 }
 
 /// A YAML node with its position in the source.
@@ -375,10 +412,7 @@ impl<'a> Builder<'a> {
                     };
                     let expanded = size(&target);
                     self.count(expanded, line, column)?;
-                    let total = ALIAS_NODES.with(|c| {
-                        c.set(c.get().saturating_add(expanded));
-                        c.get()
-                    });
+                    let total = charge_aliases(expanded);
                     if total > MAX_ALIAS_NODES_PER_RUN {
                         return Err(self.error(
                             line,
