@@ -128,11 +128,5 @@ pub fn lint_read(
     cfg: &LintConfig,
     today: NaiveDate,
 ) -> Result<LintOutcome, LintError> {
-    let files = source::collect_files(paths)?;
-    let mut linter = Linter::new(cfg, today);
-    linter.add_files(&files, |path| match read.get(path) {
-        Some(text) => Ok(Ok(text.clone())),
-        None => source::read(path),
-    })?;
-    Ok(linter.finish())
+    Linter::new(cfg, today).run(paths, read)
 }

@@ -26,6 +26,7 @@ use crate::lint::{exceptions, parallel, pod_security, Context, FileNotice, LintC
 use crate::lint::{LintError, LintOutcome};
 use crate::yaml::{self, Node, Value};
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Linter<'c> {
     cfg: &'c LintConfig,
     today: NaiveDate,
     threads: usize,
+    /// Skip the bodies of kinds no rule reads (off only to compare against the full parse).
+    skip: bool,
     budget: yaml::AliasBudget,
     facts: Facts,
     files: Vec<PathBuf>,
@@ -82,6 +85,7 @@ impl<'c> Linter<'c> {
             cfg,
             today,
             threads: parallel::default_threads(),
+            skip: true,
             budget: yaml::AliasBudget::default(),
             facts: Facts::default(),
             files: Vec::new(),
@@ -100,6 +104,13 @@ impl<'c> Linter<'c> {
         self
     }
 
+    /// Parse every document whole, also those of kinds no rule reads: the outcome is the same,
+    /// only slower (for tests that prove it).
+    pub fn without_skipping(mut self) -> Self {
+        self.skip = false;
+        self
+    }
+
     /// A file that could not be read as text.
     pub fn notice(&mut self, notice: FileNotice) {
         self.notices.push(notice);
@@ -107,7 +118,7 @@ impl<'c> Linter<'c> {
 
     /// First pass over one file. The text is shared with the second pass, not copied.
     pub fn add(&mut self, path: &Path, text: Arc<String>) {
-        let first = self.budget.enter(|| FileFirst::of(path, text));
+        let first = self.budget.enter(|| FileFirst::of(path, text, self.skip));
         self.merge(first);
     }
 
@@ -117,9 +128,9 @@ impl<'c> Linter<'c> {
     where
         F: Fn(&Path) -> Result<Result<String, FileNotice>, LintError> + Sync,
     {
-        let budget = &self.budget;
+        let (budget, skip) = (&self.budget, self.skip);
         let firsts = parallel::map(files, self.threads, |path| {
-            budget.enter(|| Ok(read(path)?.map(|text| FileFirst::of(path, Arc::new(text)))))
+            budget.enter(|| Ok(read(path)?.map(|text| FileFirst::of(path, Arc::new(text), skip))))
         });
         for first in firsts {
             match first? {
@@ -128,6 +139,21 @@ impl<'c> Linter<'c> {
             }
         }
         Ok(())
+    }
+
+    /// Lint files and directories (see [`crate::lint::lint_read`]), taking a file's text from
+    /// `read` when it was read already.
+    pub fn run(
+        mut self,
+        paths: &[PathBuf],
+        read: &HashMap<PathBuf, String>,
+    ) -> Result<LintOutcome, LintError> {
+        let files = source::collect_files(paths)?;
+        self.add_files(&files, |path| match read.get(path) {
+            Some(text) => Ok(Ok(text.clone())),
+            None => source::read(path),
+        })?;
+        Ok(self.finish())
     }
 
     /// Merge one file's first pass into the run (files in input order).
@@ -249,7 +275,7 @@ impl<'c> Linter<'c> {
 
 impl FileFirst {
     /// The first pass over one file.
-    fn of(path: &Path, text: Arc<String>) -> Self {
+    fn of(path: &Path, text: Arc<String>, skip: bool) -> Self {
         let mut first = Self {
             path: path.to_path_buf(),
             facts: Facts::default(),
@@ -274,7 +300,7 @@ impl FileFirst {
                     .filter(|&&b| b == b'\n')
                     .count();
                 counted = seg.start;
-                if let Some(head) = skim(&text, seg.clone(), lines) {
+                if let Some(head) = skip.then(|| skim(&text, seg.clone(), lines)).flatten() {
                     first.documents(&text, vec![head], seg.end);
                     continue;
                 }
@@ -417,4 +443,39 @@ fn sort_key(f: &Finding) -> (Option<(&Path, usize, usize)>, &'static str) {
         .as_ref()
         .map(|l| (l.file.as_path(), l.line, l.column));
     (at, f.rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skimmed_head_is_the_full_parse_of_those_entries() {
+        let text = "# crds\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+                    metadata:\n  name: widgets.example.com\n  annotations:\n    gate.dev/ignore: |\n      \
+                    nonsense\n  labels: {a: b}\nspec:\n  group: example.com\n  names: {kind: Widget}\n";
+        let seg = yaml::document_segments(text)[1].clone();
+        let lines = text[..seg.start].matches('\n').count();
+        let head = skim(text, seg.clone(), lines).unwrap();
+        let mut full = yaml::parse_documents(&text[seg.clone()]).unwrap().remove(0);
+        yaml::shift(&mut full, seg.start, lines);
+        let keys = |n: &Node| -> Vec<String> {
+            n.as_map().unwrap().iter().map(|(k, _)| k.as_str().unwrap().to_string()).collect()
+        };
+        assert_eq!(keys(&head), ["apiVersion", "kind", "metadata"]);
+        for key in keys(&head) {
+            assert_eq!(head.get(&key), full.get(&key), "{key}");
+        }
+        assert_eq!((head.line, head.column), (full.line, full.column));
+        assert_eq!(head.get("metadata").unwrap().line, 6);
+        // Only the kinds no rule reads are skimmed, and only in their own group.
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+        assert!(skim(pod, 0..pod.len(), 0).is_none());
+        let custom = "apiVersion: example.com/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\n";
+        assert!(skim(custom, 0..custom.len(), 0).is_none());
+        // An entry that does not stand alone (an alias to an anchor in the body): parsed whole.
+        let alias = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+                     spec: {group: &g x}\nmetadata: {name: *g}\n";
+        assert!(skim(alias, 0..alias.len(), 0).is_none());
+    }
 }

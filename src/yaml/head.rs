@@ -37,38 +37,40 @@ pub struct Entry {
 
 /// Read the head of one document (see the module docs); `None` when it is not certain.
 pub fn read(doc: &str) -> Option<Head<'_>> {
-    if doc.contains(['\u{85}', '\u{2028}', '\u{2029}']) {
+    if !plain_line_breaks(doc) {
         return None;
     }
+    let b = doc.as_bytes();
     let mut keys: Vec<&str> = Vec::new();
     let (mut api_version, mut kind) = (None, None);
-    let mut entries: Vec<(Entry, &str)> = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
     // The key whose value the following indented lines continue.
     let mut open: Option<&str> = None;
-    let mut at = 0;
-    for (number, raw) in doc.split_inclusive('\n').enumerate() {
-        let start = at;
-        at += raw.len();
-        let line = raw.strip_suffix('\n').unwrap_or(raw);
+    let (mut start, mut number) = (0, 0);
+    while start < b.len() {
+        let end = doc[start..].find('\n').map_or(b.len(), |i| start + i);
+        let (line_start, line_number) = (start, number);
+        start = end + 1;
+        number += 1;
+        let line = &doc[line_start..end];
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.contains('\r') {
-            return None;
+        if matches!(b[line_start], b' ' | b'\t') {
+            // More of the open entry's value (or a blank line): nothing may follow a one-line
+            // scalar we read, and a value needs a key.
+            let blank = line.bytes().all(|c| matches!(c, b' ' | b'\t'));
+            match open {
+                Some("apiVersion" | "kind") | None if !blank => return None,
+                _ => continue,
+            }
         }
-        if number == 0 && line.starts_with("---") {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line_number == 0 && line.starts_with("---") {
             if blank_or_comment(&line[3..]) {
                 continue;
             }
             return None;
-        }
-        if line.trim_start_matches([' ', '\t']).is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            // More of the open entry's value: nothing may follow a one-line scalar we read.
-            match open {
-                Some("apiVersion" | "kind") | None => return None,
-                Some(_) => continue,
-            }
         }
         let (key, value) = key_line(line)?;
         if keys.contains(&key) {
@@ -76,29 +78,45 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
         }
         keys.push(key);
         open = Some(key);
-        if let Some(last) = entries.last_mut().filter(|(e, _)| e.bytes.end == usize::MAX) {
-            last.0.bytes.end = start;
+        if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+            last.bytes.end = line_start;
         }
-        let entry = Entry {
-            bytes: start..usize::MAX,
-            lines: number,
-        };
         match key {
             "apiVersion" => api_version = Some(simple_scalar(value)?),
             "kind" => kind = Some(simple_scalar(value)?),
             "metadata" => {}
             _ => continue,
         }
-        entries.push((entry, key));
+        entries.push(Entry {
+            bytes: line_start..usize::MAX,
+            lines: line_number,
+        });
     }
-    if let Some(last) = entries.last_mut().filter(|(e, _)| e.bytes.end == usize::MAX) {
-        last.0.bytes.end = doc.len();
+    if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+        last.bytes.end = doc.len();
     }
     Some(Head {
         api_version: api_version?,
         kind: kind?,
-        entries: entries.into_iter().map(|(e, _)| e).collect(),
+        entries,
     })
+}
+
+/// True when every line break is `\n` or `\r\n`: no lone `\r`, and none of NEL, LS, PS.
+fn plain_line_breaks(doc: &str) -> bool {
+    let b = doc.as_bytes();
+    let mut from = 0;
+    while let Some(i) = doc[from..].find('\r') {
+        if b.get(from + i + 1) != Some(&b'\n') {
+            return false;
+        }
+        from += i + 1;
+    }
+    // NEL is C2 85, LS and PS are E2 80 A8 and E2 80 A9.
+    doc.is_ascii()
+        || !b.windows(3).any(|w| {
+            (w[0] == 0xC2 && w[1] == 0x85) || (w[0] == 0xE2 && w[1] == 0x80 && w[2] & 0xFE == 0xA8)
+        }) && !b.ends_with(&[0xC2, 0x85])
 }
 
 /// True for a rest of a line that holds nothing: blanks, then maybe a comment.
@@ -165,7 +183,7 @@ mod tests {
             ]
         );
         assert_eq!(h.entries.iter().map(|e| e.lines).collect::<Vec<_>>(), [2, 3, 4]);
-        let crlf = "kind: A\r\napiVersion: v1\r\nmetadata: {name: b}\r\n";
+        let crlf = "kind: A\r\napiVersion: v1\r\nmetadata: {name: é}\r\n";
         assert_eq!(kind(crlf), Some(("v1", "A")));
     }
 

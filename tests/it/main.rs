@@ -17,6 +17,7 @@ mod harness;
 mod hostile;
 mod interop;
 mod lint;
+mod lint_skip;
 mod matrix;
 mod pin;
 mod pin_props;
