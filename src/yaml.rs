@@ -609,10 +609,19 @@ fn decode_binary(text: &str) -> Option<String> {
 /// Collection keys are kept as they are (the deployer cannot decode them into an object).
 fn merge_keys(pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
     if !pairs.iter().any(|(k, _)| is_merge_key(k)) {
-        // The common case, without allocating a key: no merge and no key twice.
-        let mut keys: Vec<&str> = pairs.iter().filter_map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        if keys.windows(2).all(|w| w[0] != w[1]) {
+        // The common case, without allocating a key: no merge and no key twice (small
+        // mappings, most of them, compared pairwise without allocating at all).
+        let unique = if pairs.len() <= 8 {
+            pairs.iter().enumerate().all(|(i, (k, _))| {
+                k.as_str()
+                    .is_none_or(|k| pairs[..i].iter().all(|(e, _)| e.as_str() != Some(k)))
+            })
+        } else {
+            let mut keys: Vec<&str> = pairs.iter().filter_map(|(k, _)| k.as_str()).collect();
+            keys.sort_unstable();
+            keys.windows(2).all(|w| w[0] != w[1])
+        };
+        if unique {
             return Ok(pairs);
         }
     }

@@ -56,7 +56,10 @@ mod tests {
         };
         let out = map(&items, 4, slow_then_fast);
         assert_eq!(out.len(), 1000);
-        assert!(out.iter().enumerate().all(|(i, (sq, _))| *sq == (i * i) as u64));
+        assert!(out
+            .iter()
+            .enumerate()
+            .all(|(i, (sq, _))| *sq == (i * i) as u64));
         let threads: std::collections::HashSet<_> = out.iter().map(|(_, t)| *t).collect();
         assert!(threads.len() > 1, "ran on one thread");
         assert!(map(&[] as &[u64], 4, |&i| i).is_empty());

@@ -241,10 +241,12 @@ impl<'c> Linter<'c> {
         let mut notices = Vec::new();
         for k in group {
             match yaml::parse_documents(&text[k.bytes.clone()]) {
-                Ok(parsed) => docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
-                    yaml::shift(&mut d, k.at, k.lines);
-                    d
-                })),
+                Ok(parsed) => {
+                    docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
+                        yaml::shift(&mut d, k.at, k.lines);
+                        d
+                    }))
+                }
                 Err(e) => notices.push(FileNotice {
                     file: path.clone(),
                     line: e.line + k.lines,
@@ -286,30 +288,34 @@ impl FileFirst {
             findings: Vec::new(),
             objects: 0,
         };
-        if text.contains("{{") {
+        if source::has_template_action(&text) {
             // Maybe a Helm template: judged on the whole file at once.
             match source::parse(path, &text) {
                 Ok(p) => first.documents(&text, p.docs, text.len()),
                 Err(n) => first.notices.push(n),
             }
         } else {
-            let (mut lines, mut counted) = (0, 0);
+            // Line breaks before the segment.
+            let mut lines = 0;
             for seg in yaml::document_segments(&text) {
-                lines += text.as_bytes()[counted..seg.start]
+                if let Some((head, breaks)) =
+                    skip.then(|| skim(&text, seg.clone(), lines)).flatten()
+                {
+                    first.documents(&text, vec![head], seg.end);
+                    lines += breaks;
+                    continue;
+                }
+                let breaks = text.as_bytes()[seg.clone()]
                     .iter()
                     .filter(|&&b| b == b'\n')
                     .count();
-                counted = seg.start;
-                if let Some(head) = skip.then(|| skim(&text, seg.clone(), lines)).flatten() {
-                    first.documents(&text, vec![head], seg.end);
-                    continue;
-                }
                 match yaml::parse_documents(&text[seg.clone()]) {
                     Ok(mut docs) => {
                         for d in &mut docs {
                             yaml::shift(d, seg.start, lines);
                         }
                         first.documents(&text, docs, seg.end);
+                        lines += breaks;
                     }
                     Err(e) => {
                         // The rest of the file is not read; what it holds cannot be checked.
@@ -398,9 +404,10 @@ impl FileFirst {
 
 /// A document of a kind no rule reads ([`rules::is_skipped`]), as a tree of only its
 /// `apiVersion`, `kind` and `metadata` entries, each parsed alone and put in its place in
-/// `text`; the body is never parsed. `None` (parse the whole document) when its head cannot be
-/// read with certainty ([`yaml::head`]) or an entry does not parse alone as one entry.
-fn skim(text: &str, seg: Range<usize>, lines: usize) -> Option<Node> {
+/// `text`, and the document's line breaks; the body is never parsed. `None` (parse the whole
+/// document) when its head cannot be read with certainty ([`yaml::head`]) or an entry does not
+/// parse alone as one entry.
+fn skim(text: &str, seg: Range<usize>, lines: usize) -> Option<(Node, usize)> {
     let doc = &text[seg.clone()];
     let head = yaml::head::read(doc)?;
     if !rules::is_skipped(head.api_version, head.kind) {
@@ -417,14 +424,15 @@ fn skim(text: &str, seg: Range<usize>, lines: usize) -> Option<Node> {
         }
     }
     let (key, _) = pairs.first()?;
-    Some(Node {
+    let node = Node {
         span: key.span.start..seg.end,
         line: key.line,
         column: key.column,
         from_alias: false,
         tag: None,
         value: Value::Map(pairs),
-    })
+    };
+    Some((node, head.line_breaks))
 }
 
 /// The byte offset where the line holding `pos` starts.
@@ -456,11 +464,16 @@ mod tests {
                     nonsense\n  labels: {a: b}\nspec:\n  group: example.com\n  names: {kind: Widget}\n";
         let seg = yaml::document_segments(text)[1].clone();
         let lines = text[..seg.start].matches('\n').count();
-        let head = skim(text, seg.clone(), lines).unwrap();
+        let (head, breaks) = skim(text, seg.clone(), lines).unwrap();
+        assert_eq!(breaks, text[seg.clone()].matches('\n').count());
         let mut full = yaml::parse_documents(&text[seg.clone()]).unwrap().remove(0);
         yaml::shift(&mut full, seg.start, lines);
         let keys = |n: &Node| -> Vec<String> {
-            n.as_map().unwrap().iter().map(|(k, _)| k.as_str().unwrap().to_string()).collect()
+            n.as_map()
+                .unwrap()
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap().to_string())
+                .collect()
         };
         assert_eq!(keys(&head), ["apiVersion", "kind", "metadata"]);
         for key in keys(&head) {
@@ -471,7 +484,8 @@ mod tests {
         // Only the kinds no rule reads are skimmed, and only in their own group.
         let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
         assert!(skim(pod, 0..pod.len(), 0).is_none());
-        let custom = "apiVersion: example.com/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\n";
+        let custom =
+            "apiVersion: example.com/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\n";
         assert!(skim(custom, 0..custom.len(), 0).is_none());
         // An entry that does not stand alone (an alias to an anchor in the body): parsed whole.
         let alias = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\

@@ -25,6 +25,8 @@ pub struct Head<'a> {
     /// The root entries `apiVersion`, `kind` and `metadata` (when present), in source order:
     /// each from its key line to the next column-0 key line.
     pub entries: Vec<Entry>,
+    /// The number of line breaks in the document.
+    pub line_breaks: usize,
 }
 
 /// One root entry's text.
@@ -99,6 +101,7 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
         api_version: api_version?,
         kind: kind?,
         entries,
+        line_breaks: number - usize::from(!doc.is_empty() && !doc.ends_with('\n')),
     })
 }
 
@@ -168,7 +171,8 @@ mod tests {
 
     #[test]
     fn reads_a_plain_head_and_the_entries() {
-        let doc = "---\n# c\napiVersion: apiextensions.k8s.io/v1 # x\nkind: CustomResourceDefinition\n\
+        let doc =
+            "---\n# c\napiVersion: apiextensions.k8s.io/v1 # x\nkind: CustomResourceDefinition\n\
                    metadata:\n  name: a\n  annotations:\n    x: |\n      y\nspec:\n  group: g\n";
         let h = read(doc).unwrap();
         assert_eq!(h.api_version, "apiextensions.k8s.io/v1");
@@ -182,7 +186,12 @@ mod tests {
                 "metadata:\n  name: a\n  annotations:\n    x: |\n      y\n"
             ]
         );
-        assert_eq!(h.entries.iter().map(|e| e.lines).collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(
+            h.entries.iter().map(|e| e.lines).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        assert_eq!(h.line_breaks, doc.matches('\n').count());
+        assert_eq!(read("kind: A\napiVersion: v1").unwrap().line_breaks, 1);
         let crlf = "kind: A\r\napiVersion: v1\r\nmetadata: {name: é}\r\n";
         assert_eq!(kind(crlf), Some(("v1", "A")));
     }

@@ -86,12 +86,19 @@ fn skipped_kinds_are_still_counted_checked_for_inline_exceptions_and_read_strict
         .collect();
     assert_eq!(invalid, [("GATE-LINT-002", 6)], "{:?}", out.findings);
     assert_eq!(out.notices.len(), 1, "{:?}", out.notices);
-    assert!(out.notices[0].message.contains("metadata.name"), "{:?}", out.notices);
+    assert!(
+        out.notices[0].message.contains("metadata.name"),
+        "{:?}",
+        out.notices
+    );
     assert_eq!(out.notices[0].line, 11);
     // A kind written twice is the parser's error, as before.
     let twice = lint_text(&format!("{crd}kind: Pod\n"));
     assert!(
-        twice.notices.iter().any(|n| n.message.contains("duplicate key `kind`")),
+        twice
+            .notices
+            .iter()
+            .any(|n| n.message.contains("duplicate key `kind`")),
         "{:?}",
         twice.notices
     );
@@ -101,7 +108,12 @@ fn manifests() -> Vec<PathBuf> {
     let mut paths = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint")];
     if let Ok(root) = std::env::var("GATE_FIXTURES") {
         let m = Path::new(&root).join("manifests");
-        for d in ["argo-cd", "cert-manager", "kube-prometheus", "microservices-demo"] {
+        for d in [
+            "argo-cd",
+            "cert-manager",
+            "kube-prometheus",
+            "microservices-demo",
+        ] {
             paths.push(m.join(d));
         }
         paths.push(m.join("example-voting-app/k8s-specifications"));
