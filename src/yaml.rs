@@ -790,6 +790,36 @@ mod tests {
     }
 
     #[test]
+    fn one_budget_bounds_every_thread_of_a_run() {
+        // ~123,000 alias nodes a document: a run may parse about 32 of them, on any number of
+        // threads; alone, each of two threads could parse all of its 30.
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..5 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let budget = AliasBudget::default();
+        let parsed: usize = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        budget.enter(|| (0..30).filter(|_| parse_documents(&doc).is_ok()).count())
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).sum()
+        });
+        let one = AliasBudget::default();
+        one.enter(|| parse_documents(&doc)).unwrap();
+        let per_run = MAX_ALIAS_NODES_PER_RUN / one.0.load(std::sync::atomic::Ordering::Relaxed);
+        assert!((per_run - 1..=per_run).contains(&parsed), "{parsed}");
+        // Outside the budget, a thread counts on its own again.
+        std::thread::spawn(move || assert!(parse_documents(&doc).is_ok()))
+            .join()
+            .unwrap();
+    }
+
+    #[test]
     fn scalar_spans_start_after_anchors_and_tags() {
         let src = "a: &x nginx:1.27\nb: !!str 'q:1'\nc: &y !t\n  # note\n  \"v\"\nd: *x\n";
         let docs = parse_documents(src).unwrap();
