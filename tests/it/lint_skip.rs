@@ -148,3 +148,41 @@ fn skipping_and_threads_change_nothing() {
     let default = lint_paths(&paths, &cfg, today()).unwrap();
     assert_eq!(default.findings, serial_full.findings);
 }
+
+/// No rule fixture holds a kind whose body lint skips: a rule that starts reading a kind in
+/// `SKIPPED_KINDS` (with a fixture to prove it) fails here until the kind leaves that list.
+#[test]
+fn no_rule_fixture_is_of_a_skipped_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint");
+    let mut kinds = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let Ok(docs) = gate::yaml::parse_documents(&std::fs::read_to_string(&path).unwrap())
+            else {
+                continue; // the malformed-input fixtures
+            };
+            for doc in &docs {
+                let items = doc.get("items").and_then(|i| i.as_seq()).unwrap_or(&[]);
+                for o in std::iter::once(doc).chain(items) {
+                    if let (Some(api), Some(kind)) = (o.get_str("apiVersion"), o.get_str("kind")) {
+                        assert!(
+                            !gate::lint::rules::is_skipped(api, kind),
+                            "{}: {api} {kind} is a fixture of a rule, and skipped",
+                            path.display()
+                        );
+                        kinds.push(kind.to_string());
+                    }
+                }
+            }
+        }
+    }
+    kinds.sort();
+    kinds.dedup();
+    assert!(kinds.len() > 10, "{kinds:?}");
+}
