@@ -3,9 +3,14 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The number of threads a run uses by default: the cores this process may use.
+/// The most threads a run uses by default: each holds a file's text and a document's tree, so
+/// memory grows with them.
+pub const MAX_THREADS: usize = 8;
+
+/// The number of threads a run uses by default: the cores this process may use, at most
+/// [`MAX_THREADS`].
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
 }
 
 /// `f` over `items` on at most `threads` threads (scoped: none outlives the call); the results
