@@ -12,6 +12,12 @@
 //! "first wins"), `!!binary` scalars are decoded, and escaped (`"\x69mage"`) or explicit
 //! (`? image`) keys are keys like any other.
 
+mod budget;
+pub mod head;
+
+use budget::charge_aliases;
+pub use budget::AliasBudget;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -21,16 +27,12 @@ use std::sync::Arc;
 pub const MAX_NODES: usize = 1_000_000;
 /// How deeply collections may nest before we call it hostile.
 pub const MAX_DEPTH: usize = 512;
-/// How many nodes aliases may expand to across every document one thread parses in a run (a
-/// file of many documents each just under [`MAX_NODES`] is an alias bomb too). Discovery and
-/// lint each parse on one thread, so a run expands at most a small multiple of this; real
-/// manifests expand aliases to a few thousand nodes at most.
+/// How many nodes aliases may expand to across every document a run parses (a file of many
+/// documents each just under [`MAX_NODES`] is an alias bomb too). Lint parses on several
+/// threads that share one [`AliasBudget`]; discovery parses on one thread, counted per thread;
+/// so a run expands at most twice this. Real manifests expand aliases to a few thousand nodes
+/// at most.
 pub const MAX_ALIAS_NODES_PER_RUN: usize = 4_000_000;
-
-thread_local! {
-    /// Alias-expanded nodes this thread has built so far ([`MAX_ALIAS_NODES_PER_RUN`]).
-    static ALIAS_NODES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
 
 /// A YAML node with its position in the source.
 #[derive(Debug, Clone, PartialEq)]
@@ -375,10 +377,7 @@ impl<'a> Builder<'a> {
                     };
                     let expanded = size(&target);
                     self.count(expanded, line, column)?;
-                    let total = ALIAS_NODES.with(|c| {
-                        c.set(c.get().saturating_add(expanded));
-                        c.get()
-                    });
+                    let total = charge_aliases(expanded);
                     if total > MAX_ALIAS_NODES_PER_RUN {
                         return Err(self.error(
                             line,
@@ -575,10 +574,19 @@ fn decode_binary(text: &str) -> Option<String> {
 /// Collection keys are kept as they are (the deployer cannot decode them into an object).
 fn merge_keys(pairs: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, YamlError> {
     if !pairs.iter().any(|(k, _)| is_merge_key(k)) {
-        // The common case, without allocating a key: no merge and no key twice.
-        let mut keys: Vec<&str> = pairs.iter().filter_map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        if keys.windows(2).all(|w| w[0] != w[1]) {
+        // The common case, without allocating a key: no merge and no key twice (small
+        // mappings, most of them, compared pairwise without allocating at all).
+        let unique = if pairs.len() <= 8 {
+            pairs.iter().enumerate().all(|(i, (k, _))| {
+                k.as_str()
+                    .is_none_or(|k| pairs[..i].iter().all(|(e, _)| e.as_str() != Some(k)))
+            })
+        } else {
+            let mut keys: Vec<&str> = pairs.iter().filter_map(|(k, _)| k.as_str()).collect();
+            keys.sort_unstable();
+            keys.windows(2).all(|w| w[0] != w[1])
+        };
+        if unique {
             return Ok(pairs);
         }
     }

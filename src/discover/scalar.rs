@@ -17,7 +17,9 @@ use crate::yaml::{self, Node, Style, Value};
 /// manifests, rarely are. The test is sound, not a guess at how keys are written: a key the
 /// deployer reads as `image` (or any other key discovery follows) has that word in the text
 /// unless it is spelled with escapes (a `\`), as `!!binary` or through a tag directive, and
-/// documents with any of those are parsed. A document skipped this way is not checked for syntax.
+/// documents with any of those are parsed. Documents of built-in kinds that hold no pod, by
+/// their own head, are not parsed either ([`podless`]). A document skipped this way is not
+/// checked for syntax.
 pub fn discover_yaml(
     sink: &mut Sink,
     hint: YamlHint,
@@ -35,7 +37,7 @@ pub fn discover_yaml(
     let mut counted = 0;
     for seg in yaml::document_segments(text) {
         let part = &text[seg.clone()];
-        if !may_hold(part, &keys) {
+        if !may_hold(part, &keys) || (hint == YamlHint::Auto && podless(part, rules)) {
             continue;
         }
         line_base += count_lines(&text[counted..seg.start]);
@@ -82,6 +84,20 @@ pub(crate) fn may_hold(part: &str, keys: &[&str]) -> bool {
         || part.contains('\\')
         || part.contains("binary")
         || (part.contains('!') && part.contains('%'))
+}
+
+/// Is `part` a document of a built-in kind that holds no pod ([`lint::rules::SKIPPED_KINDS`],
+/// a CustomResourceDefinition most often), by its own head read with certainty
+/// ([`yaml::head`]), that no search rule reads? Nothing in it is an image the deployer runs
+/// (the API server runs no pod from such an object, and rejects fields its schema lacks), so
+/// it is not parsed.
+///
+/// [`lint::rules::SKIPPED_KINDS`]: crate::lint::rules::SKIPPED_KINDS
+fn podless(part: &str, rules: &SearchRules) -> bool {
+    yaml::head::read(part).is_some_and(|h| {
+        crate::lint::rules::is_skipped(h.api_version, h.kind)
+            && rules.matching(h.api_version, h.kind).next().is_none()
+    })
 }
 
 fn document(

@@ -44,6 +44,25 @@ pub struct Facts {
 pub type Labels = Vec<(String, String)>;
 
 impl Facts {
+    /// Add what a later part of the input contributed (observed into `later`), as if observed
+    /// here in order: the first namespace, account and workload seen still win.
+    pub fn merge(&mut self, later: Facts) {
+        for (name, labels) in later.namespaces {
+            self.namespaces.entry(name).or_insert(labels);
+        }
+        for (key, flag) in later.accounts {
+            self.accounts.entry(key).or_insert(flag);
+        }
+        self.wildcard_cluster_roles
+            .extend(later.wildcard_cluster_roles);
+        for (ns, w) in later.workloads {
+            if !self.workloads.iter().any(|(seen, _)| *seen == ns) {
+                self.workloads.push((ns, w));
+            }
+        }
+        self.pod_labels.extend(later.pod_labels);
+    }
+
     /// Record what `o` contributes.
     pub fn observe(&mut self, o: &Object<'_>) {
         let text = |n: Option<&crate::yaml::Node>| n.map(|n| n.as_str().map(str::to_string));

@@ -4,8 +4,16 @@
 //! some rule reads: the file's whole text when those documents are most of it (no copy), else a
 //! copy of just them (a file of CRDs keeps little). The second re-parses those documents in
 //! chunks of at most [`CHUNK`] bytes and runs the per-object rules, so memory holds the kept texts
-//! plus one chunk's trees, never a whole input's trees: a 100 MB file costs about 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from
-//! YAML needs all of it.)
+//! plus one chunk's trees per thread, never a whole input's trees: a 100 MB file costs about
+//! 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from YAML needs all
+//! of it.)
+//!
+//! The first pass never parses the body of a document whose kind no rule reads
+//! ([`rules::SKIPPED_KINDS`], read from the document's head by [`yaml::head`]): it builds only
+//! its `apiVersion`, `kind` and `metadata`. Files are read and first-passed in parallel, chunks
+//! second-passed in parallel ([`parallel::map`]), and the results merged in input order, so the
+//! outcome is the same on any number of threads. Every thread counts its alias expansions
+//! against the run's one [`yaml::AliasBudget`].
 
 use crate::finding::Finding;
 use crate::finding::Severity;
@@ -14,9 +22,11 @@ use crate::lint::object::Object;
 use crate::lint::pod::PodView;
 use crate::lint::rules::{self, CROSS_KINDS};
 use crate::lint::source::{self, Parsed};
-use crate::lint::{exceptions, pod_security, Context, FileNotice, LintConfig, LintOutcome};
-use crate::yaml::{self, Node};
+use crate::lint::{exceptions, parallel, pod_security, Context, FileNotice, LintConfig};
+use crate::lint::{LintError, LintOutcome};
+use crate::yaml::{self, Node, Value};
 use chrono::NaiveDate;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,10 +44,29 @@ struct Kept {
     lines: usize,
 }
 
-/// One lint run: feed files with [`Linter::add`], then [`Linter::finish`].
+/// What the first pass learns from one file, before it is merged into the run in input order.
+struct FileFirst {
+    path: PathBuf,
+    facts: Facts,
+    /// Documents kept for the second pass (`file` is set when merged), in `text`.
+    kept: Vec<Kept>,
+    text: Option<Arc<String>>,
+    cross: Vec<Node>,
+    notices: Vec<FileNotice>,
+    /// Malformed inline exceptions on objects no rule reads.
+    findings: Vec<Finding>,
+    objects: usize,
+}
+
+/// One lint run: feed files with [`Linter::add`] or [`Linter::add_files`], then
+/// [`Linter::finish`].
 pub struct Linter<'c> {
     cfg: &'c LintConfig,
     today: NaiveDate,
+    threads: usize,
+    /// Skip the bodies of kinds no rule reads (off only to compare against the full parse).
+    skip: bool,
+    budget: yaml::AliasBudget,
     facts: Facts,
     files: Vec<PathBuf>,
     /// The text of each file in `files`.
@@ -55,6 +84,9 @@ impl<'c> Linter<'c> {
         Self {
             cfg,
             today,
+            threads: parallel::default_threads(),
+            skip: true,
+            budget: yaml::AliasBudget::default(),
             facts: Facts::default(),
             files: Vec::new(),
             texts: Vec::new(),
@@ -66,6 +98,19 @@ impl<'c> Linter<'c> {
         }
     }
 
+    /// Use at most `threads` threads (at least one) instead of one per core.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Parse every document whole, also those of kinds no rule reads: the outcome is the same,
+    /// only slower (for tests that prove it).
+    pub fn without_skipping(mut self) -> Self {
+        self.skip = false;
+        self
+    }
+
     /// A file that could not be read as text.
     pub fn notice(&mut self, notice: FileNotice) {
         self.notices.push(notice);
@@ -73,28 +118,204 @@ impl<'c> Linter<'c> {
 
     /// First pass over one file. The text is shared with the second pass, not copied.
     pub fn add(&mut self, path: &Path, text: Arc<String>) {
-        let file = self.files.len();
-        let kept_before = self.kept.len();
-        if text.contains("{{") {
+        let first = self.budget.enter(|| FileFirst::of(path, text, self.skip));
+        self.merge(first);
+    }
+
+    /// First pass over `files` in parallel, each read by `read` (a file's text, or the notice
+    /// that it is not text). The first error, in the order of `files`, stops the run.
+    pub fn add_files<F>(&mut self, files: &[PathBuf], read: F) -> Result<(), LintError>
+    where
+        F: Fn(&Path) -> Result<Result<String, FileNotice>, LintError> + Sync,
+    {
+        let (budget, skip) = (&self.budget, self.skip);
+        let firsts = parallel::map(files, self.threads, |path| {
+            budget.enter(|| Ok(read(path)?.map(|text| FileFirst::of(path, Arc::new(text), skip))))
+        });
+        for first in firsts {
+            match first? {
+                Ok(first) => self.merge(first),
+                Err(notice) => self.notice(notice),
+            }
+        }
+        Ok(())
+    }
+
+    /// Lint files and directories (see [`crate::lint::lint_read`]), taking a file's text from
+    /// `read` when it was read already.
+    pub fn run(
+        mut self,
+        paths: &[PathBuf],
+        read: &HashMap<PathBuf, String>,
+    ) -> Result<LintOutcome, LintError> {
+        let files = source::collect_files(paths)?;
+        self.add_files(&files, |path| match read.get(path) {
+            Some(text) => Ok(Ok(text.clone())),
+            None => source::read(path),
+        })?;
+        Ok(self.finish())
+    }
+
+    /// Merge one file's first pass into the run (files in input order).
+    fn merge(&mut self, first: FileFirst) {
+        self.facts.merge(first.facts);
+        self.notices.extend(first.notices);
+        self.findings.extend(first.findings);
+        self.objects += first.objects;
+        if !first.cross.is_empty() {
+            self.cross.push(Parsed {
+                path: first.path.clone(),
+                docs: first.cross,
+            });
+        }
+        if let Some(text) = first.text {
+            let file = self.files.len();
+            self.files.push(first.path);
+            self.texts.push(text);
+            self.kept
+                .extend(first.kept.into_iter().map(|k| Kept { file, ..k }));
+        }
+    }
+
+    /// Second pass and the cross-object rules.
+    pub fn finish(mut self) -> LintOutcome {
+        let mut findings = std::mem::take(&mut self.findings);
+        let kept = std::mem::take(&mut self.kept);
+        let texts = std::mem::take(&mut self.texts);
+        let mut chunks = Vec::new();
+        let mut rest = kept.as_slice();
+        while let Some(first) = rest.first() {
+            // One file's documents, at most CHUNK bytes of them (and at least one).
+            let mut size = 0;
+            let n = rest
+                .iter()
+                .take_while(|k| {
+                    size += k.bytes.len();
+                    k.file == first.file && (size <= CHUNK || k.bytes == first.bytes)
+                })
+                .count()
+                .max(1);
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            chunks.push(group);
+        }
+        let this = &self;
+        let linted = parallel::map(&chunks, self.threads, |group| {
+            this.budget.enter(|| this.second_pass(group, &texts))
+        });
+        for (found, notices) in linted {
+            findings.extend(found);
+            self.notices.extend(notices);
+        }
+        let mut objects = Vec::new();
+        let mut ignored = Vec::new();
+        for p in &self.cross {
+            source::objects(p, &mut objects, &mut ignored);
+        }
+        let cx = Context::new(&objects, self.cfg, &self.facts);
+        let mut hits = Vec::new();
+        rules::check_cross(&cx, &mut hits);
+        findings.extend(exceptions::apply(&cx, hits, self.today, false));
+        findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        let mut notices = self.notices;
+        notices.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        LintOutcome {
+            findings,
+            notices,
+            objects: self.objects,
+        }
+    }
+
+    /// Re-parse and lint one chunk: documents of one file.
+    fn second_pass(
+        &self,
+        group: &[Kept],
+        texts: &[Arc<String>],
+    ) -> (Vec<Finding>, Vec<FileNotice>) {
+        let Some(first) = group.first() else {
+            return (Vec::new(), Vec::new());
+        };
+        let path = &self.files[first.file];
+        let text = &texts[first.file];
+        let mut docs = Vec::new();
+        let mut notices = Vec::new();
+        for k in group {
+            match yaml::parse_documents(&text[k.bytes.clone()]) {
+                Ok(parsed) => {
+                    docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
+                        yaml::shift(&mut d, k.at, k.lines);
+                        d
+                    }))
+                }
+                Err(e) => notices.push(FileNotice {
+                    file: path.clone(),
+                    line: e.line + k.lines,
+                    column: e.column,
+                    severity: Severity::Error,
+                    message: format!("could not re-read a document for linting: {}", e.message),
+                }),
+            }
+        }
+        let parsed = Parsed {
+            path: path.clone(),
+            docs,
+        };
+        (self.lint_objects(&parsed), notices)
+    }
+
+    fn lint_objects(&self, parsed: &Parsed) -> Vec<Finding> {
+        let mut objects: Vec<Object<'_>> = Vec::new();
+        let mut ignored = Vec::new();
+        source::objects(parsed, &mut objects, &mut ignored);
+        let cx = Context::new(&objects, self.cfg, &self.facts);
+        let mut hits = Vec::new();
+        pod_security::check(&cx, &mut hits);
+        rules::check_objects(&cx, &mut hits);
+        exceptions::apply(&cx, hits, self.today, true)
+    }
+}
+
+impl FileFirst {
+    /// The first pass over one file.
+    fn of(path: &Path, text: Arc<String>, skip: bool) -> Self {
+        let mut first = Self {
+            path: path.to_path_buf(),
+            facts: Facts::default(),
+            kept: Vec::new(),
+            text: None,
+            cross: Vec::new(),
+            notices: Vec::new(),
+            findings: Vec::new(),
+            objects: 0,
+        };
+        if source::has_template_action(&text) {
             // Maybe a Helm template: judged on the whole file at once.
             match source::parse(path, &text) {
-                Ok(p) => self.first_pass(path, &text, p.docs, file, text.len()),
-                Err(n) => return self.notices.push(n),
+                Ok(p) => first.documents(&text, p.docs, text.len()),
+                Err(n) => first.notices.push(n),
             }
         } else {
-            let (mut lines, mut counted) = (0, 0);
+            // Line breaks before the segment.
+            let mut lines = 0;
             for seg in yaml::document_segments(&text) {
-                lines += text.as_bytes()[counted..seg.start]
+                if let Some((head, breaks)) =
+                    skip.then(|| skim(&text, seg.clone(), lines)).flatten()
+                {
+                    first.documents(&text, vec![head], seg.end);
+                    lines += breaks;
+                    continue;
+                }
+                let breaks = text.as_bytes()[seg.clone()]
                     .iter()
                     .filter(|&&b| b == b'\n')
                     .count();
-                counted = seg.start;
                 match yaml::parse_documents(&text[seg.clone()]) {
                     Ok(mut docs) => {
                         for d in &mut docs {
                             yaml::shift(d, seg.start, lines);
                         }
-                        self.first_pass(path, &text, docs, file, seg.end);
+                        first.documents(&text, docs, seg.end);
+                        lines += breaks;
                     }
                     Err(e) => {
                         // The rest of the file is not read; what it holds cannot be checked.
@@ -102,41 +323,39 @@ impl<'c> Linter<'c> {
                             line: e.line + lines,
                             ..e
                         };
-                        self.notices.push(source::malformed(path, &e));
+                        first.notices.push(source::malformed(path, &e));
                         break;
                     }
                 }
             }
         }
-        if self.kept.len() > kept_before {
-            self.files.push(path.to_path_buf());
-            let new = &mut self.kept[kept_before..];
-            let kept_bytes: usize = new.iter().map(|k| k.bytes.len()).sum();
+        if !first.kept.is_empty() {
+            let kept_bytes: usize = first.kept.iter().map(|k| k.bytes.len()).sum();
             if kept_bytes * 2 >= text.len() {
-                self.texts.push(text);
+                first.text = Some(text);
             } else {
                 let mut copy = String::with_capacity(kept_bytes);
-                for k in new {
+                for k in &mut first.kept {
                     let from = copy.len();
                     copy.push_str(&text[k.bytes.clone()]);
                     k.bytes = from..copy.len();
                 }
-                self.texts.push(Arc::new(copy));
+                first.text = Some(Arc::new(copy));
             }
         }
+        first
     }
 
-    /// The first pass over some documents of file number `file`, the last of which ends at byte
-    /// `end` of `text`.
-    fn first_pass(&mut self, path: &Path, text: &str, docs: Vec<Node>, file: usize, end: usize) {
+    /// The first pass over some documents of this file, the last of which ends at byte `end`
+    /// of `text`.
+    fn documents(&mut self, text: &str, docs: Vec<Node>, end: usize) {
         let parsed = Parsed {
-            path: path.to_path_buf(),
+            path: self.path.clone(),
             docs,
         };
         let mut objects = Vec::new();
         source::objects(&parsed, &mut objects, &mut self.notices);
         self.objects += objects.len();
-        let mut cross = Vec::new();
         for o in &objects {
             self.facts.observe(o);
             if let Some(pod) = PodView::of(o.kind, o.node) {
@@ -159,14 +378,8 @@ impl<'c> Linter<'c> {
                 }
             }
             if CROSS_KINDS.contains(&o.kind) {
-                cross.push(o.node.clone());
+                self.cross.push(o.node.clone());
             }
-        }
-        if !cross.is_empty() {
-            self.cross.push(Parsed {
-                path: path.to_path_buf(),
-                docs: cross,
-            });
         }
         let docs: Vec<&Node> = parsed.docs.iter().filter(|d| !d.is_null()).collect();
         let starts: Vec<usize> = docs
@@ -179,7 +392,7 @@ impl<'c> Linter<'c> {
             }
             let (start, end) = (starts[j], starts.get(j + 1).copied().unwrap_or(end));
             self.kept.push(Kept {
-                file,
+                file: 0,
                 bytes: start..end.max(start),
                 at: start,
                 // The document's first line is the line `start` begins.
@@ -187,81 +400,39 @@ impl<'c> Linter<'c> {
             });
         }
     }
+}
 
-    /// Second pass and the cross-object rules.
-    pub fn finish(mut self) -> LintOutcome {
-        let mut findings = std::mem::take(&mut self.findings);
-        let kept = std::mem::take(&mut self.kept);
-        let texts = std::mem::take(&mut self.texts);
-        let mut rest = kept.as_slice();
-        while let Some(first) = rest.first() {
-            // One file's documents, at most CHUNK bytes of them (and at least one).
-            let mut size = 0;
-            let n = rest
-                .iter()
-                .take_while(|k| {
-                    size += k.bytes.len();
-                    k.file == first.file && (size <= CHUNK || k.bytes == first.bytes)
-                })
-                .count()
-                .max(1);
-            let (group, tail) = rest.split_at(n);
-            rest = tail;
-            let path = &self.files[first.file];
-            let text = &texts[first.file];
-            let mut docs = Vec::new();
-            for k in group {
-                match yaml::parse_documents(&text[k.bytes.clone()]) {
-                    Ok(parsed) => {
-                        docs.extend(parsed.into_iter().filter(|d| !d.is_null()).map(|mut d| {
-                            yaml::shift(&mut d, k.at, k.lines);
-                            d
-                        }))
-                    }
-                    Err(e) => self.notices.push(FileNotice {
-                        file: path.clone(),
-                        line: e.line + k.lines,
-                        column: e.column,
-                        severity: Severity::Error,
-                        message: format!("could not re-read a document for linting: {}", e.message),
-                    }),
-                }
-            }
-            let parsed = Parsed {
-                path: path.clone(),
-                docs,
-            };
-            findings.extend(self.lint_objects(&parsed));
-        }
-        let mut objects = Vec::new();
-        let mut ignored = Vec::new();
-        for p in &self.cross {
-            source::objects(p, &mut objects, &mut ignored);
-        }
-        let cx = Context::new(&objects, self.cfg, &self.facts);
-        let mut hits = Vec::new();
-        rules::check_cross(&cx, &mut hits);
-        findings.extend(exceptions::apply(&cx, hits, self.today, false));
-        findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-        let mut notices = self.notices;
-        notices.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        LintOutcome {
-            findings,
-            notices,
-            objects: self.objects,
+/// A document of a kind no rule reads ([`rules::is_skipped`]), as a tree of only its
+/// `apiVersion`, `kind` and `metadata` entries, each parsed alone and put in its place in
+/// `text`, and the document's line breaks; the body is never parsed. `None` (parse the whole
+/// document) when its head cannot be read with certainty ([`yaml::head`]) or an entry does not
+/// parse alone as one entry.
+fn skim(text: &str, seg: Range<usize>, lines: usize) -> Option<(Node, usize)> {
+    let doc = &text[seg.clone()];
+    let head = yaml::head::read(doc)?;
+    if !rules::is_skipped(head.api_version, head.kind) {
+        return None;
+    }
+    let mut pairs = Vec::with_capacity(head.entries.len());
+    for e in &head.entries {
+        let mut parsed = yaml::parse_documents(&doc[e.bytes.clone()]).ok()?;
+        let mut entry = parsed.pop().filter(|_| parsed.is_empty())?;
+        yaml::shift(&mut entry, seg.start + e.bytes.start, lines + e.lines);
+        match entry.value {
+            Value::Map(p) if p.len() == 1 => pairs.extend(p),
+            _ => return None,
         }
     }
-
-    fn lint_objects(&self, parsed: &Parsed) -> Vec<Finding> {
-        let mut objects: Vec<Object<'_>> = Vec::new();
-        let mut ignored = Vec::new();
-        source::objects(parsed, &mut objects, &mut ignored);
-        let cx = Context::new(&objects, self.cfg, &self.facts);
-        let mut hits = Vec::new();
-        pod_security::check(&cx, &mut hits);
-        rules::check_objects(&cx, &mut hits);
-        exceptions::apply(&cx, hits, self.today, true)
-    }
+    let (key, _) = pairs.first()?;
+    let node = Node {
+        span: key.span.start..seg.end,
+        line: key.line,
+        column: key.column,
+        from_alias: false,
+        tag: None,
+        value: Value::Map(pairs),
+    };
+    Some((node, head.line_breaks))
 }
 
 /// The byte offset where the line holding `pos` starts.
@@ -280,4 +451,45 @@ fn sort_key(f: &Finding) -> (Option<(&Path, usize, usize)>, &'static str) {
         .as_ref()
         .map(|l| (l.file.as_path(), l.line, l.column));
     (at, f.rule.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skimmed_head_is_the_full_parse_of_those_entries() {
+        let text = "# crds\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+                    metadata:\n  name: widgets.example.com\n  annotations:\n    gate.dev/ignore: |\n      \
+                    nonsense\n  labels: {a: b}\nspec:\n  group: example.com\n  names: {kind: Widget}\n";
+        let seg = yaml::document_segments(text)[1].clone();
+        let lines = text[..seg.start].matches('\n').count();
+        let (head, breaks) = skim(text, seg.clone(), lines).unwrap();
+        assert_eq!(breaks, text[seg.clone()].matches('\n').count());
+        let mut full = yaml::parse_documents(&text[seg.clone()]).unwrap().remove(0);
+        yaml::shift(&mut full, seg.start, lines);
+        let keys = |n: &Node| -> Vec<String> {
+            n.as_map()
+                .unwrap()
+                .iter()
+                .map(|(k, _)| k.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(keys(&head), ["apiVersion", "kind", "metadata"]);
+        for key in keys(&head) {
+            assert_eq!(head.get(&key), full.get(&key), "{key}");
+        }
+        assert_eq!((head.line, head.column), (full.line, full.column));
+        assert_eq!(head.get("metadata").unwrap().line, 6);
+        // Only the kinds no rule reads are skimmed, and only in their own group.
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n";
+        assert!(skim(pod, 0..pod.len(), 0).is_none());
+        let custom =
+            "apiVersion: example.com/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\n";
+        assert!(skim(custom, 0..custom.len(), 0).is_none());
+        // An entry that does not stand alone (an alias to an anchor in the body): parsed whole.
+        let alias = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+                     spec: {group: &g x}\nmetadata: {name: *g}\n";
+        assert!(skim(alias, 0..alias.len(), 0).is_none());
+    }
 }

@@ -280,6 +280,32 @@ fn kubernetes_kinds_lists_and_non_container_images() {
 }
 
 #[test]
+fn podless_builtin_kinds_are_not_parsed_unless_a_rule_reads_them() {
+    // A CustomResourceDefinition runs no pod: its body is not parsed (not even a pod template
+    // written into it); the same kind in another group is a custom resource and is; a search
+    // rule naming the kind still reads it; a head that cannot be read for certain is parsed.
+    let template = "spec:\n  template:\n    spec:\n      containers:\n      - image: a:1\n";
+    let crd = format!("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: c}}\n{template}");
+    let custom = format!("apiVersion: example.com/v1\nkind: CustomResourceDefinition\nmetadata: {{name: c}}\n{template}");
+    let merged = format!("apiVersion: apps/v1\nkind: CustomResourceDefinition\n<<: {{kind: Deployment}}\nmetadata: {{name: c}}\n{template}");
+    let uses = |src: &str, rules: &SearchRules| {
+        discover_sources(&[(PathBuf::from("c.yaml"), src.into())], rules)
+            .uses
+            .len()
+    };
+    assert_eq!(uses(&crd, &SearchRules::default()), 0);
+    assert_eq!(uses(&custom, &SearchRules::default()), 1);
+    assert_eq!(uses(&merged, &SearchRules::default()), 1);
+    let spec = SearchRuleSpec {
+        kind: Some("CustomResourceDefinition".into()),
+        api_version: Some("apiextensions.k8s.io".into()),
+        path: "spec.template.spec.containers[].image".into(),
+    };
+    let rules = SearchRules::with_user(&[spec]).unwrap();
+    assert!(uses(&crd, &rules) >= 1);
+}
+
+#[test]
 fn user_search_rules_reach_custom_resources() {
     let spec = SearchRuleSpec {
         kind: Some("Widget".into()),

@@ -19,6 +19,7 @@ mod hostile;
 mod interop;
 mod junit_schema;
 mod lint;
+mod lint_skip;
 mod matrix;
 mod own_image;
 mod pin;

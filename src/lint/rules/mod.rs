@@ -124,6 +124,78 @@ pub const RULE_KINDS: &[&str] = &[
     "Configuration",
 ];
 
+/// The kinds lint reads: [`RULE_KINDS`], [`CROSS_KINDS`], the pod owners, and `List`/`*List`
+/// (whose items may be anything). Any other kind may hold a pod template too (a custom resource
+/// with `spec.template.spec.containers` is linted as a workload), so the set of kinds no rule
+/// reads is closed, not open: [`SKIPPED_KINDS`].
+pub const READ_KINDS: &[&str] = &[
+    "Namespace",
+    "ServiceAccount",
+    "NetworkPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "SecretStore",
+    "ClusterSecretStore",
+    "Component",
+    "Configuration",
+    "Service",
+    "Pod",
+    "PodTemplate",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "List",
+];
+
+/// Built-in kinds, by API group, that hold no pod and that no rule reads: the first pass reads
+/// only their `apiVersion`, `kind` and `metadata` (to count them and check their inline
+/// exceptions) and never parses their bodies. The group matters: a custom resource may take any
+/// kind name. A rule that reads one of these kinds must take it out of this list (a test checks
+/// that no rule fixture holds one).
+pub const SKIPPED_KINDS: &[(&str, &str)] = &[
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    ("apiregistration.k8s.io", "APIService"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "IngressClass"),
+    ("policy", "PodDisruptionBudget"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PersistentVolume"),
+];
+
+/// Is an object of `kind` in `api_version` one no rule reads (see [`SKIPPED_KINDS`])?
+pub fn is_skipped(api_version: &str, kind: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    SKIPPED_KINDS.contains(&(group, kind))
+}
+
 type CheckFn = fn(&Context<'_>, &mut Vec<Hit>);
 
 /// The guardrail checks that look at one object at a time (with the input's facts), in report
@@ -222,6 +294,27 @@ mod tests {
                 r.id
             );
         }
+    }
+
+    #[test]
+    fn skipped_kinds_are_none_that_lint_reads() {
+        assert!(!SKIPPED_KINDS.is_empty());
+        for (group, kind) in SKIPPED_KINDS {
+            assert!(!READ_KINDS.contains(kind), "{kind}");
+            assert!(!kind.ends_with("List"), "{kind}");
+            let api = if group.is_empty() {
+                "v1".to_string()
+            } else {
+                format!("{group}/v1")
+            };
+            assert!(is_skipped(&api, kind));
+            // The same kind name in another group may be a custom resource with a pod.
+            assert!(!is_skipped("example.com/v1", kind));
+        }
+        for kind in RULE_KINDS.iter().chain(CROSS_KINDS) {
+            assert!(READ_KINDS.contains(kind), "{kind}");
+        }
+        assert!(!is_skipped("apps/v1", "Deployment"));
     }
 
     #[test]

@@ -1,0 +1,241 @@
+//! The head of a document without parsing its body: the root mapping's `apiVersion` and `kind`,
+//! and where its `metadata` entry is, read line by line. Lint uses it to skip the bodies of
+//! documents no rule reads (a CustomResourceDefinition is most of a real input's bytes) without
+//! building, or even scanning, their trees.
+//!
+//! It answers only when the answer is certain to be the deployer's (go-yaml v2's), and `None`
+//! otherwise, so the caller parses the whole document as before. It answers for a root block
+//! mapping at column 0 whose every column-0 line (other than blank lines and comments) is a
+//! plain `key:` with a simple key, where `apiVersion` and `kind` are written once each, as plain
+//! one-line scalars. The root's keys the decoder sees are then a subset of those lines: a key
+//! must start a column-0 line, and any other spelling (quoted, escaped, explicit `?`, tagged,
+//! anchored, a `<<` merge, a flow mapping) makes that line fail the pattern. A column-0 line
+//! that only looks like a key (inside a multi-line quoted scalar) can add a key the decoder does
+//! not see, never hide one. A stream with a line break other than `\n` and `\r\n` (a lone `\r`,
+//! or NEL, LS, PS, which go-yaml also breaks lines on) gets no answer.
+
+use std::ops::Range;
+
+/// The head of one document: byte ranges are relative to the text given to [`read`], and
+/// `lines` is the number of line breaks before each range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    /// The root entries `apiVersion`, `kind` and `metadata` (when present), in source order:
+    /// each from its key line to the next column-0 key line.
+    pub entries: Vec<Entry>,
+    /// The number of line breaks in the document.
+    pub line_breaks: usize,
+}
+
+/// One root entry's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub bytes: Range<usize>,
+    /// Line breaks before `bytes.start`.
+    pub lines: usize,
+}
+
+/// Read the head of one document (see the module docs); `None` when it is not certain.
+pub fn read(doc: &str) -> Option<Head<'_>> {
+    if !plain_line_breaks(doc) {
+        return None;
+    }
+    let b = doc.as_bytes();
+    let mut keys: Vec<&str> = Vec::new();
+    let (mut api_version, mut kind) = (None, None);
+    let mut entries: Vec<Entry> = Vec::new();
+    // The key whose value the following indented lines continue.
+    let mut open: Option<&str> = None;
+    let (mut start, mut number) = (0, 0);
+    while start < b.len() {
+        let end = doc[start..].find('\n').map_or(b.len(), |i| start + i);
+        let (line_start, line_number) = (start, number);
+        start = end + 1;
+        number += 1;
+        let line = &doc[line_start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if matches!(b[line_start], b' ' | b'\t') {
+            // More of the open entry's value (or a blank line): nothing may follow a one-line
+            // scalar we read, and a value needs a key.
+            let blank = line.bytes().all(|c| matches!(c, b' ' | b'\t'));
+            match open {
+                Some("apiVersion" | "kind") | None if !blank => return None,
+                _ => continue,
+            }
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line_number == 0 && line.starts_with("---") {
+            if blank_or_comment(&line[3..]) {
+                continue;
+            }
+            return None;
+        }
+        let (key, value) = key_line(line)?;
+        if keys.contains(&key) {
+            return None; // the parser reports the duplicate
+        }
+        keys.push(key);
+        open = Some(key);
+        if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+            last.bytes.end = line_start;
+        }
+        match key {
+            "apiVersion" => api_version = Some(simple_scalar(value)?),
+            "kind" => kind = Some(simple_scalar(value)?),
+            "metadata" => {}
+            _ => continue,
+        }
+        entries.push(Entry {
+            bytes: line_start..usize::MAX,
+            lines: line_number,
+        });
+    }
+    if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+        last.bytes.end = doc.len();
+    }
+    Some(Head {
+        api_version: api_version?,
+        kind: kind?,
+        entries,
+        line_breaks: number - usize::from(!doc.is_empty() && !doc.ends_with('\n')),
+    })
+}
+
+/// True when every line break is `\n` or `\r\n`: no lone `\r`, and none of NEL, LS, PS.
+fn plain_line_breaks(doc: &str) -> bool {
+    let b = doc.as_bytes();
+    let mut from = 0;
+    while let Some(i) = doc[from..].find('\r') {
+        if b.get(from + i + 1) != Some(&b'\n') {
+            return false;
+        }
+        from += i + 1;
+    }
+    // NEL is C2 85, LS and PS are E2 80 A8 and E2 80 A9.
+    doc.is_ascii()
+        || !b.windows(3).any(|w| {
+            (w[0] == 0xC2 && w[1] == 0x85) || (w[0] == 0xE2 && w[1] == 0x80 && w[2] & 0xFE == 0xA8)
+        }) && !b.ends_with(&[0xC2, 0x85])
+}
+
+/// True for a rest of a line that holds nothing: blanks, then maybe a comment.
+fn blank_or_comment(rest: &str) -> bool {
+    let t = rest.trim_start_matches([' ', '\t']);
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
+/// A column-0 line `key:` or `key: value` (a space, not a tab), the key plain and simple (letters, digits, `_`, `-`,
+/// `.`, `/`, starting with a letter or digit). Anything else is `None`.
+fn key_line(line: &str) -> Option<(&str, &str)> {
+    let b = line.as_bytes();
+    if !b.first()?.is_ascii_alphanumeric() {
+        return None;
+    }
+    let end = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/')))?;
+    if b[end] != b':' {
+        return None;
+    }
+    let rest = &line[end + 1..];
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return None;
+    }
+    Some((&line[..end], rest))
+}
+
+/// The value of `key: value` when it is a one-line plain scalar of letters, digits, `.`, `-`,
+/// `_` and `/` (an API version or kind), maybe followed by a comment.
+fn simple_scalar(rest: &str) -> Option<&str> {
+    let t = rest.trim_start_matches([' ', '\t']);
+    let end = t
+        .bytes()
+        .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'/')))
+        .unwrap_or(t.len());
+    let (value, after) = t.split_at(end);
+    let value_starts_well = value.as_bytes().first()?.is_ascii_alphanumeric();
+    (value_starts_well && (after.is_empty() || blank_or_comment(after))).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(doc: &str) -> Option<(&str, &str)> {
+        read(doc).map(|h| (h.api_version, h.kind))
+    }
+
+    #[test]
+    fn reads_a_plain_head_and_the_entries() {
+        let doc =
+            "---\n# c\napiVersion: apiextensions.k8s.io/v1 # x\nkind: CustomResourceDefinition\n\
+                   metadata:\n  name: a\n  annotations:\n    x: |\n      y\nspec:\n  group: g\n";
+        let h = read(doc).unwrap();
+        assert_eq!(h.api_version, "apiextensions.k8s.io/v1");
+        assert_eq!(h.kind, "CustomResourceDefinition");
+        let texts: Vec<&str> = h.entries.iter().map(|e| &doc[e.bytes.clone()]).collect();
+        assert_eq!(
+            texts,
+            [
+                "apiVersion: apiextensions.k8s.io/v1 # x\n",
+                "kind: CustomResourceDefinition\n",
+                "metadata:\n  name: a\n  annotations:\n    x: |\n      y\n"
+            ]
+        );
+        assert_eq!(
+            h.entries.iter().map(|e| e.lines).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        assert_eq!(h.line_breaks, doc.matches('\n').count());
+        assert_eq!(read("kind: A\napiVersion: v1").unwrap().line_breaks, 1);
+        let crlf = "kind: A\r\napiVersion: v1\r\nmetadata: {name: é}\r\n";
+        assert_eq!(kind(crlf), Some(("v1", "A")));
+    }
+
+    #[test]
+    fn anything_uncertain_has_no_answer() {
+        for doc in [
+            // Spellings of `kind` a line reader must not guess at.
+            "apiVersion: v1\n\"kind\": CustomResourceDefinition\n",
+            "apiVersion: v1\n\"\\x6bind\": CustomResourceDefinition\n",
+            "apiVersion: v1\n? kind\n: CustomResourceDefinition\n",
+            "apiVersion: v1\nkind: 'CustomResourceDefinition'\n",
+            "apiVersion: v1\nkind: !!str CustomResourceDefinition\n",
+            "apiVersion: v1\nkind: &k CustomResourceDefinition\n",
+            "apiVersion: v1\nkind:\n  CustomResourceDefinition\n",
+            "apiVersion: v1\nkind: Custom\n  ResourceDefinition\n",
+            "apiVersion: v1\nkind : CustomResourceDefinition\n",
+            "apiVersion: v1\nkind:\tCustomResourceDefinition\n",
+            // A merge key could supply (or replace) kind.
+            "apiVersion: v1\nkind: CustomResourceDefinition\n<<: {kind: Deployment}\n",
+            // Written twice: the parser reports it.
+            "apiVersion: v1\nkind: CustomResourceDefinition\nkind: Deployment\n",
+            "apiVersion: v1\nkind: CustomResourceDefinition\nx: \"\nkind: Deployment\"\n",
+            // Not a root block mapping at column 0.
+            "{apiVersion: v1, kind: CustomResourceDefinition}\n",
+            "  apiVersion: v1\n  kind: CustomResourceDefinition\n",
+            "- apiVersion: v1\n",
+            "--- !!map\napiVersion: v1\nkind: CustomResourceDefinition\n",
+            "%YAML 1.2\n---\napiVersion: v1\nkind: CustomResourceDefinition\n",
+            "apiVersion: v1\nkind: CustomResourceDefinition\n...\nkind: Deployment\n",
+            // Line breaks a line reader would not see.
+            "apiVersion: v1\nkind: CustomResourceDefinition\rkind: Pod\n",
+            "apiVersion: v1\nspec: x\u{2028}kind: Pod\n",
+            "apiVersion: v1\nspec: x\u{85}kind: Pod\n",
+            // No kind.
+            "apiVersion: v1\nmetadata: {}\n",
+        ] {
+            assert_eq!(kind(doc), None, "{doc:?}");
+        }
+    }
+
+    #[test]
+    fn a_wrongly_nested_kind_is_not_the_root_kind() {
+        let doc = "apiVersion: v1\nkind: Pod\nspec:\n  kind: CustomResourceDefinition\n";
+        assert_eq!(kind(doc), Some(("v1", "Pod")));
+    }
+}
