@@ -25,7 +25,7 @@ fn privileged(out: &LintOutcome) -> Vec<String> {
     out.findings
         .iter()
         .filter(|f| f.rule == "GATE-PSS-002")
-        .map(|f| f.subject.clone())
+        .map(|f| f.subject.to_string())
         .collect()
 }
 
@@ -82,7 +82,7 @@ fn skipped_kinds_are_still_counted_checked_for_inline_exceptions_and_read_strict
     let invalid: Vec<(&str, usize)> = out
         .findings
         .iter()
-        .map(|f| (f.rule, f.location.as_ref().unwrap().line))
+        .map(|f| (f.rule.id, f.location.as_ref().unwrap().line))
         .collect();
     assert_eq!(invalid, [("GATE-LINT-002", 6)], "{:?}", out.findings);
     assert_eq!(out.notices.len(), 1, "{:?}", out.notices);
