@@ -14,7 +14,7 @@ pub use image::{
     SlsaProvenance, Source,
 };
 pub use record::{
-    AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, Vulnerability,
+    AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, SubjectKind, Vulnerability,
 };
 
 use crate::finding::Severity;
@@ -208,11 +208,14 @@ impl Evidence {
     ) -> impl Iterator<Item = &'a FindingRecord> + 'a {
         self.findings
             .iter()
-            .filter(move |f| image.is_subject(&f.subject))
+            .filter(move |f| f.may_be_about_an_image() && image.is_subject(&f.subject))
     }
 
     /// The image a finding is about, if any.
     pub fn image_of(&self, finding: &FindingRecord) -> Option<&ImageEvidence> {
+        if !finding.may_be_about_an_image() {
+            return None;
+        }
         self.images.iter().find(|i| i.is_subject(&finding.subject))
     }
 
@@ -309,6 +312,50 @@ mod tests {
         ev.finish(at("2026-01-01T00:00:01Z"));
         assert_eq!(ev.verdict, Verdict::Incomplete);
         assert_eq!(ev.images[0].verdict, Verdict::Incomplete);
+    }
+
+    /// A file or object whose spelling equals an image's name is not joined to the image: the
+    /// join is by the subject's kind, not its text (`deploy/web.yaml` is also a valid
+    /// Docker Hub repository).
+    #[test]
+    fn a_file_spelled_like_an_image_is_not_its_subject() {
+        use crate::finding::{Finding, Subject};
+        let mut ev = evidence();
+        ev.images.push(ImageEvidence::new("deploy/web.yaml"));
+        let rule = crate::rules::find("GATE-LINT-001").unwrap();
+        let about = |subject| Finding {
+            rule,
+            severity: Severity::Error,
+            subject,
+            location: None,
+            message: "bad".into(),
+            exception: None,
+            key: None,
+            vulnerability: None,
+        };
+        let on_file = about(Subject::file("deploy/web.yaml"));
+        let on_image = about(Subject::Reference("deploy/web.yaml".into()));
+        ev.findings.push(FindingRecord::from_finding(&on_file));
+        ev.finish(at("2026-01-01T00:00:01Z"));
+        assert_eq!(ev.images[1].verdict, Verdict::Passed);
+        assert!(ev.image_of(&ev.findings[0]).is_none());
+        assert_eq!(
+            ev.verdict,
+            Verdict::Failed,
+            "the file finding still fails the run"
+        );
+
+        ev.findings.push(FindingRecord::from_finding(&on_image));
+        ev.finish(at("2026-01-01T00:00:01Z"));
+        assert_eq!(ev.images[1].verdict, Verdict::Failed);
+        assert_eq!(
+            ev.image_of(&ev.findings[1]).map(|i| i.reference.as_str()),
+            Some("deploy/web.yaml")
+        );
+        // Written to JSON and read back, the kind is kept.
+        let back: Evidence = serde_json::from_str(&serde_json::to_string(&ev).unwrap()).unwrap();
+        assert_eq!(back.findings[0].subject_kind, Some(SubjectKind::File));
+        assert!(back.findings_for(&back.images[1]).count() == 1);
     }
 
     #[test]

@@ -31,6 +31,35 @@ pub struct AppliedException {
 
 pub use crate::finding::Vulnerability;
 
+/// The kind of a finding's subject ([`crate::finding::Subject`]'s variants, by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectKind {
+    /// `repository@digest`.
+    Image,
+    /// An image as written, when it did not resolve.
+    Reference,
+    /// `Kind/namespace/name`.
+    Object,
+    /// `path[:line]`.
+    File,
+    /// A policy entry.
+    Entry,
+}
+
+impl SubjectKind {
+    pub fn of(s: &crate::finding::Subject) -> Self {
+        use crate::finding::Subject;
+        match s {
+            Subject::Image { .. } => Self::Image,
+            Subject::Reference(_) => Self::Reference,
+            Subject::Object { .. } => Self::Object,
+            Subject::File { .. } => Self::File,
+            Subject::Entry(_) => Self::Entry,
+        }
+    }
+}
+
 /// One finding in the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingRecord {
@@ -43,6 +72,10 @@ pub struct FindingRecord {
     pub severity: Severity,
     /// An image (`name@sha256:…`) or an object (`Kind/namespace/name`).
     pub subject: String,
+    /// What kind of thing `subject` names. Only an `image` or `reference` subject joins a
+    /// finding to an image (absent in records written before it existed: then by spelling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_kind: Option<SubjectKind>,
     /// The finding's key beyond rule and subject (a CVE ID, a container name), used by
     /// exceptions' `ids` and by SARIF fingerprints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +104,7 @@ impl FindingRecord {
             name,
             severity,
             subject: subject.into(),
+            subject_kind: None,
             key: None,
             location: None,
             message: message.into(),
@@ -91,6 +125,7 @@ impl FindingRecord {
         );
         // The finding carries its rule: its name needs no registry lookup.
         r.name = Some(f.rule.name.to_string());
+        r.subject_kind = Some(SubjectKind::of(&f.subject));
         r.location = f.location.clone();
         r.key = f.key.clone();
         r.vulnerability = f.vulnerability.clone();
@@ -110,6 +145,15 @@ impl FindingRecord {
             status,
         });
         self
+    }
+
+    /// Can its subject be an image (an `image` or `reference` subject, or a record that does not
+    /// say)? A file or object spelled like an image's name is never joined to it.
+    pub fn may_be_about_an_image(&self) -> bool {
+        matches!(
+            self.subject_kind,
+            None | Some(SubjectKind::Image | SubjectKind::Reference)
+        )
     }
 
     /// Does it count towards the verdict (no applied exception)?
