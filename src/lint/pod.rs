@@ -31,7 +31,7 @@ const TEMPLATE_PATHS: &[(&[&str], &str, &str)] = &[
 
 /// Kinds whose pod template is known to be one (others qualify when the template holds
 /// `containers`).
-const WORKLOAD_KINDS: &[&str] = &[
+pub(crate) const WORKLOAD_KINDS: &[&str] = &[
     "Deployment",
     "StatefulSet",
     "DaemonSet",

@@ -159,16 +159,7 @@ impl TrivyScanner {
         }
         inv.args = self.confined(inv.args, false);
         let mirror = self.db.repositories.first().map_or("", |r| registry_of(r));
-        let docker = self
-            .sandbox
-            .docker_config(mirror, self.db.credential.as_ref())
-            .map_err(|source| ScanError::Io {
-                program: self.program.clone(),
-                source,
-            })?;
-        inv.env
-            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
-        inv.secrets = secrets_of(self.db.credential.as_ref());
+        self.authorise(&mut inv, mirror, self.db.credential.as_ref())?;
         match inv.run().await {
             Ok(_) => Ok(()),
             Err(ScanError::Failed { last_line, .. }) => Err(ScanError::DbDownload {
@@ -191,6 +182,27 @@ impl TrivyScanner {
             secrets: Vec::new(),
             sandbox: Some(&self.sandbox),
         }
+    }
+
+    /// Give `inv` a per-process docker config holding only `registry`'s credential, and keep
+    /// that credential out of its messages.
+    fn authorise(
+        &self,
+        inv: &mut Invocation<'_>,
+        registry: &str,
+        credential: Option<&Credential>,
+    ) -> Result<(), ScanError> {
+        let docker = self
+            .sandbox
+            .docker_config(registry, credential)
+            .map_err(|source| ScanError::Io {
+                program: self.program.clone(),
+                source,
+            })?;
+        inv.env
+            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
+        inv.secrets = secrets_of(credential);
+        Ok(())
     }
 
     /// `args` with the sandbox's `--config`/`--ignorefile` after the subcommand.
@@ -362,16 +374,7 @@ impl Scanner for TrivyScanner {
             &self.db.scan_args(self.db_ready, client),
         );
         inv.args = self.confined(inv.args, true);
-        let docker = self
-            .sandbox
-            .docker_config(registry_of(job.image), job.credential)
-            .map_err(|source| ScanError::Io {
-                program: self.program.clone(),
-                source,
-            })?;
-        inv.env
-            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
-        inv.secrets = secrets_of(job.credential);
+        self.authorise(&mut inv, registry_of(job.image), job.credential)?;
         if !client {
             let (env, secrets) = self.db.cache_env();
             inv.env.extend(env);

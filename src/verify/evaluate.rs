@@ -157,14 +157,7 @@ fn missing_attestation(
     policy: &VerifyPolicy,
     required: &crate::verify::RequiredAttestation,
 ) -> Option<String> {
-    let trusted: Vec<_> = v
-        .attestations
-        .iter()
-        .filter(|a| {
-            a.predicate_type == required.predicate_type
-                && required.accepts(policy, image, &a.signer)
-        })
-        .collect();
+    let trusted = trusted_attestations(image, v, policy, required);
     let mut mismatch = None;
     for a in &trusted {
         match required.slsa.check(a.slsa.as_ref()) {
@@ -184,6 +177,22 @@ fn missing_attestation(
             required.predicate_type
         ),
     })
+}
+
+/// The attestations of `image` of `required`'s predicate type whose signer it trusts.
+fn trusted_attestations<'a>(
+    image: &str,
+    v: &'a Verification,
+    policy: &VerifyPolicy,
+    required: &crate::verify::RequiredAttestation,
+) -> Vec<&'a crate::verify::VerifiedAttestation> {
+    v.attestations
+        .iter()
+        .filter(|a| {
+            a.predicate_type == required.predicate_type
+                && required.accepts(policy, image, &a.signer)
+        })
+        .collect()
 }
 
 /// GATE-ADM-001: for each admission verifier the policy names, a trusted signature (and each
@@ -216,14 +225,7 @@ fn admission(image: &str, v: &Verification, policy: &VerifyPolicy) -> Vec<Findin
             ));
         }
         for required in policy.attestations.iter().filter(|r| r.applies_to(image)) {
-            let trusted: Vec<_> = v
-                .attestations
-                .iter()
-                .filter(|a| {
-                    a.predicate_type == required.predicate_type
-                        && required.accepts(policy, image, &a.signer)
-                })
-                .collect();
+            let trusted = trusted_attestations(image, v, policy, required);
             if !trusted.is_empty()
                 && !trusted
                     .iter()
