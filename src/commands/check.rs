@@ -14,7 +14,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     }
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
-    policy.check_command_line(!args.keys.is_empty())?;
+    policy.check_command_line(!args.keys.is_empty() || args.keyless.is_set())?;
     let overrides = Overrides {
         keys: args.keys.clone(),
         identities: keyless_identity(&args.keyless)?.into_iter().collect(),

@@ -79,6 +79,48 @@ async fn a_tree_policy_cannot_weaken_the_command_line() {
     assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
 }
 
+/// Keyless flags name a signer on the command line as `--key` does: a tree policy that adds its
+/// own key (the PR signs with it) or turns the signature rule off is refused before anything runs.
+#[tokio::test]
+async fn a_tree_policy_cannot_weaken_command_line_keyless_flags() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", false, CLEAN).await;
+    let d = env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
+    let before = std::fs::read(d.join("worker.yaml")).unwrap();
+    std::fs::copy(env.path("cosign.pub"), env.path("pr.pub")).unwrap();
+    let keyless = [
+        "--certificate-identity",
+        "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+        "--certificate-oidc-issuer",
+        "https://token.actions.githubusercontent.com",
+    ];
+    let cases = [
+        ("signatures:\n  keys: [pr.pub]\n", "`signatures.keys`"),
+        (
+            "manifests:\n  rules:\n    GATE-SIG-001: off\n",
+            "`manifests.rules`",
+        ),
+    ];
+    for (text, key) in cases {
+        tree_policy(&env, text);
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin"]);
+        c.args(keyless);
+        let (out, report) = env.report(c);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{text}: {}\n{report:#}",
+            stderr(&out)
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(key) && err.contains("--policy"),
+            "{text}: {err}"
+        );
+        assert_eq!(std::fs::read(d.join("worker.yaml")).unwrap(), before);
+    }
+}
+
 /// `scanner.trivy: ./tools/trivy` in a `.gate.yaml` of the change would run the change's
 /// program with the CI's registry credentials: refused, and the program never runs.
 #[tokio::test]

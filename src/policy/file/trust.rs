@@ -4,8 +4,8 @@
 //! untrusted: it may tune rules and carry exceptions (that is the repository's own policy, and
 //! review sees it), but it may not name executables, servers, trust material, credentials or
 //! files outside the tree, raise a resource bound, cap findings below `error`, or add signers
-//! beside the `--key`s the command line named. Any of those is refused (exit 2) with the key
-//! and the way out: pass the policy with `--policy`, which is trusted and turns discovery off.
+//! beside the signers the command line named (`--key`, keyless `--certificate-*`). Any of those
+//! is refused (exit 2) with the key and the way out: pass the policy with `--policy`, which is trusted and turns discovery off.
 
 use super::sections::{KeyRef, Level, Limits, PolicyFile};
 use super::{Policy, PolicyError, PolicySource};
@@ -117,9 +117,10 @@ fn is_signer_rule(rule: &str) -> bool {
     id.starts_with("GATE-SIG-") || id.starts_with("GATE-ATT-")
 }
 
-/// With `--key` on the command line, the first setting of a tree policy that would weaken it.
+/// With a signer on the command line (`--key` or keyless `--certificate-*` flags), the first
+/// setting of a tree policy that would weaken it.
 fn weakens_named_keys(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
-    let adds = "adds signers beside the command line's `--key`";
+    let adds = "adds signers beside the command line's (`--key`, `--certificate-*`)";
     if !p.signatures.keys.is_empty() {
         return Some(("signatures.keys", adds));
     }
@@ -129,7 +130,7 @@ fn weakens_named_keys(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
     if !p.signatures.rules.is_empty() {
         return Some(("signatures.rules", adds));
     }
-    let lowers = "lowers the signature requirement of the command line's `--key`";
+    let lowers = "lowers the signature requirement of the command line's `--key`/`--certificate-*`";
     if p.manifests.rules.keys().any(|k| is_signer_rule(k)) {
         return Some(("manifests.rules", lowers));
     }
@@ -154,7 +155,7 @@ impl Policy {
     }
 
     /// Refuse a policy found in the tree that would weaken what the command line demands:
-    /// `keys_named` when `--key` was given. A trusted (`--policy`) or built-in policy passes.
+    /// `keys_named` when `--key` or a keyless `--certificate-*` flag was given. A trusted (`--policy`) or built-in policy passes.
     pub fn check_command_line(&self, keys_named: bool) -> Result<(), PolicyError> {
         let PolicySource::Tree(path) = &self.source else {
             return Ok(());
