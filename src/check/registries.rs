@@ -5,8 +5,8 @@
 use super::keys::Images;
 use super::stages::Resolution;
 use crate::evidence::Source;
+use crate::finding::Rule;
 use crate::finding::{Finding, Location, Severity, Subject};
-use crate::rules::Rule;
 use globset::{Glob, GlobMatcher};
 
 /// The rules this stage reports.

@@ -20,8 +20,8 @@ pub mod search;
 mod walk;
 mod workflow;
 
+use crate::finding::Rule;
 use crate::reference::Reference;
-use crate::rules::Rule;
 use crate::yaml::Style;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};

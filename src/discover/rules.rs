@@ -1,8 +1,8 @@
 //! The rules discovery and pin report: unpinned images, stale pins and references that cannot
 //! be resolved statically.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 /// An image reference that names a tag (or nothing) instead of a digest.
 pub const UNPINNED_IMAGE: Rule = Rule {

@@ -1,7 +1,7 @@
 //! The rules stage `scan` reports, with their explain texts.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const VULNERABLE_PACKAGE: Rule = Rule {
     id: "GATE-VULN-001",

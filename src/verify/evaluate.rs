@@ -3,8 +3,8 @@
 //! naming the image. What could not be checked at all (signatures that could not be fetched or
 //! exceed the limits) is no finding but a reason the gate could not check ([`unchecked`]).
 
+use crate::finding::Rule;
 use crate::finding::{Finding, Severity};
-use crate::rules::Rule;
 
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;

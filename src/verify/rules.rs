@@ -2,8 +2,8 @@
 //! examined within the limits (100 signatures, 1,000 layers, 128 MiB per attachment) are no
 //! rule's finding: the gate could not check them (exit 2; `verify::unchecked`).
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const UNSIGNED_IMAGE: &Rule = &RULES[0];
 pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];

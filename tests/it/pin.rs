@@ -533,7 +533,8 @@ async fn resolve_plan(
 #[tokio::test]
 async fn end_to_end_against_a_local_registry_through_mirrors() {
     use crate::harness::Registry;
-    use gate::resolve::{ClientConfig, Mirror, ResolveConfig, Resolver};
+    use gate::registry::ClientConfig;
+    use gate::resolve::{Mirror, ResolveConfig, Resolver};
     let Some(fixtures) = crate::fixtures::root("pin end to end") else {
         return;
     };
@@ -564,7 +565,7 @@ async fn end_to_end_against_a_local_registry_through_mirrors() {
         client: ClientConfig {
             insecure: vec![reg.addr.clone()],
             timeout: std::time::Duration::from_secs(10),
-            auth: gate::resolve::auth::AuthSources::default(),
+            auth: gate::registry::auth::AuthSources::default(),
             ..ClientConfig::default()
         },
         mirrors,

@@ -250,13 +250,14 @@ async fn trivy_gets_only_the_scanned_registrys_credential() {
 
 /// A resolver for `host` (declared plain HTTP) with the credentials of `config`.
 fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver {
-    use gate::resolve::{ClientConfig, ResolveConfig, Resolver};
+    use gate::registry::ClientConfig;
+    use gate::resolve::{ResolveConfig, Resolver};
     Resolver::new(ResolveConfig {
         client: ClientConfig {
             insecure: vec![host.to_owned()],
             timeout: std::time::Duration::from_secs(5),
             max_backoff: std::time::Duration::from_secs(1),
-            auth: gate::resolve::auth::AuthSources {
+            auth: gate::registry::auth::AuthSources {
                 files: vec![config.to_owned()],
                 helper_path: None,
             },
@@ -273,7 +274,7 @@ fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver
 async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
     use crate::proxy::{Fault, FaultProxy};
     use gate::reference::Reference;
-    use gate::resolve::ResolveError;
+    use gate::registry::ResolveError;
     let reg = crate::harness::Registry::start();
     reg.push_image("team/app", "v1").await;
     let proxy = FaultProxy::start(&reg.addr).await;
@@ -318,7 +319,7 @@ async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
 async fn credentials_for_one_repository_are_not_reused_for_another() {
     use crate::proxy::{Fault, FaultProxy};
     use gate::reference::Reference;
-    use gate::resolve::ResolveError;
+    use gate::registry::ResolveError;
     let reg = crate::harness::Registry::start();
     reg.push_image("team/app", "v1").await;
     reg.push_image("other/app", "v1").await;

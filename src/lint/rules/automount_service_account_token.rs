@@ -2,12 +2,12 @@
 //! neither the pod nor its ServiceAccount (when in the input) sets
 //! `automountServiceAccountToken: false`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::rules::default_service_account::service_account;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-021",

@@ -3,10 +3,10 @@
 //! mean "everybody" (`system:anonymous`, `system:unauthenticated`, `system:authenticated`, all
 //! service accounts) are not system subjects.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

@@ -1,9 +1,9 @@
 //! `dapr-component-without-scopes`: a Dapr `Component` that every app in the namespace can use.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-001",

@@ -1,11 +1,11 @@
 //! `dapr-missing-app-token`: a Dapr-enabled pod without API token annotations, when the policy
 //! requires them.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::PodView;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-003",

@@ -1,9 +1,9 @@
 //! `dapr-mtls-disabled`: a Dapr `Configuration` that turns mutual TLS off.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-002",

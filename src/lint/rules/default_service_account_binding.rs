@@ -1,10 +1,10 @@
 //! `default-service-account-binding`: a RoleBinding or ClusterRoleBinding that grants a role to
 //! a namespace's `default` ServiceAccount.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-012",

@@ -1,11 +1,11 @@
 //! `dns-egress-blocked`: a namespace whose default-deny egress policy leaves no way to reach DNS
 //! in `kube-system` on UDP and TCP port 53.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::missing_default_deny::{denies_egress, policies, selects_all, types};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

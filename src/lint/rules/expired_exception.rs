@@ -1,8 +1,8 @@
 //! `expired-exception`: an exception (policy or inline) matched a finding after its date; the
 //! finding stands and this one says why.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-LINT-001",

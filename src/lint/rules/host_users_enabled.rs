@@ -1,11 +1,11 @@
 //! `host-users-enabled`: a pod that could run in its own user namespace (`hostUsers: false`)
 //! but does not.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-066",

@@ -1,7 +1,7 @@
 //! `invalid-ignore-annotation`: a `gate.dev/ignore` annotation that cannot be applied.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-LINT-002",

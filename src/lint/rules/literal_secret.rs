@@ -1,10 +1,10 @@
 //! `literal-secret`: a `Secret` object committed with its data.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::secrets::detect;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 use base64::Engine;
 

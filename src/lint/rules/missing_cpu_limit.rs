@@ -1,9 +1,9 @@
 //! `missing-cpu-limit`: a container without `resources.limits.cpu`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-064",

@@ -1,9 +1,9 @@
 //! `missing-cpu-request`: a container without `resources.requests.cpu`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-065",

@@ -1,11 +1,11 @@
 //! `missing-default-deny`: a namespace with workloads in the input but no default-deny
 //! NetworkPolicy (empty `podSelector`, Ingress and Egress) in the input.
 
+use crate::finding::Rule;
 use crate::finding::{Finding, Severity};
 use crate::lint::object::Object;
 use crate::lint::pod::{field, items};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

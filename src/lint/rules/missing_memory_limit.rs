@@ -1,9 +1,9 @@
 //! `missing-memory-limit`: a container without `resources.limits.memory`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-061",

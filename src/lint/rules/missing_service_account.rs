@@ -3,11 +3,11 @@
 //! the first pass). The account may well exist in the cluster, so the finding is a note that
 //! says "not in this change", not a violation.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::default_service_account::service_account;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-022",

@@ -1,11 +1,11 @@
 //! `namespace-pss-weaker-than-policy`: a Namespace that enforces a weaker Pod Security level
 //! than the policy requires.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::ENFORCE_LABEL;
 use crate::lint::pss::Level;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-041",

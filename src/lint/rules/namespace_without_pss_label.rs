@@ -1,9 +1,9 @@
 //! `namespace-without-pss-label`: a Namespace that does not enforce a Pod Security level.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::ENFORCE_LABEL;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-040",

@@ -2,11 +2,11 @@
 //! (in the policy's own namespace) selects no pod of the change, in a namespace whose workloads
 //! the change defines.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::network::{has_pods, selects_some};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-033",

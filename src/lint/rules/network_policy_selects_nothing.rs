@@ -2,12 +2,12 @@
 //! change in a namespace whose workloads the change defines. Cross-object: it reads the pod labels
 //! of every file of the run.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::rules::missing_default_deny::selects_all;
 use crate::lint::rules::network::{has_pods, selects_some};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-032",

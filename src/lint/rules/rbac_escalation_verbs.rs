@@ -1,9 +1,9 @@
 //! `rbac-escalation-verbs`: role grants the escalate, bind or impersonate verbs.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-016",

@@ -1,9 +1,9 @@
 //! `rbac-nodes-proxy`: role grants access to the nodes/proxy subresource.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-017",

@@ -1,9 +1,9 @@
 //! `rbac-wildcard`: a Role or ClusterRole that grants `*` verbs, resources or API groups.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-010",

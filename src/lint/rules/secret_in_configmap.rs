@@ -1,11 +1,11 @@
 //! `secret-in-configmap`: a ConfigMap that holds a secret, by key name, by token format, or as a
 //! `password=…` line in an embedded file.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::secrets::{detect, evidence_line};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-051",

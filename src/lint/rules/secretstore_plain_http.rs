@@ -1,10 +1,10 @@
 //! `secretstore-plain-http`: an External Secrets `SecretStore` or `ClusterSecretStore` that talks
 //! to its provider over plain HTTP.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::{Node, Value};
 
 pub const RULE: Rule = Rule {

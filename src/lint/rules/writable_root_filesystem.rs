@@ -1,10 +1,10 @@
 //! `writable-root-filesystem`: a container whose root file system is writable.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{flag, Flag};
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-062",

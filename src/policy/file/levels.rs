@@ -2,8 +2,8 @@
 //! `manifests.rules` (by ID or name) first, then the `max-level` cap.
 
 use super::sections::{Level, PolicyFile};
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 impl PolicyFile {
     /// The severity `rule`'s findings get, or `None` when the policy turns it off.

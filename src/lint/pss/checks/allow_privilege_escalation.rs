@@ -1,10 +1,10 @@
 //! PSS restricted `allowPrivilegeEscalation` (policy v1.8+): every container sets
 //! `allowPrivilegeEscalation: false`. Windows pods are exempt from v1.25.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-014",

@@ -1,10 +1,10 @@
 //! PSS baseline `appArmorProfile`: AppArmor may only be the runtime default or a localhost
 //! profile, in the fields and in the deprecated annotations.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

@@ -1,10 +1,10 @@
 //! PSS baseline `capabilities_baseline`: only the container runtime's default capabilities may be
 //! added.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-003",

@@ -1,10 +1,10 @@
 //! PSS baseline `hostProbesAndHostLifecycle` (policy v1.34+): probes and lifecycle handlers must
 //! not name a `host`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-012",

@@ -1,11 +1,11 @@
 //! PSS restricted `procMount_restricted` (policy v1.35+): the default `/proc` masks, even in a
 //! user namespace.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::PodView;
 use crate::lint::pss::checks::proc_mount_baseline::default_proc_mount;
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-019",

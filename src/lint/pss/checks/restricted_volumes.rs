@@ -1,10 +1,10 @@
 //! PSS restricted `restrictedVolumes`: only the volume types that cannot reach the node or
 //! unmanaged storage.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-013",

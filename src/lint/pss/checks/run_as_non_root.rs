@@ -1,10 +1,10 @@
 //! PSS restricted `runAsNonRoot`: the pod or every container sets `runAsNonRoot: true`, and none
 //! sets it to false. From policy v1.35 pods in a user namespace are exempt.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-015",

@@ -1,10 +1,10 @@
 //! PSS restricted `runAsUser` (policy v1.23+): no `runAsUser: 0`. From policy v1.35 pods in a user
 //! namespace are exempt.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, int, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

@@ -1,10 +1,10 @@
 //! PSS baseline `seccompProfile_baseline`: seccomp must not be `Unconfined`. Before policy v1.19
 //! the alpha annotations are checked; from v1.19 the `seccompProfile` fields.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

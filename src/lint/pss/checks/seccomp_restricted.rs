@@ -2,11 +2,11 @@
 //! `RuntimeDefault` or `Localhost`, on the pod or on every container. Windows pods are exempt from
 //! v1.25.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, PodView};
 use crate::lint::pss::checks::seccomp_baseline::{bad_type, fields};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-017",

@@ -1,9 +1,9 @@
 //! PSS baseline `seLinuxOptions`: only the container SELinux types, no custom user or role.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {

@@ -1,9 +1,9 @@
 //! PSS baseline `sysctls`: only the safe, namespaced sysctls of the policy version.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-010",
