@@ -1,8 +1,10 @@
 //! gate: a supply-chain CI gate for container images and Kubernetes manifests.
 //!
-//! The pipeline runs one way (see DESIGN.md): discover → resolve → (scan ∥ verify ∥ lint) →
-//! evaluate → report → pin. Each stage is a module; `main.rs` only parses arguments, calls into
-//! this library and maps the outcome to an exit code.
+//! The pipeline runs one way: discover → resolve → (scan ∥ verify ∥ lint) → evaluate → report →
+//! pin. Each stage is a module; `main.rs` only parses arguments, calls into this library and maps
+//! the outcome to an exit code. `docs/architecture.md` describes the stages, the configuration
+//! each owns, the keys between them and the trust boundary (command line and `--policy`
+//! trusted, the tree under check not).
 
 pub mod check;
 pub mod cli;

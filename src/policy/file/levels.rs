@@ -30,6 +30,43 @@ impl PolicyFile {
         }
     }
 
+    /// The policy as a run applies it when the command line named a signer (`--key`, keyless
+    /// `--certificate-*`): an image those signers did not sign is an error, whatever level the
+    /// policy gives signatures.
+    pub fn with_command_line(&self, signers_named: bool) -> PolicyFile {
+        let mut file = self.clone();
+        if signers_named {
+            file.signatures.level = Level::Error;
+        }
+        file
+    }
+
+    /// The severity `rule`'s findings end with, or `None` when they are dropped: vulnerability,
+    /// signature, admission and attestation findings take their section's `level`, unless
+    /// `manifests.rules` names the rule; then the cap.
+    pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
+        let section = if rule.id == "GATE-VULN-001" {
+            Some(self.vulnerabilities.level)
+        } else if rule.id.starts_with("GATE-SIG-") {
+            Some(self.signatures.level)
+        } else if rule.id == "GATE-ADM-001" {
+            Some(self.admission.level)
+        } else if rule.id.starts_with("GATE-ATT-") {
+            Some(self.attestations.first().map_or(Level::Error, |a| a.level))
+        } else {
+            None
+        };
+        let explicit = self
+            .manifests
+            .rules
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case(rule.id) || *k == rule.name);
+        match section {
+            Some(level) if !explicit => self.level_severity(level),
+            _ => self.severity_for(rule),
+        }
+    }
+
     /// The severity of a section-level finding (`vulnerabilities.level`, `signatures.level`)
     /// after the cap, or `None` for `off`.
     pub fn level_severity(&self, level: Level) -> Option<Severity> {
