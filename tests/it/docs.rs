@@ -73,9 +73,8 @@ const TRUST_END: &str = "<!-- End of the generated table. -->\n";
 
 /// The table of who may set each policy key, from the same code that decides it.
 fn trust_table() -> String {
-    let mut s = String::from(
-        "| key | who may set it | from a policy found in the tree |\n|---|---|---|\n",
-    );
+    let mut s =
+        String::from("| key | who may set it | from a policy found in the tree |\n|---|---|---|\n");
     for (key, trust) in gate::policy::file::Judge::document() {
         let (who, what) = match trust {
             gate::policy::file::Trust::Tree(only) => ("tree-allowed", format!("may only {only}")),

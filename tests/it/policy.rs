@@ -462,7 +462,11 @@ fn a_tree_policy_may_not_lower_any_section() {
             "manifests.pss.version",
             4,
         ),
-        ("scanner:\n  platforms: [linux/arm64]\n", "scanner.platforms", 3),
+        (
+            "scanner:\n  platforms: [linux/arm64]\n",
+            "scanner.platforms",
+            3,
+        ),
         ("scanner:\n  timeout: 1h\n", "scanner.timeout", 3),
         (
             "scanner:\n  java-db-repository: evil.example/java-db\n",
@@ -474,7 +478,11 @@ fn a_tree_policy_may_not_lower_any_section() {
             "vulnerabilities.severities",
             3,
         ),
-        ("vulnerabilities:\n  level: warn\n", "vulnerabilities.level", 3),
+        (
+            "vulnerabilities:\n  level: warn\n",
+            "vulnerabilities.level",
+            3,
+        ),
         (
             "vulnerabilities:\n  ignore-unfixed: true\n",
             "vulnerabilities.ignore-unfixed",

@@ -165,7 +165,10 @@ async fn a_tree_policy_cannot_lower_image_rules_or_scan_scope() {
         assert_eq!(std::fs::read(d.join("worker.yaml")).unwrap(), before);
     }
     // As a trusted policy the first text is the user's choice, and then the change passes.
-    tree_policy(&env, "manifests:\n  rules:\n    GATE-IMG-003: off\n    GATE-IMG-001: off\n");
+    tree_policy(
+        &env,
+        "manifests:\n  rules:\n    GATE-IMG-003: off\n    GATE-IMG-001: off\n",
+    );
     std::fs::rename(env.path(".gate.yaml"), env.path("trusted.yaml")).unwrap();
     let mut c = env.gate(&["check", "-f", "deploy", "--key"]);
     c.arg(env.path("cosign.pub"))

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-021",
     name: "automount-service-account-token",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Pod mounts a service account token it may not need",
     explain: r#"## What it checks
 The pod template of every workload: `automountServiceAccountToken: false` on the pod, or, when the

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-011",
     name: "cluster-admin-binding",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Binding grants cluster-admin or a wildcard ClusterRole to a non-system subject",
     explain: r#"## What it checks
 Every `ClusterRoleBinding` and `RoleBinding` whose `roleRef` is the ClusterRole `cluster-admin`,

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-DAPR-001",
     name: "dapr-component-without-scopes",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Dapr component is not limited to named apps with `scopes`",
     explain: r#"## What it checks
 Every `Component` of `dapr.io`: `scopes` lists the app IDs allowed to use it.

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-DAPR-003",
     name: "dapr-missing-app-token",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Dapr-enabled pod has no API token annotations",
     explain: r#"## What it checks
 When the policy requires Dapr API tokens: every pod template annotated `dapr.io/enabled: "true"`

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-DAPR-002",
     name: "dapr-mtls-disabled",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Dapr configuration disables mTLS",
     explain: r#"## What it checks
 Every `Configuration` of `dapr.io`: `spec.mtls.enabled` is not `false`.

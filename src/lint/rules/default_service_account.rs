@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-020",
     name: "default-service-account",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Workload runs as the `default` ServiceAccount",
     explain: r#"## What it checks
 The pod template of every workload: `serviceAccountName` must be set, and not to `default`.

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-012",
     name: "default-service-account-binding",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role binding grants permissions to a `default` ServiceAccount",
     explain: r#"## What it checks
 Every `subjects[*]` of a `RoleBinding` or `ClusterRoleBinding`: no ServiceAccount named `default`.

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-031",
     name: "dns-egress-blocked",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Egress is denied but DNS to kube-system is not allowed",
     explain: r#"## What it checks
 In every namespace where a NetworkPolicy denies egress for all pods: some NetworkPolicy that

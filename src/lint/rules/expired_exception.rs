@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-LINT-001",
     name: "expired-exception",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "An exception matched a finding but has expired",
     explain: r#"## What it checks
 Every exception that matches a lint finding, from the policy file (`exceptions:`) or from an

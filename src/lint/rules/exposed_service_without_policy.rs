@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-034",
     name: "exposed-service-without-policy",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "NodePort or LoadBalancer Service has no NetworkPolicy allowing its ingress",
     explain: r#"## What it checks
 Every core `Service` of `type: NodePort` or `type: LoadBalancer` with a `selector`: some

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-066",
     name: "host-users-enabled",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "Pod shares the host's user namespace where it could have its own",
     explain: r#"## What it checks
 Every Linux pod that uses none of the host namespaces (`hostNetwork`, `hostPID`, `hostIPC`, which

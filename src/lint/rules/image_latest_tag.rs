@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-060",
     name: "image-latest-tag",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Image uses the `latest` tag or no tag",
     explain: r#"## What it checks
 Every container's `image`: it names a tag other than `latest`, or carries a digest.

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-LINT-002",
     name: "invalid-ignore-annotation",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Inline `gate.dev/ignore` annotation is malformed",
     explain: r#"## What it checks
 Every `gate.dev/ignore` annotation: it reads

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-042",
     name: "invalid-pss-label",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace has an invalid Pod Security label value",
     explain: r#"## What it checks
 Every `Namespace` object: `pod-security.kubernetes.io/enforce` is `privileged`, `baseline` or

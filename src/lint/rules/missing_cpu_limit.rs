@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-064",
     name: "missing-cpu-limit",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no CPU limit",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.limits.cpu` is set.

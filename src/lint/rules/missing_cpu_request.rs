@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-065",
     name: "missing-cpu-request",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no CPU request",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.requests.cpu` is set.

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-030",
     name: "missing-default-deny",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace with workloads has no default-deny NetworkPolicy",
     explain: r#"## What it checks
 For every namespace that has workloads in the input: some NetworkPolicy in that namespace selects

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-061",
     name: "missing-memory-limit",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no memory limit",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.limits.memory` is set.

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-063",
     name: "missing-memory-request",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no memory request",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.requests.memory` is set.

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-022",
     name: "missing-service-account",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "Workload names a ServiceAccount that is not in this change",
     explain: r#"## What it checks
 Every object with a pod that sets `serviceAccountName` (or the deprecated `serviceAccount`) to

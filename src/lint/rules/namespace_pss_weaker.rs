@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-041",
     name: "namespace-pss-weaker-than-policy",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace enforces a weaker Pod Security level than the policy",
     explain: r#"## What it checks
 Every `Namespace` object with a `pod-security.kubernetes.io/enforce` label: the level is at least

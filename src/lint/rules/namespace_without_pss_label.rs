@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-040",
     name: "namespace-without-pss-label",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Namespace has no `pod-security.kubernetes.io/enforce` label",
     explain: r#"## What it checks
 Every `Namespace` object: it carries the label `pod-security.kubernetes.io/enforce`.

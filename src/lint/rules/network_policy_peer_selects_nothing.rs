@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-033",
     name: "network-policy-peer-selects-nothing",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "NetworkPolicy peer selects no pod of this change",
     explain: r#"## What it checks
 Every `ingress[*].from[*]` and `egress[*].to[*]` peer of a `NetworkPolicy` that has a

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-032",
     name: "network-policy-selects-nothing",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "NetworkPolicy selects no pod of this change",
     explain: r#"## What it checks
 Every `NetworkPolicy` whose namespace has workloads in this change (gate reads every file of the

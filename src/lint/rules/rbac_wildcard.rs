@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-010",
     name: "rbac-wildcard",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Role grants `*` verbs, resources or API groups",
     explain: r#"## What it checks
 Every `rules[*]` entry of a `Role` or `ClusterRole`: no `*` in `verbs`, `resources` or `apiGroups`.

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-015",
     name: "rbac-workload-create",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role grants create on pods or workloads",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole`: no `create` on `pods` or on the workloads that

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-051",
     name: "secret-in-configmap",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "ConfigMap holds a secret",
     explain: r#"## What it checks
 Every `data` entry of a `ConfigMap`, with the shared secret detector that `gate explain

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-050",
     name: "secret-in-env",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container has a secret as a literal environment value",
     explain: r#"## What it checks
 Every `env[*]` of every container: a literal `value` must not be a secret. gate has one secret

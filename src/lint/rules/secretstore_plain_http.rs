@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-053",
     name: "secretstore-plain-http",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "SecretStore reaches its provider over plain HTTP",
     explain: r#"## What it checks
 Every `SecretStore` and `ClusterSecretStore` of `external-secrets.io`: no URL under

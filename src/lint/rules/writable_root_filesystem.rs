@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-062",
     name: "writable-root-filesystem",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container root file system is writable",
     explain: r#"## What it checks
 Every container and init container of a Linux pod: `securityContext.readOnlyRootFilesystem` is

@@ -3,7 +3,7 @@
 
 use super::sections::{Level, PolicyFile};
 use crate::finding::Rule;
-use crate::finding::Severity;
+use crate::finding::{Section, Severity};
 
 impl PolicyFile {
     /// The severity `rule`'s findings get, or `None` when the policy turns it off.
@@ -45,16 +45,14 @@ impl PolicyFile {
     /// signature, admission and attestation findings take their section's `level`, unless
     /// `manifests.rules` names the rule; then the cap.
     pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
-        let section = if rule.id == "GATE-VULN-001" {
-            Some(self.vulnerabilities.level)
-        } else if rule.id.starts_with("GATE-SIG-") {
-            Some(self.signatures.level)
-        } else if rule.id == "GATE-ADM-001" {
-            Some(self.admission.level)
-        } else if rule.id.starts_with("GATE-ATT-") {
-            Some(self.attestations.first().map_or(Level::Error, |a| a.level))
-        } else {
-            None
+        let section = match rule.section {
+            Section::Vulnerabilities => Some(self.vulnerabilities.level),
+            Section::Signatures => Some(self.signatures.level),
+            Section::Admission => Some(self.admission.level),
+            Section::Attestations => {
+                Some(self.attestations.first().map_or(Level::Error, |a| a.level))
+            }
+            Section::Rules => None,
         };
         let explicit = self
             .manifests

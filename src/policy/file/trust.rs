@@ -131,7 +131,12 @@ impl<'a> Judge<'a> {
     }
 
     /// The keys of an optional section, when it is written (in document mode, always).
-    pub fn optional<T: Default>(&mut self, key: &str, item: &Option<T>, f: impl FnOnce(&mut Self, &T)) {
+    pub fn optional<T: Default>(
+        &mut self,
+        key: &str,
+        item: &Option<T>,
+        f: impl FnOnce(&mut Self, &T),
+    ) {
         self.path.push(Seg::Key(key.to_string()));
         match (self.document, item) {
             (true, _) => f(self, &T::default()),
@@ -295,13 +300,11 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
         "cap at the baseline's level or higher (`error`)",
         cap(*max_level) >= base_cap,
     );
-    j.section("vulnerabilities", |j| vulnerabilities_keys(j, vulnerabilities));
+    j.section("vulnerabilities", |j| {
+        vulnerabilities_keys(j, vulnerabilities)
+    });
     j.section("signatures", |j| signatures_keys(j, signatures));
-    j.tree(
-        "attestations",
-        "add attestations an image must carry",
-        true,
-    );
+    j.tree("attestations", "add attestations an image must carry", true);
     j.each("attestations", attestations, attestation_keys);
     j.section("manifests", |j| manifests_keys(j, manifests));
     j.section("registries", |j| registries_keys(j, registries));
@@ -390,7 +393,11 @@ fn signatures_keys(j: &mut Judge, s: &Signatures) {
         "names where trust material comes from",
         *tuf_mirror == base.tuf_mirror,
     );
-    j.trusted("tuf-root", "names trust material", *tuf_root == base.tuf_root);
+    j.trusted(
+        "tuf-root",
+        "names trust material",
+        *tuf_root == base.tuf_root,
+    );
     j.tree("rules", SIGNERS, rules.is_empty() || !named);
     j.each("rules", rules, signature_rule_keys);
     j.tree(
@@ -530,11 +537,7 @@ fn manifests_keys(j: &mut Judge, m: &Manifests) {
         rules,
         |j, name, _level| crate::rules::find(name).is_none_or(|r| j.keeps_level(r)),
     );
-    j.tree(
-        "search-rules",
-        "add places where images are found",
-        true,
-    );
+    j.tree("search-rules", "add places where images are found", true);
     j.each("search-rules", search_rules, |j, r: &SearchRule| {
         let SearchRule {
             api_version: _,
@@ -679,7 +682,11 @@ impl Policy {
             .and_then(|mut docs| (!docs.is_empty()).then(|| docs.remove(0)));
         let line = |p: &[Seg]| {
             tree.as_ref()
-                .and_then(|t| (0..=p.len()).rev().find_map(|n| keypath::node_at(t, &p[..n])))
+                .and_then(|t| {
+                    (0..=p.len())
+                        .rev()
+                        .find_map(|n| keypath::node_at(t, &p[..n]))
+                })
                 .map_or(0, |n| n.line)
         };
         refusals.sort_by_key(|r| line(&r.path));
@@ -718,7 +725,12 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), n, "{keys:?}");
-        for k in ["scanner.platforms", "exceptions", "manifests.rules", "attestations[].slsa.builder-id"] {
+        for k in [
+            "scanner.platforms",
+            "exceptions",
+            "manifests.rules",
+            "attestations[].slsa.builder-id",
+        ] {
             assert!(keys.contains(&k), "{k}: {keys:?}");
         }
     }

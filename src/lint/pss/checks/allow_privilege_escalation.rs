@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-014",
     name: "privilege-escalation-allowed",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not set allowPrivilegeEscalation to false",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.8 and later): `securityContext.allowPrivilegeEscalation`

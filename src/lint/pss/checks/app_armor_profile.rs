@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-006",
     name: "forbidden-apparmor-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container overrides the default AppArmor profile",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.appArmorProfile.type` of the pod and of every

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-003",
     name: "non-default-capabilities",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container adds capabilities beyond the default set",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.capabilities.add` of every container may only

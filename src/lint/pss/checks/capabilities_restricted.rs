@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-018",
     name: "capabilities-not-dropped",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not drop ALL capabilities or adds one besides NET_BIND_SERVICE",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.22 and later): `securityContext.capabilities.drop`

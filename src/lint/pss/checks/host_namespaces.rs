@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-001",
     name: "host-namespaces",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod shares the host network, PID or IPC namespace",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC` must be

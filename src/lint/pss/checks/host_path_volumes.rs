@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-004",
     name: "hostpath-volume",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod mounts a hostPath volume",
     explain: r#"## What it checks
 Pod Security Standards, baseline: no entry of `spec.volumes` may be a `hostPath` volume.

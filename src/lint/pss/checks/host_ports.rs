@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-005",
     name: "host-port",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container binds a host port",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `ports[*].hostPort` of every container must be unset or `0`.

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-012",
     name: "probe-or-lifecycle-host",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Probe or lifecycle handler targets another host",
     explain: r#"## What it checks
 Pod Security Standards, baseline (policy v1.34 and later): the `httpGet.host` and

@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-002",
     name: "privileged-container",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container runs privileged",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.privileged` of every container, init container

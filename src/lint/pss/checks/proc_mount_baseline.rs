@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-008",
     name: "unmasked-proc-mount",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container unmasks /proc outside a user namespace",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.procMount` of every container must be unset or

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-019",
     name: "proc-mount-not-default",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not use the default /proc mount",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.35 and later): `securityContext.procMount` of every

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-013",
     name: "restricted-volume-type",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod uses a volume type the restricted profile forbids",
     explain: r#"## What it checks
 Pod Security Standards, restricted: every entry of `spec.volumes` must be one of `configMap`,

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-015",
     name: "missing-run-as-non-root",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod may run containers as root",
     explain: r#"## What it checks
 Pod Security Standards, restricted: `securityContext.runAsNonRoot` must be `true` on the pod (then

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-016",
     name: "run-as-root-user",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets runAsUser to 0",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.23 and later): `securityContext.runAsUser` of the pod

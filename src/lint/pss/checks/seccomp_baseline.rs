@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-009",
     name: "unconfined-seccomp-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets an unconfined seccomp profile",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.seccompProfile.type` of the pod and of every

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-017",
     name: "missing-seccomp-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod does not set a RuntimeDefault or Localhost seccomp profile",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.19 and later): `securityContext.seccompProfile.type`

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-007",
     name: "forbidden-selinux-options",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets a custom SELinux type, user or role",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.seLinuxOptions` of the pod and of every

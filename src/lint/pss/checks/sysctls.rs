@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-010",
     name: "unsafe-sysctl",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod sets a sysctl outside the safe set",
     explain: r#"## What it checks
 Pod Security Standards, baseline: every `spec.securityContext.sysctls[*].name` must be in the safe

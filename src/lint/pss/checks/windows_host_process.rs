@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-PSS-011",
     name: "windows-host-process",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container runs as a Windows HostProcess",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.windowsOptions.hostProcess` of the pod and of
