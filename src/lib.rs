@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod discover;
 pub mod evidence;
+pub mod exception;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;

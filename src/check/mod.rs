@@ -22,11 +22,11 @@ mod stages;
 
 use crate::discover::{SearchRules, UNPINNED_IMAGE};
 use crate::evidence::{CheckError, Evidence, LintSummary, PinnedFile, PolicyRef, Verdict};
+use crate::exception::Exception;
 use crate::finding::{Finding, Severity};
 use crate::lint::{LintConfig, LintOutcome};
 use crate::pin::{self, PinOptions};
 use crate::policy::evaluate::evaluate;
-use crate::policy::exception::Exception;
 use crate::registry::{chain_text, ResolveError};
 use crate::resolve::ResolveConfig;
 use crate::scan::{ScanConfig, VulnPolicy};

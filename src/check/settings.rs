@@ -6,9 +6,9 @@
 
 use super::CheckSettings;
 use crate::discover::{SearchRuleSpec, SearchRules};
+use crate::exception::Exception;
 use crate::finding::Finding;
 use crate::lint::LintConfig;
-use crate::policy::exception::Exception;
 use crate::policy::file::{Identity, KeyRef, Policy, PolicySource, PssLevel};
 use crate::resolve::{Mirror, ResolveConfig};
 use crate::scan::{IgnoreFile, ScanConfig, VulnPolicy};

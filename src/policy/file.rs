@@ -15,7 +15,7 @@ pub use sections::*;
 pub use trust::{Baseline, Judge, Trust};
 
 use crate::evidence::PolicyRef;
-use crate::policy::exception::{Exception, ExceptionError};
+use crate::exception::{Exception, ExceptionError};
 use keypath::Seg;
 use sha2::{Digest, Sha256};
 use std::fmt;
