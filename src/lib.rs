@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod discover;
+pub mod errors;
 pub mod evidence;
 pub mod exception;
 pub mod finding;

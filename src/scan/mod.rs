@@ -17,7 +17,6 @@
 pub mod cache;
 pub mod db;
 pub mod error;
-mod fs;
 pub mod ignore;
 pub mod isolate;
 mod process;
