@@ -519,7 +519,7 @@ fn a_tree_policy_may_not_lower_any_section() {
         (
             "exceptions:\n  - rule: GATE-IMG-001\n    reason: later\n",
             "exceptions",
-            2,
+            3,
         ),
         ("max-level: warn\n", "max-level", 2),
     ];
