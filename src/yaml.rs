@@ -12,10 +12,12 @@
 //! "first wins"), `!!binary` scalars are decoded, and escaped (`"\x69mage"`) or explicit
 //! (`? image`) keys are keys like any other.
 
+mod ambiguous;
 mod budget;
 pub mod head;
 
 use budget::charge_aliases;
+pub use ambiguous::check as check_unambiguous;
 pub use budget::AliasBudget;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
