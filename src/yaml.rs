@@ -16,8 +16,8 @@ mod ambiguous;
 mod budget;
 pub mod head;
 
-use budget::charge_aliases;
 pub use ambiguous::check as check_unambiguous;
+use budget::charge_aliases;
 pub use budget::AliasBudget;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};

@@ -218,7 +218,10 @@ mod tests {
     fn each_class_is_refused_at_its_place() {
         let (l, c, m) = refused("a: 1\n---\u{a0}\nkind: Pod\n");
         assert_eq!((l, c), (2, 4));
-        assert!(m.contains("U+00A0 (no-break space)") && m.contains("---"), "{m}");
+        assert!(
+            m.contains("U+00A0 (no-break space)") && m.contains("---"),
+            "{m}"
+        );
         assert_eq!(refused("a: 1\n---# c\n").0, 2);
         assert_eq!(refused("---x\n").0, 1);
         let (l, c, m) = refused("kind: Pod\n# c\u{2028}image: x\n");
@@ -227,7 +230,9 @@ mod tests {
         assert!(refused("a: \"x\u{85}\"\n").2.contains("NEL"));
         assert!(refused("a: 1\u{2029}\n").2.contains("U+2029"));
         assert!(refused("a: 1\rb: 2\n").2.contains("carriage return"));
-        assert!(refused("a: 1\n\u{feff}b: 2\n").2.contains("byte-order mark"));
+        assert!(refused("a: 1\n\u{feff}b: 2\n")
+            .2
+            .contains("byte-order mark"));
         assert_eq!(refused("a:\n\u{a0} b: 1\n").0, 2);
         assert_eq!(refused("a:\n  \u{3000}b: 1\n").1, 3);
         let (l, c, m) = refused("a:\n  \tb: 1\n");

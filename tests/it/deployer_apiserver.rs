@@ -140,8 +140,7 @@ fn serve(conn: TcpStream, record: &Mutex<Vec<Value>>) {
             "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             text.len()
         );
-        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(text.as_bytes()).is_err()
-        {
+        if conn.write_all(head.as_bytes()).is_err() || conn.write_all(text.as_bytes()).is_err() {
             return;
         }
     }
@@ -163,10 +162,20 @@ fn kubectl() -> Option<PathBuf> {
 
 /// Create the objects of a file with the real kubectl; the images of the objects the server
 /// received.
-fn kubectl_create(kubectl: &PathBuf, server: &ApiServer, file: &std::path::Path) -> (BTreeSet<String>, bool) {
+fn kubectl_create(
+    kubectl: &PathBuf,
+    server: &ApiServer,
+    file: &std::path::Path,
+) -> (BTreeSet<String>, bool) {
     let dir = file.parent().unwrap();
     let out = Command::new(kubectl)
-        .args(["create", "--validate=false", "-s", &server.url, "--cache-dir"])
+        .args([
+            "create",
+            "--validate=false",
+            "-s",
+            &server.url,
+            "--cache-dir",
+        ])
         .arg(dir.join("cache"))
         .arg("-f")
         .arg(file)
@@ -209,7 +218,12 @@ fn kubectl_creates_what_the_oracle_reads() {
             let gate = crate::discover_oracle::gate_view("m.yaml", &text, false);
             if let Some(gate) = gate {
                 let missed: Vec<_> = created.difference(&gate).collect();
-                prop_assert!(missed.is_empty(), "kubectl creates {:?} unseen in {:?}", missed, text);
+                prop_assert!(
+                    missed.is_empty(),
+                    "kubectl creates {:?} unseen in {:?}",
+                    missed,
+                    text
+                );
             }
             Ok(())
         })

@@ -82,7 +82,11 @@ pub(super) fn read(text: &str) -> Result<Directives, YamlError> {
     let mut parser_block = 0..0;
     let mut seen: Vec<String> = Vec::new();
     for (n, (start, line)) in lines(text).enumerate() {
-        let line = if n == 0 { &line[bom.min(line.len())..] } else { line };
+        let line = if n == 0 {
+            &line[bom.min(line.len())..]
+        } else {
+            line
+        };
         let lead = line.len() - line.trim_start_matches(go_space).len();
         let Some((key, value)) = directive(&line[lead..], "#") else {
             break;

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -57,7 +58,7 @@ func read(r *result, dt []byte) error {
 	if err != nil {
 		return err
 	}
-	stages, metaArgs, err := instructions.Parse(ast.AST, nil)
+	stages, metaArgs, err := instructions.Parse(ast.AST, linter.New(&linter.Config{}))
 	if err != nil {
 		return err
 	}
