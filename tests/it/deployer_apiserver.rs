@@ -203,6 +203,34 @@ fn kubectl_creates_what_the_oracle_reads() {
         failure_persistence: None,
         ..Config::default()
     });
+    let pod = |n: usize| {
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {{\"name\": \"p{n}\"}}, \
+             \"spec\": {{\"containers\": [{{\"name\": \"c\", \"image\": \"i{n}.example/a:1\"}}]}}}}"
+        )
+    };
+    // Found by this test: kubectl strips a byte-order mark before it chooses JSON or YAML, so a
+    // JSON stream after one stops at a `---` (the oracle had read it as YAML).
+    let fixed = [
+        format!("\u{feff}{}\n---\n{}\n", pod(0), pod(1)),
+        format!("{}\n---\n{}\n", pod(0), pod(1)),
+        format!("{}\n{}\n", pod(0), pod(1)),
+        format!("---\n{}\n---\u{a0}\n{}\n", pod(0), pod(1)),
+    ];
+    for text in &fixed {
+        let file = dir.path().join("fixed.yaml");
+        std::fs::write(&file, text).unwrap();
+        let (created, _ok) = kubectl_create(&kubectl, &server, &file);
+        let r = &crate::discover_oracle::ask(&exe, &[file])[0];
+        let mut oracle = BTreeSet::new();
+        for o in r["objects"].as_array().unwrap() {
+            pod_images(o, &mut oracle);
+        }
+        assert_eq!(created, oracle, "kubectl vs oracle on {text:?}");
+        if let Some(gate) = crate::discover_oracle::gate_view("m.yaml", text, false) {
+            assert!(created.is_subset(&gate), "{created:?} unseen in {text:?}");
+        }
+    }
     runner
         .run(&manifest(), |m: Manifest| {
             let text = m.text();

@@ -2,7 +2,10 @@ module gate.test/oracles/k8syaml
 
 go 1.26.8
 
-require k8s.io/apimachinery v0.32.4
+require (
+	golang.org/x/text v0.19.0
+	k8s.io/apimachinery v0.32.4
+)
 
 require (
 	github.com/fxamacker/cbor/v2 v2.7.0 // indirect

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/yaml"
 )
@@ -31,7 +33,9 @@ func read(path string) result {
 		return r
 	}
 	defer f.Close()
-	d := yaml.NewYAMLOrJSONDecoder(f, 4096)
+	// cli-runtime's FileVisitor: a byte-order mark (UTF-8 or UTF-16) is stripped first.
+	r8 := transform.NewReader(f, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
+	d := yaml.NewYAMLOrJSONDecoder(r8, 4096)
 	for {
 		ext := runtime.RawExtension{}
 		if err := d.Decode(&ext); err != nil {
