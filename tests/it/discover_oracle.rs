@@ -8,7 +8,7 @@
 //! parser, compose-go's loader and actionlint's workflow parser. Each runs over generated
 //! mutations (document separators followed by Unicode blanks or comments, Unicode line breaks,
 //! lone carriage returns, byte-order marks, tabs, quoting, escapes, continuations, parser
-//! directives) and over the real-world files of `$GATE_FIXTURES/manifests`.
+//! directives) and over the real-world files of the `manifests` conformance set.
 //!
 //! Agreement is: gate refused the file (a "could not check" error), or the tool's images are
 //! among gate's (the tool failing part-way still acts on what it read before) and, when the
@@ -389,11 +389,8 @@ fn document_splitting_and_line_break_classes() {
 
 /// The real-world corpus: every YAML/JSON file gate reads as Kubernetes manifests.
 #[test]
-fn real_world_manifests_read_as_kubectl_reads_them() {
-    let Some(root) = crate::fixtures::root("real_world_manifests_read_as_kubectl_reads_them")
-    else {
-        return;
-    };
+fn conformance_manifests_kubernetes_files_read_as_kubectl_reads_them() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let Some(exe) = oracle("k8syaml") else { return };
     let dirs = [
         "argo-cd",
@@ -404,7 +401,7 @@ fn real_world_manifests_read_as_kubectl_reads_them() {
     ];
     let mut files = Vec::new();
     for d in dirs {
-        for e in std::fs::read_dir(root.join("manifests").join(d)).unwrap() {
+        for e in std::fs::read_dir(root.join(d)).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "yaml") {
                 files.push(p);
@@ -677,15 +674,12 @@ fn dockerfile_parsing_classes() {
 }
 
 #[test]
-fn real_world_dockerfiles_read_as_buildkit_reads_them() {
-    let Some(root) = crate::fixtures::root("real_world_dockerfiles_read_as_buildkit_reads_them")
-    else {
-        return;
-    };
+fn conformance_manifests_dockerfiles_read_as_buildkit_reads_them() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let Some(exe) = oracle("dockerfile") else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("manifests/dockerfiles"))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("dockerfiles"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -705,13 +699,10 @@ fn real_world_dockerfiles_read_as_buildkit_reads_them() {
 // Compose and workflows
 
 #[test]
-fn real_world_compose_files_read_as_compose_reads_them() {
-    let Some(root) = crate::fixtures::root("real_world_compose_files_read_as_compose_reads_them")
-    else {
-        return;
-    };
+fn conformance_manifests_compose_files_read_as_compose_reads_them() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let Some(exe) = oracle("compose") else { return };
-    let dir = root.join("manifests/example-voting-app");
+    let dir = root.join("example-voting-app");
     let files: Vec<PathBuf> = [
         "docker-compose.yml",
         "docker-compose.images.yml",
@@ -739,13 +730,10 @@ fn real_world_compose_files_read_as_compose_reads_them() {
 }
 
 #[test]
-fn real_world_workflows_read_as_actionlint_reads_them() {
-    let Some(root) = crate::fixtures::root("real_world_workflows_read_as_actionlint_reads_them")
-    else {
-        return;
-    };
+fn conformance_manifests_workflows_read_as_actionlint_reads_them() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let Some(exe) = oracle("actions") else { return };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("manifests/github-workflows"))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("github-workflows"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
