@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod discover;
 pub mod evidence;
+pub mod export;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;

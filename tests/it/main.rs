@@ -12,6 +12,8 @@ mod deployer;
 mod deployer_props;
 mod discover;
 mod docs;
+mod export;
+mod export_agreement;
 mod fixtures;
 mod fuzz_regressions;
 mod harness;

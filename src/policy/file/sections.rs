@@ -319,6 +319,25 @@ pub struct AttestationRule {
     /// What a SLSA provenance must say (slsa-verifier's checks).
     #[serde(default)]
     pub slsa: Option<SlsaPolicy>,
+    /// What a SLSA verification summary (`gate check --attest`) must say. Trusted-only.
+    #[serde(default)]
+    pub vsa: Option<VsaPolicy>,
+}
+
+/// `attestations[].vsa:` a verification summary is accepted only for this policy (by digest),
+/// with `PASSED`, and no older than `max-age`. Only under the VSA `predicate-type`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VsaPolicy {
+    /// How old `timeVerified` may be: seconds, or `90s`, `5m`, `12h`, `7d`.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub max_age: Option<Duration>,
+    /// The `sha256:` of the policy the summary must name; default: the policy in effect.
+    #[serde(default)]
+    pub policy_sha256: Option<String>,
+    /// The verifier id the summary must name; default: gate's.
+    #[serde(default)]
+    pub verifier_id: Option<String>,
 }
 
 /// `attestations[].slsa:` the fields slsa-verifier users check, all exact. Only for a SLSA
@@ -485,6 +504,10 @@ impl Default for Scanner {
 
 fn default_timeout() -> Duration {
     Duration::from_secs(300)
+}
+
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

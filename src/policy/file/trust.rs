@@ -77,6 +77,12 @@ fn forbidden(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
             "names a file outside the tree",
         ));
     }
+    if p.attestations.iter().any(|a| a.vsa.is_some()) {
+        return Some((
+            "attestations[].vsa",
+            "names which verification summaries stand in for checks",
+        ));
+    }
     let keys = p
         .signatures
         .keys
