@@ -12,13 +12,12 @@ pub fn parse_duration(v: &str) -> Option<Duration> {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
-        "d" => 86_400,
         _ => return None,
     };
     n.checked_mul(unit).map(Duration::from_secs)
 }
 
-/// `--timeout` and the like (also `d` for days) (clap `value_parser`).
+/// `--timeout` and the like (clap `value_parser`).
 pub fn duration_arg(v: &str) -> Result<Duration, String> {
     parse_duration(v)
         .ok_or_else(|| format!("`{v}` is not a duration: use seconds or `30s`, `5m`, `1h`"))

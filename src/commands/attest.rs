@@ -11,7 +11,8 @@ use crate::reference::Reference;
 use crate::resolve::{chain_text, ResolveConfig, Resolver};
 use crate::verify::sign::{attest_digest, attestation_tag};
 use crate::verify::vsa::{self, Input, VsaFacts};
-use crate::verify::{Layout, SigningKey};
+use crate::evidence::image::Layout;
+use crate::verify::SigningKey;
 
 /// Attests every image of `ev` that passed; what could not be attested is an error in `ev`
 /// (the run is then incomplete: exit 2).

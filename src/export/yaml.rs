@@ -137,7 +137,7 @@ mod tests {
         let text = document(&v);
         assert_eq!(
             text,
-            "apiVersion: v1\nempty: \"\"\nkind: Namespace\nlist:\n- x: 1\n  y:\n  - a\n  - b\n- \"s: x\"\n- []\n- {}\nmetadata:\n  labels:\n    a/b: v1.30\n    n: \"1\"\n    t: \"true\"\n  name: shop"
+            "apiVersion: v1\nempty: \"\"\nkind: Namespace\nlist:\n- x: 1\n  \"y\":\n  - a\n  - b\n- \"s: x\"\n- []\n- {}\nmetadata:\n  labels:\n    a/b: v1.30\n    \"n\": \"1\"\n    t: \"true\"\n  name: shop"
         );
         let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(back, v);

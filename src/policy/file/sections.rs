@@ -506,8 +506,30 @@ fn default_timeout() -> Duration {
     Duration::from_secs(300)
 }
 
+/// A duration as [`duration`] reads it, or whole days (`7d`).
 fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration(d).map(Some)
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<Duration>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("seconds, or a duration like `90s`, `5m`, `12h`, `7d`")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Duration::from_secs(v)))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let days = v
+                .strip_suffix('d')
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u64>().ok())
+                .and_then(|n| n.checked_mul(86_400))
+                .map(Duration::from_secs);
+            days.or_else(|| crate::units::parse_duration(v))
+                .map(Some)
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
