@@ -5,13 +5,13 @@
 //! with `vsa:` accept it in a later run.
 
 use super::sign::append_and_push;
+use crate::evidence::image::Layout;
 use crate::evidence::{CheckError, Evidence, Verdict};
 use crate::policy::file::Policy;
 use crate::reference::Reference;
 use crate::resolve::{chain_text, ResolveConfig, Resolver};
 use crate::verify::sign::{attest_digest, attestation_tag};
 use crate::verify::vsa::{self, Input, VsaFacts};
-use crate::evidence::image::Layout;
 use crate::verify::SigningKey;
 
 /// Attests every image of `ev` that passed; what could not be attested is an error in `ev`

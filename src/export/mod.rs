@@ -101,7 +101,7 @@ pub struct Export {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
-    Settings(#[from] crate::check::settings::SettingsError),
+    Settings(#[from] Box<crate::check::settings::SettingsError>),
     #[error("cannot read the public key `{}` the policy names", path.display())]
     Key {
         path: PathBuf,
@@ -119,7 +119,8 @@ pub fn export(policy: &Policy, cfg: &ExportConfig) -> Result<Export, ExportError
     if let crate::policy::file::PolicySource::Tree(p) = &policy.source {
         return Err(ExportError::Untrusted(p.clone()));
     }
-    let lint = crate::check::settings::lint_settings(policy, &Default::default())?;
+    let lint =
+        crate::check::settings::lint_settings(policy, &Default::default()).map_err(Box::new)?;
     let cx = Cx {
         policy,
         cfg,
