@@ -175,6 +175,9 @@ pub enum Command {
     VerifyBlob(VerifyBlobArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
     Explain(ExplainArgs),
+    /// Write admission configuration (Kyverno, policy-controller, ValidatingAdmissionPolicy,
+    /// Pod Security labels) from the trusted policy.
+    Export(ExportArgs),
     /// Write a commented starter policy (`.gate.yaml`).
     Init(InitArgs),
     /// Print a shell completion script (`gate completions bash > /etc/bash_completion.d/gate`).
@@ -241,6 +244,7 @@ impl Command {
             Command::GenerateKeyPair(_) => "generate-key-pair",
             Command::VerifyBlob(_) => "verify-blob",
             Command::Explain(_) => "explain",
+            Command::Export(_) => "export",
             Command::Init(_) => "init",
             Command::Completions(_) => "completions",
             Command::Man => "man",
@@ -468,6 +472,13 @@ pub struct CheckArgs {
     /// Do not scan for vulnerabilities.
     #[arg(long, help_heading = SCAN)]
     pub skip_scan: bool,
+    /// Sign a SLSA verification summary for each image that passed with this cosign private
+    /// key and attach it to the image digest (cosign's `.att` tag).
+    #[arg(long, value_name = "KEY", help_heading = VERIFY)]
+    pub attest: Option<PathBuf>,
+    /// The environment variable holding the `--attest` key's password (empty when unset).
+    #[arg(long, value_name = "VAR", default_value = "COSIGN_PASSWORD", requires = "attest", help_heading = VERIFY)]
+    pub attest_password_env: String,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
@@ -529,6 +540,26 @@ pub struct ResolveArgs {
     pub images: Vec<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The trusted policy file (default: the built-in policy; a `.gate.yaml` in the tree is
+    /// never exported).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Write one file per engine into this directory instead of everything to standard output.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Write a `Namespace` with the Pod Security labels for this namespace; repeatable.
+    #[arg(long = "namespace", value_name = "NAME")]
+    pub namespaces: Vec<String>,
+    /// Also write Kyverno's deprecated `ClusterPolicy` (for Kyverno before 1.17).
+    #[arg(long)]
+    pub kyverno_cluster_policy: bool,
+    /// Let the image verifiers reach this registry over plain HTTP; repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
 }
 
 #[derive(Debug, Args)]

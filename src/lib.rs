@@ -13,6 +13,7 @@ pub mod discover;
 pub mod errors;
 pub mod evidence;
 pub mod exception;
+pub mod export;
 pub mod finding;
 pub mod fsutil;
 pub mod lint;

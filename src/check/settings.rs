@@ -166,6 +166,14 @@ fn required_attestation(
             .collect::<Result<_, _>>()?,
         images,
         slsa,
+        vsa: a.vsa.as_ref().map(|v| crate::verify::vsa::VsaRequirement {
+            max_age: v.max_age,
+            policy_sha256: v.policy_sha256.clone().unwrap_or_else(|| policy.sha256()),
+            verifier_id: v
+                .verifier_id
+                .clone()
+                .unwrap_or_else(|| crate::verify::vsa::VERIFIER_ID.to_string()),
+        }),
     })
 }
 

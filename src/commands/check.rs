@@ -13,6 +13,14 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         return Err(CommandError::NothingToCheck);
     }
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
+    // Before any work: a key that cannot be used fails the run at once.
+    let attest_key = match &args.attest {
+        Some(path) => Some(crate::verify::load_signing_key(
+            path,
+            &super::sign::password(&args.attest_password_env),
+        )?),
+        None => None,
+    };
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
     policy.check_command_line(!args.keys.is_empty() || args.keyless.is_set())?;
     let overrides = Overrides {
@@ -48,7 +56,10 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     };
     let progress = Progress::new(g.quiet);
     let services = check::Services::real(&settings.resolve)?;
-    let ev = check::run(&input, &settings, &services, &progress).await;
+    let mut ev = check::run(&input, &settings, &services, &progress).await;
+    if let Some(key) = &attest_key {
+        super::attest::attest_passed(&mut ev, key, &settings.resolve, &policy, g.quiet).await;
+    }
     if g.verbose {
         eprint!("{}", super::verbose::describe(&ev));
     }

@@ -4,8 +4,10 @@
 // A command's error is built once per run and only printed: its size does not matter.
 #![allow(clippy::result_large_err)]
 
+mod attest;
 mod check;
 mod explain;
+mod export;
 mod lint;
 mod pin;
 mod resolve;
@@ -77,6 +79,8 @@ pub enum CommandError {
     Prompt(#[source] std::io::Error),
     #[error("the passwords do not match")]
     PasswordMismatch,
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
 }
@@ -156,6 +160,7 @@ pub async fn run(mut cli: Cli) -> Result<Outcome, CommandError> {
         Command::GenerateKeyPair(args) => sign::generate_key_pair(&cli.global, args),
         Command::VerifyBlob(args) => sign::verify_blob(&cli.global, args),
         Command::Explain(args) => explain::run(&cli.global, args),
+        Command::Export(args) => export::run(&cli.global, args),
         Command::Init(args) => init(&cli.global, args),
         Command::Completions(args) => {
             let mut out = Vec::new();

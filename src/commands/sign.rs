@@ -16,7 +16,7 @@ use oci_client::secrets::RegistryAuth;
 
 /// The password for a key file: the variable `--password-env` names (default `COSIGN_PASSWORD`),
 /// else empty, as cosign does.
-fn password(var: &str) -> Vec<u8> {
+pub(super) fn password(var: &str) -> Vec<u8> {
     std::env::var(var).unwrap_or_default().into_bytes()
 }
 
@@ -48,10 +48,7 @@ pub async fn sign(g: &GlobalArgs, args: &SignArgs) -> Result<Outcome, CommandErr
     let key = load_signing_key(&args.key, &password(&args.password_env))?;
     let cfg = resolve_config(g)?;
     let resolver = Resolver::new(cfg.clone())?;
-    let oci = oci_client::Client::new(ClientConfig {
-        protocol: ClientProtocol::HttpsExcept(cfg.client.insecure.clone()),
-        ..ClientConfig::default()
-    });
+    let oci = push_client(&cfg);
     let mut failed = false;
     for image in &args.images {
         match sign_one(&resolver, &oci, &cfg.client.auth, &key, image).await {
@@ -81,16 +78,36 @@ async fn sign_one(
     let (repo, _) = resolver.repo_for(&r);
     let layer = sign_digest(key, &r.name(), &resolved.digest).map_err(|e| chain_text(&e))?;
     let tag = signature_tag(&resolved.digest);
-    let existing = match resolver.client().get_manifest(&repo, &tag).await {
+    append_and_push(resolver, oci, auth, &repo, &tag, &layer).await?;
+    Ok(format!(
+        "signed {}@{} ({}/{}:{tag})\n",
+        r.original(),
+        resolved.digest,
+        repo.domain,
+        repo.path
+    ))
+}
+
+/// Appends `layer` to the cosign attachment manifest under `tag` in `repo` (`.sig` or `.att`;
+/// what is there is kept) and pushes the blobs and the manifest.
+pub(super) async fn append_and_push(
+    resolver: &Resolver,
+    oci: &oci_client::Client,
+    auth: &crate::resolve::auth::AuthSources,
+    repo: &Repo,
+    tag: &str,
+    layer: &crate::verify::SignatureLayer,
+) -> Result<(), String> {
+    let existing = match resolver.client().get_manifest(repo, tag).await {
         Ok(m) => Some(m.bytes.to_vec()),
         Err(ResolveError::NotFound { .. }) => None,
         Err(e) => return Err(chain_text(&e)),
     };
-    let artifact = append_signature(existing.as_deref(), &layer).map_err(|e| chain_text(&e))?;
+    let artifact = append_signature(existing.as_deref(), layer).map_err(|e| chain_text(&e))?;
     let target: oci_client::Reference = format!("{}/{}:{tag}", repo.domain, repo.path)
         .parse()
         .map_err(|e: oci_client::ParseError| e.to_string())?;
-    let registry_auth = registry_auth(auth, &repo)?;
+    let registry_auth = registry_auth(auth, repo)?;
     oci.auth(&target, &registry_auth, oci_client::RegistryOperation::Push)
         .await
         .map_err(|e| format!("cannot log in to `{}` to push: {e}", repo.domain))?;
@@ -110,13 +127,15 @@ async fn sign_one(
     oci.push_manifest_raw(&target, artifact.manifest.clone(), media_type)
         .await
         .map_err(|e| format!("cannot push the signature manifest: {e}"))?;
-    Ok(format!(
-        "signed {}@{} ({}/{}:{tag})\n",
-        r.original(),
-        resolved.digest,
-        repo.domain,
-        repo.path
-    ))
+    Ok(())
+}
+
+/// An OCI client that pushes to the registries `cfg` names (plain HTTP for the insecure ones).
+pub(super) fn push_client(cfg: &crate::resolve::ResolveConfig) -> oci_client::Client {
+    oci_client::Client::new(ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(cfg.client.insecure.clone()),
+        ..ClientConfig::default()
+    })
 }
 
 fn registry_auth(

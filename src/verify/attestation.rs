@@ -27,6 +27,8 @@ pub struct VerifiedAttestation {
     pub layout: super::Layout,
     /// What a SLSA provenance says about the build (`None` for other predicates).
     pub slsa: Option<super::slsa::SlsaFacts>,
+    /// What a verification summary says (`None` for other predicates).
+    pub vsa: Option<super::vsa::VsaFacts>,
 }
 
 /// Why an attestation layer did not count.
@@ -175,6 +177,7 @@ fn verify_layer(
     }
     Ok(VerifiedAttestation {
         slsa: super::slsa::facts(&statement.predicate_type, &statement.predicate),
+        vsa: super::vsa::facts(&statement.predicate_type, &statement.predicate),
         predicate_type: statement.predicate_type,
         signer,
         rekor,

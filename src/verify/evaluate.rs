@@ -148,7 +148,10 @@ fn missing_attestation(
     let trusted = trusted_attestations(image, v, policy, required);
     let mut mismatch = None;
     for a in &trusted {
-        match required.slsa.check(a.slsa.as_ref()) {
+        let vsa = required.vsa.as_ref().map_or(Ok(()), |r| {
+            r.check(a.vsa.as_ref(), &v.digest, chrono::Utc::now())
+        });
+        match required.slsa.check(a.slsa.as_ref()).and(vsa) {
             Ok(()) => return None,
             Err(why) => {
                 mismatch.get_or_insert(why);

@@ -588,6 +588,7 @@ async fn verify_referrer_bundles<F: Fetcher>(
                         rekor,
                         layout,
                         slsa: outcome.slsa.clone(),
+                        vsa: outcome.vsa.clone(),
                     }),
                     None => v.rejected.push((
                         base + i,

@@ -21,6 +21,7 @@ pub mod simple_signing;
 pub mod slsa;
 pub mod trust_root;
 pub mod tuf;
+pub mod vsa;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

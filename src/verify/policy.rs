@@ -46,6 +46,8 @@ pub struct RequiredAttestation {
     pub images: Vec<GlobMatcher>,
     /// What a SLSA provenance must say (builder id, source repository, ref).
     pub slsa: SlsaRequirement,
+    /// What a verification summary must say (`attestations[].vsa`).
+    pub vsa: Option<super::vsa::VsaRequirement>,
 }
 
 impl RequiredAttestation {

@@ -63,14 +63,21 @@ Sigstore bundle referrer (cosign v3, GitHub artifact attestations pushed to the 
 SLSA provenance, `attestations[].slsa` checks what slsa-verifier checks: `builder-id` \
 (`runDetails.builder.id`; without `@…` any version of that builder), `source-uri` \
 (`github.com/acme/app`; scheme, `git+` and `.git` ignored) and one of `source-ref` \
-(`refs/heads/main`), `source-branch` or `source-tag`; the message names the field that differs.\n\n\
+(`refs/heads/main`), `source-branch` or `source-tag`; the message names the field that differs. \
+For a SLSA verification summary (`https://slsa.dev/verification_summary/v1`, what `gate check \
+--attest` signs), `attestations[].vsa` checks that its `resourceUri` is this digest, its \
+`policy.digest` is `policy-sha256` (default: the policy in effect), it says `PASSED`, its verifier \
+is gate (or `verifier-id`) and `timeVerified` is within `max-age`.\n\n\
 ## Why it matters\nProvenance (SLSA), SBOMs and vulnerability reports only count when bound to the \
 exact image and made by your pipeline: a provenance by another repository, workflow, branch or \
-builder says nothing about how your image was built.\n\n## How to fix\nAttest the digest in the \
+builder says nothing about how your image was built. A verification summary stands in for a whole \
+verification, so it must be about this digest, under the policy you mean, and recent.\n\n## How to fix\nAttest the digest in the \
 release pipeline: `actions/attest-build-provenance` with `push-to-registry: true`, or `cosign \
 attest --type slsaprovenance1 --predicate provenance.json IMAGE@DIGEST`; build from the branch or \
-tag and with the workflow the policy names.\n\n## References\n- \
+tag and with the workflow the policy names. For a summary: run `gate check --attest KEY` under the \
+policy the summary must name, again when it is older than `max-age`.\n\n## References\n- \
 https://docs.sigstore.dev/cosign/verifying/attestation/\n- \
+https://slsa.dev/spec/v1.0/verification_summary\n- \
 https://github.com/slsa-framework/slsa-verifier#option-list\n- \
 https://docs.github.com/en/actions/security-for-github-actions/using-artifact-attestations\n",
     },

@@ -193,6 +193,11 @@ const GUARDRAILS: &[(&str, &str, &[usize])] = &[
     ("dns-egress-blocked", "GATE-K8S-031", &[7]),
     ("namespace-without-pss-label", "GATE-K8S-040", &[4]),
     ("namespace-pss-weaker-than-policy", "GATE-K8S-041", &[6]),
+    (
+        "namespace-pss-version-older-than-policy",
+        "GATE-K8S-043",
+        &[7],
+    ),
     ("invalid-pss-label", "GATE-K8S-042", &[6, 7]),
     ("secret-in-env", "GATE-K8S-050", &[14, 16, 20, 22, 25]),
     ("secret-in-configmap", "GATE-K8S-051", &[7, 10, 12, 13, 16]),

@@ -14,6 +14,8 @@ mod deployer_props;
 mod discover;
 mod discover_oracle;
 mod docs;
+mod export;
+mod export_agreement;
 mod fixtures;
 mod fuzz_regressions;
 mod harness;

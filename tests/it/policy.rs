@@ -663,3 +663,36 @@ source-uri: github.com/acme/app\n      source-tag: v1.2.3\n"
     assert!(p.is_from_tree());
     p.check_command_line(true).unwrap();
 }
+
+/// `attestations[].vsa` decides which verification summaries stand in for a whole verification:
+/// a `.gate.yaml` found in the tree may not set it; `--policy` may. Its `policy-sha256` must be a
+/// digest and it belongs under the summary's predicate type only.
+#[test]
+fn vsa_requirements_are_trusted_only_and_checked() {
+    use gate::policy::file::{Policy, PolicyError, PolicySource};
+    let text = "attestations:\n  - predicate-type: https://slsa.dev/verification_summary/v1\n    vsa:\n      max-age: 7d\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".gate.yaml"), text).unwrap();
+    match Policy::discover(None, dir.path()) {
+        Err(PolicyError::Untrusted { key, .. }) => assert_eq!(key, "attestations[].vsa"),
+        other => panic!("a tree policy set `vsa`: {other:?}"),
+    }
+    let trusted = Policy::parse(text.to_string(), PolicySource::BuiltIn).unwrap();
+    let vsa = trusted.settings.attestations[0].vsa.as_ref().unwrap();
+    assert_eq!(
+        vsa.max_age,
+        Some(std::time::Duration::from_secs(7 * 86_400))
+    );
+    for (bad, why) in [
+        ("attestations:\n  - predicate-type: slsaprovenance1\n    vsa: {}\n", "verification summary"),
+        (
+            "attestations:\n  - predicate-type: https://slsa.dev/verification_summary/v1\n    vsa:\n      policy-sha256: abc\n",
+            "policy-sha256",
+        ),
+    ] {
+        let err = Policy::parse(bad.to_string(), PolicySource::BuiltIn).unwrap_err();
+        assert!(err.to_string().contains("vsa"), "{err}");
+        assert!(format!("{err:?}").contains(why), "{err:?}");
+    }
+}

@@ -23,6 +23,7 @@ pub mod missing_default_deny;
 pub mod missing_memory_limit;
 pub mod missing_memory_request;
 pub mod missing_service_account;
+pub mod namespace_pss_version_older;
 pub mod namespace_pss_weaker;
 pub mod namespace_without_pss_label;
 pub mod network;
@@ -49,7 +50,7 @@ use crate::lint::pss::checks as pss;
 use crate::lint::{Context, Hit};
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 54] = [
+pub const ALL_RULES: [Rule; 55] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -87,6 +88,7 @@ pub const ALL_RULES: [Rule; 54] = [
     exposed_service_without_policy::RULE,
     namespace_without_pss_label::RULE,
     namespace_pss_weaker::RULE,
+    namespace_pss_version_older::RULE,
     invalid_pss_label::RULE,
     secret_in_env::RULE,
     secret_in_configmap::RULE,
@@ -186,6 +188,7 @@ const CHECKS: &[CheckFn] = &[
     missing_service_account::check,
     namespace_without_pss_label::check,
     namespace_pss_weaker::check,
+    namespace_pss_version_older::check,
     invalid_pss_label::check,
     secret_in_env::check,
     secret_in_configmap::check,

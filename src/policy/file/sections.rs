@@ -319,6 +319,25 @@ pub struct AttestationRule {
     /// What a SLSA provenance must say (slsa-verifier's checks).
     #[serde(default)]
     pub slsa: Option<SlsaPolicy>,
+    /// What a SLSA verification summary (`gate check --attest`) must say. Trusted-only.
+    #[serde(default)]
+    pub vsa: Option<VsaPolicy>,
+}
+
+/// `attestations[].vsa:` a verification summary is accepted only for this policy (by digest),
+/// with `PASSED`, and no older than `max-age`. Only under the VSA `predicate-type`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct VsaPolicy {
+    /// How old `timeVerified` may be: seconds, or `90s`, `5m`, `12h`, `7d`.
+    #[serde(default, deserialize_with = "optional_duration")]
+    pub max_age: Option<Duration>,
+    /// The `sha256:` of the policy the summary must name; default: the policy in effect.
+    #[serde(default)]
+    pub policy_sha256: Option<String>,
+    /// The verifier id the summary must name; default: gate's.
+    #[serde(default)]
+    pub verifier_id: Option<String>,
 }
 
 impl Default for AttestationRule {
@@ -498,6 +517,32 @@ impl Default for Scanner {
 
 fn default_timeout() -> Duration {
     Duration::from_secs(300)
+}
+
+/// A duration as [`duration`] reads it, or whole days (`7d`).
+fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<Duration>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("seconds, or a duration like `90s`, `5m`, `12h`, `7d`")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(Duration::from_secs(v)))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            let days = v
+                .strip_suffix('d')
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|n| n.parse::<u64>().ok())
+                .and_then(|n| n.checked_mul(86_400))
+                .map(Duration::from_secs);
+            days.or_else(|| crate::units::parse_duration(v))
+                .map(Some)
+                .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

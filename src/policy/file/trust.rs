@@ -483,7 +483,13 @@ fn attestation_keys(j: &mut Judge, a: &AttestationRule) {
         images: _,
         level,
         slsa,
+        vsa,
     } = a;
+    j.trusted(
+        "vsa",
+        "decides which verification summaries count as proof",
+        vsa.is_none(),
+    );
     j.tree("predicate-type", NARROWS, true);
     j.tree("keys", KEYS_IN_TREE, keys_in_tree(keys));
     j.tree("identities", NARROWS, true);

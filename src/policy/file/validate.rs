@@ -71,6 +71,29 @@ pub fn check(p: &PolicyFile, origin: Origin) -> Result<(), PolicyError> {
                 origin,
             )?;
         }
+        if let Some(vsa) = &a.vsa {
+            let path = join(&base, &[key("vsa")]);
+            let problem = if crate::verify::policy::predicate_type_alias(&a.predicate_type)
+                != crate::verify::vsa::PREDICATE_TYPE
+            {
+                Some("applies only to the verification summary `predicate-type` (`https://slsa.dev/verification_summary/v1`)")
+            } else if vsa
+                .policy_sha256
+                .as_deref()
+                .is_some_and(|d| !crate::verify::vsa::is_sha256(d))
+            {
+                Some("`policy-sha256` must be `sha256:` and 64 lowercase hex digits")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(PolicyError::Value {
+                    origin: origin(&path),
+                    key: display(&path),
+                    problem,
+                });
+            }
+        }
     }
     for name in p.manifests.rules.keys() {
         let path = [key("manifests"), key("rules"), key(name)];

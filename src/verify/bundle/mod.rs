@@ -114,6 +114,8 @@ pub struct BlobVerification {
     pub predicate_type: Option<String>,
     /// What a SLSA provenance statement says about the build.
     pub slsa: Option<super::slsa::SlsaFacts>,
+    /// What a verification summary statement says.
+    pub vsa: Option<super::vsa::VsaFacts>,
 }
 
 /// Who must have signed.
@@ -286,6 +288,7 @@ pub fn verify_bundle(
     };
     let mut predicate_type = None;
     let mut slsa = None;
+    let mut vsa = None;
     // Checked last, so that a mismatch means a trusted signature over another subject.
     let mut other_subject = None;
     let signed = if let Some(ms) = &bundle.message_signature {
@@ -333,6 +336,10 @@ pub fn verify_bundle(
                     .unwrap_or_default(),
             );
         }
+        vsa = statement
+            .predicate_type
+            .as_deref()
+            .and_then(|t| super::vsa::facts(t, &statement.predicate));
         slsa = statement
             .predicate_type
             .as_deref()
@@ -367,6 +374,7 @@ pub fn verify_bundle(
             times: Vec::new(),
             predicate_type,
             slsa,
+            vsa,
         });
     }
     // A trust root that lists no transparency log (GitHub's own Sigstore instance: Fulcio and
@@ -440,6 +448,7 @@ pub fn verify_bundle(
         times,
         predicate_type,
         slsa,
+        vsa,
     })
 }
 

@@ -4,7 +4,9 @@
 //! registries. A peer that is not installed fails the test when `CI=true`, and is skipped with
 //! a notice otherwise.
 
+pub mod admission;
 pub mod attest;
 pub mod cosign;
 pub mod github;
 pub mod peers;
+pub mod vsa;

@@ -12,6 +12,11 @@ pub const COSIGN_V2: &str = "v2.6.5";
 pub const COSIGN_V3: &str = "v3.1.3";
 /// go-containerregistry, whose `pkg/registry` serves the OCI 1.1 referrers API.
 pub const GGCR: &str = "v0.22.1";
+/// The Kyverno CLI, policy-controller's `policy-tester` and the Pod Security admission library
+/// (scripts/peers/{kyverno,policy-controller,psa-harness}/install).
+pub const KYVERNO: &str = "v1.19.1";
+pub const POLICY_CONTROLLER: &str = "v0.13.1";
+pub const PSA: &str = "v0.37.2";
 
 fn dir() -> PathBuf {
     match std::env::var_os("GATE_PEERS_DIR") {
@@ -44,6 +49,21 @@ pub fn referrers_registry() -> Option<PathBuf> {
         &format!("referrers-registry-ggcr-{GGCR}"),
         "referrers-registry",
     )
+}
+
+pub fn kyverno() -> Option<PathBuf> {
+    peer(&format!("kyverno-{KYVERNO}"), "kyverno")
+}
+
+pub fn policy_tester() -> Option<PathBuf> {
+    peer(
+        &format!("policy-controller-{POLICY_CONTROLLER}"),
+        "policy-tester",
+    )
+}
+
+pub fn psa_harness() -> Option<PathBuf> {
+    peer(&format!("psa-harness-{PSA}"), "psa-harness")
 }
 
 /// Which registry a cell runs on.
