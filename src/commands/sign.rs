@@ -93,7 +93,7 @@ async fn sign_one(
 pub(super) async fn append_and_push(
     resolver: &Resolver,
     oci: &oci_client::Client,
-    auth: &crate::resolve::auth::AuthSources,
+    auth: &crate::registry::auth::AuthSources,
     repo: &Repo,
     tag: &str,
     layer: &crate::verify::SignatureLayer,

@@ -5,12 +5,13 @@ use crate::finding::Severity;
 use crate::lint::context::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL};
 use crate::lint::pss::Version;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
+use crate::finding::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-043",
     name: "namespace-pss-version-older-than-policy",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace enforces an older Pod Security version than the policy",
     explain: r#"## What it checks
 Every `Namespace` object with a `pod-security.kubernetes.io/enforce` label and a

@@ -349,6 +349,7 @@ impl Default for AttestationRule {
             images: Vec::new(),
             level: Level::Error,
             slsa: None,
+            vsa: None,
         }
     }
 }
