@@ -15,6 +15,7 @@ pub mod lint;
 pub mod pin;
 pub mod policy;
 pub mod reference;
+pub mod render;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -28,6 +28,7 @@ mod policy;
 mod proxy;
 mod real_trivy;
 mod reference;
+mod render;
 mod report;
 mod resolve;
 mod scan;

@@ -55,6 +55,12 @@ fn forbidden(p: &PolicyFile) -> Option<(&'static str, &'static str)> {
     if !p.registries.insecure.is_empty() {
         return Some(("registries.insecure", "turns TLS verification off"));
     }
+    if p.render != super::sections::Render::default() {
+        return Some((
+            "render",
+            "says what the renderers are given (values, remote bases, binaries, bounds)",
+        ));
+    }
     if p.signatures.trusted_root.is_some() {
         return Some(("signatures.trusted-root", "names trust material"));
     }
