@@ -560,6 +560,9 @@ mod tests {
             relative(Path::new("/tmp/gate-k-1"), Path::new("/work/repo/prod")),
             Path::new("../../work/repo/prod")
         );
-        assert_eq!(relative(Path::new("/a/b"), Path::new("/a/b/c")), Path::new("c"));
+        assert_eq!(
+            relative(Path::new("/a/b"), Path::new("/a/b/c")),
+            Path::new("c")
+        );
     }
 }

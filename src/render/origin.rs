@@ -213,6 +213,11 @@ impl Origins {
                 | "PatchStrategicMergeTransformer"
                 | "PatchJson6902Transformer" => self.patches(k, kind, name, path),
                 "ReplacementTransformer" => self.replacements(k, kind, path),
+                "NamespaceTransformer" if meta(path, "namespace") => self.key_of(k, "namespace"),
+                "PrefixTransformer" | "PrefixSuffixTransformer" if meta(path, "name") => {
+                    self.key_of(k, "namePrefix")
+                }
+                "SuffixTransformer" if meta(path, "name") => self.key_of(k, "nameSuffix"),
                 _ => None,
             };
             if found.is_some() {
@@ -226,6 +231,13 @@ impl Origins {
         let obj = &f.1[i];
         let node = deepest(obj, path);
         Some(self.at_node(&src, node))
+    }
+
+    /// The value of a top-level key of kustomization `k` (`namespace`, `namePrefix`).
+    fn key_of(&self, k: &Path, key: &str) -> Option<Location> {
+        let f = self.file(k)?;
+        let n = f.1.iter().find(|d| !d.is_null())?.get(key)?;
+        Some(self.at_node(k, n))
     }
 
     /// The `images:` entry of kustomization `k` that names this image.
@@ -508,6 +520,11 @@ fn template_chart(chart: &Path, template: &Path) -> PathBuf {
     best
 }
 
+/// Is `path` the object's `metadata.FIELD`?
+fn meta(path: &[Seg], field: &str) -> bool {
+    matches!(path, [Seg::Key(m), Seg::Key(f)] if m == "metadata" && f == field)
+}
+
 /// `# Source: name/templates/x.yaml` → the file under the chart directory.
 fn helm_source(chart: &Path, source: &str) -> PathBuf {
     let rest = source.split_once('/').map_or(source, |(_, r)| r);
@@ -594,21 +611,43 @@ fn step<'n>(cur: &'n Node, seg: &Seg) -> Option<&'n Node> {
     }
 }
 
-/// Only keys (values files).
+/// The node to point at for `path`: the value, or its key when the value is a map or list
+/// (whose own position is its first entry's).
 fn walk_keyed<'n>(node: &'n Node, path: &[Seg]) -> Option<&'n Node> {
-    walk(node, path)
+    let (last, parents) = path.split_last()?;
+    anchor(walk(node, parents)?, last)
 }
 
-/// The deepest node along `path` that exists (the object itself at worst).
+fn anchor<'n>(cur: &'n Node, seg: &Seg) -> Option<&'n Node> {
+    match (seg, &cur.value) {
+        (Seg::Key(k), Value::Map(pairs)) => {
+            let (key, value) = pairs
+                .iter()
+                .find(|(key, _)| key.as_str() == Some(k.as_str()))?;
+            Some(match value.value {
+                Value::Map(_) | Value::Seq(_) => key,
+                Value::Scalar(..) => value,
+            })
+        }
+        _ => step(cur, seg),
+    }
+}
+
+/// The deepest node along `path` that exists (the object itself at worst), as a key when its
+/// value is a collection.
 fn deepest<'n>(node: &'n Node, path: &[Seg]) -> &'n Node {
     let mut cur = node;
+    let mut at = node;
     for seg in path {
-        match step(cur, seg) {
-            Some(n) => cur = n,
-            None => break,
+        match (step(cur, seg), anchor(cur, seg)) {
+            (Some(n), Some(a)) => {
+                cur = n;
+                at = a;
+            }
+            _ => break,
         }
     }
-    cur
+    at
 }
 
 /// The index of the document of `kind` named `name` (kustomize may have added a prefix or
@@ -701,7 +740,7 @@ fn in_patch<'n>(
                         continue;
                     }
                 }
-                if let Some(n) = walk(d, path) {
+                if let Some(n) = walk_keyed(d, path) {
                     return Some(n);
                 }
             }

@@ -408,7 +408,8 @@ impl Graph {
                 node.remote = true;
             }
         }
-        let mut entries: Vec<(&Node, bool)> = Vec::new();
+        // (entry, a directory list, a generator's `key=path`)
+        let mut entries: Vec<(&Node, bool, bool)> = Vec::new();
         for key in FILE_LISTS {
             let list = match doc.get(key).map(|n| &n.value) {
                 Some(Value::Seq(items)) => items.iter().collect(),
@@ -417,7 +418,7 @@ impl Graph {
             };
             let is_dir_list = matches!(*key, "resources" | "bases" | "components");
             for n in list.into_iter().filter(|n| n.as_str().is_some()) {
-                entries.push((n, is_dir_list));
+                entries.push((n, is_dir_list, false));
             }
         }
         for key in ["patches", "patchesJson6902", "replacements"] {
@@ -425,7 +426,7 @@ impl Graph {
                 entries.extend(
                     p.get("path")
                         .filter(|n| n.as_str().is_some())
-                        .map(|n| (n, false)),
+                        .map(|n| (n, false, false)),
                 );
             }
         }
@@ -438,18 +439,21 @@ impl Graph {
                         _ => Vec::new(),
                     };
                     for n in list.into_iter().filter(|n| n.as_str().is_some()) {
-                        entries.push((n, false));
+                        entries.push((n, false, true));
                     }
                 }
             }
         }
         if let Some(p) = doc.get("openapi").and_then(|o| o.get("path")) {
-            entries.push((p, false));
+            entries.push((p, false, false));
         }
-        for (n, dir_list) in entries {
+        for (n, dir_list, keyed) in entries {
             let raw = n.as_str().unwrap_or_default().trim();
-            // `files:` entries may be `key=path`.
-            let entry = raw.split_once('=').map_or(raw, |(_, p)| p).trim();
+            // A generator's `files:` entries may be `key=path`.
+            let entry = match raw.split_once('=') {
+                Some((_, p)) if keyed => p.trim(),
+                _ => raw,
+            };
             if entry.is_empty() || entry.contains('\n') {
                 continue; // an inline patch
             }
@@ -546,8 +550,14 @@ mod tests {
         assert_eq!(normalize(Path::new("prod/../base")), Path::new("base"));
         assert_eq!(normalize(Path::new("./../base")), Path::new("../base"));
         assert_eq!(normalize(Path::new("/a/b/../../../c")), Path::new("/c"));
-        assert!(lexically_inside(Path::new("/t/app/overlay/../base"), Path::new("/t/app")));
-        assert!(!lexically_inside(Path::new("/t/app/overlay/../../x"), Path::new("/t/app")));
+        assert!(lexically_inside(
+            Path::new("/t/app/overlay/../base"),
+            Path::new("/t/app")
+        ));
+        assert!(!lexically_inside(
+            Path::new("/t/app/overlay/../../x"),
+            Path::new("/t/app")
+        ));
     }
 
     #[test]
