@@ -64,8 +64,11 @@ pub struct Origins {
     cwd: PathBuf,
     line_starts: Vec<usize>,
     docs: Vec<Doc>,
-    files: std::sync::Mutex<HashMap<PathBuf, Option<std::sync::Arc<(String, Vec<Node>)>>>>,
+    files: std::sync::Mutex<HashMap<PathBuf, Option<Parsed>>>,
 }
+
+/// A source file read for lookups: its text and documents.
+type Parsed = std::sync::Arc<(String, Vec<Node>)>;
 
 const ORIGIN: &str = "config.kubernetes.io/origin";
 const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
@@ -147,7 +150,7 @@ impl Origins {
     }
 
     /// A file inside the tree, read and parsed once.
-    fn file(&self, abs: &Path) -> Option<std::sync::Arc<(String, Vec<Node>)>> {
+    fn file(&self, abs: &Path) -> Option<Parsed> {
         let mut cache = self
             .files
             .lock()

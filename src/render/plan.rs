@@ -311,10 +311,8 @@ fn chart_inputs(canonical_dir: &Path, dir: &Path, plan: &mut Plan) -> Result<(),
             }
             if s.is_dir() {
                 visit(&c.join(&name), &s, chart, false, plan)?;
-            } else if s.is_file() {
-                if plan.inputs.insert(c.join(&name)) {
-                    plan.input_paths.push(s);
-                }
+            } else if s.is_file() && plan.inputs.insert(c.join(&name)) {
+                plan.input_paths.push(s);
             }
         }
         Ok(())
