@@ -223,6 +223,8 @@ fn strategic_merge_patches_are_found_at_their_lines() {
     let (out, report) = run_gate(d.path(), &path, &["lint", "-f", "."]);
     assert_eq!(out.status.code(), Some(1), "{}\n{report:#}", stderr(&out));
     let f = found(&report);
+    // One object: the patched base as rendered (the patch files are not objects of their own).
+    assert_eq!(report["lint"]["objects"], 1, "{report:#}");
     // Replaced (false → true) and added, at the patch file's lines.
     assert!(
         has(
