@@ -669,7 +669,7 @@ fn a_tree_policy_cannot_set_render() {
     let (out, _) = run_gate(d.path(), &path, &["lint", "-f", "."]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("may not set `render`"),
+        stderr(&out).contains("may not set `render.allow-remote`"),
         "{}",
         stderr(&out)
     );
