@@ -375,8 +375,16 @@ pub struct VerifyBlobArgs {
 #[derive(Debug, Args)]
 pub struct PinArgs {
     /// Files or directories (recursive); `-` reads standard input.
-    #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        required_unless_present = "kustomize"
+    )]
     pub files: Vec<PathBuf>,
+    /// A kustomization directory to render with kustomize (like `kubectl apply -k`); repeatable.
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<PathBuf>,
     /// Write nothing; list unpinned or stale references and exit 1 if there are any.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,
@@ -400,8 +408,16 @@ pub struct PinArgs {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Files or directories (recursive).
-    #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        required_unless_present = "kustomize"
+    )]
     pub files: Vec<PathBuf>,
+    /// A kustomization directory to render with kustomize (like `kubectl apply -k`); repeatable.
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<PathBuf>,
     /// Policy file (default: `.gate.yaml` in the working tree, else the built-in policy).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -419,8 +435,12 @@ pub struct CheckArgs {
     #[arg(value_name = "IMAGE")]
     pub images: Vec<String>,
     /// Files or directories to discover image references and Kubernetes objects in.
+    /// Kustomizations and charts under them are rendered and their output checked.
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub files: Vec<PathBuf>,
+    /// A kustomization directory to render with kustomize (like `kubectl apply -k`); repeatable.
+    #[arg(short = 'k', long = "kustomize", value_name = "DIR")]
+    pub kustomize: Vec<PathBuf>,
     /// Policy file (default: `.gate.yaml` in the working tree, else the built-in policy).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

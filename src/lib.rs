@@ -21,6 +21,7 @@ pub mod pin;
 pub mod policy;
 pub mod reference;
 pub mod registry;
+pub mod render;
 pub mod report;
 pub mod resolve;
 pub mod rules;

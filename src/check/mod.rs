@@ -44,6 +44,8 @@ use std::time::Instant;
 pub struct CheckInput {
     pub images: Vec<String>,
     pub files: Vec<PathBuf>,
+    /// Kustomization directories named with `-k` (rendered even when another uses them).
+    pub kustomize: Vec<PathBuf>,
 }
 
 /// Every stage's settings, from the policy and the command line.
@@ -65,6 +67,8 @@ pub struct CheckSettings {
     pub levels: settings::Levels,
     /// `scanner.platforms`: the index platforms to scan; empty: linux/amd64 and linux/arm64.
     pub scan_platforms: Vec<String>,
+    /// How kustomizations and charts are rendered (`render:`).
+    pub render: crate::render::RenderConfig,
     /// `registries.allowed`: globs over `registry/repository`; empty: any registry.
     pub allowed: registries::Allowed,
 }
@@ -106,8 +110,9 @@ pub async fn run<R: Registry, S: ImageScanner, V: SignatureVerifier>(
 
     let checked = stages::checked(&resolved, &inspected);
     let texts = std::mem::take(&mut found.texts);
+    let renders = found.renders.clone();
     let (scans, verifications, linted) = examine(
-        &mut ev, &clock, input, s, services, &checked, &inspected, texts,
+        &mut ev, &clock, input, s, services, &checked, &inspected, texts, renders,
     )
     .await;
 
@@ -143,7 +148,10 @@ pub async fn run<R: Registry, S: ImageScanner, V: SignatureVerifier>(
             .map(|(id, _)| *id)
             .collect();
         let digests = checked_digests(&found, &resolved);
-        pin_passing(&mut ev, &found, &passed, &digests, opts, &input.files);
+        let mut trees = input.files.clone();
+        trees.extend(input.kustomize.iter().cloned());
+        trees.extend(found.renders.roots.iter().cloned());
+        pin_passing(&mut ev, &found, &passed, &digests, opts, &trees);
         ev.time("pin", ms(t));
         ev.finish(Utc::now());
     }
@@ -183,6 +191,7 @@ async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     checked: &BTreeMap<keys::DigestTarget, &crate::resolve::Resolved>,
     inspected: &stages::Inspected,
     texts: HashMap<PathBuf, String>,
+    renders: std::sync::Arc<crate::render::Renders>,
 ) -> (
     Option<stages::Scans>,
     Option<stages::Verifications>,
@@ -206,8 +215,9 @@ async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
         (out, t.elapsed())
     };
     let lint = async {
-        let t = clock.start("lint", !input.files.is_empty());
-        let out = stages::lint(input, s, texts).await;
+        let on = !input.files.is_empty() || !input.kustomize.is_empty();
+        let t = clock.start("lint", on);
+        let out = stages::lint(input, s, texts, renders).await;
         clock.0.done("lint", "");
         (out, t.elapsed())
     };

@@ -281,6 +281,32 @@ pub fn registries(policy: &Policy, resolve: &mut ResolveConfig) -> Result<(), Se
 }
 
 /// The search rules discovery uses: the built-in ones plus the policy's `manifests.search-rules`.
+/// How to render kustomizations and charts: the policy's `render:` section (only a trusted
+/// policy may have one), else the defaults.
+pub fn render_config(policy: &Policy) -> crate::render::RenderConfig {
+    let r = &policy.settings.render;
+    let d = crate::render::RenderConfig::default();
+    crate::render::RenderConfig {
+        charts: r
+            .charts
+            .iter()
+            .map(|c| crate::render::ChartSpec {
+                chart: c.chart.clone(),
+                release: c.release.clone(),
+                namespace: c.namespace.clone(),
+                values: c.values.clone(),
+            })
+            .collect(),
+        allow_remote: r.allow_remote.clone(),
+        kustomize: r.kustomize.clone(),
+        helm: r.helm.clone(),
+        timeout: r
+            .timeout_seconds
+            .map_or(d.timeout, std::time::Duration::from_secs),
+        max_output: r.max_output_bytes.unwrap_or(d.max_output),
+    }
+}
+
 pub fn search_rules(policy: &Policy) -> Result<SearchRules, SettingsError> {
     let p = &policy.settings;
     let name = policy.source.to_string();
@@ -460,6 +486,7 @@ pub fn from_policy(
         today: chrono::Utc::now().date_naive(),
         levels: Levels::from_policy(policy, signers_named),
         scan_platforms: p.scanner.platforms.clone(),
+        render: render_config(policy),
         allowed: super::registries::Allowed::new(&p.registries.allowed).map_err(
             |(glob, source)| SettingsError::Glob {
                 policy: name.clone(),

@@ -4,9 +4,9 @@
 use super::keys::{keyed, DigestTarget, ImageId, Images};
 use super::services::{ImageScanner, Registry, SignatureVerifier};
 use super::{convert, CheckInput, CheckSettings};
-use crate::discover::{discover_sources, read_sources, DiscoverOutcome, STDIN};
+use crate::discover::{read_sources, DiscoverOutcome, STDIN};
 use crate::evidence::{CheckError, Source};
-use crate::lint::{lint_read, LintError, LintOutcome};
+use crate::lint::{LintError, LintOutcome};
 use crate::pin;
 use crate::reference::Reference;
 use crate::registry::{chain_text, Unresolved};
@@ -23,16 +23,32 @@ pub struct Discovered {
     pub outcome: DiscoverOutcome,
     /// The text of every file read, for lint (read once; standard input can only be read once).
     pub texts: HashMap<PathBuf, String>,
+    /// What was rendered (its sources are linted beside the files; its inputs are not).
+    pub renders: std::sync::Arc<crate::render::Renders>,
     pub errors: Vec<CheckError>,
 }
 
 /// Read the files once, discover their image uses, and add the command line's images.
 pub fn discover(input: &CheckInput, s: &CheckSettings) -> Discovered {
     let mut d = Discovered::default();
-    if !input.files.is_empty() {
-        match read_sources(&input.files) {
-            Ok((sources, notices)) => {
-                d.outcome = discover_sources(&sources, &s.search_rules);
+    if !input.files.is_empty() || !input.kustomize.is_empty() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let renders = match crate::render::render(&input.files, &input.kustomize, &s.render, &cwd) {
+            Ok(r) => r,
+            Err(e) => {
+                d.errors.push(CheckError::new("render", chain_text(&e)));
+                crate::render::Renders::default()
+            }
+        };
+        let read = read_sources(&input.files).map_err(|e| chain_text(&e));
+        let found = read.and_then(|(sources, notices)| {
+            let (outcome, plain) = crate::render::discover(sources, &renders, &s.search_rules)
+                .map_err(|e| chain_text(&e))?;
+            Ok((outcome, plain, notices))
+        });
+        match found {
+            Ok((outcome, plain, notices)) => {
+                d.outcome = outcome;
                 let found = std::mem::replace(&mut d.outcome.notices, notices);
                 d.outcome.notices.extend(found);
                 // Keep in memory only what cannot be read again for pin: standard input.
@@ -41,10 +57,11 @@ pub fn discover(input: &CheckInput, s: &CheckSettings) -> Discovered {
                         src.text = None;
                     }
                 }
-                d.texts = sources.into_iter().collect();
+                d.texts = plain.into_iter().collect();
             }
-            Err(e) => d.errors.push(CheckError::new("discover", chain_text(&e))),
+            Err(e) => d.errors.push(CheckError::new("discover", e)),
         }
+        d.renders = std::sync::Arc::new(renders);
     }
     for n in d.outcome.notices.iter().filter(|n| n.kind.is_error()) {
         d.errors.push(CheckError::new("discover", n.to_string()));
@@ -218,19 +235,23 @@ pub async fn verify<R: Registry, V: SignatureVerifier>(
     Some(out)
 }
 
-/// Lint what discovery read (on its own thread: it is CPU-bound, and scan and verify go on).
+/// Lint what discovery read (on its own thread: it is CPU-bound, and scan and verify go on),
+/// with the rendered sources beside the files and the render inputs left to them.
 pub async fn lint(
     input: &CheckInput,
     s: &CheckSettings,
     texts: HashMap<PathBuf, String>,
+    renders: std::sync::Arc<crate::render::Renders>,
 ) -> Option<Result<LintOutcome, LintError>> {
-    if input.files.is_empty() {
+    if input.files.is_empty() && input.kustomize.is_empty() {
         return None;
     }
     let files = input.files.clone();
     let (cfg, today) = (s.lint.clone(), s.today);
-    let out = tokio::task::spawn_blocking(move || lint_read(&files, &texts, &cfg, today))
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let out = tokio::task::spawn_blocking(move || {
+        crate::lint::lint_rendered(&files, &texts, &renders, &cfg, today)
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     Some(out)
 }

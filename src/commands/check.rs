@@ -9,7 +9,7 @@ use crate::pin::PinOptions;
 use crate::policy::file::Policy;
 
 pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandError> {
-    if args.images.is_empty() && args.files.is_empty() {
+    if args.images.is_empty() && args.files.is_empty() && args.kustomize.is_empty() {
         return Err(CommandError::NothingToCheck);
     }
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
@@ -53,6 +53,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     let input = CheckInput {
         images: args.images.clone(),
         files: args.files.clone(),
+        kustomize: args.kustomize.clone(),
     };
     let progress = Progress::new(g.quiet);
     let services = check::Services::real(&settings.resolve)?;

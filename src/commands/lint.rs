@@ -4,7 +4,6 @@ use super::{emit_report, CommandError, Outcome};
 use crate::check::settings;
 use crate::cli::{GlobalArgs, LintArgs};
 use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
-use crate::lint::lint_paths;
 
 pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     let started = chrono::Utc::now();
@@ -18,7 +17,19 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     };
     let lint = settings::lint_settings(&policy, &overrides)?;
     let levels = settings::Levels::from_policy(&policy, false);
-    let outcome = lint_paths(&args.files, &lint, started.date_naive())?;
+    let renders = crate::render::render(
+        &args.files,
+        &args.kustomize,
+        &settings::render_config(&policy),
+        &cwd,
+    )?;
+    let outcome = crate::lint::lint_rendered(
+        &args.files,
+        &std::collections::HashMap::new(),
+        &renders,
+        &lint,
+        started.date_naive(),
+    )?;
     let mut ev = Evidence::new(env!("CARGO_PKG_VERSION"), policy.evidence_ref(), started);
     ev.working_directory = std::env::current_dir().ok();
     for n in &outcome.notices {

@@ -68,6 +68,8 @@ pub enum CommandError {
     #[error(transparent)]
     Lint(#[from] crate::lint::LintError),
     #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error("cannot write `{}`", path.display())]
     Output {

@@ -17,7 +17,21 @@ use std::path::Path;
 pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
-    let outcome = discover_paths(&args.files, &settings::search_rules(&policy)?)?;
+    let rules = settings::search_rules(&policy)?;
+    let renders = crate::render::render(
+        &args.files,
+        &args.kustomize,
+        &settings::render_config(&policy),
+        &cwd,
+    )?;
+    let outcome = if renders.sources.is_empty() && renders.inputs.is_empty() {
+        discover_paths(&args.files, &rules)?
+    } else {
+        let (sources, notices) = crate::discover::read_sources(&args.files)?;
+        let (mut outcome, _) = crate::render::discover(sources, &renders, &rules)?;
+        outcome.notices.extend(notices);
+        outcome
+    };
     let mut incomplete = false;
     for n in &outcome.notices {
         if n.kind.is_error() {
@@ -76,7 +90,10 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
             Outcome::Passed
         });
     }
-    let written = pin::apply_within(&plan, &args.files)?;
+    let mut trees = args.files.clone();
+    trees.extend(args.kustomize.iter().cloned());
+    trees.extend(renders.roots.iter().cloned());
+    let written = pin::apply_within(&plan, &trees)?;
     if args.files.iter().any(|f| f.as_os_str() == STDIN) {
         // kbld style: standard input comes back on standard output, pinned (or as it was).
         let stdin = Path::new(STDIN);

@@ -113,6 +113,9 @@ pub enum Target {
     AppendDigest { digest: Option<Range<usize>> },
     /// A reference assembled from map keys.
     Fields(Fields),
+    /// A rendered image with no place in the tree to write its digest (a chart builds it in a
+    /// template, a kustomize replacement copies it): pin refuses to write rather than guess.
+    Unwritable,
 }
 
 /// One place a file names an image.

@@ -130,3 +130,47 @@ pub fn lint_read(
 ) -> Result<LintOutcome, LintError> {
     Linter::new(cfg, today).run(paths, read)
 }
+
+/// [`lint_read`] over what the deployer applies: the files less those a render reads (they are
+/// checked through it), plus the rendered sources, whose findings and notices then point at the
+/// source lines that produced them ([`crate::render::Renders::remap`]).
+pub fn lint_rendered(
+    paths: &[PathBuf],
+    read: &std::collections::HashMap<PathBuf, String>,
+    renders: &crate::render::Renders,
+    cfg: &LintConfig,
+    today: NaiveDate,
+) -> Result<LintOutcome, LintError> {
+    let mut linter = Linter::new(cfg, today);
+    let files: Vec<PathBuf> = source::collect_files(paths)?
+        .into_iter()
+        .filter(|p| !renders.is_input(p))
+        .collect();
+    linter.add_files(&files, |path| match read.get(path) {
+        Some(text) => Ok(Ok(text.clone())),
+        None => source::read(path),
+    })?;
+    for (path, text) in renders.texts() {
+        linter.add(path, std::sync::Arc::new(text.to_string()));
+    }
+    let mut out = linter.finish();
+    if renders.sources.is_empty() {
+        return Ok(out);
+    }
+    renders.remap(&mut out.findings);
+    for n in &mut out.notices {
+        if let Some(o) = renders.origins(&n.file) {
+            let loc = o.locate(n.line, n.column);
+            (n.file, n.line, n.column) = (loc.file, loc.line, loc.column);
+        }
+    }
+    out.findings.sort_by(|a, b| {
+        let at = |f: &Finding| {
+            f.location
+                .as_ref()
+                .map(|l| (l.file.clone(), l.line, l.column))
+        };
+        (at(a), a.rule.id).cmp(&(at(b), b.rule.id))
+    });
+    Ok(out)
+}

@@ -160,6 +160,7 @@ mod tests {
     fn plan(original: &str, edits: Vec<Edit>) -> PinPlan {
         use sha2::{Digest, Sha256};
         PinPlan {
+            unwritable: Vec::new(),
             options: PinOptions::default(),
             files: vec![FilePlan {
                 path: PathBuf::from("k.yaml"),

@@ -42,6 +42,7 @@ pub fn edits_for(u: &ImageUse, digest: &str, keep_tag: bool) -> Vec<Edit> {
             text: format!("@{digest}"),
         }],
         Target::Fields(f) => fields(f, digest),
+        Target::Unwritable => Vec::new(),
     }
 }
 

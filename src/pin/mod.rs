@@ -90,6 +90,8 @@ pub struct PinPlan {
     /// Unpinned images (`GATE-IMG-001`), stale pins (`GATE-IMG-002`), unresolvable references
     /// (`GATE-IMG-003`), in file order.
     pub findings: Vec<Finding>,
+    /// Rendered images to pin that have no place in the tree to write to: writing refuses.
+    pub unwritable: Vec<(PathBuf, usize, String)>,
 }
 
 impl PinPlan {
@@ -131,6 +133,17 @@ pub enum PinError {
         line: usize,
         reference: String,
         digest: String,
+    },
+    #[error(
+        "{}:{line}: `{reference}` is rendered from here but built by the renderer, so there is no \
+         place to write its digest; write it where the chart or kustomization takes it from \
+         (a values entry, an `images:` entry); nothing was written",
+        file.display()
+    )]
+    Unwritable {
+        file: PathBuf,
+        line: usize,
+        reference: String,
     },
     #[error("`{}` was not read by discovery", path.display())]
     NotRead { path: PathBuf },
@@ -206,6 +219,7 @@ pub fn plan(
     opts: &PinOptions,
 ) -> Result<PinPlan, PinError> {
     let mut findings = Vec::new();
+    let mut unwritable = Vec::new();
     let mut edits: BTreeMap<&PathBuf, Vec<Edit>> = BTreeMap::new();
     for u in &outcome.uses {
         let key = lookup_key(&u.reference);
@@ -254,7 +268,9 @@ pub fn plan(
             }
             Some(_) => false,
         };
-        if write {
+        if write && u.target == crate::discover::Target::Unwritable {
+            unwritable.push((u.file.clone(), u.line, u.reference.original().to_string()));
+        } else if write {
             edits
                 .entry(&u.file)
                 .or_default()
@@ -282,6 +298,7 @@ pub fn plan(
         options: *opts,
         files,
         findings,
+        unwritable,
     })
 }
 

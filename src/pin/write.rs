@@ -25,6 +25,13 @@ pub fn apply_within(plan: &PinPlan, trees: &[PathBuf]) -> Result<Vec<PathBuf>, P
     if plan.options.check || plan.options.diff {
         return Ok(Vec::new());
     }
+    if let Some((file, line, reference)) = plan.unwritable.first() {
+        return Err(PinError::Unwritable {
+            file: file.clone(),
+            line: *line,
+            reference: reference.clone(),
+        });
+    }
     let trees: Vec<PathBuf> = trees.iter().filter_map(|t| tree_dir(t)).collect();
     let mut staged: Vec<Staged> = Vec::new();
     let result = stage_all(plan, &trees, &mut staged).and_then(|()| commit(&staged));

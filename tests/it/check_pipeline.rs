@@ -293,6 +293,7 @@ fn check_images(w: &World, images: &[&str]) -> Ran {
     let input = CheckInput {
         images: images.iter().map(|s| s.to_string()).collect(),
         files: Vec::new(),
+        ..CheckInput::default()
     };
     run(w, &input, &test_settings(dir.path()))
 }
@@ -526,6 +527,7 @@ fn check_case(s: &CheckSettings, w: &World, images: &[String]) -> Result<(), Tes
     let input = CheckInput {
         images: Vec::new(),
         files: vec![file.clone()],
+        ..CheckInput::default()
     };
     let ran = run(w, &input, s);
     let ev = &ran.ev;

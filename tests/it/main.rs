@@ -32,6 +32,7 @@ mod policy;
 mod proxy;
 mod real_trivy;
 mod reference;
+mod render;
 mod report;
 mod resolve;
 mod scan;

@@ -34,6 +34,52 @@ pub struct PolicyFile {
     pub exceptions: Vec<ExceptionEntry>,
     #[serde(default)]
     pub admission: Admission,
+    /// How kustomizations and charts are rendered (trusted policy only).
+    #[serde(default)]
+    pub render: Render,
+}
+
+/// `render:` what the renderers are given: the values, release and namespace of each chart, the
+/// remote references they may fetch, the binaries, and their bounds. Only a trusted policy
+/// (`--policy`) may set any of it: each key widens what runs or what is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Render {
+    #[serde(default)]
+    pub charts: Vec<ChartRender>,
+    /// Remote kustomize resources and `helmCharts` repositories allowed, exactly as written.
+    #[serde(default)]
+    pub allow_remote: Vec<String>,
+    /// The kustomize binary (default: `kustomize` on `PATH`, else `kubectl kustomize`).
+    #[serde(default)]
+    pub kustomize: Option<PathBuf>,
+    /// The helm binary (default: `helm` on `PATH`).
+    #[serde(default)]
+    pub helm: Option<PathBuf>,
+    /// The longest one render may run, in seconds (default 120).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+    /// The most one render may write, in bytes (default 64 MiB).
+    #[serde(default)]
+    pub max_output_bytes: Option<usize>,
+}
+
+/// `render.charts[]`: one release of a chart in the tree. Paths are relative to the working
+/// directory (the root of the checkout).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChartRender {
+    /// The chart directory (holding `Chart.yaml`).
+    pub chart: PathBuf,
+    /// Release name (default: the chart's name).
+    #[serde(default)]
+    pub release: Option<String>,
+    /// Release namespace (default: `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Values files, in order, as `helm template --values` takes them.
+    #[serde(default)]
+    pub values: Vec<PathBuf>,
 }
 
 /// `admission:` admission verifiers (by version) that must be able to find a trusted signature

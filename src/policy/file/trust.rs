@@ -17,7 +17,7 @@
 use super::keypath::{self, Seg};
 use super::sections::{
     Admission, AttestationRule, GithubClaims, Identity, KeyRef, Level, Limits, Manifests,
-    PolicyFile, Pss, PssLevel, Registries, Scanner, SearchRule, SignatureRule, Signatures,
+    PolicyFile, Pss, PssLevel, Registries, Render, Scanner, SearchRule, SignatureRule, Signatures,
     SlsaPolicy, Vulnerabilities,
 };
 use super::{Policy, PolicyError, PolicySource};
@@ -292,6 +292,7 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
         scanner,
         exceptions,
         admission,
+        render,
     } = tree;
     j.tree("version", "say `1`", true);
     let base_cap = cap(j.base().file.max_level);
@@ -316,6 +317,41 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
         none,
     );
     j.section("admission", |j| admission_keys(j, admission));
+    j.section("render", |j| render_keys(j, render));
+}
+
+/// Every `render:` key widens what runs or what is read: trusted only.
+fn render_keys(j: &mut Judge, r: &Render) {
+    let Render {
+        charts,
+        allow_remote,
+        kustomize,
+        helm,
+        timeout_seconds,
+        max_output_bytes,
+    } = r;
+    j.trusted(
+        "charts",
+        "chooses the values, release and namespace a chart is checked with",
+        charts.is_empty(),
+    );
+    j.trusted(
+        "allow-remote",
+        "lets the renderers fetch from outside the tree",
+        allow_remote.is_empty(),
+    );
+    j.trusted("kustomize", "names an executable", kustomize.is_none());
+    j.trusted("helm", "names an executable", helm.is_none());
+    j.trusted(
+        "timeout-seconds",
+        "sets a resource bound",
+        timeout_seconds.is_none(),
+    );
+    j.trusted(
+        "max-output-bytes",
+        "sets a resource bound",
+        max_output_bytes.is_none(),
+    );
 }
 
 fn vulnerabilities_keys(j: &mut Judge, v: &Vulnerabilities) {
