@@ -148,6 +148,7 @@ impl TrivyScanner {
     /// Update the vulnerability DB from the mirror, once, before any scan; the mirror's
     /// credential is in this process's environment only.
     async fn download_db(&self) -> Result<(), ScanError> {
+        let _span = crate::trace::span("scan.db-download", String::new);
         let subject = format!("DB mirror {}", self.db.repositories.join(", "));
         let mut inv = self.invocation("image --download-db-only", &subject);
         inv.args = self.db.download_args();
@@ -308,7 +309,11 @@ fn secrets_of(c: Option<&Credential>) -> Vec<String> {
 impl Scanner for TrivyScanner {
     async fn version(&self) -> Result<VersionInfo, ScanError> {
         let memo = self.memo.as_deref();
+        let mut span = crate::trace::span("scan.version", String::new);
         if let Some(v) = memo.and_then(|m| super::quick::version(m, self.cache_dir.as_deref())) {
+            if let Some(s) = span.as_mut() {
+                s.note("remembered");
+            }
             return Ok(v);
         }
         let mut inv = self.invocation("version", "trivy");
@@ -344,6 +349,7 @@ impl Scanner for TrivyScanner {
             return Ok(());
         }
         let (env, _) = self.db.cache_env();
+        let _span = crate::trace::span("scan.server-start", String::new);
         let server = TrivyServer::start(
             &self.program,
             self.cache_dir.as_deref(),
@@ -363,6 +369,7 @@ impl Scanner for TrivyScanner {
             Some(p) => format!("{} ({p})", job.image),
             None => job.image.to_owned(),
         };
+        let _span = crate::trace::span("scan.trivy-image", || subject.clone());
         let mut inv = self.invocation("image", &subject);
         let client = self.server_url().is_some();
         inv.args = image_args(
@@ -397,6 +404,7 @@ impl Scanner for TrivyScanner {
         format: SbomFormat,
         out: &Path,
     ) -> Result<(), ScanError> {
+        let _span = crate::trace::span("scan.convert", || subject.to_owned());
         let mut inv = self.invocation("convert", subject);
         inv.args = vec![
             "convert".into(),
@@ -413,6 +421,7 @@ impl Scanner for TrivyScanner {
 
     async fn finish(&mut self) {
         if let Some(server) = self.server.take() {
+            let _span = crate::trace::span("scan.server-stop", String::new);
             server.stop().await;
         }
     }
