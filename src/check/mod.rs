@@ -96,6 +96,9 @@ pub async fn run<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     let n = found.images.len();
     clock.done(&mut ev, "discover", t, &format!("{n} image reference(s)"));
     drop(span);
+    if let Some(cfg) = &s.scan {
+        services.scanner.warm_up(cfg, n);
+    }
 
     let t = clock.start("resolve", true);
     let span = crate::trace::span("check.resolve", || format!("{n} reference(s)"));

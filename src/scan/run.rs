@@ -27,7 +27,7 @@ pub async fn scan_all(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> Vec<Result<ScanResult, ScanError>> {
-    scan_keyed(targets, cfg)
+    scan_keyed(None, targets, cfg)
         .await
         .into_iter()
         .map(|(_, r)| r)
@@ -40,11 +40,25 @@ pub async fn scan_by_digest(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> std::collections::BTreeMap<String, Result<ScanResult, ScanError>> {
-    scan_keyed(targets, cfg).await.into_iter().collect()
+    scan_keyed(None, targets, cfg).await.into_iter().collect()
 }
 
-async fn scan_keyed(targets: Vec<ScanTarget>, cfg: &ScanConfig) -> Keyed {
-    match TrivyScanner::locate(cfg) {
+/// [`scan_by_digest`] with a scanner set up ahead of the targets ([`TrivyScanner::warm_up`]),
+/// when there is one.
+pub async fn scan_by_digest_with(
+    ready: Option<TrivyScanner>,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> std::collections::BTreeMap<String, Result<ScanResult, ScanError>> {
+    scan_keyed(ready, targets, cfg).await.into_iter().collect()
+}
+
+async fn scan_keyed(
+    ready: Option<TrivyScanner>,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> Keyed {
+    match ready.map_or_else(|| TrivyScanner::locate(cfg), Ok) {
         Ok(mut scanner) => scan_keyed_with(&mut scanner, targets, cfg).await,
         Err(e) => {
             let e = Arc::new(e);
