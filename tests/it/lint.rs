@@ -398,7 +398,7 @@ fn pss_applies_to_every_workload_at_its_namespace_level() {
 
 #[test]
 fn exceptions_inline_config_expired_and_malformed() {
-    use gate::policy::exception::Exception;
+    use gate::exception::Exception;
     let config = LintConfig {
         exceptions: vec![
             Exception::new(

@@ -529,7 +529,8 @@ async fn resolve_plan(
 #[tokio::test]
 async fn conformance_manifests_pin_end_to_end_against_a_local_registry_through_mirrors() {
     use crate::harness::Registry;
-    use gate::resolve::{ClientConfig, Mirror, ResolveConfig, Resolver};
+    use gate::registry::ClientConfig;
+    use gate::resolve::{Mirror, ResolveConfig, Resolver};
     let fixtures = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("manifests");
@@ -558,7 +559,7 @@ async fn conformance_manifests_pin_end_to_end_against_a_local_registry_through_m
         client: ClientConfig {
             insecure: vec![reg.addr.clone()],
             timeout: std::time::Duration::from_secs(10),
-            auth: gate::resolve::auth::AuthSources::default(),
+            auth: gate::registry::auth::AuthSources::default(),
             ..ClientConfig::default()
         },
         mirrors,

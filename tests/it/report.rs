@@ -39,6 +39,7 @@ const fn rule(id: &'static str, name: &'static str, summary: &'static str) -> Ru
         id,
         name,
         severity: Severity::Error,
+        section: gate::finding::Section::Rules,
         summary,
         explain: "## What it checks\nA test rule.\n\n## Why it matters\nBecause.\n\n\
 ## How to fix\nFix it.\n\n## References\n- https://example.com\n",

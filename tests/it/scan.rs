@@ -2,7 +2,7 @@
 //! with Trivy's own golden reports and ignore files from the `trivy` conformance data set.
 
 use crate::check::walk;
-use gate::resolve::auth::Credential;
+use gate::registry::auth::Credential;
 use gate::scan::{
     evaluate, scan_all, unused, IgnoreFile, Report, ScanConfig, ScanError, ScanResult, ScanTarget,
     VulnPolicy,

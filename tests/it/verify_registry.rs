@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{ClientConfig, Repo};
+use gate::registry::auth::AuthSources;
+use gate::registry::{ClientConfig, Repo};
 use gate::verify::sign::{append_signature, sign_digest, signature_tag, Manifest};
 use gate::verify::{
     self, keys::signing_key_from_pem, trust_root::TrustRoot, KeylessIdentity, Matcher,
