@@ -26,6 +26,7 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod scan;
+pub mod trace;
 pub mod units;
 pub mod verify;
 pub mod version;

@@ -7,6 +7,7 @@ use gate::commands::{self, Outcome};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    gate::trace::init();
     let cli = Cli::parse();
     if let Some(message) = cli.usage_error() {
         // A usage error like clap's own: message, usage line, exit 2.

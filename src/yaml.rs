@@ -184,11 +184,13 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
 /// stream can be parsed one document at a time. A stream with directives (`%YAML`) is one range:
 /// its documents may depend on them.
 pub fn document_segments(text: &str) -> Vec<std::ops::Range<usize>> {
-    if text.starts_with('%') || text.contains("\n%") {
+    let b = text.as_bytes();
+    if text.starts_with('%') || memchr::memmem::find(b, b"\n%").is_some() {
         return std::iter::once(0..text.len()).collect();
     }
     let mut starts = vec![0];
-    for (i, _) in text.match_indices("\n---") {
+    // memmem, not `match_indices`: the two-way searcher costs more than the scan here.
+    for i in memchr::memmem::find_iter(b, b"\n---") {
         let after = text.as_bytes().get(i + 4);
         if matches!(after, None | Some(b' ' | b'\t' | b'\r' | b'\n')) {
             starts.push(i + 1);

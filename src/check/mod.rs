@@ -95,18 +95,27 @@ pub async fn run<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     let clock = Clock(progress);
 
     let t = clock.start("discover", true);
+    let span = crate::trace::span("check.discover", String::new);
     let mut found = stages::discover(input, s);
     ev.errors.append(&mut found.errors);
     let n = found.images.len();
     clock.done(&mut ev, "discover", t, &format!("{n} image reference(s)"));
+    drop(span);
+    if let Some(cfg) = &s.scan {
+        services.scanner.warm_up(cfg, n);
+    }
 
     let t = clock.start("resolve", true);
+    let span = crate::trace::span("check.resolve", || format!("{n} reference(s)"));
     let mut resolved = stages::resolve(&services.registry, &found).await;
     ev.errors.append(&mut resolved.errors);
     clock.done(&mut ev, "resolve", t, &format!("{n} distinct reference(s)"));
+    drop(span);
     let t = Instant::now();
+    let span = crate::trace::span("check.inspect", String::new);
     let inspected = stages::inspect(&services.registry, &resolved, s.resolve.concurrency).await;
     ev.time("inspect", ms(t));
+    drop(span);
 
     let checked = stages::checked(&resolved, &inspected);
     let texts = std::mem::take(&mut found.texts);
@@ -200,6 +209,7 @@ async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     let reg = &services.registry;
     let scan = async {
         let t = clock.start("scan", s.scan.is_some());
+        let _span = crate::trace::span("check.scan", || format!("{} target(s)", checked.len()));
         let out = stages::scan(reg, &services.scanner, s, checked, inspected).await;
         clock
             .0
@@ -208,6 +218,7 @@ async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     };
     let verify = async {
         let t = clock.start("verify", s.verify.is_some());
+        let _span = crate::trace::span("check.verify", String::new);
         let out = stages::verify(reg, &services.verifier, s, checked).await;
         clock
             .0
@@ -217,6 +228,7 @@ async fn examine<R: Registry, S: ImageScanner, V: SignatureVerifier>(
     let lint = async {
         let on = !input.files.is_empty() || !input.kustomize.is_empty();
         let t = clock.start("lint", on);
+        let _span = crate::trace::span("check.lint", String::new);
         let out = stages::lint(input, s, texts, renders).await;
         clock.0.done("lint", "");
         (out, t.elapsed())

@@ -9,10 +9,11 @@ use super::CheckFailure;
 use crate::reference::Reference;
 use crate::registry::{Repo, Unresolved};
 use crate::resolve::{ResolveConfig, Resolved, Resolver};
-use crate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget};
+use crate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget, TrivyScanner};
 use crate::verify::{RegistryFetcher, Verification, VerifyError, VerifyPolicy};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Mutex;
 
 /// Scan results by digest (`sha256:…`).
 pub type Scans = BTreeMap<String, Result<ScanResult, ScanError>>;
@@ -37,6 +38,10 @@ pub trait Registry: Sync {
 
 /// A vulnerability scanner.
 pub trait ImageScanner: Sync {
+    /// Told as soon as the run knows how many images it names (before they are resolved), so
+    /// a scanner can start its slow set-up (a vulnerability-DB download, a server) beside
+    /// resolve and inspect; [`ImageScanner::scan`] then waits for it. Nothing by default.
+    fn warm_up(&self, _cfg: &ScanConfig, _images: usize) {}
     /// Scan each target (one per distinct digest); the results keyed by digest. A target with
     /// no result is treated as not scanned (could not check).
     fn scan(
@@ -64,8 +69,13 @@ pub struct Services<R, S, V> {
     pub verifier: V,
 }
 
-/// Trivy, through [`crate::scan`] (its server, cache and SBOMs).
-pub struct Trivy;
+/// Trivy, through [`crate::scan`] (its server, cache and SBOMs), set up ahead of the scan when
+/// that pays ([`TrivyScanner::warm_up_pays`]).
+#[derive(Default)]
+pub struct Trivy {
+    /// The set-up started by [`ImageScanner::warm_up`], running beside resolve.
+    warming: Mutex<Option<tokio::task::JoinHandle<Option<TrivyScanner>>>>,
+}
 
 /// cosign signatures and attestations, fetched from the registry ([`crate::verify`]).
 pub struct Cosign(RegistryFetcher);
@@ -75,7 +85,7 @@ impl Services<Resolver, Trivy, Cosign> {
     pub fn real(cfg: &ResolveConfig) -> Result<Self, CheckFailure> {
         Ok(Self {
             registry: Resolver::new(cfg.clone())?,
-            scanner: Trivy,
+            scanner: Trivy::default(),
             verifier: Cosign(
                 RegistryFetcher::new(cfg.client.clone()).map_err(CheckFailure::Verify)?,
             ),
@@ -102,12 +112,31 @@ impl Registry for Resolver {
 }
 
 impl ImageScanner for Trivy {
-    fn scan(
-        &self,
-        targets: Vec<ScanTarget>,
-        cfg: &ScanConfig,
-    ) -> impl Future<Output = Scans> + Send {
-        crate::scan::scan_by_digest(targets, cfg)
+    fn warm_up(&self, cfg: &ScanConfig, images: usize) {
+        if !TrivyScanner::warm_up_pays(cfg, images) {
+            return;
+        }
+        // Not found: the scan reports it.
+        let Ok(mut scanner) = TrivyScanner::locate(cfg) else {
+            return;
+        };
+        let task = tokio::spawn(async move {
+            scanner.warm_up(images).await;
+            Some(scanner)
+        });
+        if let Ok(mut w) = self.warming.lock() {
+            *w = Some(task);
+        }
+    }
+
+    async fn scan(&self, targets: Vec<ScanTarget>, cfg: &ScanConfig) -> Scans {
+        let warming = self.warming.lock().ok().and_then(|mut w| w.take());
+        // A set-up that panicked is started again by the scan.
+        let ready = match warming {
+            Some(task) => task.await.ok().flatten(),
+            None => None,
+        };
+        crate::scan::scan_by_digest_with(ready, targets, cfg).await
     }
 }
 

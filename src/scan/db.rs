@@ -45,6 +45,14 @@ impl TrivyDb {
             "--download-db-only".into(),
             "--quiet".into(),
         ];
+        args.extend(self.mirror_args());
+        args
+    }
+
+    /// Where to download the DB from: `--db-repository` for each mirror, and `--insecure` when
+    /// a mirror's registry is declared insecure.
+    pub fn mirror_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
         for r in &self.repositories {
             args.push("--db-repository".into());
             args.push(r.into());
@@ -53,6 +61,11 @@ impl TrivyDb {
             args.push("--insecure".into());
         }
         args
+    }
+
+    /// What a DB download is reported as (`DB mirror REPO, …`).
+    pub fn mirror_subject(&self) -> String {
+        format!("DB mirror {}", self.repositories.join(", "))
     }
 
     /// Arguments for `trivy image` (standalone or client) and `trivy server` besides the ones
@@ -72,8 +85,12 @@ impl TrivyDb {
         args
     }
 
-    /// Arguments for `trivy server`.
-    pub fn server_args(&self, db_ready: bool) -> Vec<OsString> {
+    /// Arguments for `trivy server`. `download`: the server itself downloads the DB from the
+    /// mirror before it listens (gate then runs no `--download-db-only` of its own).
+    pub fn server_args(&self, db_ready: bool, download: bool) -> Vec<OsString> {
+        if download {
+            return self.mirror_args();
+        }
         let mut args: Vec<OsString> = Vec::new();
         if self.skip_update || db_ready {
             args.push("--skip-db-update".into());
@@ -204,8 +221,12 @@ mod tests {
             strings(db.scan_args(true, true)),
             "--java-db-repository mirror:5000/trivy-java-db"
         );
-        assert_eq!(strings(db.server_args(true)), "--skip-db-update");
-        assert_eq!(strings(db.server_args(false)), "");
+        assert_eq!(strings(db.server_args(true, false)), "--skip-db-update");
+        assert_eq!(strings(db.server_args(false, false)), "");
+        assert_eq!(
+            strings(db.server_args(false, true)),
+            "--db-repository mirror:5000/trivy-db --db-repository backup/trivy-db --insecure"
+        );
     }
 
     #[test]

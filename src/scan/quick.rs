@@ -51,6 +51,29 @@ pub fn version(memo: &Path, trivy_cache_dir: Option<&Path>) -> Option<VersionInf
     })
 }
 
+/// True when no scan result can come from gate's cache whatever the targets are: Trivy's
+/// configured cache holds no DB yet, or (online) its DB is due for an update, so there are no
+/// trusted DB times to key entries on. `false` when that cannot be known (no configured cache).
+pub fn db_missing_or_due(trivy_cache_dir: Option<&Path>, offline: bool) -> bool {
+    let Some(dir) = trivy_cache_dir else {
+        return false;
+    };
+    let meta = std::fs::read(dir.join("db/metadata.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Metadata>(&b).ok());
+    match meta {
+        None => true,
+        Some(m) if m.updated_at.as_deref().is_none_or(str::is_empty) => true,
+        Some(_) if offline => false,
+        Some(m) => VersionInfo {
+            version: String::new(),
+            db_updated_at: m.updated_at,
+            db_next_update: m.next_update.filter(|s| !s.is_empty()),
+        }
+        .db_is_due(chrono::Utc::now()),
+    }
+}
+
 /// Remember `version` for the binary (best effort: a failure costs a `trivy version` later).
 pub fn remember(memo: &Path, version: &str) {
     if let Some(dir) = memo.parent() {
@@ -82,6 +105,19 @@ mod tests {
         let v = version(&memo, Some(&trivy_cache)).unwrap();
         assert_eq!(v.version, "0.76.0");
         assert_eq!(v.db_updated_at.as_deref(), Some("2026-11-29T04:07:13.1Z"));
+        assert!(!db_missing_or_due(Some(&trivy_cache), false));
+        assert!(db_missing_or_due(Some(&dir.path().join("none")), false));
+        assert!(!db_missing_or_due(None, false), "unknown is not missing");
+        std::fs::write(
+            trivy_cache.join("db/metadata.json"),
+            r#"{"Version":2,"NextUpdate":"2020-01-01T00:00:00Z","UpdatedAt":"2019-12-31T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert!(db_missing_or_due(Some(&trivy_cache), false));
+        assert!(
+            !db_missing_or_due(Some(&trivy_cache), true),
+            "offline it stays"
+        );
         // Another binary (here: other contents, so another size) is asked again.
         std::fs::write(&program, "#!/bin/sh\nexit 0\n").unwrap();
         assert_ne!(memo_path(&dir.path().join("gate"), &program).unwrap(), memo);

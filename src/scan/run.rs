@@ -27,7 +27,7 @@ pub async fn scan_all(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> Vec<Result<ScanResult, ScanError>> {
-    scan_keyed(targets, cfg)
+    scan_keyed(None, targets, cfg)
         .await
         .into_iter()
         .map(|(_, r)| r)
@@ -40,11 +40,25 @@ pub async fn scan_by_digest(
     targets: Vec<ScanTarget>,
     cfg: &ScanConfig,
 ) -> std::collections::BTreeMap<String, Result<ScanResult, ScanError>> {
-    scan_keyed(targets, cfg).await.into_iter().collect()
+    scan_keyed(None, targets, cfg).await.into_iter().collect()
 }
 
-async fn scan_keyed(targets: Vec<ScanTarget>, cfg: &ScanConfig) -> Keyed {
-    match TrivyScanner::locate(cfg) {
+/// [`scan_by_digest`] with a scanner set up ahead of the targets ([`TrivyScanner::warm_up`]),
+/// when there is one.
+pub async fn scan_by_digest_with(
+    ready: Option<TrivyScanner>,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> std::collections::BTreeMap<String, Result<ScanResult, ScanError>> {
+    scan_keyed(ready, targets, cfg).await.into_iter().collect()
+}
+
+async fn scan_keyed(
+    ready: Option<TrivyScanner>,
+    targets: Vec<ScanTarget>,
+    cfg: &ScanConfig,
+) -> Keyed {
+    match ready.map_or_else(|| TrivyScanner::locate(cfg), Ok) {
         Ok(mut scanner) => scan_keyed_with(&mut scanner, targets, cfg).await,
         Err(e) => {
             let e = Arc::new(e);
@@ -187,6 +201,7 @@ async fn run_jobs<S: Scanner>(
     // A DB due for an update may be replaced by this run's scans: do not trust entries keyed on
     // it (offline, the DB cannot change, so they stay good).
     let lookup = cache.is_some() && (cfg.offline || !version.db_is_due(chrono::Utc::now()));
+    let mut span = crate::trace::span("scan.cache-lookup", String::new);
     let mut pending = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let hit = match (&cache, lookup) {
@@ -211,8 +226,15 @@ async fn run_jobs<S: Scanner>(
         }
     }
 
+    if let Some(s) = span.as_mut() {
+        s.note(format_args!("{} of {} to scan", pending.len(), jobs.len()));
+    }
+    drop(span);
     if !pending.is_empty() {
-        if let Err(e) = scanner.prepare(pending.len()).await {
+        let prepare = crate::trace::span("scan.prepare", String::new);
+        let prepared = scanner.prepare(pending.len()).await;
+        drop(prepare);
+        if let Err(e) = prepared {
             let e = Arc::new(e);
             for &i in &pending {
                 done[i] = Some(Err(ScanError::Shared(Arc::clone(&e))));
@@ -248,6 +270,9 @@ async fn run_jobs<S: Scanner>(
                 Some(_) => shared.version().await.ok(),
                 None => None,
             };
+            let _span = crate::trace::span("scan.cache-write", || {
+                format!("{} report(s)", scanned.len())
+            });
             for (i, r) in scanned {
                 done[i] = Some(r.map(|(mut report, vulnerabilities)| {
                     let key = after.as_ref().and_then(|v| key_for(&jobs[i], v));
@@ -282,6 +307,7 @@ async fn scan_one<S: Scanner>(scanner: &S, job: &ScanJob<'_>, keep: bool) -> Sca
     let file = scanner.scan(job).await?;
     // Parsing a large report is blocking work: off the runtime's threads.
     let (file, parsed) = blocking(move || {
+        let _span = crate::trace::span("scan.parse", || file.path().display().to_string());
         let parsed = file.parse();
         (file, parsed)
     })

@@ -26,17 +26,29 @@ pub struct TrivyServer {
     token: String,
 }
 
+/// How the server is started besides gate's fixed flags.
+#[derive(Debug, Default)]
+pub struct Setup {
+    /// DB arguments ([`super::TrivyDb::server_args`]).
+    pub extra: Vec<OsString>,
+    /// The cache backend, and the DB mirror's docker config when the server downloads the DB.
+    pub env: Vec<(&'static str, String)>,
+    /// Strings that must never reach a message (the cache backend's or the mirror's password).
+    pub secrets: Vec<String>,
+    /// What a failed DB download is reported for (`trivy server`, or the mirror it used).
+    pub db_subject: String,
+}
+
 impl TrivyServer {
-    /// `extra`: DB arguments ([`super::TrivyDb::server_args`]); `env`: the cache backend.
     pub async fn start(
         program: &Path,
         cache_dir: Option<&Path>,
         offline: bool,
         timeout: Duration,
         sandbox: &super::isolate::Sandbox,
-        extra: &[OsString],
-        env: &[(&'static str, String)],
+        setup: &Setup,
     ) -> Result<TrivyServer, ScanError> {
+        let (extra, env) = (&setup.extra, &setup.env);
         let addr = free_loopback_addr().map_err(|source| ScanError::Spawn {
             program: program.to_owned(),
             source,
@@ -94,11 +106,11 @@ impl TrivyServer {
                     let _ = tokio::time::timeout(Duration::from_secs(2), r).await;
                 }
                 let err = stderr.lock().map(|b| b.clone()).unwrap_or_default();
-                let line = format!("exited ({status}): {}", last_line(&err, &[]));
+                let line = format!("exited ({status}): {}", last_line(&err, &setup.secrets));
                 return Err(if is_db_download_failure(&err) {
                     ScanError::DbDownload {
-                        subject: "trivy server".into(),
-                        last_line: last_line(&err, &[]),
+                        subject: setup.db_subject.clone(),
+                        last_line: last_line(&err, &setup.secrets),
                     }
                 } else {
                     ScanError::Server {
@@ -117,7 +129,7 @@ impl TrivyServer {
                     url: server.url.clone(),
                     last_line: format!(
                         "not ready after {timeout:?}, killed; {}",
-                        last_line(&err, &[])
+                        last_line(&err, &setup.secrets)
                     ),
                 });
             }

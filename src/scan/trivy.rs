@@ -11,13 +11,14 @@ use super::error::ScanError;
 use super::isolate::{registry_of, Sandbox};
 use super::process::Invocation;
 use super::report::{VersionInfo, MAX_REPORT_BYTES};
-use super::server::TrivyServer;
+use super::server::{self, TrivyServer};
 use super::spool::ReportFile;
 use super::{ScanConfig, TrivyDb};
 use crate::registry::auth::Credential;
 use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One scan to do: one image by digest, one platform.
@@ -95,6 +96,9 @@ pub struct TrivyScanner {
     db_ready: bool,
     /// Where Trivy's version is remembered (see `quick`); `None` with `--no-cache`.
     memo: Option<PathBuf>,
+    /// Why the set-up started ahead of the scan ([`TrivyScanner::warm_up`]) failed: every
+    /// scan fails with it.
+    setup_failure: Option<Arc<ScanError>>,
 }
 
 impl TrivyScanner {
@@ -106,10 +110,12 @@ impl TrivyScanner {
             Some(p) => find(p.as_os_str(), cfg)?,
             None => find("trivy".as_ref(), cfg)?,
         };
-        let sandbox = Sandbox::new().map_err(|source| ScanError::Io {
-            program: program.clone(),
-            source,
-        })?;
+        let sandbox = Sandbox::new()
+            .map_err(|source| ScanError::Io {
+                program: program.clone(),
+                source,
+            })?
+            .with_go_memory(super::memory_per_process(cfg.concurrency.max(1)));
         let memo = match cfg.no_cache {
             true => None,
             false => super::cache::Cache::open(cfg.cache_dir.as_deref())
@@ -126,11 +132,35 @@ impl TrivyScanner {
             server: None,
             db: cfg.db.clone(),
             db_ready: false,
+            setup_failure: None,
         })
     }
 
     pub fn program(&self) -> &Path {
         &self.program
+    }
+
+    /// Whether [`TrivyScanner::warm_up`] pays for a run naming `images` images: at least two,
+    /// no server of the user's, and every one of them certain to be scanned (`--no-cache`, or
+    /// no trusted DB times in Trivy's configured cache: see [`super::quick::db_missing_or_due`]).
+    /// A run that may be served from the cache starts no Trivy process before it knows.
+    pub fn warm_up_pays(cfg: &ScanConfig, images: usize) -> bool {
+        images >= 2
+            && cfg.server.is_none()
+            && (cfg.no_cache
+                || super::quick::db_missing_or_due(cfg.trivy_cache_dir.as_deref(), cfg.offline))
+    }
+
+    /// Start what the scan of `images` images will need before the images are resolved: the DB
+    /// download and the shared server, then Trivy's version (remembered, so the scan does not
+    /// ask again). A failure is kept, and every scan of the run fails with it.
+    pub async fn warm_up(&mut self, images: usize) {
+        let _span = crate::trace::span("scan.warm-up", || format!("{images} image(s)"));
+        if let Err(e) = self.prepare(images).await {
+            self.setup_failure = Some(Arc::new(e));
+            return;
+        }
+        let _ = self.version().await;
     }
 
     fn server_url(&self) -> Option<&str> {
@@ -148,7 +178,8 @@ impl TrivyScanner {
     /// Update the vulnerability DB from the mirror, once, before any scan; the mirror's
     /// credential is in this process's environment only.
     async fn download_db(&self) -> Result<(), ScanError> {
-        let subject = format!("DB mirror {}", self.db.repositories.join(", "));
+        let _span = crate::trace::span("scan.db-download", String::new);
+        let subject = self.db.mirror_subject();
         let mut inv = self.invocation("image --download-db-only", &subject);
         inv.args = self.db.download_args();
         inv.args.push("--timeout".into());
@@ -192,6 +223,18 @@ impl TrivyScanner {
         registry: &str,
         credential: Option<&Credential>,
     ) -> Result<(), ScanError> {
+        let docker = self.docker_config(registry, credential)?;
+        inv.env.push(("DOCKER_CONFIG", docker));
+        inv.secrets = secrets_of(credential);
+        Ok(())
+    }
+
+    /// A per-process docker config directory holding only `registry`'s credential.
+    fn docker_config(
+        &self,
+        registry: &str,
+        credential: Option<&Credential>,
+    ) -> Result<String, ScanError> {
         let docker = self
             .sandbox
             .docker_config(registry, credential)
@@ -199,10 +242,7 @@ impl TrivyScanner {
                 program: self.program.clone(),
                 source,
             })?;
-        inv.env
-            .push(("DOCKER_CONFIG", docker.to_string_lossy().into_owned()));
-        inv.secrets = secrets_of(credential);
-        Ok(())
+        Ok(docker.to_string_lossy().into_owned())
     }
 
     /// `args` with the sandbox's `--config`/`--ignorefile` after the subcommand.
@@ -308,7 +348,11 @@ fn secrets_of(c: Option<&Credential>) -> Vec<String> {
 impl Scanner for TrivyScanner {
     async fn version(&self) -> Result<VersionInfo, ScanError> {
         let memo = self.memo.as_deref();
+        let mut span = crate::trace::span("scan.version", String::new);
         if let Some(v) = memo.and_then(|m| super::quick::version(m, self.cache_dir.as_deref())) {
+            if let Some(s) = span.as_mut() {
+                s.note("remembered");
+            }
             return Ok(v);
         }
         let mut inv = self.invocation("version", "trivy");
@@ -333,28 +377,53 @@ impl Scanner for TrivyScanner {
     }
 
     async fn prepare(&mut self, pending: usize) -> Result<(), ScanError> {
+        if let Some(e) = &self.setup_failure {
+            return Err(ScanError::Shared(Arc::clone(e)));
+        }
         if self.external_server.is_some() || self.server.is_some() {
             return Ok(());
         }
-        if !self.db_ready && self.db.downloads(self.offline) {
-            self.download_db().await?;
-            self.db_ready = true;
-        }
+        let download = !self.db_ready && self.db.downloads(self.offline);
         if pending < 2 {
+            if download {
+                self.download_db().await?;
+                self.db_ready = true;
+            }
             return Ok(());
         }
-        let (env, _) = self.db.cache_env();
+        // The server downloads the DB itself before it listens: one Trivy process fewer on the
+        // way to the first scan. The mirror's credential is in its environment (it never sees
+        // an image's: the clients pull the images).
+        let (env, secrets) = self.db.cache_env();
+        let mut setup = server::Setup {
+            extra: self.db.server_args(self.db_ready, download),
+            env,
+            secrets,
+            db_subject: match download {
+                true => self.db.mirror_subject(),
+                false => "trivy server".into(),
+            },
+        };
+        if download {
+            let mirror = self.db.repositories.first().map_or("", |r| registry_of(r));
+            let credential = self.db.credential.as_ref();
+            setup
+                .env
+                .push(("DOCKER_CONFIG", self.docker_config(mirror, credential)?));
+            setup.secrets.extend(secrets_of(credential));
+        }
+        let _span = crate::trace::span("scan.server-start", || format!("download: {download}"));
         let server = TrivyServer::start(
             &self.program,
             self.cache_dir.as_deref(),
             self.offline,
             self.timeout,
             &self.sandbox,
-            &self.db.server_args(self.db_ready),
-            &env,
+            &setup,
         )
         .await?;
         self.server = Some(server);
+        self.db_ready |= download;
         Ok(())
     }
 
@@ -363,6 +432,7 @@ impl Scanner for TrivyScanner {
             Some(p) => format!("{} ({p})", job.image),
             None => job.image.to_owned(),
         };
+        let _span = crate::trace::span("scan.trivy-image", || subject.clone());
         let mut inv = self.invocation("image", &subject);
         let client = self.server_url().is_some();
         inv.args = image_args(
@@ -397,6 +467,7 @@ impl Scanner for TrivyScanner {
         format: SbomFormat,
         out: &Path,
     ) -> Result<(), ScanError> {
+        let _span = crate::trace::span("scan.convert", || subject.to_owned());
         let mut inv = self.invocation("convert", subject);
         inv.args = vec![
             "convert".into(),
@@ -413,6 +484,7 @@ impl Scanner for TrivyScanner {
 
     async fn finish(&mut self) {
         if let Some(server) = self.server.take() {
+            let _span = crate::trace::span("scan.server-stop", String::new);
             server.stop().await;
         }
     }

@@ -50,7 +50,9 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
     let mut open: Option<&str> = None;
     let (mut start, mut number) = (0, 0);
     while start < b.len() {
-        let end = doc[start..].find('\n').map_or(b.len(), |i| start + i);
+        // memchr directly: most lines of a skipped document are short and indented, and
+        // `str::find` costs more per call than the line does.
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
         let (line_start, line_number) = (start, number);
         start = end + 1;
         number += 1;
@@ -108,18 +110,15 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
 /// True when every line break is `\n` or `\r\n`: no lone `\r`, and none of NEL, LS, PS.
 fn plain_line_breaks(doc: &str) -> bool {
     let b = doc.as_bytes();
-    let mut from = 0;
-    while let Some(i) = doc[from..].find('\r') {
-        if b.get(from + i + 1) != Some(&b'\n') {
-            return false;
-        }
-        from += i + 1;
+    if memchr::memchr_iter(b'\r', b).any(|i| b.get(i + 1) != Some(&b'\n')) {
+        return false;
     }
-    // NEL is C2 85, LS and PS are E2 80 A8 and E2 80 A9.
+    // NEL is C2 85, LS and PS are E2 80 A8 and E2 80 A9: look only where a C2 or E2 lead byte is.
     doc.is_ascii()
-        || !b.windows(3).any(|w| {
-            (w[0] == 0xC2 && w[1] == 0x85) || (w[0] == 0xE2 && w[1] == 0x80 && w[2] & 0xFE == 0xA8)
-        }) && !b.ends_with(&[0xC2, 0x85])
+        || !memchr::memchr2_iter(0xC2, 0xE2, b).any(|i| match b[i] {
+            0xC2 => b.get(i + 1) == Some(&0x85),
+            _ => b.get(i + 1) == Some(&0x80) && b.get(i + 2).is_some_and(|&c| c & 0xFE == 0xA8),
+        })
 }
 
 /// True for a rest of a line that holds nothing: blanks, then maybe a comment.

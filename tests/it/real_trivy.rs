@@ -264,13 +264,21 @@ async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
     ] {
         assert!(text.contains(want), "{want}\n{text}");
     }
-    // Two images: one `trivy server` (DB already updated by gate), clients talk to it.
+    // Two images: one `trivy server`, which downloads the DB from the mirror itself (started
+    // beside resolve: no separate `--download-db-only`); clients talk to it.
     let argv = env.argv();
     let server = argv
         .iter()
         .find(|a| a.starts_with("server "))
         .expect("a server");
-    assert!(server.contains("--skip-db-update"), "{server}");
+    assert!(
+        server.contains(&format!("--db-repository {}/{DB_REPO}", env.reg.addr)),
+        "{server}"
+    );
+    assert!(
+        !argv.iter().any(|a| a.contains("--download-db-only")),
+        "{argv:?}"
+    );
     assert_eq!(
         argv.iter()
             .filter(|a| a.starts_with("image ") && a.contains("--server http://127.0.0.1:"))
@@ -437,12 +445,14 @@ async fn real_trivy_with_registry_auth_keeps_the_password_out_of_argv() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("CVE-2099-1001"), "{text}");
     assert!(!text.contains(PASSWORD), "{text}");
+    // The server downloaded the DB from the authenticated mirror itself (its credential in the
+    // server's per-process docker config, never in an argument).
     let argv = env.argv();
     assert!(
-        argv.iter().any(|a| a.contains("--download-db-only")),
+        argv.iter()
+            .any(|a| a.starts_with("server ") && a.contains("--db-repository")),
         "{argv:?}"
     );
-    assert!(argv.iter().any(|a| a.starts_with("server ")), "{argv:?}");
     assert!(!argv.iter().any(|a| a.contains(PASSWORD)), "{argv:?}");
 
     // Without the credential the mirror refuses: could not check.
@@ -475,8 +485,52 @@ async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
             .unwrap_or_else(|| panic!("{mirror}: no reason in\n{text}"));
         assert!(reason.contains(mirror), "{reason}");
     }
+    // Two images: the server downloads the DB (started beside resolve); it fails the same way.
+    env.push(
+        "acme/app",
+        "vulnerable",
+        &alpine(ALPINE_VULNERABLE),
+        "amd64",
+    )
+    .await;
+    let second = env.image_ref("acme/app", "vulnerable");
+    let (code, text) = run(env.gate_with(&missing, &["--no-cache", &image, &second]));
+    assert_eq!(code, 2, "{text}");
+    let reason = text
+        .lines()
+        .find(|l| l.contains("could not download its vulnerability database"))
+        .unwrap_or_else(|| panic!("no reason in\n{text}"));
+    assert!(reason.contains(&missing), "{reason}");
+    assert!(
+        env.argv().iter().any(|a| a.starts_with("server ")),
+        "{:?}",
+        env.argv()
+    );
     // No scan ran against an unknown DB.
     assert!(!env.argv().iter().any(|a| is_scan(a)), "{:?}", env.argv());
+}
+
+#[tokio::test]
+async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
+    let Some(trivy) = trivy_or_skip("real_trivy_warm_many") else {
+        return;
+    };
+    let env = Real::new(&trivy, Options::default()).await;
+    env.push_app().await;
+    let images = [
+        env.image_ref("acme/app", "vulnerable"),
+        env.image_ref("acme/app", "fixed"),
+    ];
+    let (code, text) = run(env.gate(&[&images[0], &images[1]]));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CVE-2099-1001"), "{text}");
+    let cold = env.argv();
+    assert_eq!(cold.iter().filter(|a| is_scan(a)).count(), 2, "{cold:?}");
+    // Every image came from gate's cache: no Trivy process at all, not even a server started
+    // ahead of resolve.
+    let (code, text) = run(env.gate(&[&images[0], &images[1]]));
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(env.argv(), cold);
 }
 
 #[tokio::test]
