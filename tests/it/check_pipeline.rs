@@ -14,7 +14,7 @@ use gate::evidence::{Evidence, Verdict};
 use gate::pin::PinOptions;
 use gate::policy::file::Policy;
 use gate::reference::Reference;
-use gate::resolve::{Repo, ResolveConfig, ResolveError, Resolved, Unresolved};
+use gate::resolve::{Child, Repo, ResolveConfig, ResolveError, Resolved, Unresolved};
 use gate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget, Vulnerability};
 use gate::verify::{Layout, Signer, Verification, VerifiedSignature, VerifyError, VerifyPolicy};
 use proptest::prelude::*;
@@ -117,7 +117,7 @@ impl Registry for FakeRegistry<'_> {
             .collect()
     }
 
-    async fn platforms(&self, r: &Resolved) -> Result<Vec<String>, Unresolved> {
+    async fn children(&self, r: &Resolved) -> Result<Vec<Child>, Unresolved> {
         if self.world.digests[&r.digest].inspect_ok {
             return Ok(Vec::new());
         }

@@ -24,6 +24,7 @@ mod matrix;
 mod own_image;
 mod pin;
 mod pin_props;
+mod platform;
 mod policy;
 mod proxy;
 mod real_trivy;
@@ -31,6 +32,7 @@ mod reference;
 mod report;
 mod resolve;
 mod scan;
+mod scan_platforms;
 mod tree;
 #[path = "../support/trivy_db.rs"]
 mod trivy_db;
