@@ -559,8 +559,11 @@ fn spellings_normalise_as_containerd_reads_them() {
     ] {
         assert!(amd64.matches(&p(c)), "{c}");
     }
-    assert_eq!(p("linux/armhf"), p("linux/arm/v7"));
-    assert_eq!(p("linux/armel"), p("linux/arm/v6"));
+    let n = |s: &str| p(s).normalize("");
+    assert_eq!(n("linux/armhf"), n("linux/arm/v7"));
+    assert_eq!(n("linux/arm"), n("linux/arm/v7"));
+    assert_eq!(n("linux/armel"), n("linux/arm/v6"));
+    assert_eq!(n("linux/aarch64/v8.0"), n("linux/arm64"));
     assert_eq!(p("macOS/arm64").os, "darwin");
     assert_eq!(
         p("windows(10.0.17763+win32k)/amd64").os_features,
