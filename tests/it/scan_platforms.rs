@@ -10,24 +10,27 @@ use crate::trivy_db::{self, Pkg, ALPINE_FIXED, ALPINE_VULNERABLE};
 use serde_json::{json, Value};
 
 /// One child to put in an index: platform `os/arch[/variant]` (or `None`), vulnerable or not,
-/// pushed or only named.
+/// left in the registry or deleted once the index is pushed, with annotations.
 struct Kid {
     platform: Option<&'static str>,
     vulnerable: bool,
-    pushed: bool,
+    kept: bool,
+    annotations: Option<Value>,
 }
 
 fn kid(platform: &'static str, vulnerable: bool) -> Kid {
     Kid {
         platform: Some(platform),
         vulnerable,
-        pushed: true,
+        kept: true,
+        annotations: None,
     }
 }
 
 /// Push each child (an Alpine image, musl vulnerable or fixed) and an index of them as
-/// `acme/multi:<tag>`; the index digest and the children's digests, in order.
-async fn push_index(env: &Real, tag: &str, kids: &[Kid], extra: &[Value]) -> (String, Vec<String>) {
+/// `acme/multi:<tag>`, then delete the children not `kept` (the registry refuses an index whose
+/// children it does not have); the index digest and the children's digests, in order.
+async fn push_index(env: &Real, tag: &str, kids: &[Kid]) -> (String, Vec<String>) {
     let mut entries = Vec::new();
     let mut digests = Vec::new();
     for (i, k) in kids.iter().enumerate() {
@@ -46,19 +49,16 @@ async fn push_index(env: &Real, tag: &str, kids: &[Kid], extra: &[Value]) -> (St
         });
         let files = trivy_db::alpine_files("3.22.1", arch, &pkgs);
         let (blobs, manifest) = trivy_db::image(&files, os, arch);
-        let digest = if k.pushed {
-            env.reg
-                .push_raw(
-                    "acme/multi",
-                    &format!("{tag}-{i}"),
-                    &blobs,
-                    &manifest,
-                    OCI_MANIFEST,
-                )
-                .await
-        } else {
-            crate::harness::sha256(&manifest)
-        };
+        let digest = env
+            .reg
+            .push_raw(
+                "acme/multi",
+                &format!("{tag}-{i}"),
+                &blobs,
+                &manifest,
+                OCI_MANIFEST,
+            )
+            .await;
         let mut entry =
             json!({"mediaType": OCI_MANIFEST, "digest": digest, "size": manifest.len()});
         if k.platform.is_some() {
@@ -68,10 +68,12 @@ async fn push_index(env: &Real, tag: &str, kids: &[Kid], extra: &[Value]) -> (St
             }
             entry["platform"] = p;
         }
+        if let Some(a) = &k.annotations {
+            entry["annotations"] = a.clone();
+        }
         entries.push(entry);
         digests.push(digest);
     }
-    entries.extend(extra.iter().cloned());
     let index = serde_json::to_vec(&json!({
         "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries
     }))
@@ -80,6 +82,17 @@ async fn push_index(env: &Real, tag: &str, kids: &[Kid], extra: &[Value]) -> (St
         .reg
         .push_raw("acme/multi", tag, &[], &index, OCI_INDEX)
         .await;
+    for (k, digest) in kids.iter().zip(&digests) {
+        if !k.kept {
+            let url = format!("http://{}/v2/acme/multi/manifests/{digest}", env.reg.addr);
+            let ok = std::process::Command::new("curl")
+                .args(["-sSf", "-X", "DELETE", &url])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "DELETE {url}");
+        }
+    }
     (d, digests)
 }
 
@@ -104,7 +117,11 @@ fn check(env: &Real, args: &[&str]) -> (i32, String, Value) {
 
 fn policy(env: &Real, platforms: &str) -> String {
     let path = env.path(&format!("policy-{}.yaml", platforms.replace('/', "-")));
-    std::fs::write(&path, format!("scanner:\n  platforms: [{platforms}]\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("signatures:\n  required: false\nscanner:\n  platforms: [{platforms}]\n"),
+    )
+    .unwrap();
     path.display().to_string()
 }
 
@@ -144,7 +161,7 @@ async fn platforms_a_vulnerable_386_child_fails_by_default_and_under_an_amd64_sc
         kid("linux/arm64", false),
         kid("linux/386", true),
     ];
-    let (_, digests) = push_index(&env, "1", &kids, &[]).await;
+    let (_, digests) = push_index(&env, "1", &kids).await;
     let image = env.image_ref("acme/multi", "1");
 
     let (code, text, json) = check(&env, &[&image]);
@@ -210,7 +227,7 @@ async fn platforms_an_arm64_scope_scans_the_arm_v7_child_arm64_nodes_run() {
             ],
         ),
     ] {
-        push_index(&env, tag, &kids, &[]).await;
+        push_index(&env, tag, &kids).await;
         let image = env.image_ref("acme/multi", tag);
         let arm64 = policy(&env, "linux/arm64");
         let (code, text, json) = check(&env, &["--policy", &arm64, &image]);
@@ -232,7 +249,7 @@ async fn platforms_an_amd64_v3_child_is_scanned_beside_plain_amd64() {
         kid("linux/amd64/v3", true),
         kid("linux/arm64", false),
     ];
-    push_index(&env, "4", &kids, &[]).await;
+    push_index(&env, "4", &kids).await;
     let image = env.image_ref("acme/multi", "4");
     let (code, text, _) = check(&env, &[&image]);
     assert_eq!(code, 1, "{text}");
@@ -250,19 +267,18 @@ async fn platforms_an_attestation_manifest_is_not_scanned() {
         return;
     };
     let env = Real::new(&trivy, Default::default()).await;
-    // BuildKit's attestation manifest: `unknown/unknown`, never pushed here, so a scan of it
-    // could not even fetch it.
-    let attestation = json!({
-        "mediaType": OCI_MANIFEST,
-        "digest": format!("sha256:{}", "ab".repeat(32)),
-        "size": 566,
-        "platform": {"os": "unknown", "architecture": "unknown"},
-        "annotations": {
+    // BuildKit's attestation manifest: `unknown/unknown`, and vulnerable, and gone from the
+    // registry, so a scan of it would fail (or find the CVE).
+    let attestation = Kid {
+        platform: Some("unknown/unknown"),
+        vulnerable: true,
+        kept: false,
+        annotations: Some(json!({
             "vnd.docker.reference.type": "attestation-manifest",
             "vnd.docker.reference.digest": format!("sha256:{}", "cd".repeat(32))
-        }
-    });
-    let (_, digests) = push_index(&env, "5", &[kid("linux/amd64", false)], &[attestation]).await;
+        })),
+    };
+    let (_, digests) = push_index(&env, "5", &[kid("linux/amd64", false), attestation]).await;
     let (code, text, json) = check(&env, &[&env.image_ref("acme/multi", "5")]);
     assert_eq!(code, 0, "{text}");
     let kids = children(&json);
@@ -283,10 +299,11 @@ async fn platforms_a_child_that_cannot_be_fetched_fails_closed() {
         Kid {
             platform: Some("linux/386"),
             vulnerable: false,
-            pushed: false,
+            kept: false,
+            annotations: None,
         },
     ];
-    let (_, digests) = push_index(&env, "6", &kids, &[]).await;
+    let (_, digests) = push_index(&env, "6", &kids).await;
     let image = env.image_ref("acme/multi", "6");
     for args in [
         vec![image.as_str()],
@@ -294,7 +311,7 @@ async fn platforms_a_child_that_cannot_be_fetched_fails_closed() {
     ] {
         std::fs::write(
             env.path("amd64.yaml"),
-            "scanner:\n  platforms: [linux/amd64]\n",
+            "signatures:\n  required: false\nscanner:\n  platforms: [linux/amd64]\n",
         )
         .unwrap();
         let (code, text, _) = check(&env, &args);
@@ -318,7 +335,7 @@ async fn platforms_the_tree_cannot_narrow_the_scope() {
         kid("linux/arm64", false),
         kid("linux/386", true),
     ];
-    let (index, _) = push_index(&env, "7", &kids, &[]).await;
+    let (index, _) = push_index(&env, "7", &kids).await;
     let pinned = format!("{}@{index}", env.image_ref("acme/multi", "7"));
     let deploy = env.path("deploy");
     std::fs::create_dir_all(&deploy).unwrap();
