@@ -18,6 +18,7 @@ pub mod finding;
 pub mod fsutil;
 pub mod lint;
 pub mod pin;
+pub mod platform;
 pub mod policy;
 pub mod reference;
 pub mod registry;

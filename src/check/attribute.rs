@@ -45,7 +45,14 @@ pub fn images(
         ev.digest = Some(r.digest.clone());
         ev.media_type = r.media_type.clone();
         match inspected.get(&t) {
-            Some(Ok(p)) => ev.platforms = p.clone(),
+            Some(Ok(children)) => {
+                ev.platforms = children
+                    .iter()
+                    .filter_map(|c| c.platform.as_ref())
+                    .filter(|p| !p.os.eq_ignore_ascii_case("unknown"))
+                    .map(|p| p.to_string())
+                    .collect()
+            }
             Some(Err(e)) => ev.errors.push(CheckError::new("resolve", e.clone())),
             None => ev.errors.push(CheckError::new(
                 "resolve",
@@ -59,9 +66,22 @@ pub fn images(
         if let Some(scans) = scans {
             match scans.get(&t.digest) {
                 Some(Ok(result)) => {
-                    // The platforms scanned, not every platform of the index.
-                    let scanned = super::platforms::select(&ev.platforms, &s.scan_platforms);
-                    ev.scan = Some(convert::scan_summary(result, &scanned));
+                    // The children scanned (by digest, and why), not every child of the index.
+                    let children = match inspected.get(&t) {
+                        Some(Ok(c)) => c.as_slice(),
+                        _ => &[],
+                    };
+                    let listed = super::children::evidence(children, &s.scan_platforms);
+                    let mut scanned: Vec<String> = Vec::new();
+                    for c in listed.iter().filter(|c| c.scanned) {
+                        let p = c.platform.clone().unwrap_or_else(|| "no platform".into());
+                        if !scanned.contains(&p) {
+                            scanned.push(p);
+                        }
+                    }
+                    let mut summary = convert::scan_summary(result, &scanned);
+                    summary.children = listed;
+                    ev.scan = Some(summary);
                 }
                 Some(Err(e)) => ev.errors.push(CheckError::new("scan", chain_text(e))),
                 None => ev

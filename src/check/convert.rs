@@ -2,34 +2,25 @@
 
 use crate::evidence::{self, ImageEvidence, RekorEntry, ScanSummary};
 use crate::registry::Repo;
-use crate::resolve::{ResolveConfig, Resolved};
+use crate::resolve::ResolveConfig;
 use crate::scan::{ScanResult, ScanTarget};
 use crate::verify::{Signer, Verification};
 use std::collections::BTreeMap;
 
-/// What Trivy is asked to scan: the digest, pulled from where it really lives (the mirror, when
-/// one was used), with the registry's credential passed through the environment.
-pub fn scan_target(
-    repo: Repo,
-    cfg: &ResolveConfig,
-    r: &Resolved,
-    platforms: Option<&Result<Vec<String>, String>>,
-    wanted: &[String],
-) -> ScanTarget {
+/// What Trivy is asked to scan: one manifest by digest (a single image, or one child of an
+/// index), pulled from where it really lives (the mirror, when one was used), with the
+/// registry's credential passed through the environment.
+pub fn scan_target(repo: Repo, cfg: &ResolveConfig, digest: &str) -> ScanTarget {
     let credential = cfg
         .client
         .auth
         .lookup(&repo.domain, &repo.path)
         .ok()
         .flatten();
-    let platforms = match platforms {
-        Some(Ok(p)) => super::platforms::select(p, wanted),
-        _ => Vec::new(),
-    };
     ScanTarget {
-        image: format!("{}/{}@{}", repo.domain, repo.path, r.digest),
-        digest: r.digest.clone(),
-        platforms,
+        image: format!("{}/{}@{}", repo.domain, repo.path, digest),
+        digest: digest.to_string(),
+        platforms: Vec::new(),
         credential,
         insecure: cfg.client.insecure.contains(&repo.domain),
     }
@@ -52,6 +43,7 @@ pub fn scan_summary(result: &ScanResult, platforms: &[String]) -> ScanSummary {
         counts,
         sbom: result.sboms.clone(),
         cached: result.cached,
+        children: Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@
 //! rewrites only the references whose image passed, with the digest that was checked.
 
 mod attribute;
+mod children;
 mod convert;
 pub mod keys;
 pub mod platforms;
@@ -65,8 +66,9 @@ pub struct CheckSettings {
     pub today: NaiveDate,
     /// The policy's severities, applied to every finding.
     pub levels: settings::Levels,
-    /// `scanner.platforms`: the index platforms to scan; empty: linux/amd64 and linux/arm64.
-    pub scan_platforms: Vec<String>,
+    /// `scanner.platforms`: the nodes whose runnable children of an index are scanned; by
+    /// default every runnable child.
+    pub scan_platforms: platforms::Scope,
     /// How kustomizations and charts are rendered (`render:`).
     pub render: crate::render::RenderConfig,
     /// `registries.allowed`: globs over `registry/repository`; empty: any registry.

@@ -8,7 +8,7 @@
 use super::CheckFailure;
 use crate::reference::Reference;
 use crate::registry::{Repo, Unresolved};
-use crate::resolve::{ResolveConfig, Resolved, Resolver};
+use crate::resolve::{Child, ResolveConfig, Resolved, Resolver};
 use crate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget, TrivyScanner};
 use crate::verify::{RegistryFetcher, Verification, VerifyError, VerifyPolicy};
 use std::collections::BTreeMap;
@@ -26,12 +26,10 @@ pub trait Registry: Sync {
         &self,
         refs: &[Reference],
     ) -> impl Future<Output = Vec<Result<Resolved, Unresolved>>>;
-    /// The platforms (`os/arch[/variant]`) of the index behind a resolved digest, its bytes
-    /// checked against the digest; empty for a single manifest.
-    fn platforms(
-        &self,
-        r: &Resolved,
-    ) -> impl Future<Output = Result<Vec<String>, Unresolved>> + Send;
+    /// The children of the index behind a resolved digest (digest, media type, platform), its
+    /// bytes checked against the digest; empty for a single manifest.
+    fn children(&self, r: &Resolved)
+        -> impl Future<Output = Result<Vec<Child>, Unresolved>> + Send;
     /// Where `r`'s content and attachments are fetched from (a mirror, when one covers it).
     fn repo_for(&self, r: &Reference) -> Repo;
 }
@@ -101,9 +99,8 @@ impl Registry for Resolver {
         Resolver::resolve_all(self, refs)
     }
 
-    async fn platforms(&self, r: &Resolved) -> Result<Vec<String>, Unresolved> {
-        let i = self.inspect(r).await?;
-        Ok(i.platforms().iter().map(|p| p.to_string()).collect())
+    async fn children(&self, r: &Resolved) -> Result<Vec<Child>, Unresolved> {
+        Ok(self.inspect(r).await?.children)
     }
 
     fn repo_for(&self, r: &Reference) -> Repo {

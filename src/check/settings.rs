@@ -57,6 +57,12 @@ pub enum SettingsError {
     },
     #[error("policy `{policy}`: invalid Pod Security Standards version `{version}`")]
     PssVersion { policy: String, version: String },
+    #[error("policy `{policy}`: invalid `scanner.platforms` entry")]
+    Platform {
+        policy: String,
+        #[source]
+        source: crate::platform::ParseError,
+    },
     #[error("policy `{policy}`: invalid mirror: {message}")]
     Mirror { policy: String, message: String },
     #[error("cannot read the ignore file `{}`", path.display())]
@@ -485,7 +491,12 @@ pub fn from_policy(
         policy: policy.evidence_ref(),
         today: chrono::Utc::now().date_naive(),
         levels: Levels::from_policy(policy, signers_named),
-        scan_platforms: p.scanner.platforms.clone(),
+        scan_platforms: super::platforms::Scope::parse(&p.scanner.platforms).map_err(|source| {
+            SettingsError::Platform {
+                policy: name.clone(),
+                source,
+            }
+        })?,
         render: render_config(policy),
         allowed: super::registries::Allowed::new(&p.registries.allowed).map_err(
             |(glob, source)| SettingsError::Glob {

@@ -10,7 +10,7 @@ use crate::lint::{LintError, LintOutcome};
 use crate::pin;
 use crate::reference::Reference;
 use crate::registry::{chain_text, Unresolved};
-use crate::resolve::Resolved;
+use crate::resolve::{Child, Resolved};
 use crate::verify::{Verification, VerifyError};
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -163,14 +163,15 @@ pub async fn resolve<R: Registry>(registry: &R, d: &Discovered) -> Resolution {
     }
 }
 
-/// Platforms of each digest target (its manifest bytes verified), or why not.
-pub type Inspected = BTreeMap<DigestTarget, Result<Vec<String>, String>>;
+/// The children of each digest target's index (empty for a single manifest), its manifest bytes
+/// verified, or why not.
+pub type Inspected = BTreeMap<DigestTarget, Result<Vec<Child>, String>>;
 
 pub async fn inspect<R: Registry>(registry: &R, res: &Resolution, concurrency: usize) -> Inspected {
     futures::stream::iter(res.targets())
         .map(|(t, r)| async move {
-            let platforms = registry.platforms(r).await.map_err(|e| chain_text(&e));
-            (t, platforms)
+            let children = registry.children(r).await.map_err(|e| chain_text(&e));
+            (t, children)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -192,7 +193,8 @@ pub fn checked<'a>(
 pub use super::services::Scans;
 
 /// Scan each distinct digest once (the first target that names it says where to pull it from:
-/// the bytes behind a digest are the same in every repository).
+/// the bytes behind a digest are the same in every repository). An index is scanned child by
+/// child, by digest: every child a node in scope may run ([`super::children`]).
 pub async fn scan<R: Registry, S: ImageScanner>(
     registry: &R,
     scanner: &S,
@@ -202,15 +204,28 @@ pub async fn scan<R: Registry, S: ImageScanner>(
 ) -> Option<Scans> {
     let cfg = s.scan.as_ref()?;
     let mut seen = HashSet::new();
-    let targets = checked
+    let mut wanted = HashSet::new();
+    let mut targets = Vec::new();
+    let mut plans = Vec::new();
+    for (t, r) in checked
         .iter()
         .filter(|(t, _)| seen.insert(t.digest.clone()))
-        .map(|(t, r)| {
-            let repo = registry.repo_for(&r.reference);
-            convert::scan_target(repo, &s.resolve, r, inspected.get(t), &s.scan_platforms)
-        })
-        .collect();
-    Some(scanner.scan(targets, cfg).await)
+    {
+        let repo = registry.repo_for(&r.reference);
+        let children = match inspected.get(t) {
+            Some(Ok(c)) => c.as_slice(),
+            _ => &[],
+        };
+        let plan = super::children::plan(t, r, children, &s.scan_platforms);
+        for digest in plan.digests() {
+            if wanted.insert(digest.to_string()) {
+                targets.push(convert::scan_target(repo.clone(), &s.resolve, digest));
+            }
+        }
+        plans.push(plan);
+    }
+    let results = scanner.scan(targets, cfg).await;
+    Some(super::children::assemble(plans, results))
 }
 
 /// Signature verifications by digest target (signatures live beside the repository).

@@ -74,6 +74,23 @@ pub struct ScanSummary {
     /// Served from the on-disk cache rather than a fresh scanner run.
     #[serde(default)]
     pub cached: bool,
+    /// For an index: every child, whether it was scanned (by its own digest) and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<IndexChild>,
+}
+
+/// One child of an index, and what the scan did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexChild {
+    /// `sha256:…` of the child manifest.
+    pub digest: String,
+    /// Its platform as the index writes it (`linux/arm/v7`); absent when the index gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Scanned (a node in scope may run it), or left out.
+    pub scanned: bool,
+    /// Why: which nodes run it (`` `linux/amd64` nodes fall back to it ``), or why none does.
+    pub reason: String,
 }
 
 /// Who signed: a public key or a keyless (Fulcio) identity.

@@ -10,8 +10,8 @@ pub mod image;
 pub mod record;
 
 pub use image::{
-    Attestation, CheckError, ImageEvidence, Layout, RekorEntry, ScanSummary, Signature, Signer,
-    SlsaProvenance, Source,
+    Attestation, CheckError, ImageEvidence, IndexChild, Layout, RekorEntry, ScanSummary, Signature,
+    Signer, SlsaProvenance, Source,
 };
 pub use record::{
     AppliedException, ExceptionRecord, ExceptionStatus, FindingRecord, SubjectKind, Vulnerability,

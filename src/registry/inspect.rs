@@ -10,24 +10,8 @@ use serde::{Deserialize, Serialize};
 /// The most platform manifests an index may list.
 pub const MAX_INDEX_CHILDREN: usize = 1_000;
 
-/// An OS/architecture pair, as `linux/amd64` or `linux/arm/v7`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Platform {
-    pub os: String,
-    pub architecture: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        if let Some(v) = &self.variant {
-            write!(f, "/{v}")?;
-        }
-        Ok(())
-    }
-}
+/// An index entry's platform (`linux/amd64`, `linux/arm/v7`, with OS version and features).
+pub use crate::platform::Platform;
 
 /// A child of an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,7 +34,7 @@ impl Inspected {
         self.children
             .iter()
             .filter_map(|c| c.platform.clone())
-            .filter(|p| p.os != "unknown")
+            .filter(|p| !p.os.eq_ignore_ascii_case("unknown"))
             .collect()
     }
 }
@@ -92,6 +76,14 @@ impl RegistryClient {
             }
             Err(e) => return Err(e),
         };
+        // Where Go runtimes could read these bytes otherwise (a key in another case, twice).
+        crate::platform::index::check_unambiguous(&manifest.bytes).map_err(|reason| {
+            ResolveError::BadManifest {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+                reason,
+            }
+        })?;
         let doc: IndexDoc =
             serde_json::from_slice(&manifest.bytes).map_err(|e| ResolveError::BadManifest {
                 registry: repo.domain.clone(),

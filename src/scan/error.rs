@@ -68,6 +68,18 @@ pub enum ScanError {
         #[source]
         source: std::io::Error,
     },
+    /// An index gate cannot pass while a node may run what it holds.
+    #[error("cannot scan the index `{image}`: {reason}")]
+    Index { image: String, reason: String },
+    /// A child of an index a node in scope may run could not be scanned.
+    #[error("cannot scan the `{platform}` child `{child}` of the index `{image}`")]
+    Child {
+        image: String,
+        platform: String,
+        child: String,
+        #[source]
+        source: Arc<ScanError>,
+    },
     /// One failure shared by every image of the run (e.g. `trivy` missing).
     #[error(transparent)]
     Shared(Arc<ScanError>),

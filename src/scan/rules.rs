@@ -10,8 +10,9 @@ pub const VULNERABLE_PACKAGE: Rule = Rule {
     section: crate::finding::Section::Vulnerabilities,
     summary: "An image contains a package with a vulnerability at a failing severity",
     explain: "## What it checks\n\
-Trivy scans the image by digest (each platform of a multi-platform index that the policy \
-names). Every vulnerability whose severity is in the policy's `severities` (default `HIGH` and \
+Trivy scans the image by digest; for a multi-platform index, each child a node may run (by \
+containerd's matching, with its fallbacks; narrowed only by a trusted `scanner.platforms`), each \
+by its own digest. Every vulnerability whose severity is in the policy's `severities` (default `HIGH` and \
 `CRITICAL`) is a finding, unless `ignore_unfixed` is set and no fix exists, or an entry of \
 `.trivyignore`/`.trivyignore.yaml` or a gate exception covers it.\n\n\
 ## Why it matters\n\

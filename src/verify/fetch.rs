@@ -399,13 +399,7 @@ async fn index_children<F: Fetcher>(
     #[derive(serde::Deserialize)]
     struct Entry {
         digest: String,
-        platform: Option<Platform>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Platform {
-        os: String,
-        architecture: String,
-        variant: Option<String>,
+        platform: Option<crate::platform::Platform>,
     }
     let fetch_err = |source| VerifyError::Fetch {
         image: format!("{}/{}@{digest}", repo.domain, repo.path),
@@ -423,15 +417,13 @@ async fn index_children<F: Fetcher>(
         .manifests
         .into_iter()
         .filter_map(|e| {
-            let p = e.platform?;
-            // Attestation manifests in buildx indexes are `unknown/unknown`: not platforms.
-            (p.os != "unknown").then(|| {
-                let name = match p.variant {
-                    Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
-                    None => format!("{}/{}", p.os, p.architecture),
-                };
-                (name, e.digest)
-            })
+            // A child without a platform may run anywhere (a runtime reads its configuration).
+            let Some(p) = e.platform else {
+                return Some(("no platform".to_string(), e.digest));
+            };
+            // Attestation manifests in buildx indexes are `unknown/unknown`: no node runs them.
+            let unknown = |s: &str| s.eq_ignore_ascii_case("unknown");
+            (!unknown(&p.os) && !unknown(&p.architecture)).then(|| (p.to_string(), e.digest))
         })
         .collect())
 }

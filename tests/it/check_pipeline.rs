@@ -15,7 +15,7 @@ use gate::pin::PinOptions;
 use gate::policy::file::Policy;
 use gate::reference::Reference;
 use gate::registry::{Repo, ResolveError, Unresolved};
-use gate::resolve::{ResolveConfig, Resolved};
+use gate::resolve::{Child, ResolveConfig, Resolved};
 use gate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget, Vulnerability};
 use gate::verify::{Layout, Signer, Verification, VerifiedSignature, VerifyError, VerifyPolicy};
 use proptest::prelude::*;
@@ -118,7 +118,7 @@ impl Registry for FakeRegistry<'_> {
             .collect()
     }
 
-    async fn platforms(&self, r: &Resolved) -> Result<Vec<String>, Unresolved> {
+    async fn children(&self, r: &Resolved) -> Result<Vec<Child>, Unresolved> {
         if self.world.digests[&r.digest].inspect_ok {
             return Ok(Vec::new());
         }

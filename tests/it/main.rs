@@ -28,6 +28,7 @@ mod matrix;
 mod own_image;
 mod pin;
 mod pin_props;
+mod platform;
 mod policy;
 mod proxy;
 mod real_trivy;
@@ -36,6 +37,7 @@ mod render;
 mod report;
 mod resolve;
 mod scan;
+mod scan_platforms;
 mod tree;
 #[path = "../support/trivy_db.rs"]
 mod trivy_db;

@@ -305,6 +305,7 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
     };
     let env = Real::new(&trivy, Options::default()).await;
     let mut entries = Vec::new();
+    let mut children = Vec::new();
     for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
         let mut pkgs = ALPINE_FIXED.to_vec();
         pkgs.push(Pkg {
@@ -327,13 +328,13 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
             "mediaType": OCI_MANIFEST, "digest": d, "size": manifest.len(),
             "platform": {"os": "linux", "architecture": arch}
         }));
+        children.push(d);
     }
     let index = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries
     }))
     .unwrap();
-    let digest = env
-        .reg
+    env.reg
         .push_raw("acme/multi", "1", &[], &index, OCI_INDEX)
         .await;
 
@@ -348,10 +349,14 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
         "{line}"
     );
     assert!(!line.contains("linux/amd64"), "{line}");
-    // One SBOM per platform, each listing that platform's packages.
-    let stem = digest.replace(':', "-");
-    for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
-        let cdx = env.path(&format!("sbom/{stem}.linux-{arch}.cdx.json"));
+    // One SBOM per child (named by the child's digest, which is what was scanned), each listing
+    // that platform's packages.
+    for ((arch, zlib), child) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")]
+        .into_iter()
+        .zip(&children)
+    {
+        let stem = child.replace(':', "-");
+        let cdx = env.path(&format!("sbom/{stem}.cdx.json"));
         let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
         let comps = bom["components"].as_array().unwrap();
         for (name, version) in [("zlib", zlib), ("musl", "1.2.5-r11")] {
@@ -363,7 +368,7 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
             );
         }
         validate_cyclonedx(&bom);
-        let spdx = env.path(&format!("sbom/{stem}.linux-{arch}.spdx.json"));
+        let spdx = env.path(&format!("sbom/{stem}.spdx.json"));
         let doc: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
         assert!(

@@ -112,6 +112,7 @@ fn scan(counts: &[(&str, usize)], cached: bool) -> Option<ScanSummary> {
             .collect::<BTreeMap<_, _>>(),
         sbom: vec![],
         cached,
+        children: vec![],
     })
 }
 

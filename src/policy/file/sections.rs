@@ -526,7 +526,8 @@ pub struct Scanner {
     /// Per-image timeout: seconds, or `90s`, `5m`, `1h`.
     #[serde(default = "default_timeout", deserialize_with = "duration")]
     pub timeout: Duration,
-    /// Platforms to scan (`linux/amd64`); empty: amd64 and arm64 where present.
+    /// The nodes whose runnable children of an index are scanned (`linux/amd64` also scans a
+    /// `linux/386` or `linux/amd64/v3` child such nodes run); empty: every runnable child.
     #[serde(default)]
     pub platforms: Vec<String>,
     /// OCI repositories of Trivy's vulnerability DB (a mirror), in order of priority.

@@ -117,6 +117,16 @@ pub fn check(p: &PolicyFile, origin: Origin) -> Result<(), PolicyError> {
         &[key("registries"), key("allowed")],
         origin,
     )?;
+    for (i, s) in p.scanner.platforms.iter().enumerate() {
+        if crate::platform::Spec::parse(s).is_err() {
+            let path = [key("scanner"), key("platforms"), Seg::Index(i)];
+            return Err(PolicyError::Value {
+                origin: origin(&path),
+                key: display(&path),
+                problem: "must be a platform `os/arch[/variant]`, such as `linux/amd64`",
+            });
+        }
+    }
     Ok(())
 }
 
