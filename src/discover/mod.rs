@@ -303,6 +303,13 @@ pub(crate) fn discover_one(
     }
     let marked = std::mem::take(&mut sink.marked);
     dedup(&mut out.uses, before);
+    // Two readers of one document (a known pod path and the pod-spec walk) say the same once.
+    let mut said = HashSet::new();
+    let mut index = 0;
+    out.notices.retain(|n| {
+        index += 1;
+        index <= noticed || said.insert((n.line, n.column, n.kind, n.message.clone()))
+    });
     let (uses, notices) = (out.uses[before..].to_vec(), out.notices[noticed..].to_vec());
     account::account_file(
         path,

@@ -107,6 +107,19 @@ fn each_file(
     mut visit: impl FnMut(PathBuf, Result<String, FileNotice>, Vec<FileNotice>),
 ) -> Result<(), DiscoverError> {
     let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // A file another names is read only inside the trees gate was given (or the working
+    // directory): the change under check cannot make gate read elsewhere.
+    let roots: Vec<PathBuf> = std::env::current_dir()
+        .into_iter()
+        .chain(paths.iter().filter(|p| p.as_os_str() != STDIN).map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().unwrap_or(Path::new(".")).to_path_buf()
+            }
+        }))
+        .map(|p| identity(&p))
+        .collect();
     let mut queue: VecDeque<PathBuf> = list(paths)?.into();
     let mut seen: HashSet<PathBuf> = queue.iter().map(|p| identity(p)).collect();
     while let Some(path) = queue.pop_front() {
@@ -114,12 +127,26 @@ fn each_file(
         let mut notices = Vec::new();
         if let Ok(t) = &text {
             let followed = follow::follow(&path, detect(&path, t), t);
+            notices = followed.notices;
             for f in followed.files {
-                if seen.insert(identity(&f)) {
+                let real = identity(&f);
+                if !roots.iter().any(|r| real.starts_with(r)) {
+                    notices.push(FileNotice {
+                        file: path.clone(),
+                        line: 1,
+                        column: 1,
+                        kind: NoticeKind::Unresolvable,
+                        message: format!(
+                            "`{}` names `{}`, outside the trees being checked: it was not read \
+                             (name that tree with `-f`)",
+                            path.display(),
+                            f.display()
+                        ),
+                    });
+                } else if seen.insert(real) {
                     queue.push_back(f);
                 }
             }
-            notices = followed.notices;
         }
         visit(path, text, notices);
     }

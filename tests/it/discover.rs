@@ -707,3 +707,29 @@ fn unaccounted_reference_fixtures() {
     );
     assert_eq!(lines("pass.yaml"), []);
 }
+
+/// A file another names (a compose build's Dockerfile, a local action) is read only inside the
+/// trees gate was given or the working directory: a change cannot make gate read elsewhere.
+#[test]
+fn followed_files_outside_the_trees_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tree, outside) = (dir.path().join("tree"), dir.path().join("outside"));
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("Dockerfile"),
+        "FROM ghcr.io/acme/outside:1.0\n",
+    )
+    .unwrap();
+    let compose = "services:\n  app:\n    build: ../outside\n";
+    std::fs::write(tree.join("compose.yaml"), compose).unwrap();
+    let (got, o) = found(&tree);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(
+        o.notices
+            .iter()
+            .any(|n| n.kind == NoticeKind::Unresolvable && n.message.contains("outside the trees")),
+        "{:?}",
+        o.notices
+    );
+}

@@ -581,8 +581,9 @@ async fn an_image_in_a_field_gate_does_not_read_fails_the_gate() {
         rules(&report).contains(&"GATE-IMG-005".to_string()),
         "{report:#}"
     );
+    let text = report.to_string();
     assert!(
-        all.contains("runner.yaml") && all.contains("ghcr.io/acme/unchecked:6.6"),
-        "{all}"
+        text.contains("runner.yaml") && text.contains("ghcr.io/acme/unchecked:6.6"),
+        "{report:#}"
     );
 }
