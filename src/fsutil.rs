@@ -1,11 +1,134 @@
-//! Atomic file writes, the one way gate replaces a file: a temporary file created next to the
-//! destination (exclusively, so nothing planted there is followed), filled, synced when the
-//! content matters, then renamed over the destination. Either the whole new content is there or
-//! the old file is untouched, and a failed write leaves no temporary file behind.
+//! Reading and writing the files gate is given. Reads are bounded and regular
+//! ([`read_input`]): only a regular file is read (a device, a FIFO, a socket or a file of
+//! `/proc`, `/sys` or `/dev` is an error naming the path, and opening never blocks), at most
+//! [`MAX_FILE_BYTES`] per file and [`MAX_RUN_BYTES`] per run ([`ReadBudget`]). Writes are atomic:
+//! a temp file in the same directory, fsync, rename; either the whole new content is there or
+//! the old file is untouched.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The most bytes gate reads from one input file (or standard input).
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// The most bytes gate reads from all its inputs in one run.
+pub const MAX_RUN_BYTES: u64 = 1 << 30;
+
+/// What one run may still read, shared by every thread that reads its inputs.
+#[derive(Debug)]
+pub struct ReadBudget {
+    left: AtomicU64,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        Self::new(MAX_RUN_BYTES)
+    }
+}
+
+impl ReadBudget {
+    pub fn new(bytes: u64) -> Self {
+        Self {
+            left: AtomicU64::new(bytes),
+        }
+    }
+
+    /// Take `n` bytes from the budget, or fail when fewer are left.
+    fn take(&self, n: u64) -> bool {
+        self.left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| l.checked_sub(n))
+            .is_ok()
+    }
+}
+
+/// Why an input was not read: each says what the file is and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum InputRefused {
+    #[error(
+        "it is a {0}, not a regular file; gate reads only regular files (remove it from the \
+         tree, or name the files to check)"
+    )]
+    NotRegular(&'static str),
+    #[error(
+        "it is `{}`, a file of the kernel's `/proc`, `/sys` or `/dev`; gate reads only files of \
+         the tree",
+        .0.display()
+    )]
+    Kernel(std::path::PathBuf),
+    #[error("it is larger than {} MiB, the most gate reads from one file", MAX_FILE_BYTES >> 20)]
+    TooLarge,
+    #[error(
+        "this run's inputs are larger than {} MiB, the most gate reads in one run; check the \
+         tree in parts",
+        MAX_RUN_BYTES >> 20
+    )]
+    RunTooLarge,
+}
+
+fn refused(why: InputRefused) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, why)
+}
+
+/// Read an input file whole, bounded and regular: the path (after links) must not be in
+/// `/proc`, `/sys` or `/dev`; it is opened with `O_NONBLOCK` (a FIFO never blocks the open),
+/// then `fstat`ed on the open descriptor (so what is read is what was checked) and read only if
+/// it is a regular file, at most [`MAX_FILE_BYTES`], each byte counted against `budget`.
+pub fn read_input(path: &Path, budget: &ReadBudget) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    if let Ok(real) = std::fs::canonicalize(path) {
+        if ["/proc", "/sys", "/dev"]
+            .iter()
+            .any(|k| real.starts_with(k))
+        {
+            return Err(refused(InputRefused::Kernel(real)));
+        }
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let t = file.metadata()?.file_type();
+    if !t.is_file() {
+        return Err(refused(InputRefused::NotRegular(if t.is_dir() {
+            "directory"
+        } else if t.is_fifo() {
+            "FIFO"
+        } else if t.is_socket() {
+            "socket"
+        } else {
+            "device"
+        })));
+    }
+    read_bounded(file, budget)
+}
+
+/// Read standard input (or any stream) whole, bounded like a file.
+pub fn read_stream(r: impl Read, budget: &ReadBudget) -> std::io::Result<Vec<u8>> {
+    read_bounded(r, budget)
+}
+
+fn read_bounded(r: impl Read, budget: &ReadBudget) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut limited = r.take(MAX_FILE_BYTES + 1);
+    let mut buf = [0u8; 64 << 10];
+    loop {
+        let n = match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if bytes.len() as u64 + n as u64 > MAX_FILE_BYTES {
+            return Err(refused(InputRefused::TooLarge));
+        }
+        if !budget.take(n as u64) {
+            return Err(refused(InputRefused::RunTooLarge));
+        }
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    Ok(bytes)
+}
 
 /// What stands at a path gate would replace, when it is not a regular file.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +251,34 @@ fn place(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_regular_files_only_and_within_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let budget = ReadBudget::new(10);
+        let f = dir.path().join("a.yaml");
+        std::fs::write(&f, b"kind: Pod\n").unwrap();
+        assert_eq!(read_input(&f, &budget).unwrap(), b"kind: Pod\n");
+        // The run's budget is spent: the next byte is refused.
+        let e = read_input(&f, &budget).unwrap_err();
+        assert!(e.to_string().contains("most gate reads in one run"), "{e}");
+        let fifo = dir.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let e = read_input(&fifo, &ReadBudget::default()).unwrap_err();
+        assert!(e.to_string().contains("FIFO, not a regular file"), "{e}");
+        for (target, what) in [("/dev/zero", "/dev/zero"), ("/proc/self/pagemap", "/proc/")] {
+            let link = dir.path().join(format!("{}.yaml", what.len()));
+            std::os::unix::fs::symlink(target, &link).unwrap();
+            let e = read_input(&link, &ReadBudget::default()).unwrap_err();
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        let e = read_input(dir.path(), &ReadBudget::default()).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+        let big = std::io::repeat(b'a').take(MAX_FILE_BYTES + 1);
+        let e = read_stream(big, &ReadBudget::default()).unwrap_err();
+        assert!(e.to_string().contains("from one file"), "{e}");
+    }
 
     #[test]
     fn replaces_regular_files_and_refuses_links_and_devices() {

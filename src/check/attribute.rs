@@ -157,7 +157,8 @@ pub fn pin_findings(
         .iter()
         .all(|u| res.tags.contains_key(&pin::lookup_key(&u.reference)));
     // Every use nobody could name, whether or not the plan below can be made.
-    let unresolvable = crate::discover::unresolvable_findings(&d.outcome);
+    let mut unresolvable = crate::discover::unresolvable_findings(&d.outcome);
+    unresolvable.extend(crate::discover::unaccounted_findings(&d.outcome));
     if uses.is_empty() || !resolvable {
         return (unresolvable, Vec::new());
     }
@@ -176,6 +177,7 @@ pub fn pin_findings(
         .filter(|f| s.pin.is_none() || f.rule.id != UNPINNED_IMAGE.id)
         // Reported from discovery below, whether or not this plan could be made.
         .filter(|f| f.rule.id != crate::discover::UNRESOLVABLE_REFERENCE.id)
+        .filter(|f| f.rule.id != crate::discover::UNACCOUNTED_REFERENCE.id)
         .map(|mut f| {
             let image = f.location.as_ref().and_then(|l| {
                 uses.iter()

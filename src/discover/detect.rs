@@ -18,6 +18,8 @@ pub enum YamlHint {
     Kustomization,
     Compose,
     Workflow,
+    /// A GitHub action's metadata (`action.yml`).
+    Action,
     HelmValues,
 }
 
@@ -66,6 +68,8 @@ fn by_name(path: &Path) -> Option<FileType> {
         YamlHint::Kustomization
     } else if in_workflows {
         YamlHint::Workflow
+    } else if stem == "action" && !lower.ends_with(".json") {
+        YamlHint::Action
     } else if ["docker-compose", "compose", "docker-stack"]
         .iter()
         .any(|p| stem.starts_with(p))

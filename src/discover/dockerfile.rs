@@ -537,6 +537,7 @@ mod tests {
             text: src,
             uses: &mut uses,
             notices: &mut notices,
+            marked: Vec::new(),
         };
         discover(&mut sink);
         (uses, notices)

@@ -1,10 +1,16 @@
 //! Kubernetes objects: the containers of built-in workloads' pod specs, generic pod templates
 //! of custom resources, and the search rules' paths. Only container `image` fields count: other
 //! `image` keys (an `rbd` volume's image, for one) are not references.
+//!
+//! Beyond the known paths, [`pod_specs_anywhere`] finds every mapping shaped like a pod spec in
+//! any document: a `containers`, `initContainers`, `ephemeralContainers`, `sidecars` or `steps`
+//! list holding a mapping with `image` (KEDA ScaledJob's `jobTargetRef`, Argo Workflows'
+//! templates, Tekton Tasks' steps and sidecars), a single `container` or `script` with `image`
+//! (Argo templates) and image volumes (`volumes[].image.reference`, pulled by the kubelet).
 
 use super::scalar::reference;
 use super::{SearchRules, Sink, UseKind};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 
 /// Where each built-in workload keeps its pod spec.
 fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
@@ -54,6 +60,63 @@ pub fn doc(sink: &mut Sink, doc: &Node, rules: &SearchRules) {
         for node in rule.select(doc) {
             reference(sink, node, UseKind::Crd, "");
         }
+    }
+}
+
+/// Lists whose mappings are containers, when one of them has an `image`.
+const CONTAINER_LISTS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "sidecars",
+    "steps",
+];
+
+/// Keys whose value is a single container (Argo Workflows' `container` and `script`
+/// templates, Tekton's `stepTemplate`), when it has an `image`.
+const CONTAINER_KEYS: &[&str] = &["container", "script", "stepTemplate"];
+
+/// Every container-shaped mapping and image volume in a document, at any depth.
+pub fn pod_specs_anywhere(sink: &mut Sink, doc: &Node) {
+    let builtin = doc
+        .get_str("kind")
+        .is_some_and(|k| pod_spec_path(k).is_some());
+    let kind = if builtin {
+        UseKind::Kubernetes
+    } else {
+        UseKind::Crd
+    };
+    walk(sink, doc, kind);
+}
+
+fn walk(sink: &mut Sink, node: &Node, kind: UseKind) {
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|i| walk(sink, i, kind)),
+        Value::Map(pairs) => {
+            for (k, v) in pairs {
+                let key = k.as_str().unwrap_or_default();
+                if CONTAINER_LISTS.contains(&key) {
+                    let items = v.as_seq().unwrap_or_default();
+                    if items.iter().any(|c| c.get("image").is_some()) {
+                        for image in items.iter().filter_map(|c| c.get("image")) {
+                            reference(sink, image, kind, "");
+                        }
+                    }
+                } else if CONTAINER_KEYS.contains(&key) {
+                    if let Some(image) = v.get("image") {
+                        reference(sink, image, kind, "");
+                    }
+                } else if key == "volumes" {
+                    for vol in v.as_seq().unwrap_or_default() {
+                        if let Some(r) = vol.path(&["image", "reference"]) {
+                            reference(sink, r, kind, "");
+                        }
+                    }
+                }
+                walk(sink, v, kind);
+            }
+        }
+        Value::Scalar(..) => {}
     }
 }
 

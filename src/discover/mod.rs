@@ -7,6 +7,7 @@
 //! [`ImageUse`] carries the exact bytes to rewrite, so `pin` can replace the reference and
 //! nothing else.
 
+mod account;
 mod compose;
 mod detect;
 mod dockerfile;
@@ -29,13 +30,22 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use account::{Accounting, Reason};
 pub use detect::FileType;
-pub use rules::{unresolvable_findings, STALE_PIN, UNPINNED_IMAGE, UNRESOLVABLE_REFERENCE};
+pub use rules::{
+    unaccounted_findings, unresolvable_findings, STALE_PIN, UNACCOUNTED_REFERENCE, UNPINNED_IMAGE,
+    UNRESOLVABLE_REFERENCE,
+};
 pub use search::{SearchRule, SearchRuleError, SearchRuleSpec, SearchRules};
 pub use walk::{discover_paths, read_sources, DiscoverError};
 
 /// The rules this stage reports.
-pub const RULES: &[Rule] = &[UNPINNED_IMAGE, STALE_PIN, UNRESOLVABLE_REFERENCE];
+pub const RULES: &[Rule] = &[
+    UNPINNED_IMAGE,
+    STALE_PIN,
+    UNRESOLVABLE_REFERENCE,
+    UNACCOUNTED_REFERENCE,
+];
 
 /// The path discovery uses for standard input.
 pub const STDIN: &str = "-";
@@ -208,6 +218,9 @@ pub struct DiscoverOutcome {
     /// Every file with a use: the hash of the bytes discovery read (so pin can refuse a file
     /// that changed on disk since) and, for standard input and in-memory sources, the text.
     pub sources: HashMap<PathBuf, Source>,
+    /// Every reference-shaped string of the files read, and how it is accounted for
+    /// (`reason: None`: it is not, a `GATE-IMG-005` finding).
+    pub accounting: Vec<Accounting>,
 }
 
 impl DiscoverOutcome {
@@ -224,6 +237,28 @@ impl DiscoverOutcome {
     /// True when some file could not be read or parsed.
     pub fn has_errors(&self) -> bool {
         self.notices.iter().any(|n| n.kind.is_error())
+    }
+
+    /// Mark the reference-shaped strings of `file` (those in `span`, or all of the file's)
+    /// accounted for, with the reason: e.g. a renderer marks its inputs ("input of kustomization
+    /// X; its rendered output is checked"). Returns how many strings it marked.
+    pub fn account(&mut self, file: &Path, span: Option<Range<usize>>, reason: &str) -> usize {
+        let mut n = 0;
+        for a in self.accounting.iter_mut().filter(|a| a.file == file) {
+            let inside = span
+                .as_ref()
+                .is_none_or(|s| s.start < a.span.end && a.span.start < s.end);
+            if inside && a.reason.is_none() {
+                a.reason = Some(Reason::Marked(reason.to_string()));
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The reference-shaped strings nothing accounts for.
+    pub fn unaccounted(&self) -> impl Iterator<Item = &Accounting> {
+        self.accounting.iter().filter(|a| a.reason.is_none())
     }
 }
 
@@ -259,18 +294,39 @@ pub(crate) fn discover_one(
     out: &mut DiscoverOutcome,
 ) {
     let before = out.uses.len();
+    let noticed = out.notices.len();
     let mut sink = Sink {
         file: path,
         text,
         uses: &mut out.uses,
         notices: &mut out.notices,
+        marked: Vec::new(),
     };
-    match detect::detect(path, text) {
+    let file_type = detect::detect(path, text);
+    match file_type {
         FileType::Dockerfile => dockerfile::discover(&mut sink),
         FileType::Yaml(hint) => scalar::discover_yaml(&mut sink, hint, rules, app_version),
         FileType::Other => {}
     }
+    let marked = std::mem::take(&mut sink.marked);
     dedup(&mut out.uses, before);
+    // Two readers of one document (a known pod path and the pod-spec walk) say the same once.
+    let mut said = HashSet::new();
+    let mut index = 0;
+    out.notices.retain(|n| {
+        index += 1;
+        index <= noticed || said.insert((n.line, n.column, n.kind, n.message.clone()))
+    });
+    let (uses, notices) = (out.uses[before..].to_vec(), out.notices[noticed..].to_vec());
+    account::account_file(
+        path,
+        text,
+        file_type == FileType::Dockerfile,
+        &uses,
+        &notices,
+        &marked,
+        out,
+    );
     if out.uses.len() > before {
         let source = Source {
             hash: Sha256::digest(text.as_bytes()).into(),
@@ -294,6 +350,8 @@ pub(crate) struct Sink<'a> {
     pub text: &'a str,
     pub uses: &'a mut Vec<ImageUse>,
     pub notices: &'a mut Vec<FileNotice>,
+    /// Spans a format knows are not images to check, and why (a compose build's image name).
+    pub marked: Vec<(Range<usize>, Reason)>,
 }
 
 impl Sink<'_> {

@@ -61,19 +61,76 @@ pub fn unresolvable_findings(outcome: &super::DiscoverOutcome) -> Vec<crate::fin
         .notices
         .iter()
         .filter(|n| n.kind == super::NoticeKind::Unresolvable)
-        .map(|n| crate::finding::Finding {
-            rule: &UNRESOLVABLE_REFERENCE,
-            severity: UNRESOLVABLE_REFERENCE.severity,
-            subject: crate::finding::Subject::file(&n.file),
-            location: Some(crate::finding::Location {
-                file: n.file.clone(),
-                line: n.line,
-                column: n.column,
-            }),
-            message: n.message.clone(),
-            exception: None,
-            key: None,
-            vulnerability: None,
+        .map(|n| {
+            let at = (n.file.as_path(), n.line, n.column);
+            file_finding(&UNRESOLVABLE_REFERENCE, at, n.message.clone(), None)
+        })
+        .collect()
+}
+
+/// A finding of a discovery rule at a place in a file (the subject: the file).
+fn file_finding(
+    rule: &'static Rule,
+    (file, line, column): (&std::path::Path, usize, usize),
+    message: String,
+    key: Option<String>,
+) -> crate::finding::Finding {
+    crate::finding::Finding {
+        rule,
+        severity: rule.severity,
+        subject: crate::finding::Subject::file(file),
+        location: Some(crate::finding::Location {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }),
+        message,
+        exception: None,
+        key,
+        vulnerability: None,
+    }
+}
+
+/// A string shaped like an image reference that is neither checked nor known not to be one.
+pub const UNACCOUNTED_REFERENCE: Rule = Rule {
+    id: "GATE-IMG-005",
+    name: "unaccounted-reference",
+    severity: Severity::Error,
+    summary: "Image-like reference is neither checked nor known not to be deployed",
+    explain: "## What it checks\nEvery file the gate reads is also read as plain text, \
+independently of its format: bare words and quoted strings (escapes decoded, continued lines \
+joined), comments included. Each string shaped like an image reference (a digest \
+`sha256:<64 hex>`, a registry host with a path such as `ghcr.io/acme/app`, or a `name:tag` under \
+a key or instruction that names an image) must be accounted for: checked as an image (discovery \
+found it at that place), or known not to be one (a URL, a comment, the value of a key such as \
+`apiVersion` that is never an image, a compose service's build name, the input of a render whose \
+output is checked). Anything else is this finding, with its file and line.\n\n## Why it \
+matters\nThe gate decides what a file means with its own parsers. Where they and the deployer's \
+disagree (a custom resource that runs a pod in a shape the gate does not know, a field the gate \
+does not read, bytes two parsers split differently), an image could run unchecked. This check \
+does not depend on understanding the structure, so such a disagreement cannot pass \
+silently.\n\n## How to fix\n- If it is an image the deployer runs: make the gate check it. Add \
+a search rule for the custom resource (`manifests: {search-rules: [{kind: …, paths: \
+[spec.….image]}]}` in the trusted policy), or move the image to a field the gate reads.\n- If it is \
+not an image (documentation, an identifier that looks like one): write it as a URL, move it to a \
+comment, or add an exception to the trusted policy: `exceptions: [{rules: [GATE-IMG-005], \
+subject: \"path/to/file.yaml\", ids: [\"the-string\"], reason: \"…\"}]` (the finding's \
+key, `ids`, is the string).\n\n## References\n- \
+https://github.com/distribution/reference\n",
+};
+
+/// One `GATE-IMG-005` finding per reference-shaped string nothing accounts for.
+pub fn unaccounted_findings(outcome: &super::DiscoverOutcome) -> Vec<crate::finding::Finding> {
+    outcome
+        .unaccounted()
+        .map(|a| {
+            let message = format!(
+                "`{}` looks like an image reference, but it is not checked and not known not to \
+                 be deployed",
+                a.text
+            );
+            let at = (a.file.as_path(), a.line, a.column);
+            file_finding(&UNACCOUNTED_REFERENCE, at, message, Some(a.text.clone()))
         })
         .collect()
 }

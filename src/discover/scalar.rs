@@ -41,8 +41,15 @@ pub fn discover_yaml(
     let mut counted = 0;
     for seg in yaml::document_segments(text) {
         let part = &text[seg.clone()];
-        if !may_hold(part, &keys) || (hint == YamlHint::Auto && podless(part, rules)) {
+        if !may_hold(part, &keys) {
             continue;
+        }
+        if hint == YamlHint::Auto {
+            if let Some(kind) = podless(part, rules) {
+                sink.marked
+                    .push((seg.clone(), super::Reason::PodlessKind(kind.to_string())));
+                continue;
+            }
         }
         line_base += count_lines(&text[counted..seg.start]);
         counted = seg.start;
@@ -90,18 +97,20 @@ pub(crate) fn may_hold(part: &str, keys: &[&str]) -> bool {
         || (part.contains('!') && part.contains('%'))
 }
 
-/// Is `part` a document of a built-in kind that holds no pod ([`lint::rules::SKIPPED_KINDS`],
+/// The kind of `part` when it is a document of a built-in kind that holds no pod ([`lint::rules::SKIPPED_KINDS`],
 /// a CustomResourceDefinition most often), by its own head read with certainty
 /// ([`yaml::head`]), that no search rule reads? Nothing in it is an image the deployer runs
 /// (the API server runs no pod from such an object, and rejects fields its schema lacks), so
 /// it is not parsed.
 ///
 /// [`lint::rules::SKIPPED_KINDS`]: crate::lint::rules::SKIPPED_KINDS
-fn podless(part: &str, rules: &SearchRules) -> bool {
-    yaml::head::read(part).is_some_and(|h| {
-        crate::lint::rules::is_skipped(h.api_version, h.kind)
-            && rules.matching(h.api_version, h.kind).next().is_none()
-    })
+fn podless<'t>(part: &'t str, rules: &SearchRules) -> Option<&'t str> {
+    yaml::head::read(part)
+        .filter(|h| {
+            crate::lint::rules::is_skipped(h.api_version, h.kind)
+                && rules.matching(h.api_version, h.kind).next().is_none()
+        })
+        .map(|h| h.kind)
 }
 
 fn document(
@@ -115,6 +124,7 @@ fn document(
         YamlHint::Kustomization => kustomize::doc(sink, doc),
         YamlHint::Compose => compose::doc(sink, doc),
         YamlHint::Workflow => workflow::doc(sink, doc),
+        YamlHint::Action => workflow::action(sink, doc),
         YamlHint::HelmValues => helm::doc(sink, doc, app_version),
         YamlHint::Auto => {
             if let (Some(api), Some(_)) = (doc.get_str("apiVersion"), doc.get_str("kind")) {
@@ -127,9 +137,13 @@ fn document(
                 workflow::doc(sink, doc);
             } else if doc.get("services").and_then(Node::as_map).is_some() {
                 compose::doc(sink, doc);
+            } else if doc.path(&["runs", "using"]).is_some() {
+                workflow::action(sink, doc);
             }
         }
     }
+    // Pod specs wherever they are, whatever the document's format says.
+    kubernetes::pod_specs_anywhere(sink, doc);
 }
 
 fn count_lines(s: &str) -> usize {

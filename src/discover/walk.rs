@@ -6,9 +6,9 @@ use super::detect::{chart_for, detect, is_candidate, FileType, YamlHint};
 use super::{
     discover_one, follow, helm, DiscoverOutcome, FileNotice, NoticeKind, SearchRules, STDIN,
 };
+use crate::fsutil::{read_input, read_stream, ReadBudget};
 use sha2::{Digest, Sha256};
 use std::collections::{HashSet, VecDeque};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Why discovery could not read what it was given.
@@ -38,7 +38,8 @@ pub fn discover_paths(
     rules: &SearchRules,
 ) -> Result<DiscoverOutcome, DiscoverError> {
     let mut out = DiscoverOutcome::default();
-    each_file(paths, |path, text, notices| {
+    let budget = ReadBudget::default();
+    each_file(paths, &budget, |path, text, notices| {
         out.notices.extend(notices);
         let text = match text {
             Ok(t) => t,
@@ -48,7 +49,9 @@ pub fn discover_paths(
         let app_version = || {
             chart_for(&path)
                 .iter()
-                .find_map(|c| std::fs::read_to_string(c).ok())
+                .find(|c| c.is_file())
+                .and_then(|c| read_input(c, &budget).ok())
+                .and_then(|b| String::from_utf8(b).ok())
                 .and_then(|t| helm::app_version(&t))
         };
         discover_one(&path, &text, rules, &app_version, stdin, &mut out);
@@ -70,7 +73,8 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let mut sources = Vec::new();
     let mut notices = Vec::new();
-    each_file(paths, |path, text, followed| {
+    let budget = ReadBudget::default();
+    each_file(paths, &budget, |path, text, followed| {
         notices.extend(followed);
         if !seen.insert(path.clone()) {
             return; // a `Chart.yaml` already read for a values file
@@ -80,7 +84,7 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
                 if detect(&path, &text) == FileType::Yaml(YamlHint::HelmValues) {
                     for chart in chart_for(&path) {
                         if chart.is_file() && seen.insert(chart.clone()) {
-                            if let Ok(Ok(t)) = read(&chart) {
+                            if let Ok(Ok(t)) = read(&chart, &budget) {
                                 sources.push((chart, t));
                             }
                         }
@@ -99,22 +103,50 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<ReadSources, DiscoverError> {
 /// for what it names that gate cannot follow.
 fn each_file(
     paths: &[PathBuf],
+    budget: &ReadBudget,
     mut visit: impl FnMut(PathBuf, Result<String, FileNotice>, Vec<FileNotice>),
 ) -> Result<(), DiscoverError> {
     let identity = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    // A file another names is read only inside the trees gate was given (or the working
+    // directory): the change under check cannot make gate read elsewhere.
+    let roots: Vec<PathBuf> = std::env::current_dir()
+        .into_iter()
+        .chain(paths.iter().filter(|p| p.as_os_str() != STDIN).map(|p| {
+            if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().unwrap_or(Path::new(".")).to_path_buf()
+            }
+        }))
+        .map(|p| identity(&p))
+        .collect();
     let mut queue: VecDeque<PathBuf> = list(paths)?.into();
     let mut seen: HashSet<PathBuf> = queue.iter().map(|p| identity(p)).collect();
     while let Some(path) = queue.pop_front() {
-        let text = read(&path)?;
+        let text = read(&path, budget)?;
         let mut notices = Vec::new();
         if let Ok(t) = &text {
             let followed = follow::follow(&path, detect(&path, t), t);
+            notices = followed.notices;
             for f in followed.files {
-                if seen.insert(identity(&f)) {
+                let real = identity(&f);
+                if !roots.iter().any(|r| real.starts_with(r)) {
+                    notices.push(FileNotice {
+                        file: path.clone(),
+                        line: 1,
+                        column: 1,
+                        kind: NoticeKind::Unresolvable,
+                        message: format!(
+                            "`{}` names `{}`, outside the trees being checked: it was not read \
+                             (name that tree with `-f`)",
+                            path.display(),
+                            f.display()
+                        ),
+                    });
+                } else if seen.insert(real) {
                     queue.push_back(f);
                 }
             }
-            notices = followed.notices;
         }
         visit(path, text, notices);
     }
@@ -142,16 +174,13 @@ fn list(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     Ok(files)
 }
 
-/// A file's text, or a notice when it is not UTF-8.
-fn read(path: &Path) -> Result<Result<String, FileNotice>, DiscoverError> {
+/// A file's text, or a notice when it is not UTF-8. Bounded and regular
+/// ([`crate::fsutil::read_input`]).
+fn read(path: &Path, budget: &ReadBudget) -> Result<Result<String, FileNotice>, DiscoverError> {
     let bytes = if path.as_os_str() == STDIN {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .map_err(DiscoverError::Stdin)?;
-        b
+        read_stream(std::io::stdin().lock(), budget).map_err(DiscoverError::Stdin)?
     } else {
-        std::fs::read(path).map_err(|source| DiscoverError::Read {
+        read_input(path, budget).map_err(|source| DiscoverError::Read {
             path: path.to_path_buf(),
             source,
         })?
@@ -171,7 +200,9 @@ fn read(path: &Path) -> Result<Result<String, FileNotice>, DiscoverError> {
 }
 
 /// Candidate files under a directory, sorted, skipping `.git` and symlinked directories. Hidden
-/// directories are walked like any other. A name that is not UTF-8 is an error, never skipped.
+/// directories are walked like any other. A name that is not UTF-8 is an error, never skipped;
+/// so is a candidate name that is not a regular file (a FIFO, a device, a link to one): it is
+/// listed, and reading it fails naming it.
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
     let err = |source| DiscoverError::Read {
         path: dir.to_path_buf(),
@@ -195,7 +226,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
             if e.file_name() != ".git" {
                 walk_dir(&path, out)?;
             }
-        } else if (ft.is_file() || ft.is_symlink() && path.is_file()) && is_candidate(&path) {
+        } else if !(ft.is_symlink() && path.is_dir()) && is_candidate(&path) {
             out.push(path);
         }
     }

@@ -84,6 +84,27 @@ impl<'a> PodView<'a> {
             })
     }
 
+    /// Every pod of an object: its pod template ([`PodView::of`]), else (a custom resource that
+    /// keeps pods elsewhere: KEDA's `spec.jobTargetRef.template.spec`, a list of templates)
+    /// every mapping shaped like a pod spec at any depth: a `containers` or `initContainers` list
+    /// holding a mapping with `image`. Its metadata is the `metadata` beside it when it is a
+    /// template's `spec`.
+    pub fn all(kind: &str, root: &'a Node) -> Vec<Self> {
+        if let Some(p) = Self::of(kind, root) {
+            return vec![p];
+        }
+        // Built-in API groups' schemas hold pods only where `of` looks.
+        let api = root.get_str("apiVersion").unwrap_or("");
+        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+        if !group.contains('.') || group.ends_with(".k8s.io") && !group.ends_with("x-k8s.io") {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut path = String::new();
+        nested(root, None, &mut path, &mut out);
+        out
+    }
+
     /// Init containers, containers and ephemeral containers, in that order (as admission visits).
     pub fn containers(&self) -> impl Iterator<Item = ContainerView<'a>> + 'a {
         let spec = self.spec;
@@ -171,6 +192,82 @@ impl<'a> PodView<'a> {
         out
     }
 }
+
+/// Collect the pod-spec-shaped mappings under `node` (whose path is `path`), not inside one
+/// already found.
+fn nested<'a>(
+    node: &'a Node,
+    meta: Option<&'a Node>,
+    path: &mut String,
+    out: &mut Vec<PodView<'a>>,
+) {
+    match &node.value {
+        Value::Map(pairs) => {
+            let pod = ["containers", "initContainers"].iter().any(|k| {
+                items(Some(node), k)
+                    .iter()
+                    .any(|c| c.get("image").is_some())
+            });
+            if pod && !path.is_empty() {
+                out.push(PodView {
+                    meta,
+                    meta_path: intern(
+                        path.rsplit_once('.')
+                            .map_or("metadata".into(), |(p, _)| format!("{p}.metadata")),
+                    ),
+                    spec: node,
+                    spec_path: intern(path.clone()),
+                });
+                return;
+            }
+            for (k, v) in pairs {
+                let Some(key) = k.as_str() else { continue };
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                let meta = (key == "spec")
+                    .then(|| field(Some(node), "metadata"))
+                    .flatten();
+                nested(v, meta, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Seq(list) => {
+            for (i, v) in list.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                nested(v, None, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Scalar(..) => {}
+    }
+}
+
+/// A path for messages that lives as long as the program. Nested pod specs have paths read from
+/// the input; at most [`INTERNED`] bytes of them are kept, then a generic name stands in.
+fn intern(path: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static PATHS: Mutex<Option<(HashSet<&'static str>, usize)>> = Mutex::new(None);
+    let mut guard = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+    let (set, bytes) = guard.get_or_insert_with(Default::default);
+    if let Some(p) = set.get(path.as_str()) {
+        return p;
+    }
+    if *bytes + path.len() > INTERNED {
+        return "(a pod spec)";
+    }
+    *bytes += path.len();
+    let p: &'static str = Box::leak(path.into_boxed_str());
+    set.insert(p);
+    p
+}
+
+/// The most bytes of nested pod spec paths kept for messages.
+const INTERNED: usize = 1 << 20;
 
 /// One container of a pod.
 #[derive(Debug, Clone, Copy)]
@@ -317,6 +414,22 @@ mod tests {
         );
         let d = doc("kind: Service\nspec:\n  template: {}\n");
         assert!(PodView::of("Service", &d).is_none());
+    }
+
+    #[test]
+    fn finds_pod_specs_nested_in_custom_resources() {
+        let d = doc("apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nspec:\n  jobTargetRef:\n    template:\n      metadata: {annotations: {a: b}}\n      spec:\n        containers:\n        - image: x:1\n");
+        let p = PodView::all("ScaledJob", &d);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].spec_path, "spec.jobTargetRef.template.spec");
+        assert_eq!(p[0].meta_path, "spec.jobTargetRef.template.metadata");
+        assert!(p[0].annotation("a").is_some());
+        let d = doc("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - initContainers: [{image: a:1}]\n  - containers: [{image: b:1}]\n");
+        let paths: Vec<_> = PodView::all("Workflow", &d)
+            .iter()
+            .map(|p| p.spec_path)
+            .collect();
+        assert_eq!(paths, ["spec.templates[0]", "spec.templates[1]"]);
     }
 
     #[test]

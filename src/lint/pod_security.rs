@@ -1,4 +1,5 @@
-//! Applies the Pod Security Standards to the pod of every workload object, at the level and
+//! Applies the Pod Security Standards to every pod of every object (a workload's template, and
+//! pod specs nested in custom resources: [`PodView::all`]), at the level and
 //! version its namespace enforces: one finding per offending field, keyed by its container when
 //! the field is a container's (so two containers' findings of one rule stay two SARIF alerts and
 //! two JUnit cases).
@@ -9,22 +10,31 @@ use crate::lint::{Context, Hit};
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
     for (i, o) in cx.iter() {
-        let Some(pod) = PodView::of(o.kind, o.node) else {
-            continue;
-        };
-        let (level, version) = cx.pss_for(o.ns());
-        for v in pss::evaluate(&pod, level, version) {
-            let message = format!(
-                "`{}`: {} (PodSecurity `{level}:{version}`)",
-                v.path, v.message
-            );
-            let mut hit = cx.hit(v.rule, i, o.node, message);
-            if let Some(loc) = hit.finding.location.as_mut() {
-                (loc.line, loc.column) = (v.line, v.column);
-            }
-            hit.finding.key = container_of(&pod, &v.path);
-            out.push(hit);
+        for pod in PodView::all(o.kind, o.node) {
+            pod_check(cx, i, o, &pod, out);
         }
+    }
+}
+
+fn pod_check(
+    cx: &Context<'_>,
+    i: usize,
+    o: &crate::lint::object::Object<'_>,
+    pod: &PodView<'_>,
+    out: &mut Vec<Hit>,
+) {
+    let (level, version) = cx.pss_for(o.ns());
+    for v in pss::evaluate(pod, level, version) {
+        let message = format!(
+            "`{}`: {} (PodSecurity `{level}:{version}`)",
+            v.path, v.message
+        );
+        let mut hit = cx.hit(v.rule, i, o.node, message);
+        if let Some(loc) = hit.finding.location.as_mut() {
+            (loc.line, loc.column) = (v.line, v.column);
+        }
+        hit.finding.key = container_of(pod, &v.path);
+        out.push(hit);
     }
 }
 

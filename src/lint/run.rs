@@ -149,9 +149,10 @@ impl<'c> Linter<'c> {
         read: &HashMap<PathBuf, String>,
     ) -> Result<LintOutcome, LintError> {
         let files = source::collect_files(paths)?;
+        let budget = crate::fsutil::ReadBudget::default();
         self.add_files(&files, |path| match read.get(path) {
             Some(text) => Ok(Ok(text.clone())),
-            None => source::read(path),
+            None => source::read(path, &budget),
         })?;
         Ok(self.finish())
     }

@@ -65,14 +65,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
     Ok(())
 }
 
-/// A file's text (`-`: standard input's), or a notice when it is not UTF-8.
-pub fn read(path: &Path) -> Result<Result<String, FileNotice>, LintError> {
+/// A file's text (`-`: standard input's), or a notice when it is not UTF-8. Bounded and
+/// regular ([`crate::fsutil::read_input`]).
+pub fn read(
+    path: &Path,
+    budget: &crate::fsutil::ReadBudget,
+) -> Result<Result<String, FileNotice>, LintError> {
     let bytes = if path.as_os_str() == crate::discover::STDIN {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(LintError::Stdin)?;
-        b
+        crate::fsutil::read_stream(std::io::stdin().lock(), budget).map_err(LintError::Stdin)?
     } else {
-        std::fs::read(path).map_err(|source| LintError::Read {
+        crate::fsutil::read_input(path, budget).map_err(|source| LintError::Read {
             path: path.to_path_buf(),
             source,
         })?
@@ -186,7 +188,7 @@ pub fn kept(doc: &Node) -> bool {
     if kind.ends_with("List") && doc.get("items").is_some() {
         return items(Some(doc), "items").iter().any(kept);
     }
-    !kind.is_empty() && (RULE_KINDS.contains(&kind) || PodView::of(kind, doc).is_some())
+    !kind.is_empty() && (RULE_KINDS.contains(&kind) || !PodView::all(kind, doc).is_empty())
 }
 
 /// The objects of a parsed file (items of `kind: *List` are objects of their own); documents

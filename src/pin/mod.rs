@@ -278,6 +278,7 @@ pub fn plan(
         }
     }
     findings.extend(crate::discover::unresolvable_findings(outcome));
+    findings.extend(crate::discover::unaccounted_findings(outcome));
     let mut files = Vec::new();
     for (path, edits) in edits {
         let source = outcome

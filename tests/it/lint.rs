@@ -615,3 +615,41 @@ fn pss_rules_stand_on_their_own() {
         );
     }
 }
+
+/// Pod specs nested in custom resources are linted as pods: a privileged container in a KEDA
+/// ScaledJob's job template and in an Argo Workflow template fails Pod Security, at the
+/// container's line. Before: neither object had a pod to check.
+#[test]
+fn pod_specs_nested_in_custom_resources_are_linted_as_pods() {
+    let src = "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata: {name: s, namespace: n}\n\
+               spec:\n  jobTargetRef:\n    template:\n      spec:\n        containers:\n        \
+               - name: w\n          image: x:1\n          securityContext: {privileged: true}\n---\n\
+               apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w, namespace: n}\n\
+               spec:\n  templates:\n  - name: a\n    initContainers:\n    - name: i\n      image: y:1\n      \
+               securityContext: {privileged: true}\n";
+    let out = lint_sources(
+        &[(PathBuf::from("cr.yaml"), src.to_string())],
+        &cfg(Level::Baseline, Version::LATEST),
+        today(),
+    );
+    let privileged: Vec<(usize, &str)> = out
+        .findings
+        .iter()
+        .filter(|f| f.rule.id == "GATE-PSS-002")
+        .map(|f| (f.location.as_ref().unwrap().line, f.message.as_str()))
+        .collect();
+    assert_eq!(privileged.len(), 2, "{:#?}", out.findings);
+    assert_eq!(privileged[0].0, 11, "{privileged:?}");
+    assert!(
+        privileged[0]
+            .1
+            .contains("spec.jobTargetRef.template.spec.containers[0]"),
+        "{privileged:?}"
+    );
+    assert!(
+        privileged[1]
+            .1
+            .contains("spec.templates[0].initContainers[0]"),
+        "{privileged:?}"
+    );
+}

@@ -543,3 +543,105 @@ async fn many_alias_documents_in_one_file_fail_closed_within_bounds() {
     assert!(elapsed < std::time::Duration::from_secs(60), "{all}");
     eprintln!("alias documents: {elapsed:?}, peak {peak_kb} KiB");
 }
+
+/// Run a gate command under `timeout` (so a run that blocks fails the test instead of hanging
+/// it) and `/usr/bin/time` (peak memory): the output, the wall time and the peak in KiB.
+fn bounded(env: &Env, args: &[&str]) -> (Output, std::time::Duration, u64) {
+    let peak = env.path("peak");
+    let _ = std::fs::remove_file(&peak);
+    let mut c = std::process::Command::new("timeout");
+    c.args(["-s", "KILL", "60", "/usr/bin/time", "-f", "%M", "-o"])
+        .arg(&peak)
+        .arg(env!("CARGO_BIN_EXE_gate"));
+    let mut c = env.configure(c, args);
+    let start = std::time::Instant::now();
+    let out = c.output().expect("timeout and /usr/bin/time run");
+    let peak_kb = std::fs::read_to_string(&peak)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(u64::MAX);
+    (out, start.elapsed(), peak_kb)
+}
+
+/// A change adds a FIFO, or a link to `/dev/zero` or `/proc/self/pagemap`, named like a
+/// manifest: `gate check` and `gate lint` never read it (opened without blocking, `fstat`ed,
+/// refused unless regular) and fail closed naming it, fast and small. Before: the FIFO hung
+/// the run; `/dev/zero` was read until memory ran out.
+#[tokio::test]
+async fn only_regular_files_are_read_and_never_block() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    type Make = fn(&std::path::Path);
+    let cases: [(&str, Make, &str); 3] = [
+        (
+            "queue.yaml",
+            |p| {
+                let made = std::process::Command::new("mkfifo").arg(p).status();
+                assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+            },
+            "FIFO, not a regular file",
+        ),
+        (
+            "zero.yaml",
+            |p| std::os::unix::fs::symlink("/dev/zero", p).unwrap(),
+            "/dev/zero",
+        ),
+        (
+            "pagemap.yaml",
+            |p| std::os::unix::fs::symlink("/proc/self/pagemap", p).unwrap(),
+            "/proc/",
+        ),
+    ];
+    for (name, make, why) in cases {
+        let deploy = env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+        make(&deploy.join(name));
+        let key = env.path("cosign.pub");
+        let key = key.to_str().unwrap();
+        let trivy = env.path("bin/trivy");
+        let check = [
+            "check",
+            "-f",
+            "deploy",
+            "--key",
+            key,
+            "--trivy",
+            trivy.to_str().unwrap(),
+        ];
+        for args in [&check[..], &["lint", "-f", "deploy"][..]] {
+            let (out, elapsed, peak_kb) = bounded(&env, args);
+            let all = format!(
+                "{args:?} {name}: {elapsed:?}, {peak_kb} KiB\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                stderr(&out)
+            );
+            assert_eq!(out.status.code(), Some(2), "{all}");
+            assert!(all.contains(name) && all.contains(why), "{all}");
+            assert!(elapsed < std::time::Duration::from_secs(30), "{all}");
+            assert!(peak_kb < 256 * 1024, "{all}");
+        }
+    }
+}
+
+/// A change runs an image from a field of a custom resource gate has no rule for: the string is
+/// shaped like a reference, nothing checks it and nothing says it is not deployed, so the gate
+/// fails (`GATE-IMG-005`, naming file and line) instead of passing. Before: exit 0.
+#[tokio::test]
+async fn an_image_in_a_field_gate_does_not_read_fails_the_gate() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    let runner = "apiVersion: example.com/v1\nkind: Runner\nmetadata:\n  name: r\n  \
+                  namespace: shop\nspec:\n  runner:\n    image: ghcr.io/acme/unchecked:6.6\n";
+    env.deploy(&["namespace.yaml", "api.yaml"], &[("runner.yaml", runner)]);
+    let (out, report) = env.check(&[]);
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        rules(&report).contains(&"GATE-IMG-005".to_string()),
+        "{report:#}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("runner.yaml") && text.contains("ghcr.io/acme/unchecked:6.6"),
+        "{report:#}"
+    );
+}

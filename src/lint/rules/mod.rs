@@ -233,12 +233,14 @@ pub fn check_cross(cx: &Context<'_>, out: &mut Vec<Hit>) {
 /// The kinds [`check_cross`] reads; their trees are kept for the whole run.
 pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy", "Service"];
 
-/// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template).
+/// Objects with a pod (workloads, pods, pod templates, custom resources with a pod template or
+/// pod specs nested anywhere), once per pod.
 pub fn pods<'a>(cx: &Context<'a>) -> impl Iterator<Item = (usize, &'a Object<'a>, PodView<'a>)> {
-    cx.objects
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| PodView::of(o.kind, o.node).map(|p| (i, o, p)))
+    cx.objects.iter().enumerate().flat_map(|(i, o)| {
+        PodView::all(o.kind, o.node)
+            .into_iter()
+            .map(move |p| (i, o, p))
+    })
 }
 
 #[cfg(test)]
