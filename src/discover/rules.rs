@@ -96,6 +96,7 @@ pub const UNACCOUNTED_REFERENCE: Rule = Rule {
     id: "GATE-IMG-005",
     name: "unaccounted-reference",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Image-like reference is neither checked nor known not to be deployed",
     explain: "## What it checks\nEvery file the gate reads is also read as plain text, \
 independently of its format: bare words and quoted strings (escapes decoded, continued lines \

@@ -146,9 +146,10 @@ pub fn lint_rendered(
         .into_iter()
         .filter(|p| !renders.is_input(p))
         .collect();
+    let budget = crate::fsutil::ReadBudget::default();
     linter.add_files(&files, |path| match read.get(path) {
         Some(text) => Ok(Ok(text.clone())),
-        None => source::read(path),
+        None => source::read(path, &budget),
     })?;
     for (path, text) in renders.texts() {
         linter.add(path, std::sync::Arc::new(text.to_string()));

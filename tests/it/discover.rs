@@ -613,11 +613,8 @@ fn every_reference_shaped_string_is_accounted_for() {
 /// reference-shaped, not images the deployer runs, and not known as such) stay rare. Prints
 /// the count and each one. The corpus's unaccounted strings are listed below, each judged.
 #[test]
-fn accountability_false_positives_on_the_real_world_corpus_are_rare() {
-    let Some(root) = crate::fixtures::root("accountability corpus") else {
-        return;
-    };
-    let root = root.join("manifests");
+fn conformance_manifests_accountability_false_positives_are_rare() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let o = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
     let mut by_reason: std::collections::BTreeMap<String, usize> = Default::default();
     for a in &o.accounting {
