@@ -83,6 +83,8 @@ pub struct Overrides {
     /// Trivy's DBs and caches (`--trivy-db-repository`, …), over the policy's `scanner:`.
     pub trivy_db: crate::scan::TrivyDb,
     pub trivy_cache_dir: Option<PathBuf>,
+    /// `--scan-timeout`, over the policy's `scanner.timeout`.
+    pub scan_timeout: Option<std::time::Duration>,
     /// `gate lint --pss-level` / `--pss-version`, over the policy's.
     pub pss_level: Option<crate::lint::pss::Level>,
     pub pss_version: Option<crate::lint::pss::Version>,
@@ -339,7 +341,7 @@ pub fn from_policy(
     let scan = (!o.skip_scan).then(|| ScanConfig {
         trivy: o.trivy.clone().or_else(|| p.scanner.trivy.clone()),
         server: o.trivy_server.clone().or_else(|| p.scanner.server.clone()),
-        timeout: p.scanner.timeout,
+        timeout: o.scan_timeout.unwrap_or(p.scanner.timeout),
         offline: o.offline,
         no_cache: o.no_cache,
         sbom_dir: o.sbom_dir.clone(),
@@ -473,9 +475,11 @@ impl Levels {
     /// an error whatever level the policy gives signatures by default.
     pub fn from_policy(p: &Policy, signers_named: bool) -> Self {
         let mut file = p.settings.clone();
-        if signers_named {
-            file.signatures.level = Level::Error;
-        }
+        file.signatures.level = Some(if signers_named {
+            Level::Error
+        } else {
+            file.signatures.effective_level(false)
+        });
         Self { file }
     }
 
@@ -489,7 +493,7 @@ impl Levels {
                 let section = if rule.id == "GATE-VULN-001" {
                     Some(self.file.vulnerabilities.level)
                 } else if rule.id.starts_with("GATE-SIG-") {
-                    Some(self.file.signatures.level)
+                    Some(self.file.signatures.effective_level(false))
                 } else if rule.id == "GATE-ADM-001" {
                     Some(self.file.admission.level)
                 } else if rule.id.starts_with("GATE-ATT-") {

@@ -458,3 +458,49 @@ pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Omitted policy sections mean the built-in defaults: the same run (an unsigned, clean image
+/// and its Deployment) with no policy, an empty one (`version: 1`) and one that sets only
+/// `scanner.timeout` gives the same verdict, the same findings at the same severities.
+#[tokio::test]
+async fn no_policy_empty_policy_and_a_timeout_only_policy_judge_alike() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", false, CLEAN).await;
+    env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
+    std::fs::write(env.path("empty.yaml"), "version: 1\n").unwrap();
+    std::fs::write(
+        env.path("timeout.yaml"),
+        "version: 1\nscanner:\n  timeout: 3m\n",
+    )
+    .unwrap();
+    let judged = |policy: Option<&str>| {
+        let mut c = env.gate(&["check", "-f", "deploy"]);
+        if let Some(p) = policy {
+            c.arg("--policy").arg(env.path(p));
+        }
+        let (out, report) = env.report(c);
+        let mut findings: Vec<(String, String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["subject"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        findings.sort();
+        (out.status.code(), report["verdict"].clone(), findings)
+    };
+    let none = judged(None);
+    assert!(
+        none.2
+            .iter()
+            .any(|(r, s, _)| r == "GATE-SIG-001" && s == "warning"),
+        "{none:?}"
+    );
+    assert_eq!(judged(Some("empty.yaml")), none);
+    assert_eq!(judged(Some("timeout.yaml")), none);
+}
