@@ -177,6 +177,7 @@ impl TrivyScanner {
             env: Vec::new(),
             env_remove: Vec::new(),
             timeout: self.deadline(),
+            limit: self.timeout,
             command,
             subject,
             secrets: Vec::new(),
