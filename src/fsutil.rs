@@ -34,9 +34,27 @@ fn check_replaceable(path: &Path) -> std::io::Result<()> {
     ))
 }
 
-/// Write `bytes` to `path` atomically, keeping the permissions of an existing file; refused
-/// when something other than a regular file is at `path`.
+/// Permissions of a file gate creates for the user (a report, a policy, a public key): what
+/// `touch` gives under the usual umask, so others on the machine and CI steps can read it.
+pub const NEW_FILE_MODE: u32 = 0o644;
+/// Permissions of a new file that holds a secret (`cosign.key`): the owner's alone.
+pub const SECRET_FILE_MODE: u32 = 0o600;
+
+/// Write `bytes` to `path` atomically, keeping the permissions of an existing file (a new one
+/// gets [`NEW_FILE_MODE`]); refused when something other than a regular file is at `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, bytes, NEW_FILE_MODE, true)
+}
+
+/// [`write_atomic`] for a file holding a secret: it gets [`SECRET_FILE_MODE`], whatever the
+/// file it replaces allowed.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(path, bytes, SECRET_FILE_MODE, false)
+}
+
+/// `keep`: an existing file's permissions win over `mode`.
+fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32, keep: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     check_replaceable(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -48,9 +66,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) if keep => meta.permissions(),
+        _ => std::fs::Permissions::from_mode(mode),
+    };
+    tmp.as_file().set_permissions(permissions)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -34,6 +34,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
             ..crate::scan::TrivyDb::default()
         },
         trivy_cache_dir: args.trivy_cache_dir.clone(),
+        scan_timeout: args.scan_timeout,
         ..Overrides::default()
     };
     let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
@@ -48,7 +49,8 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     };
     let progress = Progress::new(g.quiet);
     let services = check::Services::real(&settings.resolve)?;
-    let ev = check::run(&input, &settings, &services, &progress).await;
+    let mut ev = check::run(&input, &settings, &services, &progress).await;
+    super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     if g.verbose {
         eprint!("{}", super::verbose::describe(&ev));
     }
