@@ -22,7 +22,8 @@ fn finding(rule: &'static Rule, image: &str, message: String) -> Finding {
         // The pipeline names the image's digest target ([`Subject::Image`]) when it attributes.
         subject: crate::finding::Subject::Reference(image.to_string()),
         location: None,
-        message,
+        // The table prints the full digest once, on the image's `digest` line.
+        message: crate::reference::short_digests(&message),
         exception: None,
         key: None,
         vulnerability: None,
