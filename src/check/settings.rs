@@ -493,7 +493,9 @@ impl Levels {
                 let section = if rule.id == "GATE-VULN-001" {
                     Some(self.file.vulnerabilities.level)
                 } else if rule.id.starts_with("GATE-SIG-") {
-                    Some(self.file.signatures.effective_level(false))
+                    // `from_policy` settles it; unset only in `Levels::default()`, which
+                    // keeps every rule's own severity.
+                    Some(self.file.signatures.level.unwrap_or(Level::Error))
                 } else if rule.id == "GATE-ADM-001" {
                     Some(self.file.admission.level)
                 } else if rule.id.starts_with("GATE-ATT-") {

@@ -22,8 +22,7 @@ fn finding(rule: &'static Rule, image: &str, message: String) -> Finding {
         // The pipeline names the image's digest target ([`Subject::Image`]) when it attributes.
         subject: crate::finding::Subject::Reference(image.to_string()),
         location: None,
-        // The table prints the full digest once, on the image's `digest` line.
-        message: crate::reference::short_digests(&message),
+        message,
         exception: None,
         key: None,
         vulnerability: None,
