@@ -19,9 +19,27 @@ pub struct Rule {
     /// Kebab-case name after the bad pattern, e.g. `rbac-wildcard`.
     pub name: &'static str,
     pub severity: Severity,
+    /// The policy section whose `level` sets the severity of this rule's findings.
+    pub section: Section,
     /// One line, sentence case, no trailing period.
     pub summary: &'static str,
     pub explain: &'static str,
+}
+
+/// Which policy setting gives a rule's findings their severity. Every rule can be named in
+/// `manifests.rules`, which wins over its section's `level`; `max-level` caps them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// `vulnerabilities.level`.
+    Vulnerabilities,
+    /// `signatures.level`.
+    Signatures,
+    /// The `level` of the first `attestations:` entry.
+    Attestations,
+    /// `admission.level`.
+    Admission,
+    /// No section level: the rule's default severity, or `manifests.rules`.
+    Rules,
 }
 
 /// A rule is equal to its ID (`f.rule == "GATE-K8S-010"`).

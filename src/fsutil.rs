@@ -1,8 +1,11 @@
-//! Atomic file writes: a temp file in the same directory, fsync, rename. Either the whole new
-//! content is there or the old file is untouched.
+//! Atomic file writes, the one way gate replaces a file: a temporary file created next to the
+//! destination (exclusively, so nothing planted there is followed), filled, synced when the
+//! content matters, then renamed over the destination. Either the whole new content is there or
+//! the old file is untouched, and a failed write leaves no temporary file behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What stands at a path gate would replace, when it is not a regular file.
 #[derive(Debug, thiserror::Error)]
@@ -34,45 +37,113 @@ fn check_replaceable(path: &Path) -> std::io::Result<()> {
     ))
 }
 
-/// Permissions of a file gate creates for the user (a report, a policy, a public key): what
-/// `touch` gives under the usual umask, so others on the machine and CI steps can read it.
-pub const NEW_FILE_MODE: u32 = 0o644;
-/// Permissions of a new file that holds a secret (`cosign.key`): the owner's alone.
-pub const SECRET_FILE_MODE: u32 = 0o600;
+static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Write `bytes` to `path` atomically, keeping the permissions of an existing file (a new one
-/// gets [`NEW_FILE_MODE`]); refused when something other than a regular file is at `path`.
+/// A unique temporary path next to `dest` (`.NAME.PID.N.tmp`).
+pub fn temp_path(dest: &Path) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// How a write is placed.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// Synced before the rename (files the user asked for); a cache entry is not, since a lost
+    /// entry only costs a rescan.
+    durable: bool,
+    /// Create the destination's directory first.
+    create_dir: bool,
+    /// The file holds a secret (`cosign.key`): the owner's alone (0600), whatever the file it
+    /// replaces allowed. Other new files get the umask's default (0644 under the usual 022),
+    /// an existing file keeps its permissions.
+    secret: bool,
+}
+
+/// Write `bytes` to `path` atomically and durably, keeping the permissions of an existing file;
+/// refused when something other than a regular file is at `path`. For files the user names
+/// (reports, `gate init`, signatures, SBOMs).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_mode(path, bytes, NEW_FILE_MODE, true)
+    let how = Place {
+        durable: true,
+        create_dir: false,
+        secret: false,
+    };
+    place(path, how, |f| f.write_all(bytes))
 }
 
-/// [`write_atomic`] for a file holding a secret: it gets [`SECRET_FILE_MODE`], whatever the
-/// file it replaces allowed.
+/// [`write_atomic`] for a file holding a secret (a private key): 0600, see [`Place::secret`].
 pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_mode(path, bytes, SECRET_FILE_MODE, false)
+    let how = Place {
+        durable: true,
+        create_dir: false,
+        secret: true,
+    };
+    place(path, how, |f| f.write_all(bytes))
 }
 
-/// `keep`: an existing file's permissions win over `mode`.
-fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32, keep: bool) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    check_replaceable(path)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+/// [`write_atomic`], creating the directory, durable or not: for gate's own files (the scan
+/// cache, the SBOM directory).
+pub fn write_atomic_in(path: &Path, bytes: &[u8], durable: bool) -> std::io::Result<()> {
+    let how = Place {
+        durable,
+        create_dir: true,
+        secret: false,
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".gate-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) if keep => meta.permissions(),
-        _ => std::fs::Permissions::from_mode(mode),
+    place(path, how, |f| f.write_all(bytes))
+}
+
+/// Copy the file `src` to `dest` atomically (synced before the rename when `durable`),
+/// creating its directory; the bytes go file to file, never through memory whole.
+pub fn copy_atomic(src: &Path, dest: &Path, durable: bool) -> std::io::Result<()> {
+    let mut from = std::fs::File::open(src)?;
+    let how = Place {
+        durable,
+        create_dir: true,
+        secret: false,
     };
-    tmp.as_file().set_permissions(permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    place(dest, how, |f| std::io::copy(&mut from, f).map(drop))
+}
+
+/// Fill a temporary file next to `dest` with `fill`, then rename it over `dest`.
+fn place(
+    dest: &Path,
+    how: Place,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    check_replaceable(dest)?;
+    if how.create_dir {
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let tmp = temp_path(dest);
+    let result = (|| {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(if how.secret { 0o600 } else { 0o666 })
+            .open(&tmp)?;
+        fill(&mut f)?;
+        if how.durable {
+            f.sync_all()?;
+        }
+        if how.secret {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        } else if let Ok(meta) = std::fs::metadata(dest) {
+            f.set_permissions(meta.permissions())?;
+        }
+        drop(f);
+        std::fs::rename(&tmp, dest)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -104,5 +175,32 @@ mod tests {
         ));
         let e = write_atomic(dir.path(), b"x").unwrap_err();
         assert!(e.to_string().contains("directory"), "{e}");
+    }
+
+    #[test]
+    fn writes_and_replaces_without_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("sub/a.json");
+        write_atomic_in(&dest, b"one", true).unwrap();
+        write_atomic_in(&dest, b"two", false).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        let copy = dir.path().join("other/b.json");
+        copy_atomic(&dest, &copy, false).unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"two");
+        assert!(copy_atomic(&dir.path().join("missing"), &copy, true).is_err());
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            b"two",
+            "a failed copy changed the file"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("other")).unwrap().count(),
+            1
+        );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every other stage works on a [`Reference`] parsed here once. Parsing follows
 //! github.com/distribution/reference exactly (the conformance table in
-//! `$GATE_FIXTURES/refs/cases.json` runs against this module), and keeps the user's own spelling so
+//! the `refs` conformance data set's `cases.json` runs against this module), and keeps the user's own spelling so
 //! pinning `nginx:1.27` writes `nginx:1.27@sha256:…`, not `docker.io/library/nginx:1.27@…`.
 
 use regex::Regex;

@@ -12,9 +12,11 @@
 //! "first wins"), `!!binary` scalars are decoded, and escaped (`"\x69mage"`) or explicit
 //! (`? image`) keys are keys like any other.
 
+mod ambiguous;
 mod budget;
 pub mod head;
 
+pub use ambiguous::check as check_unambiguous;
 use budget::charge_aliases;
 pub use budget::AliasBudget;
 

@@ -9,7 +9,8 @@ use crate::discover::UNPINNED_IMAGE;
 use crate::evidence::{CheckError, ImageEvidence};
 use crate::finding::{Finding, Subject};
 use crate::pin::{self, PinOptions};
-use crate::resolve::{chain_text, Resolved};
+use crate::registry::chain_text;
+use crate::resolve::Resolved;
 use std::collections::BTreeMap;
 
 /// Every image's evidence (verdicts are set when the evidence finishes).

@@ -1,7 +1,8 @@
 //! Stage results into the evidence record's own types, and resolved images into scan targets.
 
 use crate::evidence::{self, ImageEvidence, RekorEntry, ScanSummary};
-use crate::resolve::{Repo, ResolveConfig, Resolved};
+use crate::registry::Repo;
+use crate::resolve::{ResolveConfig, Resolved};
 use crate::scan::{ScanResult, ScanTarget};
 use crate::verify::{Signer, Verification};
 use std::collections::BTreeMap;

@@ -22,12 +22,13 @@ mod stages;
 
 use crate::discover::{SearchRules, UNPINNED_IMAGE};
 use crate::evidence::{CheckError, Evidence, LintSummary, PinnedFile, PolicyRef, Verdict};
+use crate::exception::Exception;
 use crate::finding::{Finding, Severity};
 use crate::lint::{LintConfig, LintOutcome};
 use crate::pin::{self, PinOptions};
 use crate::policy::evaluate::evaluate;
-use crate::policy::exception::Exception;
-use crate::resolve::{chain_text, ResolveConfig, ResolveError};
+use crate::registry::{chain_text, ResolveError};
+use crate::resolve::ResolveConfig;
 use crate::scan::{ScanConfig, VulnPolicy};
 use crate::verify::VerifyPolicy;
 use chrono::{NaiveDate, Utc};

@@ -5,8 +5,8 @@
 use super::keys::Images;
 use super::stages::Resolution;
 use crate::evidence::Source;
+use crate::finding::Rule;
 use crate::finding::{Finding, Location, Severity, Subject};
-use crate::rules::Rule;
 use globset::{Glob, GlobMatcher};
 
 /// The rules this stage reports.
@@ -16,6 +16,7 @@ pub const REGISTRY_NOT_ALLOWED: Rule = Rule {
     id: "GATE-IMG-004",
     name: "registry-not-allowed",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Image comes from a registry the policy does not allow",
     explain: "## What it checks\nEvery image reference's `registry/repository` (normalised: \
 `nginx` is `docker.io/library/nginx`) is matched against the globs of the policy's \

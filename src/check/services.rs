@@ -7,7 +7,8 @@
 
 use super::CheckFailure;
 use crate::reference::Reference;
-use crate::resolve::{Repo, ResolveConfig, Resolved, Resolver, Unresolved};
+use crate::registry::{Repo, Unresolved};
+use crate::resolve::{ResolveConfig, Resolved, Resolver};
 use crate::scan::{ScanConfig, ScanError, ScanResult, ScanTarget};
 use crate::verify::{RegistryFetcher, Verification, VerifyError, VerifyPolicy};
 use std::collections::BTreeMap;

@@ -6,10 +6,10 @@
 
 use super::CheckSettings;
 use crate::discover::{SearchRuleSpec, SearchRules};
+use crate::exception::Exception;
 use crate::finding::Finding;
 use crate::lint::LintConfig;
-use crate::policy::exception::Exception;
-use crate::policy::file::{Identity, KeyRef, Level, Policy, PolicySource, PssLevel};
+use crate::policy::file::{Identity, KeyRef, Policy, PolicySource, PssLevel};
 use crate::resolve::{Mirror, ResolveConfig};
 use crate::scan::{IgnoreFile, ScanConfig, VulnPolicy};
 use crate::verify::policy::{predicate_type_alias, ImageRequirement, Limits, RequiredAttestation};
@@ -474,13 +474,9 @@ impl Levels {
     /// `signers_named`: the command line named trusted keys, so an image they did not sign is
     /// an error whatever level the policy gives signatures by default.
     pub fn from_policy(p: &Policy, signers_named: bool) -> Self {
-        let mut file = p.settings.clone();
-        file.signatures.level = Some(if signers_named {
-            Level::Error
-        } else {
-            file.signatures.effective_level(false)
-        });
-        Self { file }
+        Self {
+            file: p.settings.with_command_line(signers_named),
+        }
     }
 
     /// Findings at the severity the policy gives them; `off` drops them. Vulnerability and
@@ -489,35 +485,7 @@ impl Levels {
         findings
             .into_iter()
             .filter_map(|mut f| {
-                let rule = f.rule;
-                let section = if rule.id == "GATE-VULN-001" {
-                    Some(self.file.vulnerabilities.level)
-                } else if rule.id.starts_with("GATE-SIG-") {
-                    // `from_policy` settles it; unset only in `Levels::default()`, which
-                    // keeps every rule's own severity.
-                    Some(self.file.signatures.level.unwrap_or(Level::Error))
-                } else if rule.id == "GATE-ADM-001" {
-                    Some(self.file.admission.level)
-                } else if rule.id.starts_with("GATE-ATT-") {
-                    Some(
-                        self.file
-                            .attestations
-                            .first()
-                            .map_or(Level::Error, |a| a.level),
-                    )
-                } else {
-                    None
-                };
-                let explicit = self
-                    .file
-                    .manifests
-                    .rules
-                    .keys()
-                    .any(|k| k.eq_ignore_ascii_case(rule.id) || *k == rule.name);
-                f.severity = match section {
-                    Some(level) if !explicit => self.file.level_severity(level)?,
-                    _ => self.file.severity_for(rule)?,
-                };
+                f.severity = self.file.effective_severity(f.rule)?;
                 Some(f)
             })
             .collect()

@@ -13,7 +13,8 @@ mod sign;
 mod verbose;
 
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::resolve::{ClientConfig, Mirror, ResolveConfig, ResolveError};
+use crate::registry::{ClientConfig, ResolveError};
+use crate::resolve::{Mirror, ResolveConfig};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -9,7 +9,8 @@ use crate::cli::{GlobalArgs, PinArgs};
 use crate::discover::{discover_paths, STDIN};
 use crate::pin::{self, PinOptions};
 use crate::policy::file::Policy;
-use crate::resolve::{chain_text, Resolver};
+use crate::registry::chain_text;
+use crate::resolve::Resolver;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -3,7 +3,8 @@
 use super::{emit, resolve_config, CommandError, Outcome};
 use crate::cli::{Format, GlobalArgs, ResolveArgs};
 use crate::reference::Reference;
-use crate::resolve::{chain_text, Resolver};
+use crate::registry::chain_text;
+use crate::resolve::Resolver;
 use serde::Serialize;
 
 #[derive(Serialize)]

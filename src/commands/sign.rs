@@ -7,7 +7,8 @@
 use super::{emit, resolve_config, CommandError, Outcome};
 use crate::cli::{GenerateKeyPairArgs, GlobalArgs, SignArgs, VerifyBlobArgs};
 use crate::reference::Reference;
-use crate::resolve::{chain_text, Repo, ResolveError, Resolver};
+use crate::registry::{chain_text, Repo, ResolveError};
+use crate::resolve::Resolver;
 use crate::verify::sign::{append_signature, sign_digest, signature_tag};
 use crate::verify::{load_signing_key, BlobOptions, KeylessIdentity};
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -122,7 +123,7 @@ pub async fn sign(g: &GlobalArgs, args: &SignArgs) -> Result<Outcome, CommandErr
 async fn sign_one(
     resolver: &Resolver,
     oci: &oci_client::Client,
-    auth: &crate::resolve::auth::AuthSources,
+    auth: &crate::registry::auth::AuthSources,
     key: &crate::verify::SigningKey,
     image: &str,
 ) -> Result<String, String> {
@@ -170,10 +171,10 @@ async fn sign_one(
 }
 
 fn registry_auth(
-    auth: &crate::resolve::auth::AuthSources,
+    auth: &crate::registry::auth::AuthSources,
     repo: &Repo,
 ) -> Result<RegistryAuth, String> {
-    use crate::resolve::auth::Credential;
+    use crate::registry::auth::Credential;
     match auth.lookup(&repo.domain, &repo.path) {
         Ok(Some(Credential::Basic { username, password })) => {
             Ok(RegistryAuth::Basic(username, password))

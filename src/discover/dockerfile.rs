@@ -8,6 +8,8 @@
 //! default would change that word too); a reference mixing text and variables gets `@sha256:…`
 //! appended.
 
+mod directives;
+
 use super::{line_col, NoticeKind, Sink, Target, UseKind};
 use crate::reference::Reference;
 use std::collections::{HashMap, HashSet};
@@ -25,15 +27,23 @@ type Args = HashMap<String, Option<Word>>;
 
 pub fn discover(sink: &mut Sink) {
     let text = sink.text;
-    if let Some(frontend) = syntax_directive(text) {
-        image_word(sink, &frontend, &HashMap::new(), &[], &HashSet::new());
+    let read = directives::blanks(text).and_then(|()| directives::read(text));
+    let directives = match read {
+        Ok(d) => d,
+        Err(e) => {
+            sink.notice(e.line, e.column, NoticeKind::Ambiguous, e.message);
+            return;
+        }
+    };
+    if let Some(frontend) = &directives.syntax {
+        image_word(sink, frontend, &HashMap::new(), &[], &HashSet::new());
     }
-    let escape = escape_char(text);
+    let escape = directives.escape;
     let mut args: Args = HashMap::new();
     let mut stages: Vec<String> = Vec::new();
     let mut seen_from = false;
     let instructions = instructions(text, escape);
-    let embedded = embedded_variables(&instructions);
+    let embedded = embedded_variables(&instructions, escape);
     for words in &instructions {
         let Some(first) = words.first() else { continue };
         let instr = first.text.to_ascii_uppercase();
@@ -63,94 +73,179 @@ pub fn discover(sink: &mut Sink) {
                     }
                 }
             }
-            _ => {
-                for word in source_words(words) {
-                    image_word(sink, &word, &args, &stages, &embedded);
+            _ => match source_words(words, escape) {
+                Ok(found) => {
+                    for word in found {
+                        image_word(sink, &word, &args, &stages, &embedded);
+                    }
                 }
-            }
+                Err(at) => {
+                    let (line, column) = line_col(text, at);
+                    sink.notice(
+                        line,
+                        column,
+                        NoticeKind::Ambiguous,
+                        "ambiguous: a `--from`/`--mount` flag quoted or escaped so that its \
+                         image is not written plainly (or holds non-ASCII bytes, which BuildKit \
+                         reads one byte at a time); write it plainly"
+                            .to_string(),
+                    );
+                }
+            },
         }
     }
-}
-
-/// The value of a `# syntax=` parser directive (after an optional `#!` line), among the comment
-/// and blank lines that open the file.
-fn syntax_directive(text: &str) -> Option<Word> {
-    let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let start = offset;
-        offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let line = if i == 0 {
-            line.trim_start_matches('\u{feff}')
-        } else {
-            line
-        };
-        let trimmed = line.trim();
-        if trimmed.is_empty() || (i == 0 && trimmed.starts_with("#!")) {
-            continue;
-        }
-        let d = trimmed.strip_prefix('#')?;
-        let Some((k, v)) = d.split_once('=') else {
-            continue;
-        };
-        if k.trim().eq_ignore_ascii_case("syntax") && !v.trim().is_empty() {
-            let value = v.trim();
-            // `value` is a slice of `raw`: its offset there is its offset in the line.
-            let at = start + (value.as_ptr() as usize - raw.as_ptr() as usize);
-            return Some(Word {
-                text: value.to_string(),
-                span: at..at + value.len(),
-            });
-        }
-    }
-    None
 }
 
 /// The image words of an instruction other than `FROM`: `COPY`/`ADD --from=`, the `from=` of
-/// `RUN --mount=` flags, and those of the instruction an `ONBUILD` holds. Stage numbers are
-/// not images.
-fn source_words(words: &[Word]) -> Vec<Word> {
+/// `RUN --mount=` flags, and those of the instruction an `ONBUILD` holds. Flags are decoded as
+/// BuildKit's `extractBuilderFlags` does (quotes removed, the escape character taken literally)
+/// and a mount as the CSV BuildKit reads it; `Err` is the offset of a flag whose image is not
+/// written plainly in the source. Stage numbers are not images after `--from=` (they are after a
+/// mount's `from=`: BuildKit looks a mount's source up by stage name only).
+fn source_words(words: &[Word], escape: u8) -> Result<Vec<Word>, usize> {
     let Some((first, rest)) = words.split_first() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let stage_number = |w: &Word| !w.text.is_empty() && w.text.bytes().all(|b| b.is_ascii_digit());
-    match first.text.to_ascii_uppercase().as_str() {
-        "ONBUILD" => source_words(rest),
-        "COPY" | "ADD" => rest
-            .iter()
-            .filter_map(|w| {
-                let from = w.text.strip_prefix("--from=")?;
-                Some(unquote(from, w.span.end - from.len()))
-            })
-            .filter(|w| !stage_number(w))
-            .collect(),
-        "RUN" => rest
-            .iter()
-            .take_while(|w| w.text.starts_with("--"))
-            .filter_map(|w| {
-                let m = w.text.strip_prefix("--mount=")?;
-                Some(unquote(m, w.span.end - m.len()))
-            })
-            .flat_map(|m| mount_from(&m))
-            .filter(|w| !stage_number(w))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The `from=` fields of a `--mount` value (`type=bind,from=img,target=/x`).
-fn mount_from(m: &Word) -> Vec<Word> {
+    let flags = rest.iter().take_while(|w| w.text.starts_with("--"));
     let mut out = Vec::new();
-    let mut at = m.span.start;
-    for field in m.text.split(',') {
-        if let Some((k, v)) = field.split_once('=') {
-            if k.trim().eq_ignore_ascii_case("from") {
-                out.push(unquote(v, at + k.len() + 1));
+    match first.text.to_ascii_uppercase().as_str() {
+        "ONBUILD" => return source_words(rest, escape),
+        "COPY" | "ADD" => {
+            for w in flags {
+                let decoded = decode_flag(w, escape)?;
+                if let Some(from) = decoded.strip_prefix("--from=") {
+                    let word = locate(w, from, "--from=")?;
+                    if !stage_number(&word) {
+                        out.push(word);
+                    }
+                }
             }
         }
-        at += field.len() + 1;
+        "RUN" => {
+            for w in flags {
+                let decoded = decode_flag(w, escape)?;
+                if let Some(m) = decoded.strip_prefix("--mount=") {
+                    for from in mount_from(m).ok_or(w.span.start)? {
+                        out.push(locate(w, &from, "from=")?);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
-    out
+    Ok(out)
+}
+
+/// A flag word as BuildKit's `extractBuilderFlags` reads it: quotes removed, the escape
+/// character taking the next one literally. Non-ASCII text is refused (BuildKit reads flags a
+/// byte at a time).
+fn decode_flag(w: &Word, escape: u8) -> Result<String, usize> {
+    if !w.text.is_ascii() {
+        return Err(w.span.start);
+    }
+    let b = w.text.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut quote = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        i += 1;
+        match quote {
+            None if c == b'\'' || c == b'"' => quote = Some(c),
+            Some(q) if c == q => quote = None,
+            _ if c == escape => {
+                if let Some(&n) = b.get(i) {
+                    out.push(n as char);
+                    i += 1;
+                }
+            }
+            _ => out.push(c as char),
+        }
+    }
+    Ok(out)
+}
+
+/// The bytes of `value` in a flag word, where it follows `key` (any case) as written; `Err`
+/// when it is not written plainly there.
+fn locate(w: &Word, value: &str, key: &str) -> Result<Word, usize> {
+    let lower = w.text.to_ascii_lowercase();
+    let key = key.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(&key) {
+        let at = from + i + key.len();
+        let unquoted = w.text[at..]
+            .strip_prefix(['"', '\''])
+            .map_or(at, |_| at + 1);
+        for start in [at, unquoted] {
+            if w.text[start..].starts_with(value) {
+                let end = start + value.len();
+                let next = w.text.as_bytes().get(end).copied();
+                if matches!(next, None | Some(b',' | b'"' | b'\'')) {
+                    return Ok(Word {
+                        text: value.to_string(),
+                        span: w.span.start + start..w.span.start + end,
+                    });
+                }
+            }
+        }
+        from = at;
+    }
+    Err(w.span.start)
+}
+
+/// The `from=` values of a `--mount` value read as CSV the way BuildKit's `csvvalue.Fields`
+/// does (`"` quotes a field, `""` is a quote inside one; a stray quote is an error), keys in
+/// any case. `None` when BuildKit would reject the CSV.
+fn mount_from(m: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let b = m.as_bytes();
+    let mut i = 0;
+    loop {
+        let mut field = String::new();
+        if b.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    Some(b'"') if b.get(i + 1) == Some(&b'"') => {
+                        field.push('"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        field.push(c as char);
+                        i += 1;
+                    }
+                    None => return None,
+                }
+            }
+            if !matches!(b.get(i), None | Some(b',')) {
+                return None;
+            }
+        } else {
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b',' => break,
+                    b'"' => return None,
+                    c => field.push(c as char),
+                }
+                i += 1;
+            }
+        }
+        if let Some((k, v)) = field.split_once('=') {
+            if k.eq_ignore_ascii_case("from") {
+                out.push(v.to_string());
+            }
+        }
+        if b.get(i) == Some(&b',') {
+            i += 1;
+        } else {
+            return Some(out);
+        }
+    }
 }
 
 /// Take one image word (after `FROM` or `--from=`).
@@ -232,7 +327,7 @@ fn image_word(
 
 /// The variables that image words (after `FROM`, in `--from=`) use inside longer text, such as
 /// `BASE` in `${BASE}-alpine`.
-fn embedded_variables(instructions: &[Vec<Word>]) -> HashSet<String> {
+fn embedded_variables(instructions: &[Vec<Word>], escape: u8) -> HashSet<String> {
     let mut out = HashSet::new();
     for words in instructions {
         let Some((first, rest)) = words.split_first() else {
@@ -245,7 +340,11 @@ fn embedded_variables(instructions: &[Vec<Word>]) -> HashSet<String> {
                 .into_iter()
                 .collect()
         } else {
-            source_words(words).into_iter().map(|w| w.text).collect()
+            source_words(words, escape)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|w| w.text)
+                .collect()
         };
         for image in &images {
             if single_variable(image.trim_matches(['"', '\''])).is_none() {
@@ -344,42 +443,31 @@ fn unquote(value: &str, start: usize) -> Word {
     }
 }
 
-/// The escape character a `# escape=` parser directive sets (default `\`).
-fn escape_char(text: &str) -> u8 {
-    for line in text.trim_start_matches('\u{feff}').lines() {
-        let Some(d) = line.trim().strip_prefix('#') else {
-            break;
-        };
-        if let Some((k, v)) = d.split_once('=') {
-            if k.trim().eq_ignore_ascii_case("escape") && v.trim() == "`" {
-                return b'`';
-            }
-        }
-    }
-    b'\\'
-}
-
-/// The instructions of a Dockerfile as words with byte spans: continuation lines joined,
-/// comment lines dropped, quotes kept inside a word (so `ARG A="x y"` is one word).
+/// The instructions of a Dockerfile as words with byte spans, lines read as BuildKit's parser
+/// reads them: a byte-order mark at the start skipped, a line continued when it ends with the
+/// escape character (not itself escaped) and blanks, comment lines and blank lines inside a
+/// continuation dropped, quotes kept inside a word (so `ARG A="x y"` is one word).
 fn instructions(text: &str, escape: u8) -> Vec<Vec<Word>> {
     let mut out = Vec::new();
     let mut cur: Vec<Word> = Vec::new();
     let mut continuing = false;
     let mut offset = 0;
     for raw in text.split_inclusive('\n') {
-        let line_start = offset;
+        let mut line_start = offset;
         offset += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+        let mut line = raw.trim_end_matches(['\n', '\r']);
+        if line_start == 0 {
+            if let Some(rest) = line.strip_prefix('\u{feff}') {
+                line = rest;
+                line_start = 3;
+            }
+        }
         let trimmed = line.trim_start();
         if trimmed.starts_with('#') || (continuing && trimmed.is_empty()) {
             continue;
         }
-        let body = line.trim_end();
-        let (body, cont) = match body.as_bytes().last() {
-            Some(&b) if b == escape => (&body[..body.len() - 1], true),
-            _ => (body, false),
-        };
-        words(body, line_start, &mut cur);
+        let (body, cont) = continuation(line, escape);
+        words(body, line_start, escape, &mut cur);
         continuing = cont;
         if !cont && !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
@@ -391,7 +479,22 @@ fn instructions(text: &str, escape: u8) -> Vec<Vec<Word>> {
     out
 }
 
-fn words(body: &str, base: usize, out: &mut Vec<Word>) {
+/// BuildKit's line continuation: `([^E])E[ \t]*$|^E[ \t]*$` for the escape character `E`. The
+/// line without the escape and what follows it, and whether it continues.
+fn continuation(line: &str, escape: u8) -> (&str, bool) {
+    let body = line.trim_end_matches([' ', '\t']);
+    let b = body.as_bytes();
+    match b.last() {
+        Some(&e) if e == escape && (b.len() == 1 || b[b.len() - 2] != escape) => {
+            (&body[..body.len() - 1], true)
+        }
+        _ => (line, false),
+    }
+}
+
+/// Split a line into words at ASCII blanks outside quotes; the escape character keeps the next
+/// character in the word (as BuildKit's flag reader does).
+fn words(body: &str, base: usize, escape: u8, out: &mut Vec<Word>) {
     let b = body.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -408,13 +511,15 @@ fn words(body: &str, base: usize, out: &mut Vec<Word>) {
                 (None, c) if c.is_ascii_whitespace() => break,
                 (None, c @ (b'"' | b'\'')) => quote = Some(c),
                 (Some(q), c) if c == q => quote = None,
+                (_, c) if c == escape && i + 1 < b.len() => i += 1,
                 _ => {}
             }
             i += 1;
         }
+        let end = i.min(b.len());
         out.push(Word {
-            text: body[start..i].to_string(),
-            span: base + start..base + i,
+            text: body[start..end].to_string(),
+            span: base + start..base + end,
         });
     }
 }
@@ -505,11 +610,15 @@ mod tests {
                 ("alpine:$T", 5),
                 ("busybox:1.36", 6),
                 ("golang:1.22", 9),
-                ("node:20", 10)
+                ("node:20", 10),
+                // A mount's source is looked up by stage name only: `0` is an image.
+                ("0", 11)
             ]
         );
-        // A directive after the first instruction is a comment.
-        let (uses, _) = run("FROM a:1\n# syntax=b:1\n");
-        assert_eq!(uses.len(), 1);
+        // A directive after the first instruction: BuildKit's readers disagree, so refused.
+        let (uses, notices) = run("FROM a:1\n# syntax=b:1\n");
+        assert!(uses.is_empty(), "{uses:?}");
+        assert_eq!(notices[0].kind, NoticeKind::Ambiguous);
+        assert_eq!(notices[0].line, 2);
     }
 }

@@ -20,8 +20,8 @@ pub mod search;
 mod walk;
 mod workflow;
 
+use crate::finding::Rule;
 use crate::reference::Reference;
-use crate::rules::Rule;
 use crate::yaml::Style;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -146,6 +146,10 @@ pub enum NoticeKind {
     /// that is not a valid reference (`ghcr.io/acme/Shop-API:1.4`): no runtime can pull it and
     /// the gate cannot check it, so it is a "could not check" error, never a silent pass.
     InvalidReference,
+    /// The file's bytes may be read one way by gate and another by the deployer (a Unicode
+    /// line break, a `---` marker followed by a Unicode blank, a parser directive BuildKit
+    /// ignores): refused, never read one way.
+    Ambiguous,
 }
 
 impl NoticeKind {
@@ -154,7 +158,7 @@ impl NoticeKind {
     pub fn is_error(self) -> bool {
         matches!(
             self,
-            Self::InvalidYaml | Self::NotUtf8 | Self::InvalidReference
+            Self::InvalidYaml | Self::NotUtf8 | Self::InvalidReference | Self::Ambiguous
         )
     }
 }

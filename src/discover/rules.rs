@@ -1,14 +1,15 @@
 //! The rules discovery and pin report: unpinned images, stale pins and references that cannot
 //! be resolved statically.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 /// An image reference that names a tag (or nothing) instead of a digest.
 pub const UNPINNED_IMAGE: Rule = Rule {
     id: "GATE-IMG-001",
     name: "unpinned-image",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Image is referenced by tag, not by digest",
     explain: "## What it checks\nEvery image reference the gate discovers must carry a digest \
 (`name:tag@sha256:…`), wherever the tag is written: `gate check` and `gate pin --check` report \
@@ -28,6 +29,7 @@ pub const STALE_PIN: Rule = Rule {
     id: "GATE-IMG-002",
     name: "stale-pin",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Pinned digest is no longer what the tag points to",
     explain: "## What it checks\nFor every reference written as `name:tag@sha256:…`, the gate \
 resolves `name:tag` in the registry and compares the digest with the pinned one.\n\n## Why it \
@@ -43,6 +45,7 @@ pub const UNRESOLVABLE_REFERENCE: Rule = Rule {
     id: "GATE-IMG-003",
     name: "unresolvable-reference",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Image reference cannot be resolved statically",
     explain: "## What it checks\nImage fields whose value is a variable without a default \
 (`FROM ${BASE}`), a template (`${{ env.KIND_IMAGE }}`, `{{ .Values.image }}`), a placeholder \

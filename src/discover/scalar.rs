@@ -27,6 +27,10 @@ pub fn discover_yaml(
     app_version: &dyn Fn() -> Option<String>,
 ) {
     let text = sink.text;
+    if let Err(e) = yaml::check_unambiguous(text) {
+        sink.notice(e.line, e.column, NoticeKind::Ambiguous, e.message);
+        return;
+    }
     let mut keys: Vec<&str> = KEYS.to_vec();
     for k in rules.keys() {
         if !keys.contains(&k) {

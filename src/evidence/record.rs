@@ -1,9 +1,9 @@
 //! Findings and exceptions as the evidence record keeps them: owned, deserialisable copies of
-//! [`crate::finding::Finding`] and [`crate::policy::exception::Exception`], plus what the policy
+//! [`crate::finding::Finding`] and [`crate::exception::Exception`], plus what the policy
 //! did with them (applied, expired, unused).
 
+use crate::exception::Exception;
 use crate::finding::{Finding, Location, Severity};
-use crate::policy::exception::Exception;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 

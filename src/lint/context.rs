@@ -2,11 +2,11 @@
 //! objects by name (for Pod Security labels), and the way to report a finding against an object.
 
 use crate::finding::Finding;
+use crate::finding::Rule;
 use crate::lint::facts::Facts;
 use crate::lint::object::Object;
 use crate::lint::pss::{Level, Version};
 use crate::lint::LintConfig;
-use crate::rules::Rule;
 use crate::yaml::Node;
 use std::collections::HashMap;
 

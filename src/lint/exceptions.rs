@@ -9,11 +9,11 @@
 //! An exception that applies sets the finding's `exception` to its reason. An expired one stops
 //! applying and adds a finding that says so; a malformed annotation is itself a finding.
 
+use crate::exception::Applies;
 use crate::finding::Finding;
 use crate::lint::object::Object;
 use crate::lint::rules::{expired_exception, invalid_ignore_annotation};
 use crate::lint::{Context, Hit};
-use crate::policy::exception::Applies;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 

@@ -24,9 +24,9 @@ mod source;
 pub use context::{Context, Hit};
 pub use run::Linter;
 
+use crate::exception::Exception;
+use crate::finding::Rule;
 use crate::finding::{Finding, Severity};
-use crate::policy::exception::Exception;
-use crate::rules::Rule;
 use chrono::NaiveDate;
 use std::fmt;
 use std::path::PathBuf;

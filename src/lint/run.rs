@@ -288,7 +288,16 @@ impl FileFirst {
             findings: Vec::new(),
             objects: 0,
         };
-        if source::has_template_action(&text) {
+        if let Err(e) = yaml::check_unambiguous(&text) {
+            // Read one way here and another by the deployer: nothing in it can be checked.
+            first.notices.push(FileNotice {
+                file: path.to_path_buf(),
+                line: e.line,
+                column: e.column,
+                severity: Severity::Error,
+                message: e.message,
+            });
+        } else if source::has_template_action(&text) {
             // Maybe a Helm template: judged on the whole file at once.
             match source::parse(path, &text) {
                 Ok(p) => first.documents(&text, p.docs, text.len()),

@@ -285,7 +285,7 @@ pub fn plan(
     })
 }
 
-fn finding(u: &ImageUse, rule: &'static crate::rules::Rule, message: String) -> Finding {
+fn finding(u: &ImageUse, rule: &'static crate::finding::Rule, message: String) -> Finding {
     Finding {
         rule,
         severity: rule.severity,

@@ -7,8 +7,8 @@
 
 use crate::check::settings::Levels;
 use crate::evidence::{ExceptionRecord, ExceptionStatus, FindingRecord};
+use crate::exception::{Applies, Exception};
 use crate::finding::Finding;
-use crate::policy::exception::{Applies, Exception};
 use chrono::NaiveDate;
 
 /// What `evaluate` returns: the findings as recorded and the exceptions worth reporting.

@@ -12,9 +12,10 @@ mod trust;
 mod validate;
 
 pub use sections::*;
+pub use trust::{Baseline, Judge, Trust};
 
 use crate::evidence::PolicyRef;
-use crate::policy::exception::{Exception, ExceptionError};
+use crate::exception::{Exception, ExceptionError};
 use keypath::Seg;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -94,14 +95,15 @@ pub enum PolicyError {
     #[error("invalid exception")]
     Exception(#[source] ExceptionError),
     #[error(
-        "`{}` was found in the tree under check, so it may not set `{key}`: it {why}; \
-         pass a trusted policy with `--policy` instead",
-        path.display()
+        "{origin}: this policy was found in the tree under check, so it may not set `{key}` as \
+         it does: {why}; pass a trusted policy with `--policy` instead"
     )]
     Untrusted {
-        path: PathBuf,
-        key: &'static str,
-        why: &'static str,
+        /// `file:line` of the key.
+        origin: String,
+        /// Key path (`manifests.rules.GATE-IMG-003`).
+        key: String,
+        why: String,
     },
 }
 

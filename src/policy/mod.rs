@@ -2,5 +2,6 @@
 //! (`--policy`, `.gate.yaml`, built-in default) is parsed here; stages receive typed sections.
 
 pub mod evaluate;
-pub mod exception;
+// `Exception` is shared by every stage and lives in `crate::exception`; reachable here too.
+pub use crate::exception;
 pub mod file;

@@ -10,8 +10,8 @@
 
 use super::{position, ReportError};
 use crate::evidence::{Evidence, ExceptionStatus, FindingRecord};
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 

@@ -7,18 +7,15 @@
 //! `--mirror SRC=DST` sends requests for `SRC/...` to `DST/...` while the result keeps the
 //! user's reference, so what gets pinned is what the user wrote.
 
-pub mod auth;
-pub mod client;
-mod error;
-pub mod inspect;
-pub mod retry;
+// The registry client moved to `crate::registry`; these names stay reachable here for callers
+// that think of them as resolve's.
+pub use crate::registry::{
+    chain_text, Child, ClientConfig, Inspected, Manifest, ManifestHead, Platform, RegistryClient,
+    Repo, ResolveError, Unresolved, MAX_INDEX_CHILDREN,
+};
 
-pub use client::{ClientConfig, Manifest, ManifestHead, RegistryClient, Repo};
-pub use error::{chain_text, ResolveError, Unresolved};
-pub use inspect::{Child, Inspected, Platform, MAX_INDEX_CHILDREN};
-
+use crate::finding::Rule;
 use crate::reference::{Reference, DEFAULT_TAG};
-use crate::rules::Rule;
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -80,7 +77,7 @@ impl std::str::FromStr for Mirror {
         let clean = |x: &str| {
             let x = x.trim().trim_end_matches('/');
             let (host, rest) = x.split_once('/').unwrap_or((x, ""));
-            let host = auth::canonical_registry(host);
+            let host = crate::registry::auth::canonical_registry(host);
             if rest.is_empty() {
                 host
             } else {
@@ -193,6 +190,23 @@ impl Resolver {
             size: head.size,
             via,
         })
+    }
+
+    /// Fetch the manifest behind a resolved digest (verified) and list an index's children.
+    pub async fn inspect(&self, r: &Resolved) -> Result<Inspected, Unresolved> {
+        let (repo, _) = self.repo_for(&r.reference);
+        let tag = r
+            .reference
+            .digest()
+            .is_none()
+            .then(|| r.reference.tag().unwrap_or(DEFAULT_TAG));
+        self.client
+            .inspect(&repo, &r.digest, tag)
+            .await
+            .map_err(|error| Unresolved {
+                reference: r.reference.original().to_string(),
+                error,
+            })
     }
 
     /// Resolve many references: results in input order; each distinct reference is resolved

@@ -7,11 +7,11 @@
 //! the raw report (read only to make SBOMs). Writes are atomic; an entry that does not parse is
 //! treated as absent and rewritten by the next scan.
 
-use super::fs::{copy_atomic, write_atomic_unsynced as write_atomic};
 use super::report::check_json_file;
 use super::report::{Report, Vulnerability};
 use super::spool::ReportFile;
 use super::trivy::SbomFormat;
+use crate::fsutil::{copy_atomic, write_atomic_in};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -91,7 +91,7 @@ impl Cache {
     ) -> std::io::Result<()> {
         report.move_to(&self.path(key, "report.json"))?;
         let json = serde_json::to_vec(vulns).map_err(std::io::Error::other)?;
-        write_atomic(&self.path(key, "vulns.json"), &json)
+        write_atomic_in(&self.path(key, "vulns.json"), &json, false)
     }
 
     /// A cached SBOM's file, if present and JSON (checked streaming).

@@ -11,7 +11,7 @@
 //! `TRIVY_CACHE_BACKEND` in its environment, never its command line.
 
 use crate::reference::Reference;
-use crate::resolve::auth::{AuthSources, Credential};
+use crate::registry::auth::{AuthSources, Credential};
 use std::ffi::OsString;
 
 /// The DB and cache settings of a run.
@@ -129,7 +129,7 @@ pub enum DbRepositoryError {
     Auth {
         registry: String,
         #[source]
-        source: crate::resolve::auth::AuthError,
+        source: crate::registry::auth::AuthError,
     },
 }
 

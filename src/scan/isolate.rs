@@ -12,7 +12,7 @@
 //! registry-agnostic `TRIVY_USERNAME`/`TRIVY_PASSWORD`, which it would also send to the
 //! vulnerability-DB registries it contacts.
 
-use crate::resolve::auth::Credential;
+use crate::registry::auth::Credential;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -17,7 +17,6 @@
 pub mod cache;
 pub mod db;
 pub mod error;
-mod fs;
 pub mod ignore;
 pub mod isolate;
 mod process;
@@ -41,8 +40,8 @@ pub use spool::ReportFile;
 pub use trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 pub use verdict::{evaluate, unused, VulnPolicy};
 
-use crate::resolve::auth::Credential;
-use crate::rules::Rule;
+use crate::finding::Rule;
+use crate::registry::auth::Credential;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -357,6 +357,11 @@ impl Pruner {
     }
 }
 
+/// The conformance data sets (the one helper every test uses).
+#[cfg(test)]
+#[path = "../../tests/support/fixtures.rs"]
+mod fixtures;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,15 +398,13 @@ mod tests {
         assert_eq!(v["Trivy"]["Version"], "0.58.1");
     }
 
-    /// Every recorded report (this repository's, and the shared fixtures' when present) takes
-    /// the fast path and reads exactly as serde reads the whole file.
+    /// Every recorded report (this repository's, and Trivy's own golden reports of the `trivy`
+    /// conformance data set) takes the fast path and reads exactly as serde reads the whole file.
     #[test]
-    fn real_reports_take_the_fast_path_and_read_the_same() {
+    fn conformance_trivy_real_reports_take_the_fast_path_and_read_the_same() {
         let mut dirs =
             vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scan")];
-        if let Some(f) = std::env::var_os("GATE_FIXTURES") {
-            dirs.push(std::path::Path::new(&f).join("trivy/reports"));
-        }
+        dirs.push(fixtures::dir(fixtures::Set::Trivy).join("reports"));
         let mut seen = 0;
         for dir in dirs.iter().filter(|d| d.is_dir()) {
             for entry in std::fs::read_dir(dir).unwrap() {

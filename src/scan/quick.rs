@@ -56,7 +56,7 @@ pub fn remember(memo: &Path, version: &str) {
     if let Some(dir) = memo.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let _ = super::fs::write_atomic(memo, version.as_bytes());
+    let _ = crate::fsutil::write_atomic_in(memo, version.as_bytes(), true);
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! The rules stage `scan` reports, with their explain texts.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const VULNERABLE_PACKAGE: Rule = Rule {
     id: "GATE-VULN-001",
     name: "vulnerable-package",
     severity: Severity::Error,
+    section: crate::finding::Section::Vulnerabilities,
     summary: "An image contains a package with a vulnerability at a failing severity",
     explain: "## What it checks\n\
 Trivy scans the image by digest (each platform of a multi-platform index that the policy \
@@ -32,6 +33,7 @@ pub const EXPIRED_EXCEPTION: Rule = Rule {
     id: "GATE-VULN-002",
     name: "expired-vulnerability-exception",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "A vulnerability exception or ignore entry has expired and no longer applies",
     explain: "## What it checks\n\
 An exception in the gate policy, or an entry in `.trivyignore` (`exp:YYYY-MM-DD`) or \
@@ -52,6 +54,7 @@ pub const UNUSED_EXCEPTION: Rule = Rule {
     id: "GATE-VULN-003",
     name: "unused-vulnerability-exception",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "A vulnerability exception or ignore entry matched nothing",
     explain: "## What it checks\n\
 After every image was judged, each gate exception about vulnerabilities and each entry of the \

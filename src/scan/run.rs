@@ -12,11 +12,11 @@
 
 use super::cache::Cache;
 use super::error::ScanError;
-use super::fs::{copy_atomic, temp_path};
 use super::report::{check_json_file, preview_file, VersionInfo, Vulnerability};
 use super::spool::ReportFile;
 use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
 use super::{ScanConfig, ScanResult, ScanTarget};
+use crate::fsutil::{copy_atomic, temp_path};
 use futures::stream::{self, StreamExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

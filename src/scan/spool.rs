@@ -5,8 +5,8 @@
 //! dropped, unless it was moved into the scan cache, which happens only after the scans, once
 //! the vulnerability-DB version that keys the cache is known.
 
-use super::fs::copy_atomic;
 use super::report::{Report, ReportError};
+use crate::fsutil::copy_atomic;
 use std::path::{Path, PathBuf};
 
 /// One raw report on disk.

@@ -14,7 +14,7 @@ use super::report::{VersionInfo, MAX_REPORT_BYTES};
 use super::server::TrivyServer;
 use super::spool::ReportFile;
 use super::{ScanConfig, TrivyDb};
-use crate::resolve::auth::Credential;
+use crate::registry::auth::Credential;
 use std::ffi::OsString;
 use std::future::Future;
 use std::path::{Path, PathBuf};

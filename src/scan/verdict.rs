@@ -10,8 +10,8 @@ use super::ignore::{IgnoreFile, IgnoreMatch};
 use super::report::Vulnerability;
 use super::rules::{EXPIRED_EXCEPTION, UNUSED_EXCEPTION, VULNERABLE_PACKAGE};
 use super::ScanResult;
+use crate::exception::{Applies, Exception};
 use crate::finding::{Finding, Subject};
-use crate::policy::exception::{Applies, Exception};
 use chrono::NaiveDate;
 use std::collections::HashSet;
 

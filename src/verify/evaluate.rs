@@ -3,8 +3,8 @@
 //! naming the image. What could not be checked at all (signatures that could not be fetched or
 //! exceed the limits) is no finding but a reason the gate could not check ([`unchecked`]).
 
+use crate::finding::Rule;
 use crate::finding::{Finding, Severity};
-use crate::rules::Rule;
 
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
@@ -29,25 +29,13 @@ fn finding(rule: &'static Rule, image: &str, message: String) -> Finding {
     }
 }
 
-/// Full error chain, `: `-separated.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 /// Why the signatures of `image` could not be checked (exit 2): the verification itself, or
 /// one of its platforms. Empty when everything was examined.
 pub fn unchecked(v: &Result<Verification, VerifyError>, image: &str) -> Vec<String> {
     match v {
         Err(err) => vec![format!(
             "signatures of `{image}` could not be checked: {}",
-            chain(err)
+            crate::errors::chain_text(err)
         )],
         Ok(v) => v
             .platforms

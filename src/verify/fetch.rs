@@ -15,9 +15,9 @@ use super::policy::VerifyPolicy;
 use super::sign::{attestation_tag, signature_tag, Manifest};
 use super::simple_signing::{check_digest, Rejection, SignatureLayer};
 use super::{Layout, PlatformVerification, ReferrersSource, Verification};
-use crate::resolve::auth::Credential;
-use crate::resolve::retry::{retryable, Backoff};
-use crate::resolve::{ClientConfig, RegistryClient, Repo, ResolveError};
+use crate::registry::auth::Credential;
+use crate::registry::retry::{retryable, Backoff};
+use crate::registry::{ClientConfig, RegistryClient, Repo, ResolveError};
 use oci_client::errors::OciDistributionError;
 
 /// Fetching an attachment failed.

@@ -38,7 +38,7 @@ pub use simple_signing::{verify_signature_layers, Rejection, SignatureLayer};
 pub use trust_root::TrustRoot;
 
 /// The rules this stage reports.
-pub const RULES: &[crate::rules::Rule] = rules::RULES;
+pub const RULES: &[crate::finding::Rule] = rules::RULES;
 
 /// Who made a signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

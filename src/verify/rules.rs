@@ -2,8 +2,8 @@
 //! examined within the limits (100 signatures, 1,000 layers, 128 MiB per attachment) are no
 //! rule's finding: the gate could not check them (exit 2; `verify::unchecked`).
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const UNSIGNED_IMAGE: &Rule = &RULES[0];
 pub const UNTRUSTED_SIGNATURE: &Rule = &RULES[1];
@@ -17,6 +17,7 @@ pub const RULES: &[Rule] = &[
         id: "GATE-SIG-001",
         name: "unsigned-image",
         severity: Severity::Error,
+        section: crate::finding::Section::Signatures,
         summary: "Image digest carries no cosign signature",
         explain: "## What it checks\nThat the resolved digest has at least one cosign signature \
 (a `sha256-<hex>.sig` manifest with simple-signing layers).\n\n## Why it matters\nAn unsigned \
@@ -28,6 +29,7 @@ Sign the digest in the release pipeline: `gate sign --key cosign.key IMAGE@DIGES
         id: "GATE-SIG-002",
         name: "untrusted-signature",
         severity: Severity::Error,
+        section: crate::finding::Section::Signatures,
         summary: "Image is signed, but by no key or identity the policy trusts",
         explain: "## What it checks\nThat some signature on the digest verifies with a key or \
 keyless identity the policy trusts for this image.\n\n## Why it matters\nA signature by an \
@@ -39,6 +41,7 @@ to the policy.\n\n## References\n- https://docs.sigstore.dev/cosign/verifying/ve
         id: "GATE-SIG-003",
         name: "signature-for-other-digest",
         severity: Severity::Error,
+        section: crate::finding::Section::Signatures,
         summary: "A trusted signature names another digest than the image's",
         explain: "## What it checks\nThat the signed payload's `critical.image.docker-manifest-digest` \
 equals the resolved digest.\n\n## Why it matters\nA signature copied from another image, or an \
@@ -50,6 +53,7 @@ https://github.com/containers/image/blob/main/docs/containers-signature.5.md\n",
         id: "GATE-ATT-001",
         name: "missing-attestation",
         severity: Severity::Error,
+        section: crate::finding::Section::Attestations,
         summary: "A required attestation is missing or not trusted",
         explain: "## What it checks\nThat the digest carries a DSSE in-toto attestation of each \
 required `predicateType` (`attestations[].predicate-type`), whose subject is the digest, signed by \
@@ -74,6 +78,7 @@ https://docs.github.com/en/actions/security-for-github-actions/using-artifact-at
         id: "GATE-SIG-005",
         name: "unsigned-platform",
         severity: Severity::Error,
+        section: crate::finding::Section::Signatures,
         summary: "A platform manifest of a signed index carries no trusted signature",
         explain: "## What it checks\nWith `verify_platforms`, that each platform manifest of a \
 multi-platform index carries a trusted signature of its own, besides the index.\n\n## Why it \
@@ -86,6 +91,7 @@ https://docs.sigstore.dev/cosign/signing/signing_with_containers/\n",
         id: "GATE-ADM-001",
         name: "admission-cannot-find-signature",
         severity: Severity::Warning,
+        section: crate::finding::Section::Admission,
         summary: "An admission verifier the policy names cannot find the image's valid signature",
         explain: "## What it checks\nWith `admission:` (e.g. `{kyverno: \"1.15\"}`), that each \
 named admission verifier can find a trusted signature, and each required attestation, in the \

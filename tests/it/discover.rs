@@ -1,4 +1,4 @@
-//! Discovery: the exact image set of every real-world manifest in `$GATE_FIXTURES/manifests`,
+//! Discovery: the exact image set of every real-world manifest in the `manifests` conformance data set,
 //! zero false references over the Pod Security Standards fixtures, and our own small cases
 //! (tests/data/discover) for the formats the fixtures leave out.
 
@@ -164,11 +164,8 @@ fn originals(o: &DiscoverOutcome, file: &Path) -> (usize, BTreeSet<String>) {
 }
 
 #[test]
-fn every_manifest_fixture_yields_exactly_its_images() {
-    let Some(root) = crate::fixtures::root("discover manifests") else {
-        return;
-    };
-    let root = root.join("manifests");
+fn conformance_manifests_every_fixture_yields_exactly_its_images() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let outcome = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
     assert!(!outcome.has_errors(), "{:#?}", outcome.notices);
     let table = expected();
@@ -217,13 +214,11 @@ fn every_manifest_fixture_yields_exactly_its_images() {
 }
 
 #[test]
-fn pss_fixtures_have_no_false_references() {
-    let Some(root) = crate::fixtures::root("discover pss") else {
-        return;
-    };
-    let files = manifest_files(&root.join("pss"));
+fn conformance_pss_fixtures_have_no_false_references() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Pss);
+    let files = manifest_files(&root);
     assert!(files.len() > 4500, "{} files", files.len());
-    let outcome = discover_paths(&[root.join("pss")], &SearchRules::default()).unwrap();
+    let outcome = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
     assert!(!outcome.has_errors(), "{:?}", outcome.notices.first());
     // Every container of every fixture, found independently: one `- image:` line each.
     let mut containers = 0;

@@ -67,3 +67,46 @@ fn rule_pages_match_the_registry() {
          GATE_UPDATE_DOCS=1 cargo test --test it -- docs::"
     );
 }
+
+const TRUST_BEGIN: &str = "<!-- Generated from src/policy/file/trust.rs by tests/it/docs.rs. -->\n";
+const TRUST_END: &str = "<!-- End of the generated table. -->\n";
+
+/// The table of who may set each policy key, from the same code that decides it.
+fn trust_table() -> String {
+    let mut s =
+        String::from("| key | who may set it | from a policy found in the tree |\n|---|---|---|\n");
+    for (key, trust) in gate::policy::file::Judge::document() {
+        let (who, what) = match trust {
+            gate::policy::file::Trust::Tree(only) => ("tree-allowed", format!("may only {only}")),
+            gate::policy::file::Trust::Trusted(because) => {
+                ("trusted-only", format!("refused: it {because}"))
+            }
+        };
+        s.push_str(&format!("| `{key}` | {who} | {what} |\n"));
+    }
+    s
+}
+
+/// `docs/policy.md` marks each key trusted-only or tree-allowed: the table between the markers
+/// is generated from `policy::file::trust`. Regenerate with
+/// `GATE_UPDATE_DOCS=1 cargo test --test it -- docs::`.
+#[test]
+fn policy_trust_table_matches_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (head, rest) = text
+        .split_once(TRUST_BEGIN)
+        .expect("docs/policy.md has the generated table's start marker");
+    let (_, tail) = rest
+        .split_once(TRUST_END)
+        .expect("docs/policy.md has the generated table's end marker");
+    let expected = format!("{head}{TRUST_BEGIN}{}{TRUST_END}{tail}", trust_table());
+    if std::env::var_os("GATE_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    assert!(
+        text == expected,
+        "docs/policy.md's key table is out of date; regenerate with \
+         GATE_UPDATE_DOCS=1 cargo test --test it -- docs::"
+    );
+}

@@ -5,8 +5,9 @@
 use crate::harness::Registry;
 use crate::proxy::{Fault, FaultProxy};
 use gate::reference::Reference;
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{chain_text, ClientConfig, ResolveConfig, ResolveError, Resolver, Unresolved};
+use gate::registry::auth::AuthSources;
+use gate::registry::{chain_text, ClientConfig, ResolveError, Unresolved};
+use gate::resolve::{ResolveConfig, Resolver};
 use std::time::{Duration, Instant};
 
 struct Setup {

@@ -72,12 +72,8 @@ fn expected_rules(check: &str, level: &str, minor: u32) -> Vec<&'static str> {
 }
 
 #[test]
-fn pss_conformance() {
-    let Ok(root) = std::env::var("GATE_FIXTURES") else {
-        eprintln!("skipped: GATE_FIXTURES is unset");
-        return;
-    };
-    let root = Path::new(&root).join("pss");
+fn conformance_pss_every_fixture_at_every_level_and_version() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Pss);
     let mut total = 0;
     let mut ok = 0;
     let mut failures = Vec::new();
@@ -404,7 +400,7 @@ fn pss_applies_to_every_workload_at_its_namespace_level() {
 
 #[test]
 fn exceptions_inline_config_expired_and_malformed() {
-    use gate::policy::exception::Exception;
+    use gate::exception::Exception;
     let config = LintConfig {
         exceptions: vec![
             Exception::new(

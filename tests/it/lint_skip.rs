@@ -106,20 +106,16 @@ fn skipped_kinds_are_still_counted_checked_for_inline_exceptions_and_read_strict
 
 fn manifests() -> Vec<PathBuf> {
     let mut paths = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint")];
-    if let Ok(root) = std::env::var("GATE_FIXTURES") {
-        let m = Path::new(&root).join("manifests");
-        for d in [
-            "argo-cd",
-            "cert-manager",
-            "kube-prometheus",
-            "microservices-demo",
-        ] {
-            paths.push(m.join(d));
-        }
-        paths.push(m.join("example-voting-app/k8s-specifications"));
-    } else {
-        eprintln!("GATE_FIXTURES is unset: the real CRD-heavy manifests are not compared");
+    let m = crate::fixtures::dir(crate::fixtures::Set::Manifests);
+    for d in [
+        "argo-cd",
+        "cert-manager",
+        "kube-prometheus",
+        "microservices-demo",
+    ] {
+        paths.push(m.join(d));
     }
+    paths.push(m.join("example-voting-app/k8s-specifications"));
     paths
 }
 
@@ -127,7 +123,7 @@ fn manifests() -> Vec<PathBuf> {
 /// full parse on the real manifests (CRD-heavy: cert-manager, Argo CD, kube-prometheus) and on
 /// every guardrail fixture.
 #[test]
-fn skipping_and_threads_change_nothing() {
+fn conformance_manifests_skipping_and_threads_change_nothing() {
     let cfg = LintConfig::default();
     let paths = manifests();
     let none = HashMap::new();

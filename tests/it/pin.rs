@@ -142,12 +142,10 @@ fn pin_all(o: &DiscoverOutcome, d: &HashMap<String, String>, opts: PinOptions) -
 }
 
 #[test]
-fn pure_rewrite_of_every_manifest_fixture() {
-    let Some(root) = crate::fixtures::root("pin manifests") else {
-        return;
-    };
+fn conformance_manifests_pure_rewrite_of_every_fixture() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let rules = SearchRules::default();
-    let outcome = discover_paths(&[root.join("manifests")], &rules).unwrap();
+    let outcome = discover_paths(std::slice::from_ref(&root), &rules).unwrap();
     let d = digests(&outcome, "");
     let update = PinOptions {
         update: true,
@@ -207,11 +205,9 @@ fn pure_rewrite_of_every_manifest_fixture() {
 }
 
 #[test]
-fn check_mode_lists_unpinned_and_stale_with_locations() {
-    let Some(root) = crate::fixtures::root("pin check") else {
-        return;
-    };
-    let file = root.join("manifests/microservices-demo/kubernetes-manifests.yaml");
+fn conformance_manifests_check_mode_lists_unpinned_and_stale_with_locations() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Manifests);
+    let file = root.join("microservices-demo/kubernetes-manifests.yaml");
     let o = discover_paths(std::slice::from_ref(&file), &SearchRules::default()).unwrap();
     let d = digests(&o, "");
     let p = pin_all(
@@ -531,15 +527,14 @@ async fn resolve_plan(
 }
 
 #[tokio::test]
-async fn end_to_end_against_a_local_registry_through_mirrors() {
+async fn conformance_manifests_pin_end_to_end_against_a_local_registry_through_mirrors() {
     use crate::harness::Registry;
-    use gate::resolve::{ClientConfig, Mirror, ResolveConfig, Resolver};
-    let Some(fixtures) = crate::fixtures::root("pin end to end") else {
-        return;
-    };
+    use gate::registry::ClientConfig;
+    use gate::resolve::{Mirror, ResolveConfig, Resolver};
+    let fixtures = crate::fixtures::dir(crate::fixtures::Set::Manifests);
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("manifests");
-    copy_tree(&fixtures.join("manifests"), &root);
+    copy_tree(&fixtures, &root);
     let pristine = discover_paths(std::slice::from_ref(&root), &SearchRules::default()).unwrap();
 
     // One small image per repository and tag the files name, under `ADDR/<registry>/<path>`.
@@ -564,7 +559,7 @@ async fn end_to_end_against_a_local_registry_through_mirrors() {
         client: ClientConfig {
             insecure: vec![reg.addr.clone()],
             timeout: std::time::Duration::from_secs(10),
-            auth: gate::resolve::auth::AuthSources::default(),
+            auth: gate::registry::auth::AuthSources::default(),
             ..ClientConfig::default()
         },
         mirrors,

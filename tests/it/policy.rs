@@ -353,12 +353,12 @@ fn discovery_order() {
 
     std::fs::write(
         root.join(".gate.yaml"),
-        "version: 1\nvulnerabilities:\n  ignore-unfixed: true\n",
+        "version: 1\nvulnerabilities:\n  severities: [MEDIUM, HIGH, CRITICAL]\n",
     )
     .unwrap();
     let p = Policy::discover(None, &sub).unwrap();
     assert_eq!(p.source, PolicySource::Tree(root.join(".gate.yaml")));
-    assert!(p.settings.vulnerabilities.ignore_unfixed);
+    assert_eq!(p.settings.vulnerabilities.severities.len(), 3);
     assert_eq!(p.resolve_path(Path::new("k.pub")), root.join("k.pub"));
 
     let explicit = root.join("strict.yaml");
@@ -438,7 +438,7 @@ fn a_tree_policy_may_not_say_what_only_a_trusted_policy_may() {
         ("max-level: warn\n", "max-level"),
         (
             "signatures:\n  limits:\n    max-attachment-bytes: 99999999999\n",
-            "signatures.limits",
+            "signatures.limits.max-attachment-bytes",
         ),
         (
             "vulnerabilities:\n  trivyignore: ../../etc/ignore\n",
@@ -467,30 +467,27 @@ fn a_tree_policy_may_not_say_what_only_a_trusted_policy_may() {
     }
 }
 
-/// With `--key` on the command line, a tree policy may not add signers or turn the signature
-/// rules off (by level or exception); without `--key` the same policy is the repository's own.
+/// With `--key` on the command line, a tree policy may not add signers or lower the signature
+/// rules below `error` (by level or exception); without `--key` it may name its own signers (the
+/// baseline then fails nothing unsigned), but still not lower the signature rules.
 #[test]
 fn a_tree_policy_never_lowers_what_the_command_line_key_demands() {
-    let cases = [
+    let beside_key_only = [
         ("signatures:\n  keys: [pr.pub]\n", "signatures.keys"),
         (
             "signatures:\n  identities:\n    - issuer: https://x\n      identity: me\n",
             "signatures.identities",
         ),
         (
-            "manifests:\n  rules:\n    GATE-SIG-001: off\n",
-            "manifests.rules",
+            "signatures:\n  rules:\n    - images: ['*']\n      keys: [pr.pub]\n",
+            "signatures.rules",
         ),
         (
-            "manifests:\n  rules:\n    unsigned-image: note\n",
-            "manifests.rules",
-        ),
-        (
-            "exceptions:\n  - rule: GATE-SIG-001\n    reason: trust me\n",
-            "exceptions",
+            "manifests:\n  rules:\n    unsigned-image: warn\n",
+            "manifests.rules.unsigned-image",
         ),
     ];
-    for (text, key) in cases {
+    for (text, key) in beside_key_only {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
         let p = Policy::discover(None, dir.path()).unwrap();
@@ -498,6 +495,177 @@ fn a_tree_policy_never_lowers_what_the_command_line_key_demands() {
         p.check_command_line(false).unwrap();
         let e = p.check_command_line(true).unwrap_err();
         assert!(e.to_string().contains(&format!("`{key}`")), "{text}: {e}");
+    }
+    let always = [
+        (
+            "manifests:\n  rules:\n    GATE-SIG-001: off\n",
+            "manifests.rules.GATE-SIG-001",
+        ),
+        (
+            "manifests:\n  rules:\n    unsigned-image: note\n",
+            "manifests.rules.unsigned-image",
+        ),
+        (
+            "exceptions:\n  - rule: GATE-SIG-001\n    reason: trust me\n",
+            "exceptions",
+        ),
+    ];
+    for (text, key) in always {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
+        let e = Policy::discover(None, dir.path()).unwrap_err();
+        assert!(e.to_string().contains(&format!("`{key}`")), "{text}: {e}");
+    }
+}
+
+/// The tree policy is an allow-list: every key that could lower a verdict, of every section, is
+/// refused from the tree (naming the key and its line), and the same text passed with `--policy`
+/// is accepted. Before, only the keys someone had listed were refused and the rest obeyed.
+#[test]
+fn a_tree_policy_may_not_lower_any_section() {
+    let cases = [
+        // Lowering a rule by level: GATE-IMG-003 lets `image: ${VAR}` pass, GATE-IMG-001 tags.
+        (
+            "manifests:\n  rules:\n    GATE-IMG-003: off\n    GATE-IMG-001: off\n",
+            "manifests.rules.GATE-IMG-003",
+            4,
+        ),
+        (
+            "manifests:\n  rules:\n    unpinned-image: warn\n",
+            "manifests.rules.unpinned-image",
+            4,
+        ),
+        (
+            "manifests:\n  rules:\n    GATE-ATT-001: note\n",
+            "manifests.rules.GATE-ATT-001",
+            4,
+        ),
+        (
+            "manifests:\n  rules:\n    GATE-K8S-010: off\n",
+            "manifests.rules.GATE-K8S-010",
+            4,
+        ),
+        (
+            "manifests:\n  pss:\n    level: baseline\n",
+            "manifests.pss.level",
+            4,
+        ),
+        (
+            "manifests:\n  pss:\n    version: v1.25\n",
+            "manifests.pss.version",
+            4,
+        ),
+        (
+            "scanner:\n  platforms: [linux/arm64]\n",
+            "scanner.platforms",
+            3,
+        ),
+        ("scanner:\n  timeout: 1h\n", "scanner.timeout", 3),
+        (
+            "scanner:\n  java-db-repository: evil.example/java-db\n",
+            "scanner.java-db-repository",
+            3,
+        ),
+        (
+            "vulnerabilities:\n  severities: [CRITICAL]\n",
+            "vulnerabilities.severities",
+            3,
+        ),
+        (
+            "vulnerabilities:\n  level: warn\n",
+            "vulnerabilities.level",
+            3,
+        ),
+        (
+            "vulnerabilities:\n  ignore-unfixed: true\n",
+            "vulnerabilities.ignore-unfixed",
+            3,
+        ),
+        (
+            "vulnerabilities:\n  trivyignore: .trivyignore\n",
+            "vulnerabilities.trivyignore",
+            3,
+        ),
+        ("signatures:\n  required: false\n", "signatures.required", 3),
+        ("signatures:\n  level: note\n", "signatures.level", 3),
+        (
+            "signatures:\n  limits:\n    max-layers: 5000\n",
+            "signatures.limits.max-layers",
+            4,
+        ),
+        (
+            "signatures:\n  tuf-root: root.json\n",
+            "signatures.tuf-root",
+            3,
+        ),
+        (
+            "attestations:\n  - predicate-type: slsaprovenance1\n    level: warn\n",
+            "attestations[0].level",
+            4,
+        ),
+        (
+            "attestations:\n  - predicate-type: slsaprovenance1\n    keys: [../k.pub]\n",
+            "attestations[0].keys",
+            4,
+        ),
+        ("admission:\n  level: note\n", "admission.level", 3),
+        (
+            "exceptions:\n  - rule: GATE-IMG-001\n    reason: later\n",
+            "exceptions",
+            3,
+        ),
+        ("max-level: warn\n", "max-level", 2),
+    ];
+    for (text, key, line) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".gate.yaml");
+        std::fs::write(&path, format!("version: 1\n{text}")).unwrap();
+        let e = Policy::discover(None, dir.path()).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, PolicyError::Untrusted { .. }), "{text}: {e:?}");
+        assert!(
+            msg.contains(&format!("`{key}`"))
+                && msg.contains("--policy")
+                && msg.starts_with(&format!("{}:{line}: ", path.display())),
+            "{text}: {msg}"
+        );
+        // Trusted when named on the command line.
+        let p = Policy::discover(Some(&path), dir.path()).unwrap();
+        p.check_command_line(true).unwrap();
+    }
+}
+
+/// What only tightens is the repository's own to say: more rules on or higher, more
+/// severities, lower bounds, fewer registries, more attestations and admission checks; and the
+/// starter policy `gate init` writes, as it is.
+#[test]
+fn a_tree_policy_may_tighten_every_section() {
+    let texts = [
+        "manifests:\n  rules:\n    GATE-SIG-001: error\n    stale-pin: error\n  pss:\n    \
+         level: restricted\n  require-dapr-app-token: true\n",
+        "manifests:\n  search-rules:\n    - kind: Job\n      paths: [spec.image]\n",
+        "vulnerabilities:\n  severities: [MEDIUM, HIGH, CRITICAL]\n  level: error\n",
+        "signatures:\n  required: true\n  level: error\n  verify-platforms: true\n  limits:\n    \
+         max-layers: 10\n    max-signatures: 5\n",
+        "registries:\n  allowed: ['ghcr.io/acme/*']\n",
+        "attestations:\n  - predicate-type: slsaprovenance1\n    slsa:\n      source-branch: main\n",
+        "admission:\n  kyverno: '1.15'\n  level: error\n",
+        "max-level: error\n",
+        "scanner:\n  timeout: 5m\n",
+        Policy::init_text(),
+        &Policy::init_text_with_key("cosign.pub"),
+    ];
+    for text in texts {
+        let dir = tempfile::tempdir().unwrap();
+        // The starter policies say `version: 1` themselves.
+        let text = text.replace("version: 1\n", "");
+        std::fs::write(dir.path().join(".gate.yaml"), format!("version: 1\n{text}")).unwrap();
+        let p = Policy::discover(None, dir.path()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(p.is_from_tree());
+        if !text.contains("keys:") {
+            p.check_command_line(true)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 //! Conformance: every parsing, normalisation and familiar-name row of distribution/reference's
-//! test tables (`$GATE_FIXTURES/refs/cases.json`) against `gate::reference`.
+//! test tables (the `refs` data set's `cases.json`) against `gate::reference`.
 
 use gate::reference::{familiar_match, is_domain, AnyReference, Reference};
 use serde_json::Value;
 
-fn cases() -> Option<Value> {
-    let root = crate::fixtures::root("reference conformance")?;
-    let text = std::fs::read_to_string(root.join("refs/cases.json")).unwrap();
-    Some(serde_json::from_str(&text).unwrap())
+fn cases() -> Value {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Refs);
+    let text = std::fs::read_to_string(root.join("cases.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 fn s(v: &Value) -> Option<&str> {
@@ -21,8 +21,8 @@ fn rows<'a>(c: &'a Value, key: &str) -> &'a Vec<Value> {
 }
 
 #[test]
-fn distribution_reference_conformance() {
-    let Some(c) = cases() else { return };
+fn conformance_refs_distribution_reference_tables() {
+    let c = cases();
     let mut failures = Vec::new();
     let mut total = 0;
     let mut check = |ok: bool, what: String| {

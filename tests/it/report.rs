@@ -39,6 +39,7 @@ const fn rule(id: &'static str, name: &'static str, summary: &'static str) -> Ru
         id,
         name,
         severity: Severity::Error,
+        section: gate::finding::Section::Rules,
         summary,
         explain: "## What it checks\nA test rule.\n\n## Why it matters\nBecause.\n\n\
 ## How to fix\nFix it.\n\n## References\n- https://example.com\n",
@@ -530,11 +531,9 @@ fn sarif_fingerprints_ignore_line_moves() {
 }
 
 #[test]
-fn sarif_validates_against_the_oasis_schema() {
-    let Some(root) = fixtures::root("sarif_validates_against_the_oasis_schema") else {
-        return;
-    };
-    let schema_text = std::fs::read_to_string(root.join("sarif/sarif-schema-2.1.0.json")).unwrap();
+fn conformance_sarif_validates_against_the_oasis_schema() {
+    let root = fixtures::dir(fixtures::Set::Sarif);
+    let schema_text = std::fs::read_to_string(root.join("sarif-schema-2.1.0.json")).unwrap();
     let schema: serde_json::Value = serde_json::from_str(&schema_text).unwrap();
     // Formats (`uri`, `date-time`) are checked too, not only structure.
     let validator = jsonschema::options()

@@ -3,8 +3,9 @@
 
 use crate::harness::{Options, Registry};
 use gate::reference::Reference;
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{chain_text, ClientConfig, Mirror, ResolveConfig, ResolveError, Resolver};
+use gate::registry::auth::AuthSources;
+use gate::registry::{chain_text, ClientConfig, ResolveError};
+use gate::resolve::{Mirror, ResolveConfig, Resolver};
 use std::path::Path;
 use std::time::Duration;
 

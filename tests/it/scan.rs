@@ -1,8 +1,8 @@
 //! Stage `scan` end to end against `gate-trivy-replay` (a replaying `trivy`), plus conformance
-//! with Trivy's own golden reports and ignore files from `$GATE_FIXTURES/trivy`.
+//! with Trivy's own golden reports and ignore files from the `trivy` conformance data set.
 
 use crate::check::walk;
-use gate::resolve::auth::Credential;
+use gate::registry::auth::Credential;
 use gate::scan::{
     evaluate, scan_all, unused, IgnoreFile, Report, ScanConfig, ScanError, ScanResult, ScanTarget,
     VulnPolicy,
@@ -11,21 +11,23 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Trivy's golden reports, when the data set is here (these tests run either way: with our own
+/// recorded reports otherwise; the conformance tests below require the set).
 fn fixtures() -> Option<PathBuf> {
-    std::env::var_os("GATE_FIXTURES").map(PathBuf::from)
+    crate::fixtures::find(crate::fixtures::Set::Trivy)
 }
 
 /// A real Trivy report when the fixtures are there, else one of ours.
 fn pick(real: &str, own: &str) -> String {
     match fixtures() {
-        Some(f) if f.join("trivy/reports").join(real).exists() => real.into(),
+        Some(f) if f.join("reports").join(real).exists() => real.into(),
         _ => own.into(),
     }
 }
 
 fn report_file(name: &str) -> PathBuf {
     if let Some(f) = fixtures() {
-        let p = f.join("trivy/reports").join(name);
+        let p = f.join("reports").join(name);
         if p.exists() {
             return p;
         }
@@ -139,10 +141,8 @@ fn ok(results: Vec<Result<ScanResult, ScanError>>) -> Vec<ScanResult> {
 }
 
 #[test]
-fn conformance_every_trivy_report_parses() {
-    let Some(f) = crate::fixtures::root("scan reports") else {
-        return;
-    };
+fn conformance_trivy_every_report_parses() {
+    let f = crate::fixtures::dir(crate::fixtures::Set::Trivy);
     // (file, vulnerabilities by severity) from fixtures/trivy/README.md.
     let table: &[(&str, &[(&str, usize)])] = &[
         ("alpine-310.json", &[("MEDIUM", 4)]),
@@ -164,7 +164,7 @@ fn conformance_every_trivy_report_parses() {
         ("dockerfile.json", &[]),
         ("secrets.json", &[]),
     ];
-    let dir = f.join("trivy/reports");
+    let dir = f.join("reports");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -220,14 +220,12 @@ fn conformance_every_trivy_report_parses() {
 
 #[test]
 fn conformance_trivy_ignore_files() {
-    let Some(f) = crate::fixtures::root("scan ignore files") else {
-        return;
-    };
+    let f = crate::fixtures::dir(crate::fixtures::Set::Trivy);
     let today = "2026-11-26".parse().unwrap();
     // Trivy's own test: 8 entries survive pruning in `.trivyignore`, 5 vulnerabilities in YAML.
-    let lines = IgnoreFile::load(&f.join("trivy/ignore/trivyignore")).unwrap();
+    let lines = IgnoreFile::load(&f.join("ignore/trivyignore")).unwrap();
     assert_eq!(lines.active(today).count(), 8);
-    let yaml = IgnoreFile::load(&f.join("trivy/ignore/trivyignore.yaml")).unwrap();
+    let yaml = IgnoreFile::load(&f.join("ignore/trivyignore.yaml")).unwrap();
     assert_eq!(yaml.active(today).count(), 5);
     let ids: Vec<_> = yaml.active(today).map(|e| e.id.as_str()).collect();
     assert_eq!(

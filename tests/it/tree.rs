@@ -44,7 +44,7 @@ async fn a_tree_policy_cannot_weaken_the_command_line() {
         ),
         (
             "manifests:\n  rules:\n    GATE-SIG-001: off\n",
-            "`manifests.rules`",
+            "`manifests.rules.GATE-SIG-001`",
         ),
         (
             "exceptions:\n  - rule: unsigned-image\n    reason: signed later\n",
@@ -98,7 +98,7 @@ async fn a_tree_policy_cannot_weaken_command_line_keyless_flags() {
         ("signatures:\n  keys: [pr.pub]\n", "`signatures.keys`"),
         (
             "manifests:\n  rules:\n    GATE-SIG-001: off\n",
-            "`manifests.rules`",
+            "`manifests.rules.GATE-SIG-001`",
         ),
     ];
     for (text, key) in cases {
@@ -119,6 +119,63 @@ async fn a_tree_policy_cannot_weaken_command_line_keyless_flags() {
         );
         assert_eq!(std::fs::read(d.join("worker.yaml")).unwrap(), before);
     }
+}
+
+/// Beside `--key`, a `.gate.yaml` of the change that turns GATE-IMG-003 (an image gate cannot
+/// name) and GATE-IMG-001 (a repointable tag) off would let `image: ${WORKER_IMAGE}` and tags
+/// pass; one that scans only `linux/arm64` would keep an `amd64` child from being scanned. Both
+/// are refused before anything runs, naming the key and its line. The same text as a trusted
+/// `--policy` passes: the tree's settings were all that stood between the change and a pass.
+#[tokio::test]
+async fn a_tree_policy_cannot_lower_image_rules_or_scan_scope() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", true, CLEAN).await;
+    let worker = std::fs::read_to_string(crate::check::examples().join("worker.yaml")).unwrap();
+    let hidden = worker
+        .replace("ghcr.io/acme/shop-worker:0.9.1", "${WORKER_IMAGE}")
+        .replace("shop-worker", "shop-hidden");
+    let d = env.deploy(
+        &["namespace.yaml", "worker.yaml"],
+        &[("hidden.yaml", &hidden)],
+    );
+    let before = std::fs::read(d.join("worker.yaml")).unwrap();
+    let cases = [
+        (
+            "manifests:\n  rules:\n    GATE-IMG-003: off\n    GATE-IMG-001: off\n",
+            ".gate.yaml:4: ",
+            "`manifests.rules.GATE-IMG-003`",
+        ),
+        (
+            "scanner:\n  platforms: [linux/arm64]\n",
+            ".gate.yaml:3: ",
+            "`scanner.platforms`",
+        ),
+    ];
+    for (text, line, key) in cases {
+        tree_policy(&env, text);
+        let mut c = env.gate(&["check", "-f", "deploy", "--key"]);
+        c.arg(env.path("cosign.pub"));
+        let (out, report) = env.report(c);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}\n{report:#}");
+        assert!(
+            err.contains(line) && err.contains(key) && err.contains("--policy"),
+            "{text}: {err}"
+        );
+        assert_eq!(std::fs::read(d.join("worker.yaml")).unwrap(), before);
+    }
+    // As a trusted policy the first text is the user's choice, and then the change passes.
+    tree_policy(
+        &env,
+        "manifests:\n  rules:\n    GATE-IMG-003: off\n    GATE-IMG-001: off\n",
+    );
+    std::fs::rename(env.path(".gate.yaml"), env.path("trusted.yaml")).unwrap();
+    let mut c = env.gate(&["check", "-f", "deploy", "--key"]);
+    c.arg(env.path("cosign.pub"))
+        .arg("--policy")
+        .arg(env.path("trusted.yaml"));
+    let (out, report) = env.report(c);
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
 }
 
 /// `scanner.trivy: ./tools/trivy` in a `.gate.yaml` of the change would run the change's
@@ -250,13 +307,14 @@ async fn trivy_gets_only_the_scanned_registrys_credential() {
 
 /// A resolver for `host` (declared plain HTTP) with the credentials of `config`.
 fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver {
-    use gate::resolve::{ClientConfig, ResolveConfig, Resolver};
+    use gate::registry::ClientConfig;
+    use gate::resolve::{ResolveConfig, Resolver};
     Resolver::new(ResolveConfig {
         client: ClientConfig {
             insecure: vec![host.to_owned()],
             timeout: std::time::Duration::from_secs(5),
             max_backoff: std::time::Duration::from_secs(1),
-            auth: gate::resolve::auth::AuthSources {
+            auth: gate::registry::auth::AuthSources {
                 files: vec![config.to_owned()],
                 helper_path: None,
             },
@@ -273,7 +331,7 @@ fn resolver_for(host: &str, config: &std::path::Path) -> gate::resolve::Resolver
 async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
     use crate::proxy::{Fault, FaultProxy};
     use gate::reference::Reference;
-    use gate::resolve::ResolveError;
+    use gate::registry::ResolveError;
     let reg = crate::harness::Registry::start();
     reg.push_image("team/app", "v1").await;
     let proxy = FaultProxy::start(&reg.addr).await;
@@ -318,7 +376,7 @@ async fn credentials_never_go_to_a_plain_http_realm_on_another_origin() {
 async fn credentials_for_one_repository_are_not_reused_for_another() {
     use crate::proxy::{Fault, FaultProxy};
     use gate::reference::Reference;
-    use gate::resolve::ResolveError;
+    use gate::registry::ResolveError;
     let reg = crate::harness::Registry::start();
     reg.push_image("team/app", "v1").await;
     reg.push_image("other/app", "v1").await;

@@ -1,4 +1,4 @@
-//! Signature verification and signing against real cosign data ($GATE_FIXTURES/cosign) and
+//! Signature verification and signing against real cosign data (the `cosign` conformance data set) and
 //! against keys and signatures made by gate itself (tests/data/verify).
 
 use std::collections::BTreeMap;
@@ -9,19 +9,13 @@ use gate::verify::{
     Rejection, TrustedKey, VerifyPolicy,
 };
 
-fn fixtures() -> Option<PathBuf> {
-    match std::env::var_os("GATE_FIXTURES") {
-        Some(dir) => Some(PathBuf::from(dir).join("cosign")),
-        None => {
-            eprintln!("skipped: GATE_FIXTURES is unset");
-            None
-        }
-    }
+fn fixtures() -> PathBuf {
+    crate::fixtures::dir(crate::fixtures::Set::Cosign)
 }
 
 #[test]
-fn cosign_key_files_load_with_recorded_passwords() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_cosign_key_files_load_with_recorded_passwords() {
+    let dir = fixtures();
     let keys = dir.join("keys");
     let cases: &[(&str, &[u8])] = &[
         ("sigstore-rs/ecdsa_encrypted_private.key", b"123"),
@@ -66,8 +60,8 @@ fn cosign_key_files_load_with_recorded_passwords() {
 }
 
 #[test]
-fn cosign_public_keys_load() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_cosign_public_keys_load() {
+    let dir = fixtures();
     for file in [
         "keys/cosign/cosign-test.pub",
         "keys/cosign/release-cosign.pub",
@@ -141,10 +135,10 @@ fn policy_with(
     p
 }
 
-/// Every row of the containers-image table in $GATE_FIXTURES/cosign/README.md.
+/// Every row of the containers-image table in the `cosign` data set's README.md.
 #[test]
-fn containers_image_fixtures_reach_upstream_expectations() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_containers_image_fixtures_reach_upstream_expectations() {
+    let dir = fixtures();
     let ci = dir.join("containers-image");
     let rekor = key(&ci, "rekor.pub");
     let fulcio = std::fs::read(ci.join("fulcio_v1.crt.pem")).unwrap();
@@ -315,8 +309,8 @@ fn production_root(bundle_verify: &Path, scratch: &Path) -> PathBuf {
 
 /// sigstore-conformance `bundle-verify`: every `_fail` case fails, every other case passes.
 #[test]
-fn sigstore_conformance_bundle_verify() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_sigstore_conformance_bundle_verify() {
+    let dir = fixtures();
     let root = dir.join("sigstore-conformance/bundle-verify");
     let scratch = tempfile::tempdir().unwrap();
     let production = production_root(&root, scratch.path());
@@ -327,8 +321,8 @@ fn sigstore_conformance_bundle_verify() {
 /// python-tuf serves it as its `trusted_root.json` target on loopback, and gate's TUF client
 /// fetches and verifies it from the repository's bootstrap root.
 #[test]
-fn sigstore_conformance_bundle_verify_through_tuf() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_sigstore_conformance_bundle_verify_through_tuf() {
+    let dir = fixtures();
     let root = dir.join("sigstore-conformance/bundle-verify");
     let scratch = tempfile::tempdir().unwrap();
     let production = std::fs::read(production_root(&root, scratch.path())).unwrap();
@@ -432,8 +426,8 @@ const SIGSTORE_PYTHON_DIFFERS: &[&str] = &[
 /// same roots (tests/sigstore_python/verify.py); it and gate agree on every case it supports
 /// (it has no key-based verification) except the documented `SIGSTORE_PYTHON_DIFFERS`.
 #[test]
-fn sigstore_python_agrees_with_gate_on_bundle_verify() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_sigstore_python_agrees_with_gate_on_bundle_verify() {
+    let dir = fixtures();
     let home = PathBuf::from(std::env::var_os("HOME").unwrap());
     let python = home.join(".cache/gate/venv-sigstore/bin/python");
     assert!(
@@ -566,7 +560,7 @@ fn required_attestations() {
 }
 
 /// gate's own key and signature, committed in tests/data/verify: they keep verifying, so the key
-/// file format and the payload layout stay stable (no `GATE_FIXTURES` needed).
+/// file format and the payload layout stay stable (no conformance data set needed).
 #[test]
 fn committed_gate_key_and_signature_verify() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/verify");
@@ -618,8 +612,8 @@ fn regenerate_committed_key_and_signature() {
 
 /// GitHub workflow claims read from the Fulcio extensions of a real certificate, and matched.
 #[test]
-fn github_workflow_claims_from_fulcio_certificate() {
-    let Some(dir) = fixtures() else { return };
+fn conformance_cosign_github_workflow_claims_from_fulcio_certificate() {
+    let dir = fixtures();
     let bundle: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
             dir.join("sigstore-conformance/bundle-verify/rekor2-happy-path/bundle.sigstore.json"),

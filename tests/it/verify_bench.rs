@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{ClientConfig, Repo};
+use gate::registry::auth::AuthSources;
+use gate::registry::{ClientConfig, Repo};
 use gate::verify::sign::{append_signature, sign_digest, signature_tag};
 use gate::verify::{self, keys::signing_key_from_pem, RegistryFetcher, TrustedKey, VerifyPolicy};
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{ClientConfig, Repo};
+use gate::registry::auth::AuthSources;
+use gate::registry::{ClientConfig, Repo};
 use gate::verify::sign::{append_signature, sign_digest, signature_tag, Manifest};
 use gate::verify::{
     self, keys::signing_key_from_pem, trust_root::TrustRoot, KeylessIdentity, Matcher,
@@ -300,11 +300,9 @@ fn read_dir_signature(path: &Path) -> SignatureLayer {
 /// The containers-image fixtures, seeded byte-exact into a registry with their signatures laid
 /// out as cosign does, reach the upstream expectation through the registry path.
 #[tokio::test]
-async fn containers_image_fixtures_through_a_registry() {
-    let Some(root) = crate::fixtures::root("containers_image_fixtures_through_a_registry") else {
-        return;
-    };
-    let ci = root.join("cosign/containers-image");
+async fn conformance_cosign_containers_image_fixtures_through_a_registry() {
+    let root = crate::fixtures::dir(crate::fixtures::Set::Cosign);
+    let ci = root.join("containers-image");
     let reg = Registry::start();
     let f = fetcher(&reg);
     let key = |file: &str| TrustedKey::load(ci.join(file).to_str().unwrap()).unwrap();

@@ -12,7 +12,7 @@
 //! its `map`, `log` and `mode`.
 //!
 //! - `map`: JSON file `{ "sha256:…" | "*": "report.json" | {"report", "username", "password",
-//!   "token"} }`. Relative report names are looked up in `$GATE_FIXTURES/trivy/reports`, then in
+//!   "token"} }`. Relative report names are looked up in the `trivy` conformance data set's `reports/` (tests/support/fixtures.rs), then in
 //!   this package's `tests/data/scan`.
 //! - `log`: file that gets one line per call (`image DIGEST PLATFORM MODE START_NS END_NS`,
 //!   `version`, `server`, `convert FORMAT`, `FAIL reason`); `LOG.seen/` holds the digests done.
@@ -23,6 +23,9 @@
 //!   be given; without it they must not. A map entry's `insecure` likewise for `--insecure`.
 //! - `pad_mib` (or `GATE_REPLAY_PAD_MIB`): the report's first result gets a `Packages` list of
 //!   about this many MiB, generated while it is printed (a huge report without a huge file).
+
+#[path = "../support/fixtures.rs"]
+mod fixtures;
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -396,8 +399,8 @@ fn report_path(name: &str) -> PathBuf {
     if p.is_absolute() {
         return p.to_owned();
     }
-    if let Some(f) = std::env::var_os("GATE_FIXTURES") {
-        let candidate = Path::new(&f).join("trivy/reports").join(name);
+    if let Some(f) = fixtures::find(fixtures::Set::Trivy) {
+        let candidate = f.join("reports").join(name);
         if candidate.exists() {
             return candidate;
         }

@@ -12,8 +12,8 @@ mod version;
 pub use level::{Level, ParseLevelError};
 pub use version::{ParseVersionError, Version, LATEST_MINOR};
 
+use crate::finding::Rule;
 use crate::lint::pod::PodView;
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 /// One Pod Security check as the admission library defines it.

@@ -3,16 +3,17 @@
 //! (`system:anonymous`, `system:unauthenticated`: an error), or to every authenticated caller
 //! (`system:authenticated`: a warning). Whatever the role, `view` included.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-018",
     name: "anonymous-binding",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Role binding grants a role to unauthenticated callers",
     explain: r#"## What it checks
 Every `subjects[*]` of a `RoleBinding` or `ClusterRoleBinding` (`rbac.authorization.k8s.io`),
@@ -57,6 +58,7 @@ pub const AUTHENTICATED: Rule = Rule {
     id: "GATE-K8S-019",
     name: "authenticated-binding",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role binding grants a role to every authenticated caller",
     explain: r#"## What it checks
 Every `subjects[*]` of a `RoleBinding` or `ClusterRoleBinding` (`rbac.authorization.k8s.io`),

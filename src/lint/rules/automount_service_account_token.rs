@@ -2,17 +2,18 @@
 //! neither the pod nor its ServiceAccount (when in the input) sets
 //! `automountServiceAccountToken: false`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::rules::default_service_account::service_account;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-021",
     name: "automount-service-account-token",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Pod mounts a service account token it may not need",
     explain: r#"## What it checks
 The pod template of every workload: `automountServiceAccountToken: false` on the pod, or, when the

@@ -3,16 +3,17 @@
 //! mean "everybody" (`system:anonymous`, `system:unauthenticated`, `system:authenticated`, all
 //! service accounts) are not system subjects.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-011",
     name: "cluster-admin-binding",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Binding grants cluster-admin or a wildcard ClusterRole to a non-system subject",
     explain: r#"## What it checks
 Every `ClusterRoleBinding` and `RoleBinding` whose `roleRef` is the ClusterRole `cluster-admin`,

@@ -1,14 +1,15 @@
 //! `dapr-component-without-scopes`: a Dapr `Component` that every app in the namespace can use.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-001",
     name: "dapr-component-without-scopes",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Dapr component is not limited to named apps with `scopes`",
     explain: r#"## What it checks
 Every `Component` of `dapr.io`: `scopes` lists the app IDs allowed to use it.

@@ -1,16 +1,17 @@
 //! `dapr-missing-app-token`: a Dapr-enabled pod without API token annotations, when the policy
 //! requires them.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::PodView;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-003",
     name: "dapr-missing-app-token",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Dapr-enabled pod has no API token annotations",
     explain: r#"## What it checks
 When the policy requires Dapr API tokens: every pod template annotated `dapr.io/enabled: "true"`

@@ -1,14 +1,15 @@
 //! `dapr-mtls-disabled`: a Dapr `Configuration` that turns mutual TLS off.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-DAPR-002",
     name: "dapr-mtls-disabled",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Dapr configuration disables mTLS",
     explain: r#"## What it checks
 Every `Configuration` of `dapr.io`: `spec.mtls.enabled` is not `false`.

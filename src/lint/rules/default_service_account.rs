@@ -1,16 +1,17 @@
 //! `default-service-account`: a workload that runs as its namespace's `default` ServiceAccount.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-020",
     name: "default-service-account",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Workload runs as the `default` ServiceAccount",
     explain: r#"## What it checks
 The pod template of every workload: `serviceAccountName` must be set, and not to `default`.

@@ -1,15 +1,16 @@
 //! `default-service-account-binding`: a RoleBinding or ClusterRoleBinding that grants a role to
 //! a namespace's `default` ServiceAccount.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-012",
     name: "default-service-account-binding",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role binding grants permissions to a `default` ServiceAccount",
     explain: r#"## What it checks
 Every `subjects[*]` of a `RoleBinding` or `ClusterRoleBinding`: no ServiceAccount named `default`.

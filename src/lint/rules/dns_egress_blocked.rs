@@ -1,17 +1,18 @@
 //! `dns-egress-blocked`: a namespace whose default-deny egress policy leaves no way to reach DNS
 //! in `kube-system` on UDP and TCP port 53.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::missing_default_deny::{denies_egress, policies, selects_all, types};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-031",
     name: "dns-egress-blocked",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Egress is denied but DNS to kube-system is not allowed",
     explain: r#"## What it checks
 In every namespace where a NetworkPolicy denies egress for all pods: some NetworkPolicy that

@@ -1,13 +1,14 @@
 //! `expired-exception`: an exception (policy or inline) matched a finding after its date; the
 //! finding stands and this one says why.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-LINT-001",
     name: "expired-exception",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "An exception matched a finding but has expired",
     explain: r#"## What it checks
 Every exception that matches a lint finding, from the policy file (`exceptions:`) or from an

@@ -1,19 +1,20 @@
 //! `exposed-service-without-policy`: a Service of type NodePort or LoadBalancer whose pods no
 //! NetworkPolicy of the change explicitly opens to ingress from outside.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::facts::Labels;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::missing_default_deny::{policies, types};
 use crate::lint::rules::network::{pods_in, selects};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-034",
     name: "exposed-service-without-policy",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "NodePort or LoadBalancer Service has no NetworkPolicy allowing its ingress",
     explain: r#"## What it checks
 Every core `Service` of `type: NodePort` or `type: LoadBalancer` with a `selector`: some

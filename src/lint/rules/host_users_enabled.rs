@@ -1,16 +1,17 @@
 //! `host-users-enabled`: a pod that could run in its own user namespace (`hostUsers: false`)
 //! but does not.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag};
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-066",
     name: "host-users-enabled",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "Pod shares the host's user namespace where it could have its own",
     explain: r#"## What it checks
 Every Linux pod that uses none of the host namespaces (`hostNetwork`, `hostPID`, `hostIPC`, which

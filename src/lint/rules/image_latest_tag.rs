@@ -1,17 +1,18 @@
 //! `image-latest-tag`: an image referenced as `:latest` or with no tag (which means `latest`),
 //! without a digest.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::rules::pods;
 use crate::lint::rules::unpinned_image::split_image;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-060",
     name: "image-latest-tag",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Image uses the `latest` tag or no tag",
     explain: r#"## What it checks
 Every container's `image`: it names a tag other than `latest`, or carries a digest.

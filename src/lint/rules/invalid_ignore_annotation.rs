@@ -1,12 +1,13 @@
 //! `invalid-ignore-annotation`: a `gate.dev/ignore` annotation that cannot be applied.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-LINT-002",
     name: "invalid-ignore-annotation",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Inline `gate.dev/ignore` annotation is malformed",
     explain: r#"## What it checks
 Every `gate.dev/ignore` annotation: it reads

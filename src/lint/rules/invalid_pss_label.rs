@@ -1,15 +1,16 @@
 //! `invalid-pss-label`: a Namespace whose Pod Security enforce labels do not parse.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL};
 use crate::lint::pss::{Level, Version};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-042",
     name: "invalid-pss-label",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace has an invalid Pod Security label value",
     explain: r#"## What it checks
 Every `Namespace` object: `pod-security.kubernetes.io/enforce` is `privileged`, `baseline` or

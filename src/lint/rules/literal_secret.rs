@@ -1,10 +1,10 @@
 //! `literal-secret`: a `Secret` object committed with its data.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::secrets::detect;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 use base64::Engine;
 
@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     id: "GATE-K8S-052",
     name: "literal-secret",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Secret object is committed with literal data",
     explain: r#"## What it checks
 Every core `Secret` object: `data` and `stringData` are absent or empty. The message names the

@@ -1,14 +1,15 @@
 //! `missing-cpu-limit`: a container without `resources.limits.cpu`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-064",
     name: "missing-cpu-limit",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no CPU limit",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.limits.cpu` is set.

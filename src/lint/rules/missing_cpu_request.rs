@@ -1,14 +1,15 @@
 //! `missing-cpu-request`: a container without `resources.requests.cpu`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-065",
     name: "missing-cpu-request",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no CPU request",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.requests.cpu` is set.

@@ -1,17 +1,18 @@
 //! `missing-default-deny`: a namespace with workloads in the input but no default-deny
 //! NetworkPolicy (empty `podSelector`, Ingress and Egress) in the input.
 
+use crate::finding::Rule;
 use crate::finding::{Finding, Severity};
 use crate::lint::object::Object;
 use crate::lint::pod::{field, items};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-030",
     name: "missing-default-deny",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace with workloads has no default-deny NetworkPolicy",
     explain: r#"## What it checks
 For every namespace that has workloads in the input: some NetworkPolicy in that namespace selects

@@ -1,14 +1,15 @@
 //! `missing-memory-limit`: a container without `resources.limits.memory`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-061",
     name: "missing-memory-limit",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no memory limit",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.limits.memory` is set.

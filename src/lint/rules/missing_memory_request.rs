@@ -1,14 +1,15 @@
 //! `missing-memory-request`: a container without `resources.requests.memory`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::resources;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-063",
     name: "missing-memory-request",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container has no memory request",
     explain: r#"## What it checks
 Every container and init container (not ephemeral containers): `resources.requests.memory` is set.

@@ -3,16 +3,17 @@
 //! the first pass). The account may well exist in the cluster, so the finding is a note that
 //! says "not in this change", not a violation.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::default_service_account::service_account;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-022",
     name: "missing-service-account",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "Workload names a ServiceAccount that is not in this change",
     explain: r#"## What it checks
 Every object with a pod that sets `serviceAccountName` (or the deprecated `serviceAccount`) to

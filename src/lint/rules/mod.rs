@@ -43,11 +43,11 @@ pub mod secretstore_plain_http;
 pub mod unpinned_image;
 pub mod writable_root_filesystem;
 
+use crate::finding::Rule;
 use crate::lint::object::Object;
 use crate::lint::pod::PodView;
 use crate::lint::pss::checks as pss;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
 pub const ALL_RULES: [Rule; 56] = [

@@ -1,16 +1,17 @@
 //! `namespace-pss-weaker-than-policy`: a Namespace that enforces a weaker Pod Security level
 //! than the policy requires.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::ENFORCE_LABEL;
 use crate::lint::pss::Level;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-041",
     name: "namespace-pss-weaker-than-policy",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Namespace enforces a weaker Pod Security level than the policy",
     explain: r#"## What it checks
 Every `Namespace` object with a `pod-security.kubernetes.io/enforce` label: the level is at least

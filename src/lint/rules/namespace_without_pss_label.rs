@@ -1,14 +1,15 @@
 //! `namespace-without-pss-label`: a Namespace that does not enforce a Pod Security level.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::ENFORCE_LABEL;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-040",
     name: "namespace-without-pss-label",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Namespace has no `pod-security.kubernetes.io/enforce` label",
     explain: r#"## What it checks
 Every `Namespace` object: it carries the label `pod-security.kubernetes.io/enforce`.

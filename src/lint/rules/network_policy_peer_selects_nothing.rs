@@ -2,16 +2,17 @@
 //! (in the policy's own namespace) selects no pod of the change, in a namespace whose workloads
 //! the change defines.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::network::{has_pods, selects_some};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-033",
     name: "network-policy-peer-selects-nothing",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "NetworkPolicy peer selects no pod of this change",
     explain: r#"## What it checks
 Every `ingress[*].from[*]` and `egress[*].to[*]` peer of a `NetworkPolicy` that has a

@@ -2,17 +2,18 @@
 //! change in a namespace whose workloads the change defines. Cross-object: it reads the pod labels
 //! of every file of the run.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::rules::missing_default_deny::selects_all;
 use crate::lint::rules::network::{has_pods, selects_some};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-032",
     name: "network-policy-selects-nothing",
     severity: Severity::Note,
+    section: crate::finding::Section::Rules,
     summary: "NetworkPolicy selects no pod of this change",
     explain: r#"## What it checks
 Every `NetworkPolicy` whose namespace has workloads in this change (gate reads every file of the

@@ -2,10 +2,10 @@
 //! each `rules[*]` of a Role or ClusterRole as API groups, resources and verbs, and a helper that
 //! reports every entry granting one of some verbs on one of some resources.
 
+use crate::finding::Rule;
 use crate::lint::pod::items;
 use crate::lint::rules::rbac_wildcard::is_role;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 /// One `rules[*]` entry.

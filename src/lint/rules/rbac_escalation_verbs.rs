@@ -1,14 +1,15 @@
 //! `rbac-escalation-verbs`: role grants the escalate, bind or impersonate verbs.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-016",
     name: "rbac-escalation-verbs",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Role grants the escalate, bind or impersonate verbs",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole`: no `escalate`, `bind` or `impersonate` verb (on

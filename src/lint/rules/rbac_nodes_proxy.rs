@@ -1,14 +1,15 @@
 //! `rbac-nodes-proxy`: role grants access to the nodes/proxy subresource.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-017",
     name: "rbac-nodes-proxy",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Role grants access to the nodes/proxy subresource",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole` in the core API group: no verb on `nodes/proxy`.

@@ -1,14 +1,15 @@
 //! `rbac-pod-exec`: role grants exec, attach or port-forward into pods.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-013",
     name: "rbac-pod-exec",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role grants exec, attach or port-forward into pods",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole` in the core API group: no `create` or `get` (the

@@ -1,14 +1,15 @@
 //! `rbac-secrets-read`: role grants read access to Secrets.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-014",
     name: "rbac-secrets-read",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role grants read access to Secrets",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole` in the core API group: no `get`, `list` or `watch`

@@ -1,14 +1,15 @@
 //! `rbac-wildcard`: a Role or ClusterRole that grants `*` verbs, resources or API groups.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::items;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-010",
     name: "rbac-wildcard",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Role grants `*` verbs, resources or API groups",
     explain: r#"## What it checks
 Every `rules[*]` entry of a `Role` or `ClusterRole`: no `*` in `verbs`, `resources` or `apiGroups`.

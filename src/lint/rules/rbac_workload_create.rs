@@ -1,14 +1,15 @@
 //! `rbac-workload-create`: role grants create on pods or workloads.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::rules::rbac;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-015",
     name: "rbac-workload-create",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Role grants create on pods or workloads",
     explain: r#"## What it checks
 Every `rules[*]` of a `Role` or `ClusterRole`: no `create` on `pods` or on the workloads that

@@ -2,10 +2,10 @@
 //! rule per request or limit and resource, so a team that deliberately leaves out CPU limits can
 //! turn off just that one.
 
+use crate::finding::Rule;
 use crate::lint::pod::field;
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 /// Report every container (not ephemeral containers) without `resources.<kind>.<resource>`.
 pub fn check(

@@ -1,16 +1,17 @@
 //! `secret-in-configmap`: a ConfigMap that holds a secret, by key name, by token format, or as a
 //! `password=…` line in an embedded file.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::secrets::{detect, evidence_line};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-051",
     name: "secret-in-configmap",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "ConfigMap holds a secret",
     explain: r#"## What it checks
 Every `data` entry of a `ConfigMap`, with the shared secret detector that `gate explain

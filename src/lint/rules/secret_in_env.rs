@@ -1,17 +1,18 @@
 //! `secret-in-env`: a container environment variable with a literal value that is a secret by
 //! its name or by its format.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items};
 use crate::lint::rules::pods;
 use crate::lint::secrets::{detect, evidence_line};
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-050",
     name: "secret-in-env",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container has a secret as a literal environment value",
     explain: r#"## What it checks
 Every `env[*]` of every container: a literal `value` must not be a secret. gate has one secret

@@ -1,16 +1,17 @@
 //! `secretstore-plain-http`: an External Secrets `SecretStore` or `ClusterSecretStore` that talks
 //! to its provider over plain HTTP.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::field;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 use crate::yaml::{Node, Value};
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-053",
     name: "secretstore-plain-http",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "SecretStore reaches its provider over plain HTTP",
     explain: r#"## What it checks
 Every `SecretStore` and `ClusterSecretStore` of `external-secrets.io`: no URL under

@@ -1,15 +1,16 @@
 //! `writable-root-filesystem`: a container whose root file system is writable.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{flag, Flag};
 use crate::lint::rules::pods;
 use crate::lint::{Context, Hit};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-062",
     name: "writable-root-filesystem",
     severity: Severity::Warning,
+    section: crate::finding::Section::Rules,
     summary: "Container root file system is writable",
     explain: r#"## What it checks
 Every container and init container of a Linux pod: `securityContext.readOnlyRootFilesystem` is

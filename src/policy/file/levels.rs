@@ -2,8 +2,8 @@
 //! `manifests.rules` (by ID or name) first, then the `max-level` cap.
 
 use super::sections::{Level, PolicyFile};
-use crate::finding::Severity;
-use crate::rules::Rule;
+use crate::finding::Rule;
+use crate::finding::{Section, Severity};
 
 impl PolicyFile {
     /// The severity `rule`'s findings get, or `None` when the policy turns it off.
@@ -27,6 +27,46 @@ impl PolicyFile {
         match self.max_level.and_then(Level::severity) {
             Some(max) => severity.min(max),
             None => severity,
+        }
+    }
+
+    /// The policy as a run applies it when the command line named a signer (`--key`, keyless
+    /// `--certificate-*`): an image those signers did not sign is an error, whatever level the
+    /// policy gives signatures.
+    /// Also settles an unset `signatures.level` ([`super::Signatures::effective_level`]).
+    pub fn with_command_line(&self, signers_named: bool) -> PolicyFile {
+        let mut file = self.clone();
+        file.signatures.level = Some(if signers_named {
+            Level::Error
+        } else {
+            file.signatures.effective_level(false)
+        });
+        file
+    }
+
+    /// The severity `rule`'s findings end with, or `None` when they are dropped: vulnerability,
+    /// signature, admission and attestation findings take their section's `level`, unless
+    /// `manifests.rules` names the rule; then the cap.
+    pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
+        let section = match rule.section {
+            Section::Vulnerabilities => Some(self.vulnerabilities.level),
+            // `with_command_line` settles it; unset only in a policy used as read, where the
+            // rule's own severity stands.
+            Section::Signatures => Some(self.signatures.level.unwrap_or(Level::Error)),
+            Section::Admission => Some(self.admission.level),
+            Section::Attestations => {
+                Some(self.attestations.first().map_or(Level::Error, |a| a.level))
+            }
+            Section::Rules => None,
+        };
+        let explicit = self
+            .manifests
+            .rules
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case(rule.id) || *k == rule.name);
+        match section {
+            Some(level) if !explicit => self.level_severity(level),
+            _ => self.severity_for(rule),
         }
     }
 

@@ -196,7 +196,7 @@ pub struct Identity {
 }
 
 /// Signers for images matching `images` (globs), instead of the section-wide ones.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SignatureRule {
     pub images: Vec<String>,
@@ -336,6 +336,19 @@ pub struct AttestationRule {
     pub slsa: Option<SlsaPolicy>,
 }
 
+impl Default for AttestationRule {
+    fn default() -> Self {
+        Self {
+            predicate_type: String::new(),
+            keys: Vec::new(),
+            identities: Vec::new(),
+            images: Vec::new(),
+            level: Level::Error,
+            slsa: None,
+        }
+    }
+}
+
 /// `attestations[].slsa:` the fields slsa-verifier users check, all exact. Only for a SLSA
 /// provenance `predicate-type`; at most one of `source-ref`, `source-branch`, `source-tag`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -409,7 +422,7 @@ fn pss_latest() -> String {
 }
 
 /// Where images live in a custom resource (`spec.template.spec.containers[*].image`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SearchRule {
     #[serde(default)]

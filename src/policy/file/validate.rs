@@ -5,7 +5,7 @@
 use super::keypath::{display, Seg};
 use super::sections::{Identity, KeyRef, PolicyFile};
 use super::PolicyError;
-use crate::policy::exception::Exception;
+use crate::exception::Exception;
 
 type Origin<'a> = &'a dyn Fn(&[Seg]) -> String;
 

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use gate::resolve::auth::AuthSources;
-use gate::resolve::{ClientConfig, Repo};
+use gate::registry::auth::AuthSources;
+use gate::registry::{ClientConfig, Repo};
 use gate::verify::sign::signature_tag;
 use gate::verify::{Fetcher, RegistryFetcher};
 use serde_json::Value;

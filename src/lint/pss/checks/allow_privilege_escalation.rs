@@ -1,15 +1,16 @@
 //! PSS restricted `allowPrivilegeEscalation` (policy v1.8+): every container sets
 //! `allowPrivilegeEscalation: false`. Windows pods are exempt from v1.25.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-014",
     name: "privilege-escalation-allowed",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not set allowPrivilegeEscalation to false",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.8 and later): `securityContext.allowPrivilegeEscalation`

@@ -1,16 +1,17 @@
 //! PSS baseline `appArmorProfile`: AppArmor may only be the runtime default or a localhost
 //! profile, in the fields and in the deprecated annotations.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-006",
     name: "forbidden-apparmor-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container overrides the default AppArmor profile",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.appArmorProfile.type` of the pod and of every

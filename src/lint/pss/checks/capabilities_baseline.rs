@@ -1,15 +1,16 @@
 //! PSS baseline `capabilities_baseline`: only the container runtime's default capabilities may be
 //! added.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-003",
     name: "non-default-capabilities",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container adds capabilities beyond the default set",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.capabilities.add` of every container may only

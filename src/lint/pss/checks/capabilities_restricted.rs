@@ -1,15 +1,16 @@
 //! PSS restricted `capabilities_restricted` (policy v1.22+): every container drops `ALL` and adds
 //! at most `NET_BIND_SERVICE`. Windows pods are exempt from v1.25.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-018",
     name: "capabilities-not-dropped",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not drop ALL capabilities or adds one besides NET_BIND_SERVICE",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.22 and later): `securityContext.capabilities.drop`

@@ -1,14 +1,15 @@
 //! PSS baseline `hostNamespaces`: no host network, PID or IPC namespace.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-001",
     name: "host-namespaces",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod shares the host network, PID or IPC namespace",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC` must be

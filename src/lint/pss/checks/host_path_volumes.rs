@@ -1,14 +1,15 @@
 //! PSS baseline `hostPathVolumes`: no hostPath volumes.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-004",
     name: "hostpath-volume",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod mounts a hostPath volume",
     explain: r#"## What it checks
 Pod Security Standards, baseline: no entry of `spec.volumes` may be a `hostPath` volume.

@@ -1,14 +1,15 @@
 //! PSS baseline `hostPorts`: no host ports.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, int, items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-005",
     name: "host-port",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container binds a host port",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `ports[*].hostPort` of every container must be unset or `0`.

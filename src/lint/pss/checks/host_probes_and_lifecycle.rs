@@ -1,15 +1,16 @@
 //! PSS baseline `hostProbesAndHostLifecycle` (policy v1.34+): probes and lifecycle handlers must
 //! not name a `host`.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-012",
     name: "probe-or-lifecycle-host",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Probe or lifecycle handler targets another host",
     explain: r#"## What it checks
 Pod Security Standards, baseline (policy v1.34 and later): the `httpGet.host` and

@@ -21,7 +21,7 @@ pub mod sysctls;
 pub mod windows_host_process;
 
 use super::Check;
-use crate::rules::Rule;
+use crate::finding::Rule;
 
 /// Every check, baseline first (the order findings come out in).
 pub static ALL: &[Check] = &[

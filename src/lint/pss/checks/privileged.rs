@@ -1,14 +1,15 @@
 //! PSS baseline `privileged`: no privileged containers.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-002",
     name: "privileged-container",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container runs privileged",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.privileged` of every container, init container

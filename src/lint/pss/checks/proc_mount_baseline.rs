@@ -1,15 +1,16 @@
 //! PSS baseline `procMount`: the default `/proc` masks, unless the pod runs in a user namespace
 //! (from policy v1.35).
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-008",
     name: "unmasked-proc-mount",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container unmasks /proc outside a user namespace",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.procMount` of every container must be unset or

@@ -1,16 +1,17 @@
 //! PSS restricted `procMount_restricted` (policy v1.35+): the default `/proc` masks, even in a
 //! user namespace.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::PodView;
 use crate::lint::pss::checks::proc_mount_baseline::default_proc_mount;
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-019",
     name: "proc-mount-not-default",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Container does not use the default /proc mount",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.35 and later): `securityContext.procMount` of every

@@ -1,15 +1,16 @@
 //! PSS restricted `restrictedVolumes`: only the volume types that cannot reach the node or
 //! unmanaged storage.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{items, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-013",
     name: "restricted-volume-type",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod uses a volume type the restricted profile forbids",
     explain: r#"## What it checks
 Pod Security Standards, restricted: every entry of `spec.volumes` must be one of `configMap`,

@@ -1,15 +1,16 @@
 //! PSS restricted `runAsNonRoot`: the pod or every container sets `runAsNonRoot: true`, and none
 //! sets it to false. From policy v1.35 pods in a user namespace are exempt.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-015",
     name: "missing-run-as-non-root",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod may run containers as root",
     explain: r#"## What it checks
 Pod Security Standards, restricted: `securityContext.runAsNonRoot` must be `true` on the pod (then

@@ -1,16 +1,17 @@
 //! PSS restricted `runAsUser` (policy v1.23+): no `runAsUser: 0`. From policy v1.35 pods in a user
 //! namespace are exempt.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, int, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-016",
     name: "run-as-root-user",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets runAsUser to 0",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.23 and later): `securityContext.runAsUser` of the pod

@@ -1,16 +1,17 @@
 //! PSS baseline `seccompProfile_baseline`: seccomp must not be `Unconfined`. Before policy v1.19
 //! the alpha annotations are checked; from v1.19 the `seccompProfile` fields.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-009",
     name: "unconfined-seccomp-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets an unconfined seccomp profile",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.seccompProfile.type` of the pod and of every

@@ -2,16 +2,17 @@
 //! `RuntimeDefault` or `Localhost`, on the pod or on every container. Windows pods are exempt from
 //! v1.25.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, PodView};
 use crate::lint::pss::checks::seccomp_baseline::{bad_type, fields};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-017",
     name: "missing-seccomp-profile",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod does not set a RuntimeDefault or Localhost seccomp profile",
     explain: r#"## What it checks
 Pod Security Standards, restricted (policy v1.19 and later): `securityContext.seccompProfile.type`

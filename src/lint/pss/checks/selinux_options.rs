@@ -1,15 +1,16 @@
 //! PSS baseline `seLinuxOptions`: only the container SELinux types, no custom user or role.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-007",
     name: "forbidden-selinux-options",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container sets a custom SELinux type, user or role",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.seLinuxOptions` of the pod and of every

@@ -1,14 +1,15 @@
 //! PSS baseline `sysctls`: only the safe, namespaced sysctls of the policy version.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, items, text, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-010",
     name: "unsafe-sysctl",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod sets a sysctl outside the safe set",
     explain: r#"## What it checks
 Pod Security Standards, baseline: every `spec.securityContext.sysctls[*].name` must be in the safe

@@ -1,15 +1,16 @@
 //! PSS baseline `windowsHostProcess`: no Windows HostProcess pods or containers.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::pod::{field, flag, Flag, PodView};
 use crate::lint::pss::{Check, Level, Violation};
-use crate::rules::Rule;
 use crate::yaml::Node;
 
 pub const RULE: Rule = Rule {
     id: "GATE-PSS-011",
     name: "windows-host-process",
     severity: Severity::Error,
+    section: crate::finding::Section::Rules,
     summary: "Pod or container runs as a Windows HostProcess",
     explain: r#"## What it checks
 Pod Security Standards, baseline: `securityContext.windowsOptions.hostProcess` of the pod and of

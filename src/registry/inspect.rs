@@ -4,7 +4,7 @@
 //! registry that answered the HEAD with one digest and serves other bytes fails here. An index
 //! with more children than [`MAX_INDEX_CHILDREN`] is refused rather than walked.
 
-use super::{Manifest, ResolveError, Resolved, Resolver, Unresolved};
+use super::{Manifest, RegistryClient, Repo, ResolveError};
 use serde::{Deserialize, Serialize};
 
 /// The most platform manifests an index may list.
@@ -70,44 +70,44 @@ struct ChildDoc {
     platform: Option<Platform>,
 }
 
-impl Resolver {
-    /// Fetch the manifest behind a resolved digest (verified) and list an index's children.
-    pub async fn inspect(&self, r: &Resolved) -> Result<Inspected, Unresolved> {
-        let fail = |error| Unresolved {
-            reference: r.reference.original().to_string(),
-            error,
-        };
-        let (repo, _) = self.repo_for(&r.reference);
-        let manifest = match self.client().get_manifest(&repo, &r.digest).await {
+impl RegistryClient {
+    /// Fetch the manifest `digest` of `repo` (verified) and list an index's children. `tag`: the
+    /// tag the digest was announced for, when it came from the registry's own answer for a tag.
+    pub async fn inspect(
+        &self,
+        repo: &Repo,
+        digest: &str,
+        tag: Option<&str>,
+    ) -> Result<Inspected, ResolveError> {
+        let manifest = match self.get_manifest(repo, digest).await {
             Ok(m) => m,
             // The digest came from the registry's own answer for a tag: say so, not "not found".
-            Err(ResolveError::NotFound { .. }) if r.reference.digest().is_none() => {
-                return Err(fail(ResolveError::AnnouncedDigestMissing {
+            Err(ResolveError::NotFound { .. }) if tag.is_some() => {
+                return Err(ResolveError::AnnouncedDigestMissing {
                     registry: repo.domain.clone(),
                     repository: repo.path.clone(),
-                    tag: r.reference.tag().unwrap_or(super::DEFAULT_TAG).to_string(),
-                    digest: r.digest.clone(),
-                }))
+                    tag: tag.unwrap_or_default().to_string(),
+                    digest: digest.to_string(),
+                })
             }
-            Err(e) => return Err(fail(e)),
+            Err(e) => return Err(e),
         };
-        let doc: IndexDoc = serde_json::from_slice(&manifest.bytes).map_err(|e| {
-            fail(ResolveError::BadManifest {
+        let doc: IndexDoc =
+            serde_json::from_slice(&manifest.bytes).map_err(|e| ResolveError::BadManifest {
                 registry: repo.domain.clone(),
-                digest: r.digest.clone(),
+                digest: digest.to_string(),
                 reason: e.to_string(),
-            })
-        })?;
+            })?;
         let children = doc.manifests.unwrap_or_default();
         if children.len() > MAX_INDEX_CHILDREN {
-            return Err(fail(ResolveError::BadManifest {
+            return Err(ResolveError::BadManifest {
                 registry: repo.domain.clone(),
-                digest: r.digest.clone(),
+                digest: digest.to_string(),
                 reason: format!(
                     "index lists {} manifests (limit {MAX_INDEX_CHILDREN})",
                     children.len()
                 ),
-            }));
+            });
         }
         let children = children
             .into_iter()

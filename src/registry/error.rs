@@ -162,17 +162,4 @@ pub struct Unresolved {
     pub error: ResolveError,
 }
 
-/// An error and its sources on one line, `a: b: c`, like anyhow's `{:#}`.
-pub fn chain_text(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.ends_with(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
+pub use crate::errors::chain_text;
