@@ -12,7 +12,9 @@ use std::path::PathBuf;
     about = "Supply-chain CI gate for container images and Kubernetes manifests",
     long_about = "gate resolves every image a change deploys to its digest, scans and verifies \
 that digest, checks the manifests against Kubernetes guardrails, reports, and pins the files.\n\n\
-Exit codes: 0 passed, 1 the gate failed, 2 the gate could not check."
+Exit codes: 0 passed, 1 the gate failed, 2 the gate could not check, 64 usage error (a \
+wrong flag or argument: nothing was checked).",
+    after_help = EXAMPLES_GATE
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -73,6 +75,10 @@ pub struct GlobalArgs {
     /// other commands only their own text, and reject any other `--format`).
     #[arg(long, value_enum, default_value_t = Format::Table, global = true, help_heading = OUTPUT)]
     pub format: Format,
+    /// Colours in the table: `auto` (a terminal, unless `NO_COLOR`, `CLICOLOR=0`, `TERM=dumb`
+    /// or CI; `CLICOLOR_FORCE=1` forces them), `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true, help_heading = OUTPUT)]
+    pub color: ColorChoice,
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE", global = true, help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
@@ -111,7 +117,8 @@ pub struct RegistryArgs {
     /// Registry requests in flight at once [default: 16].
     #[arg(long, value_name = "N", help_heading = REGISTRY)]
     pub concurrency: Option<usize>,
-    /// Timeout of one registry request: seconds, or `30s`, `5m`, `1h` [default: 30s].
+    /// Timeout of each registry request (not the whole run, not a scan: see `--scan-timeout`):
+    /// seconds, or `30s`, `5m`, `1h` [default: 30s].
     #[arg(long, value_name = "DURATION", value_parser = crate::units::duration_arg, help_heading = REGISTRY)]
     pub timeout: Option<std::time::Duration>,
 }
@@ -146,6 +153,14 @@ fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
     Ok((format, PathBuf::from(file)))
 }
 
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -160,33 +175,130 @@ pub enum Format {
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// The whole gate: resolve, scan, verify and lint, report, and optionally pin.
+    #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
     /// Resolve image references to digests and print `name@sha256:…`.
+    #[command(after_help = EXAMPLES_RESOLVE)]
     Resolve(ResolveArgs),
     /// Rewrite image references in files to `name:tag@sha256:…` (byte for byte elsewhere).
+    #[command(after_help = EXAMPLES_PIN)]
     Pin(PinArgs),
     /// Check Kubernetes manifests against the guardrails (offline).
+    #[command(after_help = EXAMPLES_LINT)]
     Lint(LintArgs),
     /// Sign images (by digest) with a cosign key; appends to existing signatures.
+    #[command(after_help = EXAMPLES_SIGN)]
     Sign(SignArgs),
     /// Write a cosign-compatible key pair (`cosign.key`, `cosign.pub`).
+    #[command(after_help = EXAMPLES_GENERATE_KEY_PAIR)]
     GenerateKeyPair(GenerateKeyPairArgs),
     /// Verify a file against a Sigstore bundle (key or keyless identity).
+    #[command(after_help = EXAMPLES_VERIFY_BLOB)]
     VerifyBlob(VerifyBlobArgs),
     /// Explain a rule: what it checks, why it matters, how to fix it.
+    #[command(after_help = EXAMPLES_EXPLAIN)]
     Explain(ExplainArgs),
     /// Write admission configuration (Kyverno, policy-controller, ValidatingAdmissionPolicy,
     /// Pod Security labels) from the trusted policy.
+    #[command(after_help = EXAMPLES_EXPORT)]
     Export(ExportArgs),
-    /// Write a commented starter policy (`.gate.yaml`).
+    /// Write a commented starter policy (`.gate.yaml`) holding the built-in defaults.
+    #[command(after_help = EXAMPLES_INIT)]
     Init(InitArgs),
     /// Print a shell completion script (`gate completions bash > /etc/bash_completion.d/gate`).
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
     /// Print the man page (roff) for `gate`.
+    #[command(after_help = EXAMPLES_MAN)]
     Man,
     /// Print the version, commit, build date, target, embedded trusted root and pinned Trivy.
+    #[command(after_help = EXAMPLES_VERSION)]
     Version,
 }
+
+/// `gate --help` ends with the exit codes and examples; each command's `--help` with its own
+/// examples (a test checks that every command has some).
+const EXAMPLES_GATE: &str = "\
+Exit codes: 0 passed, 1 the gate failed, 2 the gate could not check, 64 usage error.
+
+Examples:
+  gate check -f deploy/ --pin --key cosign.pub
+  gate lint -f deploy/
+  gate explain GATE-IMG-001";
+
+const EXAMPLES_CHECK: &str = "\
+Examples:
+  gate check nginx:1.27
+  gate check -f deploy/ --pin --key cosign.pub
+  gate check -f deploy/ --report json=gate.json --report sarif=gate.sarif
+  gate check -f deploy/ --certificate-identity-regexp 'https://github\\.com/acme/.+' \\
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com
+  gate check -f deploy/ --trivy-db-repository registry.internal/mirror/trivy-db --scan-timeout 15m";
+
+const EXAMPLES_RESOLVE: &str = "\
+Examples:
+  gate resolve nginx:1.27 ghcr.io/acme/api:v2
+  gate resolve --format json nginx:1.27";
+
+const EXAMPLES_PIN: &str = "\
+Examples:
+  gate pin -f deploy/
+  gate pin -f deploy/ --check
+  gate pin -f deploy/ --diff --update
+  helm template app ./chart | gate pin -f - | kubectl apply -f -";
+
+const EXAMPLES_LINT: &str = "\
+Examples:
+  gate lint -f deploy/
+  gate lint -f deploy/ --pss-level baseline --pss-version v1.29
+  gate lint -f deploy/ --format sarif -o lint.sarif";
+
+const EXAMPLES_SIGN: &str = "\
+Examples:
+  COSIGN_PASSWORD=... gate sign --key cosign.key ghcr.io/acme/api:1.4.2
+  gate sign --key cosign.key --insecure-registry localhost:5000 localhost:5000/app:v1";
+
+const EXAMPLES_GENERATE_KEY_PAIR: &str = "\
+Examples:
+  gate generate-key-pair
+  COSIGN_PASSWORD=... gate generate-key-pair --output-key-prefix ci/release";
+
+const EXAMPLES_VERIFY_BLOB: &str = "\
+Examples:
+  gate verify-blob --bundle app.tgz.sigstore.json --key cosign.pub app.tgz
+  gate verify-blob --bundle app.tgz.sigstore.json --certificate-identity you@example.com \\
+    --certificate-oidc-issuer https://accounts.google.com app.tgz";
+
+const EXAMPLES_EXPLAIN: &str = "\
+Examples:
+  gate explain
+  gate explain GATE-VULN-001
+  gate explain unpinned-image";
+
+const EXAMPLES_EXPORT: &str = "\
+Examples:
+  gate export --policy gate-policy.yaml
+  gate export --policy gate-policy.yaml --output-dir admission/ --namespace shop
+  gate export --policy gate-policy.yaml | kubectl apply --dry-run=server -f -";
+
+const EXAMPLES_INIT: &str = "\
+Examples:
+  gate init
+  gate init --key cosign.pub
+  gate init --path - | less";
+
+const EXAMPLES_COMPLETIONS: &str = "\
+Examples:
+  gate completions bash > /etc/bash_completion.d/gate
+  gate completions zsh > \"${fpath[1]}/_gate\"";
+
+const EXAMPLES_MAN: &str = "\
+Examples:
+  gate man | man -l -";
+
+const EXAMPLES_VERSION: &str = "\
+Examples:
+  gate version";
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -277,8 +389,8 @@ impl Cli {
         }
     }
 
-    /// Checks clap cannot express: a `--format` or `--report` the command has no renderer for.
-    /// The message is for a usage error (exit 2).
+    /// Checks clap cannot express: a `--format` or `--report` the command has no renderer for,
+    /// `check --pin` on standard input. The message is for a usage error (exit 64).
     pub fn usage_error(&self) -> Option<String> {
         let ok = self.command.formats();
         let asked =
@@ -298,6 +410,14 @@ impl Cli {
                         .join(", ")
                 )
             })
+            .or_else(|| match &self.command {
+                Command::Check(a) if a.pin && a.files.iter().any(|f| f.as_os_str() == "-") => Some(
+                    "`gate check --pin` rewrites files and cannot rewrite standard input: \
+                         check it with `gate check -f -`, then pin it with `gate pin -f -`"
+                        .to_string(),
+                ),
+                _ => None,
+            })
             .or_else(|| {
                 let reports = matches!(self.command, Command::Check(_) | Command::Lint(_));
                 (!self.global.reports.is_empty() && !reports).then(|| {
@@ -312,7 +432,7 @@ impl Cli {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Where to write the policy.
+    /// Where to write the policy; `-` prints it to standard output.
     #[arg(long, value_name = "FILE", default_value = ".gate.yaml")]
     pub path: PathBuf,
     /// Overwrite an existing file.
@@ -328,7 +448,8 @@ pub struct SignArgs {
     /// The cosign private key file (`ENCRYPTED SIGSTORE PRIVATE KEY` or `ENCRYPTED COSIGN PRIVATE KEY`).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
-    /// The environment variable holding the key's password (empty when unset).
+    /// The environment variable holding the key's password (unset: asked for on a terminal, as
+    /// cosign does; empty without one).
     #[arg(long, value_name = "VAR", default_value = "COSIGN_PASSWORD")]
     pub password_env: String,
     #[arg(required = true, value_name = "IMAGE")]
@@ -427,6 +548,10 @@ pub struct LintArgs {
     /// Pod Security Standards version (`v1.29`, `latest`).
     #[arg(long, value_name = "VERSION")]
     pub pss_version: Option<crate::lint::pss::Version>,
+    /// Pass when the files hold no Kubernetes object (otherwise that is exit 2: a mistyped path
+    /// must not pass).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Args)]
@@ -456,6 +581,10 @@ pub struct CheckArgs {
     /// Report, but exit 0 when the gate fails (still 2 when it could not check).
     #[arg(long)]
     pub warn_only: bool,
+    /// Pass when `-f` finds no image reference and no Kubernetes object (otherwise that is
+    /// exit 2: a mistyped path must not pass).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Trust this cosign public key (file or `env://VAR`); repeatable. Makes signatures required.
     #[arg(long = "key", value_name = "KEY", help_heading = VERIFY)]
     pub keys: Vec<String>,
@@ -499,10 +628,52 @@ pub struct CheckArgs {
     /// The environment variable holding the `--attest` key's password (empty when unset).
     #[arg(long, value_name = "VAR", default_value = "COSIGN_PASSWORD", requires = "attest", help_heading = VERIFY)]
     pub attest_password_env: String,
+    /// Time one image's scan may take: seconds, or `90s`, `5m`, `1h` (policy
+    /// `scanner.timeout`, default 5m). `--timeout` is per registry request, not the scan.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::duration_arg, help_heading = SCAN)]
+    pub scan_timeout: Option<std::time::Duration>,
+    /// Trivy's and cosign's flags that live in the policy here: each fails with where to set it.
+    #[command(flatten)]
+    pub habits: Habits,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
+}
+
+/// Trivy's flags whose setting is the policy's here. They are hidden, and each fails as a
+/// usage error (exit 64) that names the policy key, instead of clap's bare "unexpected
+/// argument": `trivy image --severity HIGH` habits land on the setting that does the job.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Habits {
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "severities that fail the gate are the policy's `vulnerabilities.severities` \
+         (e.g. `severities: [HIGH, CRITICAL]`; `gate init` writes it)"))]
+    pub severity: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "set `vulnerabilities.ignore-unfixed: true` in the policy (`gate init` writes it)"))]
+    pub ignore_unfixed: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "gate exits 1 when the gate fails: `--warn-only` reports without failing, the policy's \
+         `max-level: warn` caps every finding, `vulnerabilities.level` the scanner's"))]
+    pub exit_code: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "a Trivy ignore file is the policy's `vulnerabilities.trivyignore: FILE`; gate's own \
+         exceptions (with a reason and an expiry) are the policy's `exceptions:`"))]
+    pub ignorefile: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "the platforms scanned are the policy's `scanner.platforms` (e.g. `[linux/amd64]`; \
+         default: linux/amd64 and linux/arm64 where present)"))]
+    pub platform: Option<String>,
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
+        "gate reads no VEX documents: accept a vulnerability with a policy `exceptions:` entry \
+         (`rule: GATE-VULN-001`, `id: CVE-…`, a reason and `expires:`)"))]
+    pub vex: Option<String>,
+}
+
+/// A value parser that refuses every value with `hint` (see [`Habits`]).
+fn habit(hint: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |_| Err(format!("not a gate flag: {hint}"))
 }
 
 /// A keyless signer named on the command line, with cosign's flag names. Together with the

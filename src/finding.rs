@@ -207,6 +207,12 @@ pub struct Vulnerability {
     /// The platform scanned (`linux/arm64`) when the image is a multi-platform index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+    /// The advisory's title, as the scanner reports it (Trivy's `Title`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The advisory's primary link (Trivy's `PrimaryURL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_url: Option<String>,
 }
 
 #[cfg(test)]

@@ -180,6 +180,10 @@ struct Place {
     durable: bool,
     /// Create the destination's directory first.
     create_dir: bool,
+    /// The file holds a secret (`cosign.key`): the owner's alone (0600), whatever the file it
+    /// replaces allowed. Other new files get the umask's default (0644 under the usual 022),
+    /// an existing file keeps its permissions.
+    secret: bool,
 }
 
 /// Write `bytes` to `path` atomically and durably, keeping the permissions of an existing file;
@@ -189,6 +193,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let how = Place {
         durable: true,
         create_dir: false,
+        secret: false,
+    };
+    place(path, how, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] for a file holding a secret (a private key): 0600, see [`Place::secret`].
+pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let how = Place {
+        durable: true,
+        create_dir: false,
+        secret: true,
     };
     place(path, how, |f| f.write_all(bytes))
 }
@@ -199,6 +214,7 @@ pub fn write_atomic_in(path: &Path, bytes: &[u8], durable: bool) -> std::io::Res
     let how = Place {
         durable,
         create_dir: true,
+        secret: false,
     };
     place(path, how, |f| f.write_all(bytes))
 }
@@ -210,6 +226,7 @@ pub fn copy_atomic(src: &Path, dest: &Path, durable: bool) -> std::io::Result<()
     let how = Place {
         durable,
         create_dir: true,
+        secret: false,
     };
     place(dest, how, |f| std::io::copy(&mut from, f).map(drop))
 }
@@ -228,15 +245,19 @@ fn place(
     }
     let tmp = temp_path(dest);
     let result = (|| {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(if how.secret { 0o600 } else { 0o666 })
             .open(&tmp)?;
         fill(&mut f)?;
         if how.durable {
             f.sync_all()?;
         }
-        if let Ok(meta) = std::fs::metadata(dest) {
+        if how.secret {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        } else if let Ok(meta) = std::fs::metadata(dest) {
             f.set_permissions(meta.permissions())?;
         }
         drop(f);

@@ -427,6 +427,32 @@ impl fmt::Display for AnyReference {
 }
 
 /// Is `s` a valid `host[:port]` by the reference grammar?
+/// `text` with every full `sha256:` digest shortened to its first 12 hex digits and `…`, the
+/// way `docker images` shows them: for messages read beside the full digest (the table's
+/// `digest` line, the evidence record's `digest` field), so a line fits a terminal.
+pub fn short_digests(text: &str) -> String {
+    const PREFIX: &str = "sha256:";
+    const HEX: usize = 64;
+    const KEEP: usize = 12;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(PREFIX) {
+        let after = &rest[i + PREFIX.len()..];
+        let hex = after.bytes().take_while(u8::is_ascii_hexdigit).count();
+        let (head, tail) = rest.split_at(i + PREFIX.len());
+        out.push_str(head);
+        if hex == HEX {
+            out.push_str(&after[..KEEP]);
+            out.push('…');
+            rest = &tail[HEX..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn is_domain(s: &str) -> bool {
     ANCHORED_DOMAIN_RE.is_match(s)
 }
@@ -559,6 +585,15 @@ mod tests {
     use super::*;
 
     const D: &str = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa";
+
+    #[test]
+    fn short_digests_keep_twelve_hex_digits() {
+        assert_eq!(
+            short_digests(&format!("`a/b@{D}` has no signature; sha256:abc stays")),
+            "`a/b@sha256:86e0e091d0da…` has no signature; sha256:abc stays"
+        );
+        assert_eq!(short_digests("no digest"), "no digest");
+    }
 
     #[test]
     fn normalises_docker_hub_names() {

@@ -23,6 +23,21 @@ pub fn duration_arg(v: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{v}` is not a duration: use seconds or `30s`, `5m`, `1h`"))
 }
 
+/// A duration as people write it back: `1h`, `5m`, `90s`, `2.5s`, as [`parse_duration`] reads
+/// whole ones.
+pub fn duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_nanos() != 0 {
+        return format!("{}s", d.as_secs_f64());
+    }
+    match s {
+        0 => "0s".to_string(),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// `n` bytes in the largest binary unit it reaches, one decimal when not whole.
 pub fn size(n: u64) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
@@ -44,6 +59,15 @@ pub fn size(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_print_as_written() {
+        for (d, text) in [(3, "3s"), (90, "90s"), (300, "5m"), (7200, "2h"), (0, "0s")] {
+            assert_eq!(duration(Duration::from_secs(d)), text);
+            assert_eq!(parse_duration(text), Some(Duration::from_secs(d)));
+        }
+        assert_eq!(duration(Duration::from_millis(3600)), "3.6s");
+    }
 
     #[test]
     fn durations_take_seconds_and_units() {

@@ -89,6 +89,8 @@ pub struct Overrides {
     /// Trivy's DBs and caches (`--trivy-db-repository`, …), over the policy's `scanner:`.
     pub trivy_db: crate::scan::TrivyDb,
     pub trivy_cache_dir: Option<PathBuf>,
+    /// `--scan-timeout`, over the policy's `scanner.timeout`.
+    pub scan_timeout: Option<std::time::Duration>,
     /// `gate lint --pss-level` / `--pss-version`, over the policy's.
     pub pss_level: Option<crate::lint::pss::Level>,
     pub pss_version: Option<crate::lint::pss::Version>,
@@ -379,7 +381,7 @@ pub fn from_policy(
     let scan = (!o.skip_scan).then(|| ScanConfig {
         trivy: o.trivy.clone().or_else(|| p.scanner.trivy.clone()),
         server: o.trivy_server.clone().or_else(|| p.scanner.server.clone()),
-        timeout: p.scanner.timeout,
+        timeout: o.scan_timeout.unwrap_or(p.scanner.timeout),
         offline: o.offline,
         no_cache: o.no_cache,
         sbom_dir: o.sbom_dir.clone(),

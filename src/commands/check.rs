@@ -17,7 +17,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     let attest_key = match &args.attest {
         Some(path) => Some(crate::verify::load_signing_key(
             path,
-            &super::sign::password(&args.attest_password_env),
+            &super::sign::password(&args.attest_password_env)?.0,
         )?),
         None => None,
     };
@@ -42,6 +42,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
             ..crate::scan::TrivyDb::default()
         },
         trivy_cache_dir: args.trivy_cache_dir.clone(),
+        scan_timeout: args.scan_timeout,
         ..Overrides::default()
     };
     let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
@@ -61,6 +62,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     if let Some(key) = &attest_key {
         super::attest::attest_passed(&mut ev, key, &settings.resolve, &policy, g.quiet).await;
     }
+    super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     if g.verbose {
         eprint!("{}", super::verbose::describe(&ev));
     }

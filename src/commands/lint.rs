@@ -53,6 +53,7 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     ev.findings
         .extend(findings.iter().map(FindingRecord::from_finding));
     ev.finish(chrono::Utc::now());
+    super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     emit_report(g, &ev)?;
     Ok(super::outcome_of(&ev))
 }

@@ -77,14 +77,56 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read the {what} `{}`", path.display())]
+    Input {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot read the password from the terminal")]
     Prompt(#[source] std::io::Error),
     #[error("the passwords do not match")]
     PasswordMismatch,
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    #[error("{0}")]
+    KeyPassword(String),
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
+}
+
+impl CommandError {
+    /// The command line itself is wrong (exit 64), as opposed to could-not-check (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            CommandError::Mirror(_)
+                | CommandError::UnknownRule(_)
+                | CommandError::IdentityNeedsIssuer
+                | CommandError::NothingToCheck
+        )
+    }
+}
+
+/// Nothing found is not a pass: a run whose `-f` paths yielded no image reference and no
+/// Kubernetes object (a mistyped path, an empty directory) could not check anything, so it is
+/// an error in the evidence (exit 2) unless `--allow-empty` says that is expected.
+pub fn refuse_empty(ev: &mut crate::evidence::Evidence, files: &[PathBuf], allow_empty: bool) {
+    let objects = ev.lint.as_ref().map_or(0, |l| l.objects);
+    if allow_empty || files.is_empty() || !ev.images.is_empty() || objects > 0 {
+        return;
+    }
+    let paths: Vec<String> = files.iter().map(|f| format!("`{}`", f.display())).collect();
+    ev.errors.push(crate::evidence::CheckError::new(
+        "discover",
+        format!(
+            "{} holds no image reference and no Kubernetes object: check the path \
+             (`--allow-empty` if nothing to check is expected)",
+            paths.join(", ")
+        ),
+    ));
+    ev.finish(ev.finished_at);
 }
 
 /// Render the evidence in the requested format and write it; for `--format github`, also
@@ -104,11 +146,15 @@ pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(),
             ev = &with_root;
         }
     }
-    let rendered = crate::report::render(ev, g.format, color(g))?;
+    let style = crate::report::table::Style {
+        color: color(g),
+        width: table_width(g),
+    };
+    let rendered = crate::report::render(ev, g.format, style)?;
     emit(g, &rendered.output)?;
     let mut step_summary = rendered.step_summary;
     for (format, path) in &g.reports {
-        let extra = crate::report::render(ev, *format, false)?;
+        let extra = crate::report::render(ev, *format, crate::report::table::Style::PLAIN)?;
         crate::fsutil::write_atomic(path, extra.output.as_bytes()).map_err(|source| {
             CommandError::Output {
                 path: path.clone(),
@@ -132,13 +178,56 @@ pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(),
     Ok(())
 }
 
-/// Colours only for a terminal, never in CI or with `NO_COLOR`.
+/// Columns the table wraps at: the terminal's width when standard output is one, else
+/// `COLUMNS` when set, else 80 (a file, a pipe, a CI log).
+fn table_width(g: &GlobalArgs) -> usize {
+    let terminal = g
+        .output
+        .is_none()
+        .then(|| console::Term::stdout().size_checked())
+        .flatten()
+        .map(|(_rows, cols)| usize::from(cols));
+    terminal
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or(80)
+}
+
+/// Whether the report on standard output gets colours: `--color always|never`, else (`auto`)
+/// [`color_choice`] over the environment and whether standard output is a terminal.
 pub fn color(g: &GlobalArgs) -> bool {
     use std::io::IsTerminal;
-    g.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::env::var_os("CI").is_none()
+    let to_terminal = g.output.is_none() && std::io::stdout().is_terminal();
+    color_choice(g.color, to_terminal, |k| std::env::var(k).ok())
+}
+
+/// The colour decision, as `ls`, cargo and most tools make it: `--color always`/`never` win;
+/// under `auto`, a non-empty `NO_COLOR` turns colour off, then `CLICOLOR_FORCE` (not `0`) turns
+/// it on even into a pipe; otherwise colour only on a terminal, and not with `CLICOLOR=0`,
+/// `TERM=dumb` or in CI (`CI` set: logs keep escape codes as text).
+pub fn color_choice(
+    flag: crate::cli::ColorChoice,
+    to_terminal: bool,
+    env: impl Fn(&str) -> Option<String>,
+) -> bool {
+    use crate::cli::ColorChoice;
+    let set = |k: &str| env(k).filter(|v| !v.is_empty());
+    match flag {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if set("NO_COLOR").is_some() {
+                false
+            } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                true
+            } else {
+                to_terminal
+                    && set("CLICOLOR").is_none_or(|v| v != "0")
+                    && set("TERM").is_none_or(|v| v != "dumb")
+                    && env("CI").is_none()
+            }
+        }
+    }
 }
 
 /// Exit status from a finished evidence record.
@@ -190,15 +279,19 @@ pub async fn run(mut cli: Cli) -> Result<Outcome, CommandError> {
     }
 }
 
-/// `gate init`: write the commented starter policy.
+/// `gate init`: write the commented starter policy (`--path -`: to standard output).
 fn init(g: &GlobalArgs, args: &crate::cli::InitArgs) -> Result<Outcome, CommandError> {
-    if args.path.exists() && !args.force {
-        return Err(CommandError::Exists(args.path.clone()));
-    }
     let text = match &args.key {
         Some(key) => crate::policy::file::Policy::init_text_with_key(key),
         None => crate::policy::file::Policy::init_text().to_string(),
     };
+    if args.path.as_os_str() == "-" {
+        emit(g, &text)?;
+        return Ok(Outcome::Passed);
+    }
+    if args.path.exists() && !args.force {
+        return Err(CommandError::Exists(args.path.clone()));
+    }
     crate::fsutil::write_atomic(&args.path, text.as_bytes()).map_err(|source| {
         CommandError::Output {
             path: args.path.clone(),

@@ -14,10 +14,63 @@ use crate::verify::{load_signing_key, BlobOptions, KeylessIdentity};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 
-/// The password for a key file: the variable `--password-env` names (default `COSIGN_PASSWORD`),
-/// else empty, as cosign does.
-pub(super) fn password(var: &str) -> Vec<u8> {
-    std::env::var(var).unwrap_or_default().into_bytes()
+/// Where the password for an existing key came from, so a wrong one is explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PasswordFrom {
+    /// The variable `--password-env` names (default `COSIGN_PASSWORD`).
+    Env,
+    /// Typed at the terminal's prompt.
+    Prompt,
+    /// Neither: no variable and no terminal, so empty (what an unencrypted-by-password key has).
+    Nothing,
+}
+
+/// The password for a key file, as cosign gets it: the variable `--password-env` names (default
+/// `COSIGN_PASSWORD`) when set, even empty; else on a terminal, asked for without echo (`Enter
+/// password for private key:`); else empty.
+pub(super) fn password(
+    var: &str,
+) -> Result<(zeroize::Zeroizing<Vec<u8>>, PasswordFrom), CommandError> {
+    use std::io::IsTerminal;
+    if let Ok(p) = std::env::var(var) {
+        return Ok((zeroize::Zeroizing::new(p.into_bytes()), PasswordFrom::Env));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Ok((zeroize::Zeroizing::new(Vec::new()), PasswordFrom::Nothing));
+    }
+    let typed = rpassword::prompt_password("Enter password for private key: ")
+        .map_err(CommandError::Prompt)?;
+    Ok((
+        zeroize::Zeroizing::new(typed.into_bytes()),
+        PasswordFrom::Prompt,
+    ))
+}
+
+/// The signing key at `args.key`, decrypted with [`password`]; a password that does not
+/// decrypt it is explained by where it came from (and the KDF's own text, which says
+/// "encrypt", is left out).
+fn signing_key(args: &SignArgs) -> Result<crate::verify::SigningKey, CommandError> {
+    let (pw, from) = password(&args.password_env)?;
+    match load_signing_key(&args.key, &pw) {
+        Err(crate::verify::KeyError::Decrypt { origin, .. }) => {
+            let var = &args.password_env;
+            Err(CommandError::KeyPassword(match from {
+                PasswordFrom::Nothing => format!(
+                    "`{origin}` is encrypted and no password was given: set `{var}` to its \
+                     password (or run `gate sign` on a terminal to be asked for it)"
+                ),
+                PasswordFrom::Env => format!(
+                    "the password in `{var}` does not decrypt `{origin}`: set `{var}` to the \
+                     password the key was generated with"
+                ),
+                PasswordFrom::Prompt => format!(
+                    "the password entered does not decrypt `{origin}`: try again with the \
+                     password the key was generated with"
+                ),
+            }))
+        }
+        r => Ok(r?),
+    }
 }
 
 /// The password for a new key: from `var` when it is set (even empty, as cosign does), else,
@@ -45,7 +98,7 @@ fn new_key_password(var: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, CommandErr
 }
 
 pub async fn sign(g: &GlobalArgs, args: &SignArgs) -> Result<Outcome, CommandError> {
-    let key = load_signing_key(&args.key, &password(&args.password_env))?;
+    let key = signing_key(args)?;
     let cfg = resolve_config(g)?;
     let resolver = Resolver::new(cfg.clone())?;
     let oci = push_client(&cfg);
@@ -164,11 +217,19 @@ pub fn generate_key_pair(
         crate::verify::generate_key_pair(&new_key_password(&args.password_env)?)?;
     let key = args.output_key_prefix.with_extension("key");
     let public_path = args.output_key_prefix.with_extension("pub");
-    for (path, bytes) in [(&key, &private), (&public_path, &public)] {
+    // The private key is the owner's alone; the public key is for everyone.
+    type Write = fn(&std::path::Path, &[u8]) -> std::io::Result<()>;
+    let files: [(&std::path::PathBuf, &[u8], Write); 2] = [
+        (&key, &private[..], crate::fsutil::write_secret),
+        (&public_path, &public[..], crate::fsutil::write_atomic),
+    ];
+    for (path, _, _) in &files {
         if path.exists() && !args.force {
-            return Err(CommandError::Exists(path.clone()));
+            return Err(CommandError::Exists((*path).clone()));
         }
-        crate::fsutil::write_atomic(path, bytes).map_err(|source| CommandError::Output {
+    }
+    for (path, bytes, write) in files {
+        write(path, bytes).map_err(|source| CommandError::Output {
             path: path.clone(),
             source,
         })?;
@@ -189,6 +250,15 @@ pub fn verify_blob(g: &GlobalArgs, args: &VerifyBlobArgs) -> Result<Outcome, Com
         (None, None) => None,
         _ => return Err(CommandError::IdentityNeedsIssuer),
     };
+    // The local files first: a missing bundle is the answer, not whatever getting Sigstore's
+    // trusted root (network, TUF) says.
+    for (what, path) in [("bundle", &args.bundle), ("file", &args.file)] {
+        std::fs::File::open(path).map_err(|source| CommandError::Input {
+            what,
+            path: path.clone(),
+            source,
+        })?;
+    }
     let opts = BlobOptions {
         key: args.key.clone(),
         identity,

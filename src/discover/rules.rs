@@ -12,7 +12,13 @@ pub const UNPINNED_IMAGE: Rule = Rule {
     section: crate::finding::Section::Rules,
     summary: "Image is referenced by tag, not by digest",
     explain: "## What it checks\nEvery image reference the gate discovers must carry a digest \
-(`name:tag@sha256:…`).\n\n## Why it matters\nA tag can be moved to other bytes at any time; only \
+(`name:tag@sha256:…`), wherever the tag is written: `gate check` and `gate pin --check` report \
+it alike for Kubernetes pod templates, Dockerfile `FROM` lines, Compose `image:` keys, \
+workflow and action images, kustomize and Helm image entries. `gate lint` runs offline over \
+Kubernetes objects only, so it reports it for pod templates and says nothing about Dockerfiles \
+or Compose files (it skips them with a note); check those with `gate check` or \
+`gate pin --check`. With `gate check --pin` the references of images that passed are pinned \
+instead of reported.\n\n## Why it matters\nA tag can be moved to other bytes at any time; only \
 a digest names exactly what was scanned and verified.\n\n## How to fix\nRun `gate pin -f PATH` (or \
 `gate check --pin`) to rewrite references to `name:tag@sha256:…`.\n\n## References\n- \
 https://kubernetes.io/docs/concepts/containers/images/#image-names\n",

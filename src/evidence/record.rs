@@ -164,6 +164,18 @@ impl FindingRecord {
             .is_some_and(|e| e.status == ExceptionStatus::Applied)
     }
 
+    /// A vulnerability's advisory link (the scanner's primary URL) when it is a plain `https://`
+    /// URL that can stand in a Markdown link or a sentence as it is; `None` otherwise.
+    pub fn advisory_url(&self) -> Option<&str> {
+        let url = self.vulnerability.as_ref()?.primary_url.as_deref()?;
+        let plain = url.starts_with("https://")
+            && url.len() <= 2048
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "()[]<>|\"'`".contains(c));
+        plain.then_some(url)
+    }
+
     /// Does it fail the gate (counts, at error severity)?
     pub fn fails(&self) -> bool {
         self.counts() && self.severity == Severity::Error

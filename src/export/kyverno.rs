@@ -107,7 +107,14 @@ fn images(cx: &Cx<'_>, out: &mut Export, named: &mut Vec<Named>) -> Result<(), E
         );
     }
     let signers = attestors(cx, out, &sig.keys, &sig.identities, "signer")?;
-    if sig.required && !signers.is_empty() && sig.level.severity().is_some() {
+    if sig.required
+        && !signers.is_empty()
+        && sig
+            .level
+            .unwrap_or(crate::policy::file::Level::Error)
+            .severity()
+            .is_some()
+    {
         let rule = "GATE-SIG-001".to_string();
         let name = "gate-sig-001-image-signatures".to_string();
         let refs = attestor_refs(&signers);

@@ -12,7 +12,13 @@ const API_VERSION: &str = "policy.sigstore.dev/v1beta1";
 pub(super) fn export(cx: &Cx<'_>, out: &mut Export) -> Result<(), ExportError> {
     let p = &cx.policy.settings;
     let sig = &p.signatures;
-    if sig.required && sig.level.severity().is_some() {
+    if sig.required
+        && sig
+            .level
+            .unwrap_or(crate::policy::file::Level::Error)
+            .severity()
+            .is_some()
+    {
         let authorities = authorities(cx, out, &sig.keys, &sig.identities, None)?;
         if authorities.is_empty() {
             out.gap(

@@ -2,6 +2,10 @@
 //! `Kind/namespace/name`) and the inline annotation on an object,
 //! `gate.dev/ignore: "<RULE>[,<RULE>] [expires=YYYY-MM-DD] reason=<text>"`.
 //!
+//! kube-linter's `ignore-check.kube-linter.io/<check>: "<reason>"` is honoured too, for the gate
+//! rules of [`KUBE_LINTER_CHECKS`] (each gate rule there reports nothing the kube-linter check
+//! would not, so an annotation written for kube-linter never silences more in gate).
+//!
 //! An exception that applies sets the finding's `exception` to its reason. An expired one stops
 //! applying and adds a finding that says so; a malformed annotation is itself a finding.
 
@@ -15,6 +19,44 @@ use std::collections::HashMap;
 
 /// The inline exception annotation.
 pub const IGNORE_ANNOTATION: &str = "gate.dev/ignore";
+
+/// The prefix of kube-linter's per-check ignore annotation.
+pub const KUBE_LINTER_IGNORE: &str = "ignore-check.kube-linter.io/";
+
+/// kube-linter checks whose ignore annotation gate honours, and the gate rules each covers. A
+/// gate rule is listed only when everything it reports the kube-linter check reports too: its
+/// `host-network`/`host-pid`/`host-ipc` are one gate rule (GATE-PSS-001) for all three, its
+/// `drop-net-raw-capability` is narrower than "drop ALL", `env-var-secret` narrower than
+/// gate's secret detector, host-mount checks narrower than any `hostPath`, so those are not
+/// mapped (README "Inline exceptions" has the table).
+pub const KUBE_LINTER_CHECKS: &[(&str, &[&str])] = &[
+    ("privileged-container", &["GATE-PSS-002"]),
+    ("privilege-escalation-container", &["GATE-PSS-014"]),
+    ("run-as-non-root", &["GATE-PSS-015", "GATE-PSS-016"]),
+    ("unsafe-proc-mount", &["GATE-PSS-008", "GATE-PSS-019"]),
+    ("no-read-only-root-fs", &["GATE-K8S-062"]),
+    ("unset-cpu-requirements", &["GATE-K8S-064", "GATE-K8S-065"]),
+    (
+        "unset-memory-requirements",
+        &["GATE-K8S-061", "GATE-K8S-063"],
+    ),
+    ("latest-tag", &["GATE-K8S-060"]),
+    ("default-service-account", &["GATE-K8S-020"]),
+    ("wildcard-in-rules", &["GATE-K8S-010"]),
+];
+
+/// The reason of a kube-linter ignore annotation on `o` that covers `rule`: its non-empty value.
+fn kube_linter_reason(o: &Object<'_>, rule: &str) -> Option<String> {
+    KUBE_LINTER_CHECKS
+        .iter()
+        .filter(|(_, rules)| rules.contains(&rule))
+        .find_map(|(check, _)| {
+            let value = o.annotation(&format!("{KUBE_LINTER_IGNORE}{check}"))?;
+            let reason = value.as_str()?.trim();
+            (!reason.is_empty())
+                .then(|| format!("{reason} (kube-linter `{KUBE_LINTER_IGNORE}{check}`)"))
+        })
+}
 
 /// A parsed inline exception.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +150,11 @@ pub fn apply(
                     }
                 }
             }
+            if let Some(reason) = kube_linter_reason(&cx.objects[i], finding.rule.id) {
+                finding.exception = Some(reason);
+                out.push(finding);
+                continue;
+            }
         }
         for e in &cx.cfg.exceptions {
             match e.check(
@@ -133,8 +180,6 @@ pub fn apply(
     out
 }
 
-/// The object's inline exception: `None` without the annotation, `Err` with the finding for a
-/// malformed one.
 /// The object's inline exception: `None` without the annotation, `Err` with the finding for a
 /// malformed one.
 pub fn read_inline(o: &Object<'_>) -> Option<Result<Inline, Finding>> {
@@ -190,6 +235,19 @@ mod tests {
             "GATE-PSS-002 expires=soon reason=x",
         ] {
             assert!(parse_inline(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kube_linter_checks_map_to_real_rules() {
+        for (check, rules) in KUBE_LINTER_CHECKS {
+            for r in *rules {
+                assert_eq!(
+                    crate::rules::find(r).map(|x| x.id),
+                    Some(*r),
+                    "{check}: {r}"
+                );
+            }
         }
     }
 }

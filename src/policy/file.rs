@@ -263,16 +263,14 @@ impl Policy {
     }
 
     /// The starter policy trusting the cosign public key `key` (a path relative to the policy
-    /// file): the key is listed and a missing signature fails the gate.
+    /// file): the key is listed, so a missing signature fails the gate (`level` unset).
     pub fn init_text_with_key(key: &str) -> String {
         let quoted = format!("'{}'", key.replace('\'', "''"));
-        INIT_POLICY
-            .replacen("  level: warn\n", "  level: error\n", 1)
-            .replacen(
-                "  # keys:\n  #   - cosign.pub\n",
-                &format!("  keys:\n    - {quoted}\n"),
-                1,
-            )
+        INIT_POLICY.replacen(
+            "  # keys:\n  #   - cosign.pub\n",
+            &format!("  keys:\n    - {quoted}\n"),
+            1,
+        )
     }
 }
 

@@ -17,6 +17,15 @@ pub enum ResolveError {
         source: Arc<reqwest::Error>,
     },
     #[error(
+        "registry `{registry}` speaks plain HTTP, not TLS: if that is expected (a local or \
+         test registry), allow it with `--insecure-registry {registry}`"
+    )]
+    PlainHttp {
+        registry: String,
+        #[source]
+        source: Arc<reqwest::Error>,
+    },
+    #[error(
         "TLS with registry `{registry}` failed (trust its CA with `--ca-file`, or allow plain \
          HTTP with `--insecure-registry {registry}`)"
     )]
@@ -125,6 +134,12 @@ impl ResolveError {
         let source = Arc::new(e);
         if source.is_timeout() {
             Self::Timeout { registry, source }
+        } else if chain.contains("invalidcontenttype")
+            || chain.contains("corrupt message")
+            || chain.contains("wrong version number")
+        {
+            // rustls got bytes that are no TLS record: an HTTP answer to its ClientHello.
+            Self::PlainHttp { registry, source }
         } else if chain.contains("certificate")
             || chain.contains("tls")
             || chain.contains("handshake")

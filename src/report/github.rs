@@ -236,7 +236,7 @@ pub fn step_summary(ev: &Evidence) -> String {
                 cell(&f.label()),
                 cell(&f.subject),
                 cell(&at),
-                cell(&finding_text(f))
+                finding_text(f)
             );
         }
         if all.len() > MAX_SUMMARY_ROWS {
@@ -244,6 +244,24 @@ pub fn step_summary(ev: &Evidence) -> String {
                 out,
                 "\n…and {} more; the JSON or SARIF report has them all.",
                 all.len() - MAX_SUMMARY_ROWS
+            );
+        }
+        out.push('\n');
+    }
+    if !ev.pinned.is_empty() {
+        out.push_str("### Pinned\n\n");
+        for f in &ev.pinned {
+            let digests: Vec<String> = f.digests.iter().map(|d| short_digest(d)).collect();
+            let to = if digests.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", digests.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "- {}: {}{to}",
+                cell(&f.file.display().to_string()),
+                super::plural(f.references, "reference", "references"),
             );
         }
         out.push('\n');
@@ -274,12 +292,17 @@ pub fn step_summary(ev: &Evidence) -> String {
 }
 
 fn finding_text(f: &FindingRecord) -> String {
-    match &f.exception {
+    let text = match &f.exception {
         Some(e) if e.status == ExceptionStatus::Expired => {
             format!("{} (exception {} expired)", f.message, e.origin)
         }
         Some(e) => format!("{} (exception: {})", f.message, e.reason),
         None => f.message.clone(),
+    };
+    let text = cell(&text);
+    match f.advisory_url() {
+        Some(url) => format!("{text} ([advisory]({url}))"),
+        None => text,
     }
 }
 

@@ -7,8 +7,9 @@
 //!
 //! Shaped for the Jenkins JUnit schema (`junit-10.xsd`, what most CI test tabs follow):
 //! `<testsuites>` carries `tests`, `failures`, `errors` and `time` but no `skipped` (only
-//! `<testsuite>` may); every suite and case carries `time` (stage cases the stage's wall time,
-//! finding cases 0). A case's name never includes a line number, so a test's identity (and its
+//! `<testsuite>` may); every suite and case carries `time` (stage cases an even share of the
+//! stage's wall time among the images, since stages run for all images at once, so the suites
+//! add up to no more than the run; finding cases 0). A case's name never includes a line number, so a test's identity (and its
 //! history in the CI's test tab) survives lines moving; the position is in `<system-out>`.
 //!
 //! Hand-written rather than `quick-junit` (issue 17 asked for it): its serializer (0.8.0, the
@@ -113,10 +114,11 @@ fn image_suite(ev: &Evidence, image: &ImageEvidence) -> Suite {
             .iter()
             .find(|t| t.stage == stage)
             .map_or(0, |t| t.ms);
+        let images = ev.images.len().max(1) as f64;
         cases.push(Case {
             name: stage.to_string(),
             outcome,
-            time: ms as f64 / 1000.0,
+            time: ms as f64 / 1000.0 / images,
         });
     }
     cases.extend(

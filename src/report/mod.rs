@@ -34,10 +34,10 @@ pub struct Rendered {
     pub step_summary: Option<String>,
 }
 
-/// Render `ev` in `format`; `color` only affects the table.
-pub fn render(ev: &Evidence, format: Format, color: bool) -> Result<Rendered, ReportError> {
+/// Render `ev` in `format`; `style` (colour, width) only affects the table.
+pub fn render(ev: &Evidence, format: Format, style: table::Style) -> Result<Rendered, ReportError> {
     let (output, step_summary) = match format {
-        Format::Table => (table::render(ev, color), None),
+        Format::Table => (table::render(ev, style), None),
         Format::Json => (json::render(ev)?, None),
         Format::Sarif => (sarif::render(ev)?, None),
         Format::Junit => (junit::render(ev), None),
@@ -86,16 +86,24 @@ pub fn summary_line(ev: &Evidence) -> String {
         .iter()
         .filter(|i| i.verdict == crate::evidence::Verdict::Incomplete)
         .count();
-    s.push_str(&format!(
-        "; {} ({failed} failed",
-        plural(ev.images.len(), "image", "images")
-    ));
-    if incomplete > 0 {
-        s.push_str(&format!(", {incomplete} not checked"));
+    // `gate lint` has no images to speak of: its summary counts objects alone.
+    let images = !ev.images.is_empty() || ev.lint.is_none();
+    if images {
+        s.push_str(&format!(
+            "; {} ({failed} failed",
+            plural(ev.images.len(), "image", "images")
+        ));
+        if incomplete > 0 {
+            s.push_str(&format!(", {incomplete} not checked"));
+        }
+        s.push(')');
     }
-    s.push(')');
     if let Some(lint) = &ev.lint {
-        s.push_str(&format!(", {}", plural(lint.objects, "object", "objects")));
+        let sep = if images { ", " } else { "; " };
+        s.push_str(&format!(
+            "{sep}{}",
+            plural(lint.objects, "object", "objects")
+        ));
     }
     let errors = ev.all_errors().count();
     if errors > 0 {
@@ -107,20 +115,36 @@ pub fn summary_line(ev: &Evidence) -> String {
     s
 }
 
-/// Findings ordered for display: by file, line, column, then rule and subject.
+/// Findings ordered for display, most severe first: those that count (errors, then warnings,
+/// then notes), then excepted ones; within each, vulnerabilities by the scanner's severity,
+/// then by file, line, column, rule and subject.
 pub(crate) fn sorted<'a>(
     findings: impl Iterator<Item = &'a FindingRecord>,
 ) -> Vec<&'a FindingRecord> {
     let mut v: Vec<_> = findings.collect();
     v.sort_by(|a, b| {
+        let rank = |f: &FindingRecord| (f.counts(), f.severity);
         let key = |f: &FindingRecord| {
             f.location
                 .as_ref()
                 .map(|l| (l.file.clone(), l.line, l.column))
         };
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| b.severity.cmp(&a.severity))
+        // Among vulnerabilities, the scanner's severity: CRITICAL before HIGH.
+        let scanner = |f: &FindingRecord| {
+            f.vulnerability
+                .as_ref()
+                .map_or(0, |v| match v.severity.as_str() {
+                    "CRITICAL" => 5,
+                    "HIGH" => 4,
+                    "MEDIUM" => 3,
+                    "LOW" => 2,
+                    _ => 1,
+                })
+        };
+        rank(b)
+            .cmp(&rank(a))
+            .then_with(|| scanner(b).cmp(&scanner(a)))
+            .then_with(|| key(a).cmp(&key(b)))
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.subject.cmp(&b.subject))
             .then_with(|| a.key.cmp(&b.key))

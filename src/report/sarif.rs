@@ -244,6 +244,10 @@ fn result(ev: &Evidence, f: &FindingRecord, rule_index: Option<usize>) -> SarifR
         ),
         _ => format!("{}: {}", f.subject, f.message),
     };
+    let message = match f.advisory_url() {
+        Some(url) => format!("{message} ({url})"),
+        None => message,
+    };
     SarifResult {
         rule_id: f.rule.clone(),
         rule_index,

@@ -1,5 +1,9 @@
-//! `--format table`: the terminal report, grouped by image and then by file, ending with one
-//! summary line. Colour (ANSI) only when the caller asks, which it does for a TTY.
+//! `--format table`: the terminal report, grouped by image and then by file, most severe
+//! finding first in each group, ending with one summary line. Colour (ANSI) only when the
+//! caller asks, which it does for a TTY. Lines are word-wrapped to [`Style::width`] (80 unless
+//! the terminal is wider or narrower) with continuation lines indented under their text; a
+//! single word longer than a line (a URL, a signer identity) is never cut. Digests in messages
+//! are shortened: the full one is on the image's `digest` line.
 
 use super::{severity_word, sorted, summary_line};
 use crate::evidence::{
@@ -17,8 +21,26 @@ const DIM: &str = "\x1b[2m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
+/// How the table is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours.
+    pub color: bool,
+    /// Columns to wrap at.
+    pub width: usize,
+}
+
+impl Style {
+    /// No colour, 80 columns: files, pipes, CI logs, snapshots.
+    pub const PLAIN: Style = Style {
+        color: false,
+        width: 80,
+    };
+}
+
 struct Paint {
     color: bool,
+    width: usize,
 }
 
 impl Paint {
@@ -73,9 +95,44 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// Render the table; `color` turns on ANSI colours.
-pub fn render(ev: &Evidence, color: bool) -> String {
-    let p = Paint { color };
+/// `text` word-wrapped: the first line after `lead` (already written, `lead_width` columns
+/// wide), the others indented by `indent` columns; each line ends with a newline.
+fn wrapped(out: &mut String, width: usize, lead_width: usize, indent: usize, text: &str) {
+    let mut col = lead_width;
+    let mut first_word = true;
+    for word in text.split(' ') {
+        let w = word.chars().count();
+        if !first_word && col + 1 + w > width && col > indent {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+            first_word = true;
+        }
+        if !first_word {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+        first_word = false;
+    }
+    out.push('\n');
+}
+
+impl Paint {
+    /// One line, `lead` (plain text width `lead_width`) then `text` wrapped under `indent`.
+    fn line(&self, out: &mut String, lead: &str, lead_width: usize, indent: usize, text: &str) {
+        out.push_str(lead);
+        wrapped(out, self.width, lead_width, indent, text);
+    }
+}
+
+/// Render the table.
+pub fn render(ev: &Evidence, style: Style) -> String {
+    let p = Paint {
+        color: style.color,
+        width: style.width.max(40),
+    };
     let mut out = String::new();
     if !ev.images.is_empty() {
         let _ = writeln!(out, "{}", p.paint(BOLD, "Images"));
@@ -85,19 +142,27 @@ pub fn render(ev: &Evidence, color: bool) -> String {
     }
     files_block(&mut out, &p, ev);
     exceptions_block(&mut out, &p, ev);
-    let errors: Vec<_> = ev.errors_in_context().collect();
-    if !errors.is_empty() {
+    pinned_block(&mut out, &p, ev);
+    let causes = causes(ev);
+    if !causes.is_empty() {
         let _ = writeln!(out, "{}", p.paint(BOLD, "Could not check"));
-        for (image, e) in errors {
-            let what = image
-                .map(|i| format!("{}: ", i.reference))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {} {what}{}: {}",
-                p.paint(YELLOW, "?"),
-                e.stage,
-                printable(&e.message)
+        for ((stage, message), images) in causes {
+            let text = match images.as_slice() {
+                [] => format!("{stage}: {}", printable(message)),
+                [one] => format!("{one}: {stage}: {}", printable(message)),
+                many => format!(
+                    "{stage}: {} ({} images: {})",
+                    printable(message),
+                    many.len(),
+                    many.join(", ")
+                ),
+            };
+            p.line(
+                &mut out,
+                &format!("  {} ", p.paint(YELLOW, "?")),
+                4,
+                4,
+                &text,
             );
         }
     }
@@ -107,15 +172,55 @@ pub fn render(ev: &Evidence, color: bool) -> String {
         Verdict::Failed => RED,
         Verdict::Incomplete => YELLOW,
     };
-    let _ = writeln!(out, "{}", p.paint(style, &line));
+    // Wrapped under its text, each line painted on its own.
+    let mut summary = String::new();
+    wrapped(&mut summary, p.width, 0, 6, &line);
+    for l in summary.lines() {
+        let (indent, text) = l.split_at(l.len() - l.trim_start().len());
+        let _ = writeln!(out, "{indent}{}", p.paint(style, text));
+    }
     out
+}
+
+/// Each distinct could-not-check cause once (stage and message), with the images it stopped,
+/// in order of first appearance: a missing Trivy is one line, not one per image.
+fn causes(ev: &Evidence) -> Vec<((&str, &str), Vec<&str>)> {
+    let mut out: Vec<((&str, &str), Vec<&str>)> = Vec::new();
+    for (image, e) in ev.errors_in_context() {
+        let key = (e.stage.as_str(), e.message.as_str());
+        let at = match out.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                out.push((key, Vec::new()));
+                out.len() - 1
+            }
+        };
+        out[at].1.extend(image.map(|i| i.reference.as_str()));
+    }
+    out
+}
+
+/// How many images a could-not-check cause stopped.
+fn shared_by(ev: &Evidence, stage: &str, message: &str) -> usize {
+    ev.images
+        .iter()
+        .filter(|i| {
+            i.errors
+                .iter()
+                .any(|e| e.stage == stage && e.message == message)
+        })
+        .count()
 }
 
 fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence) {
     let _ = writeln!(out, "  {} {}", p.verdict(image.verdict), image.reference);
     let pad = "      ";
+    // `      digest   `: the label column.
+    let field = |out: &mut String, name: &str, text: &str| {
+        p.line(out, &format!("{pad}{name:<8} "), 15, 15, text);
+    };
     if let Some(c) = &image.canonical {
-        let _ = writeln!(out, "{pad}digest   {c}");
+        field(out, "digest", c);
     }
     if !image.sources.is_empty() {
         let from: Vec<String> = image
@@ -123,13 +228,13 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
             .iter()
             .map(|s| printable(&s.to_string()).into_owned())
             .collect();
-        let _ = writeln!(out, "{pad}from     {}", from.join(", "));
+        field(out, "from", &from.join(", "));
     }
     if !image.platforms.is_empty() {
-        let _ = writeln!(out, "{pad}platform {}", image.platforms.join(", "));
+        field(out, "platform", &image.platforms.join(", "));
     }
     if let Some(scan) = &image.scan {
-        let _ = writeln!(out, "{pad}scan     {}", scan_line(scan));
+        field(out, "scan", &scan_line(scan));
     }
     if image.canonical.is_some() {
         if image.signatures.is_empty() {
@@ -145,19 +250,29 @@ fn image_block(out: &mut String, p: &Paint, ev: &Evidence, image: &ImageEvidence
                 .as_ref()
                 .map(|r| format!(" (rekor {})", r.log_index))
                 .unwrap_or_default();
-            let _ = writeln!(out, "{pad}signed   {}{rekor}", s.signer);
+            let signer = crate::reference::short_digests(&s.signer.to_string());
+            field(out, "signed", &format!("{signer}{rekor}"));
         }
         for a in &image.attestations {
-            let _ = writeln!(out, "{pad}attested {} by {}", a.predicate_type, a.signer);
+            field(
+                out,
+                "attested",
+                &format!("{} by {}", a.predicate_type, a.signer),
+            );
         }
     }
     for e in &image.errors {
-        let _ = writeln!(
+        // Each cause is printed once, under "Could not check" (with every image it stopped).
+        let text = match shared_by(ev, &e.stage, &e.message) {
+            n if n > 1 => format!("{} (why: below; {n} images)", e.stage),
+            _ => format!("{} (why: below)", e.stage),
+        };
+        p.line(
             out,
-            "{pad}{} {}: {}",
-            p.paint(YELLOW, "not checked"),
-            e.stage,
-            printable(&e.message)
+            &format!("{pad}{} ", p.paint(YELLOW, "not checked")),
+            pad.len() + 12,
+            pad.len() + 12,
+            &text,
         );
     }
     for f in sorted(ev.findings_for(image)) {
@@ -201,7 +316,8 @@ fn scan_line(scan: &ScanSummary) -> String {
     s
 }
 
-/// One finding: `TAG  [prefix]RULE name  [subject: ]message`, and its exception below it.
+/// One finding: `TAG  [prefix]RULE name  [subject: ]message`, the advisory link of a
+/// vulnerability, and its exception below it; all wrapped under the rule column.
 fn finding_line(
     out: &mut String,
     p: &Paint,
@@ -215,13 +331,23 @@ fn finding_line(
     } else {
         String::new()
     };
-    let _ = writeln!(
-        out,
-        "{pad}{} {prefix}{} {subject}{}",
-        p.finding_tag(f),
+    let indent = pad.chars().count() + 9;
+    let text = format!(
+        "{prefix}{} {subject}{}",
         f.label(),
-        printable(&f.message)
+        printable(&crate::reference::short_digests(&f.message))
     );
+    p.line(
+        out,
+        &format!("{pad}{} ", p.finding_tag(f)),
+        indent,
+        indent,
+        &text,
+    );
+    if let Some(url) = f.advisory_url() {
+        let lead = " ".repeat(indent);
+        p.line(out, &lead, indent, indent, &p.paint(DIM, url));
+    }
     if let Some(e) = &f.exception {
         let what = match e.status {
             ExceptionStatus::Expired => "expired exception",
@@ -232,12 +358,18 @@ fn finding_line(
         } else {
             format!(" {}", e.origin)
         };
-        let indent = " ".repeat(pad.chars().count() + 9);
-        let _ = writeln!(
-            out,
-            "{indent}{}",
-            p.paint(DIM, &format!("{what}{origin}: {}", e.reason))
-        );
+        let text = format!("{what}{origin}: {}", e.reason);
+        let lead = " ".repeat(indent);
+        if p.color {
+            // Wrap the plain text, then dim each line.
+            let mut plain = String::new();
+            wrapped(&mut plain, p.width, indent, indent, &text);
+            for l in plain.lines() {
+                let _ = writeln!(out, "{lead}{}", p.paint(DIM, l.trim_start()));
+            }
+        } else {
+            p.line(out, &lead, indent, indent, &text);
+        }
     }
 }
 
@@ -269,6 +401,26 @@ fn files_block(out: &mut String, p: &Paint, ev: &Evidence) {
     }
 }
 
+/// What `--pin` rewrote: each file, how many references, to which digests.
+fn pinned_block(out: &mut String, p: &Paint, ev: &Evidence) {
+    if ev.pinned.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", p.paint(BOLD, "Pinned"));
+    for f in &ev.pinned {
+        let refs = super::plural(f.references, "reference", "references");
+        let digests = match f.digests.as_slice() {
+            [] => String::new(),
+            d => format!(" to {}", crate::reference::short_digests(&d.join(", "))),
+        };
+        let text = format!(
+            "{}: {refs}{digests}",
+            printable(&f.file.display().to_string())
+        );
+        p.line(out, &format!("  {} ", p.paint(GREEN, "✎")), 4, 4, &text);
+    }
+}
+
 fn exceptions_block(out: &mut String, p: &Paint, ev: &Evidence) {
     if ev.exceptions.is_empty() {
         return;
@@ -285,13 +437,8 @@ fn exceptions_block(out: &mut String, p: &Paint, ev: &Evidence) {
             .as_ref()
             .map(|o| format!(" (owner {o})"))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {}: {status}{owner}: {}",
-            p.paint(YELLOW, "!"),
-            e.origin,
-            e.reason
-        );
+        let text = format!("{}: {status}{owner}: {}", e.origin, e.reason);
+        p.line(out, &format!("  {} ", p.paint(YELLOW, "!")), 4, 4, &text);
     }
 }
 

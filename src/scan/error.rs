@@ -36,7 +36,11 @@ pub enum ScanError {
     },
     #[error("Trivy could not download its vulnerability database for `{subject}`: {last_line}")]
     DbDownload { subject: String, last_line: String },
-    #[error("`trivy {command}` for `{subject}` did not finish within {timeout:?} and was killed")]
+    #[error(
+        "`trivy {command}` for `{subject}` did not finish within the scan timeout of {} and was \
+         killed: raise it with `--scan-timeout` or the policy's `scanner.timeout`",
+        crate::units::duration(*timeout)
+    )]
     Timeout {
         command: &'static str,
         subject: String,

@@ -25,7 +25,11 @@ pub struct Invocation<'a> {
     pub env: Vec<(&'static str, String)>,
     /// Inherited variables to drop (so a user's stray credential does not mix with ours).
     pub env_remove: Vec<&'static str>,
+    /// Gate's deadline: the process is killed after it.
     pub timeout: Duration,
+    /// The timeout the user set (`scanner.timeout`, `--scan-timeout`), which messages name;
+    /// [`Invocation::timeout`] adds a grace period for Trivy to report its own timeout.
+    pub limit: Duration,
     /// Subcommand for messages (`image`, `convert`, `version`).
     pub command: &'static str,
     /// What is being worked on, for messages (`repo@sha256:…`).
@@ -108,7 +112,7 @@ impl Invocation<'_> {
             return Err(ScanError::Timeout {
                 command: self.command,
                 subject: self.subject.to_owned(),
-                timeout: self.timeout,
+                timeout: self.limit,
             });
         };
         let status = status.map_err(|source| ScanError::Io {
@@ -293,6 +297,7 @@ mod tests {
             env: Vec::new(),
             env_remove: Vec::new(),
             timeout: Duration::from_secs(60),
+            limit: Duration::from_secs(60),
             command: "image",
             subject: "x@sha256:00",
             secrets: Vec::new(),

@@ -12,9 +12,12 @@ pub const VULNERABLE_PACKAGE: Rule = Rule {
     explain: "## What it checks\n\
 Trivy scans the image by digest; for a multi-platform index, each child a node may run (by \
 containerd's matching, with its fallbacks; narrowed only by a trusted `scanner.platforms`), each \
-by its own digest. Every vulnerability whose severity is in the policy's `severities` (default `HIGH` and \
-`CRITICAL`) is a finding, unless `ignore_unfixed` is set and no fix exists, or an entry of \
-`.trivyignore`/`.trivyignore.yaml` or a gate exception covers it.\n\n\
+by its own digest. Every vulnerability whose severity is in the policy's \
+`vulnerabilities.severities` (default `HIGH` and `CRITICAL`) is a finding at \
+`vulnerabilities.level` (default `error`), unless `vulnerabilities.ignore-unfixed` is `true` \
+and no fix exists, or an entry of the ignore file `vulnerabilities.trivyignore` names \
+(`.trivyignore`/`.trivyignore.yaml`) or a gate exception (`exceptions:`) covers it. Trivy's \
+`--severity`, `--ignore-unfixed` and `--ignorefile` are these policy keys.\n\n\
 ## Why it matters\n\
 A known, rated vulnerability in a shipped package is the most common way into a container. \
 Gating on the digest means the bytes you deploy are the bytes that were scanned.\n\n\

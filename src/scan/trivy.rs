@@ -208,6 +208,7 @@ impl TrivyScanner {
             env: Vec::new(),
             env_remove: Vec::new(),
             timeout: self.deadline(),
+            limit: self.timeout,
             command,
             subject,
             secrets: Vec::new(),

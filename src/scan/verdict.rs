@@ -139,6 +139,8 @@ pub fn evaluate(
                 installed_version: v.installed_version.clone(),
                 fixed_version: v.fixed_version.clone(),
                 platform: v.platform.clone(),
+                title: v.title.clone(),
+                primary_url: v.primary_url.clone(),
             }),
         });
         findings.extend(notes);

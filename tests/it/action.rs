@@ -459,3 +459,34 @@ fn one_trivy_version_pinned_everywhere_with_a_checksum_per_platform() {
     let v = String::from_utf8_lossy(&out.stdout);
     assert!(v.contains(&format!("pinned Trivy: {version}\n")), "{v}");
 }
+
+/// A wrong flag in `args` is a usage error (exit 64): the step fails whatever `fail-on` says,
+/// with `verdict: usage-error`, gate's one-line hint and an annotation that points at `args`.
+#[tokio::test]
+async fn a_usage_error_in_args_fails_the_step_with_its_own_verdict() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, "small-clean.json")
+        .await;
+    env.deploy(&["namespace.yaml", "api.yaml"], &[]);
+    let run = runner_for(
+        &env,
+        false,
+        &[
+            ("paths", "deploy"),
+            ("fail-on", "never"),
+            ("args", "--severity HIGH"),
+        ],
+    )
+    .await;
+    assert_eq!(status(&run, "gate check"), Some(64), "{run:#?}");
+    let out = &run.outputs["check"];
+    assert_eq!(out["verdict"], "usage-error");
+    assert_eq!(out["exit-code"], "64");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("::error title=gate::") && l.contains("exit 64")),
+        "{}",
+        run.stdout
+    );
+}

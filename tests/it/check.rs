@@ -68,6 +68,9 @@ impl Env {
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("COSIGN_PASSWORD", "test-password")
             .env("CI", "true")
+            // One reason per line: tests read the table line by line, unwrapped (wrapping
+            // itself is tested in report.rs).
+            .env("COLUMNS", "1000")
             .env("GATE_REPLAY_CONFIG", self.path("bin/replay.json"))
             .args(["--insecure-registry", &self.upstream])
             .args(["--mirror", &format!("ghcr.io/acme={}/acme", self.upstream)])
@@ -298,7 +301,11 @@ async fn a_registry_that_is_down_means_could_not_check() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let text = String::from_utf8_lossy(&out.stdout);
+    // The table wraps long lines: read it with its line breaks as spaces.
+    let text = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         text.contains("ghcr.io/acme/shop-api:1.4.2") && text.contains("cannot connect"),
         "{text}"
@@ -333,6 +340,18 @@ async fn a_missing_scanner_means_could_not_check() {
     // Nothing passed, so nothing was pinned.
     let text = std::fs::read_to_string(d.join("api.yaml")).unwrap();
     assert!(!text.contains("@sha256:"), "{text}");
+    // Two images, one cause: the table prints it once, with the images it stopped.
+    env.image("shop-web", "2.0.0", true, CLEAN).await;
+    env.deploy(&["namespace.yaml", "api.yaml", "web.yaml"], &[]);
+    let out = env
+        .gate(&["check", "-f", "deploy", "--trivy", "/nonexistent/trivy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(table.matches("/nonexistent/trivy").count(), 1, "{table}");
+    let flat = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("(2 images: "), "{table}");
 }
 
 /// Every way the scanner can break fails the gate closed (exit 2), names the image and the
@@ -457,4 +476,89 @@ pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Omitted policy sections mean the built-in defaults: the same run (an unsigned, clean image
+/// and its Deployment) with no policy, an empty one (`version: 1`) and one that sets only
+/// `scanner.timeout` gives the same verdict, the same findings at the same severities.
+#[tokio::test]
+async fn no_policy_empty_policy_and_a_timeout_only_policy_judge_alike() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", false, CLEAN).await;
+    env.deploy(&["namespace.yaml", "worker.yaml"], &[]);
+    std::fs::write(env.path("empty.yaml"), "version: 1\n").unwrap();
+    std::fs::write(
+        env.path("timeout.yaml"),
+        "version: 1\nscanner:\n  timeout: 3m\n",
+    )
+    .unwrap();
+    let judged = |policy: Option<&str>| {
+        let mut c = env.gate(&["check", "-f", "deploy"]);
+        if let Some(p) = policy {
+            c.arg("--policy").arg(env.path(p));
+        }
+        let (out, report) = env.report(c);
+        let mut findings: Vec<(String, String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_string(),
+                    f["severity"].as_str().unwrap().to_string(),
+                    f["subject"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        findings.sort();
+        (out.status.code(), report["verdict"].clone(), findings)
+    };
+    let none = judged(None);
+    assert!(
+        none.2
+            .iter()
+            .any(|(r, s, _)| r == "GATE-SIG-001" && s == "warning"),
+        "{none:?}"
+    );
+    assert_eq!(judged(Some("empty.yaml")), none);
+    assert_eq!(judged(Some("timeout.yaml")), none);
+}
+
+/// GATE-IMG-001 applies to a tag wherever it is written: the same `name:tag` in a Dockerfile,
+/// a Compose file and a Deployment is one finding in each file.
+#[tokio::test]
+async fn an_unpinned_tag_is_reported_in_dockerfile_compose_and_deployment_alike() {
+    let mut env = Env::new().await;
+    env.image("shop-api", "1.4.2", true, CLEAN).await;
+    env.deploy(
+        &["namespace.yaml", "api.yaml"],
+        &[
+            ("Dockerfile", "FROM ghcr.io/acme/shop-api:1.4.2\n"),
+            (
+                "compose.yaml",
+                "services:\n  api:\n    image: ghcr.io/acme/shop-api:1.4.2\n",
+            ),
+        ],
+    );
+    let mut c = env.gate(&["check", "-f", "deploy", "--skip-scan"]);
+    c.arg("--key").arg(env.path("cosign.pub"));
+    let (out, report) = env.report(c);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut files: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "GATE-IMG-001")
+        .map(|f| f["location"]["file"].as_str().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "deploy/Dockerfile",
+            "deploy/api.yaml",
+            "deploy/compose.yaml"
+        ],
+        "{report:#}"
+    );
 }

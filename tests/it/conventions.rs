@@ -32,7 +32,7 @@ fn a_format_the_command_cannot_render_is_a_usage_error() {
         ],
     ] {
         let out = gate(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(out.status.code(), Some(64), "{args:?}");
         let err = text(&out.stderr);
         assert!(
             err.contains("has no `") || err.contains("writes no report"),
@@ -55,7 +55,7 @@ fn durations_take_units_and_bad_ones_are_usage_errors() {
     let out = gate(&["pin", "--timeout", "1h", "--check", "-f", dir]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = gate(&["--timeout", "ten", "pin", "--check", "-f", dir]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(text(&out.stderr).contains("`ten` is not a duration"));
 }
 
@@ -99,10 +99,10 @@ fn registry_and_trust_options_only_on_commands_that_use_them() {
         }
     }
     let out = gate(&["lint", "--insecure-registry", "h:5000", "-f", "."]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(text(&out.stderr).contains("unexpected argument '--insecure-registry'"));
     let out = gate(&["explain", "--trusted-root", "t.json", "GATE-IMG-001"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(text(&out.stderr).contains("unexpected argument '--trusted-root'"));
     let out = gate(&[
         "--mirror",
@@ -271,7 +271,7 @@ async fn keyless_flags_on_check_require_an_issuer_and_make_signatures_required()
             .unwrap()
     };
     let out = run(&["--certificate-identity", "me@example.com"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(64));
     assert!(
         text(&out.stderr).contains("go together"),
         "{}",

@@ -171,6 +171,8 @@ const GUARDRAILS: &[(&str, &str, &[usize])] = &[
     ("rbac-workload-create", "GATE-K8S-015", &[7, 10]),
     ("rbac-escalation-verbs", "GATE-K8S-016", &[6, 9]),
     ("rbac-nodes-proxy", "GATE-K8S-017", &[6]),
+    ("anonymous-binding", "GATE-K8S-018", &[11, 13, 26]),
+    ("authenticated-binding", "GATE-K8S-019", &[10]),
     ("missing-service-account", "GATE-K8S-022", &[10]),
     ("network-policy-selects-nothing", "GATE-K8S-032", &[22]),
     (
@@ -430,17 +432,7 @@ fn exceptions_inline_config_expired_and_malformed() {
         ..LintConfig::default()
     };
     let out = lint_paths(&[data("exceptions/annotated.yaml")], &config, today()).unwrap();
-    let got: Vec<(&str, usize, Option<&str>)> = out
-        .findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.id,
-                f.location.as_ref().unwrap().line,
-                f.exception.as_deref(),
-            )
-        })
-        .collect();
+    let got = rule_line_exception(&out.findings);
     let vendor = Some("vendor operator manages every CRD it installs");
     assert_eq!(
         got,
@@ -651,5 +643,48 @@ fn pod_specs_nested_in_custom_resources_are_linted_as_pods() {
             .1
             .contains("spec.templates[0].initContainers[0]"),
         "{privileged:?}"
+    );
+}
+
+/// `(rule, line, exception reason)` of each finding.
+fn rule_line_exception(findings: &[gate::finding::Finding]) -> Vec<(&str, usize, Option<&str>)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.id,
+                f.location.as_ref().unwrap().line,
+                f.exception.as_deref(),
+            )
+        })
+        .collect()
+}
+
+/// kube-linter's `ignore-check.kube-linter.io/<check>` annotation applies to the gate rules its
+/// check maps to, with its value as the reason; an empty reason or another check's annotation
+/// covers nothing.
+#[test]
+fn kube_linter_ignore_annotations_apply_to_the_mapped_rules() {
+    let out = lint_paths(
+        &[data("exceptions/kube-linter.yaml")],
+        &LintConfig::default(),
+        today(),
+    )
+    .unwrap();
+    let got = rule_line_exception(&out.findings);
+    assert_eq!(
+        got,
+        vec![
+            (
+                "GATE-K8S-010",
+                8,
+                Some(
+                    "vendor operator manages every CRD it installs (kube-linter \
+                     `ignore-check.kube-linter.io/wildcard-in-rules`)"
+                )
+            ),
+            ("GATE-K8S-010", 19, None),
+            ("GATE-K8S-010", 30, None),
+        ]
     );
 }

@@ -39,7 +39,7 @@ fn shipped_policies_parse() {
     let strict = Policy::load(&repo("policies/strict.yaml")).unwrap();
     let sig = &strict.settings.signatures;
     assert!(sig.required && sig.verify_platforms);
-    assert_eq!(sig.level, Level::Error);
+    assert_eq!(sig.level, Some(Level::Error));
     assert_eq!(
         sig.identities[0].issuer.as_deref(),
         Some("https://token.actions.githubusercontent.com")
@@ -52,7 +52,100 @@ fn shipped_policies_parse() {
     let dev = Policy::load(&repo("policies/dev.yaml")).unwrap();
     assert_eq!(dev.settings.max_level, Some(Level::Warn));
     assert_eq!(dev.settings.vulnerabilities.level, Level::Warn);
-    assert_eq!(dev.settings.signatures.level, Level::Warn);
+    assert_eq!(dev.settings.signatures.level, Some(Level::Warn));
+}
+
+/// Omitted sections and keys mean the built-in defaults, exactly: an empty policy, one that
+/// sets only the scanner's timeout (to the default's value), the built-in default policy and
+/// `gate init`'s starter policy all read as the same settings.
+#[test]
+fn omitted_sections_are_the_built_in_defaults() {
+    let builtin = Policy::default_policy().unwrap().settings;
+    let defaults = PolicyFile {
+        version: Some(1),
+        ..PolicyFile::default()
+    };
+    assert_eq!(builtin, defaults);
+    for text in [
+        "version: 1\n",
+        "version: 1\nscanner:\n  timeout: 5m\n",
+        "version: 1\nsignatures: {}\nvulnerabilities: {}\nmanifests: {}\n",
+        Policy::init_text(),
+    ] {
+        assert_eq!(parse(text).unwrap().settings, builtin, "{text}");
+    }
+    // The one default that depends on the rest: a missing signature warns until a signer is
+    // named, then fails.
+    assert_eq!(builtin.signatures.effective_level(false), Level::Warn);
+    assert_eq!(builtin.signatures.effective_level(true), Level::Error);
+    let keyed = parse("version: 1\nsignatures:\n  keys: [k.pub]\n").unwrap();
+    assert_eq!(
+        keyed.settings.signatures.effective_level(false),
+        Level::Error
+    );
+}
+
+/// Every policy key a rule's explain text names (`section.key`) is one the policy reads, and
+/// no explain text spells a key the way the policy rejects (`ignore_unfixed`).
+#[test]
+fn explain_texts_name_real_policy_keys() {
+    let sections = [
+        "vulnerabilities",
+        "signatures",
+        "attestations",
+        "manifests",
+        "registries",
+        "scanner",
+        "exceptions",
+        "admission",
+    ];
+    // Every key the starter policy writes or shows in a comment.
+    let keys: std::collections::BTreeSet<String> = Policy::init_text()
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start().trim_start_matches('#').trim_start();
+            let l = l.trim_start_matches("- ");
+            let (k, _) = l.split_once(':')?;
+            (!k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+                .then(|| k.to_string())
+        })
+        .collect();
+    assert!(keys.contains("ignore-unfixed") && keys.contains("trivyignore"));
+    let mut checked = 0;
+    for r in gate::rules::all() {
+        for (i, token) in r.explain.split('`').enumerate() {
+            if i % 2 == 0 {
+                continue;
+            }
+            if token.contains('_') && keys.contains(&token.replace('_', "-")) {
+                panic!(
+                    "{}: `{token}` is spelled `{}` in the policy",
+                    r.id,
+                    token.replace('_', "-")
+                );
+            }
+            let Some((section, rest)) = token.split_once('.') else {
+                continue;
+            };
+            if !sections.contains(&section)
+                || !rest
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '.')
+            {
+                continue;
+            }
+            // `a.b.c` as YAML with a null leaf: an unknown key says "unknown field"; a known
+            // one at most rejects the null.
+            let mut yaml = String::new();
+            for (depth, part) in token.split('.').enumerate() {
+                yaml.push_str(&format!("{}{part}:\n", "  ".repeat(depth)));
+            }
+            let err = parse(&yaml).err().map(|e| chain(&e)).unwrap_or_default();
+            assert!(!err.contains("unknown field"), "{}: `{token}`: {err}", r.id);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "{checked}");
 }
 
 #[test]
@@ -67,10 +160,10 @@ fn init_text_parses_and_is_commented() {
             > 20
     );
     // No signer named: a missing signature warns instead of failing every image.
-    assert_eq!(p.settings.signatures.level, Level::Warn);
+    assert_eq!(p.settings.signatures.effective_level(false), Level::Warn);
     let with_key = Policy::init_text_with_key("keys/o'brien.pub");
     let p = Policy::parse(with_key.clone(), PolicySource::BuiltIn).unwrap();
-    assert_eq!(p.settings.signatures.level, Level::Error);
+    assert_eq!(p.settings.signatures.effective_level(false), Level::Error);
     assert!(
         with_key.contains("    - 'keys/o''brien.pub'\n"),
         "{with_key}"

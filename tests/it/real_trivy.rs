@@ -151,6 +151,8 @@ impl Real {
             .env_remove("REGISTRY_AUTH_FILE")
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("CI", "true")
+            // One finding per line: these tests read the table line by line, unwrapped.
+            .env("COLUMNS", "1000")
             .args(["--insecure-registry", &self.reg.addr, "check", "--trivy"])
             .arg(self.path("trivy"))
             .args(["--trivy-db-repository", db_repo, "--trivy-cache-dir"])

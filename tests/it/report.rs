@@ -95,6 +95,8 @@ fn vuln(
         installed_version: "3.0.11".into(),
         fixed_version: Some("3.0.13".into()),
         platform: None,
+        title: None,
+        primary_url: Some(format!("https://avd.aquasec.com/nvd/{}", id.to_lowercase())),
     });
     f.exception = exception;
     f
@@ -319,15 +321,56 @@ fn scenario_verdicts() {
 #[test]
 fn table_snapshot() {
     let ev = scenario();
-    let plain = report::table::render(&ev, false);
+    let plain = report::table::render(&ev, report::table::Style::PLAIN);
     insta::assert_snapshot!("table", plain);
     assert!(!plain.contains('\x1b'));
-    assert!(plain.ends_with(
-        "gate: incomplete — 4 errors, 1 warning, 1 excepted; 4 images (2 failed, 1 not checked), \
-12 objects; 1 check could not run\n"
-    ));
-    let colored = report::table::render(&ev, true);
+    assert!(
+        plain.ends_with(
+            "gate: incomplete — 4 errors, 1 warning, 1 excepted; 4 images (2 failed, 1 not\n      \
+checked), 12 objects; 1 check could not run\n"
+        ),
+        "{plain}"
+    );
+    let colored = report::table::render(
+        &ev,
+        report::table::Style {
+            color: true,
+            ..report::table::Style::PLAIN
+        },
+    );
     assert!(colored.contains("\x1b[31m"));
+    // 80 columns wherever a line can be broken: only a single word too long for any line (a
+    // full digest, a signer identity) may stand past it.
+    for line in plain.lines().filter(|l| l.chars().count() > 80) {
+        let indent = line.len() - line.trim_start().len();
+        assert!(
+            line.split(' ').any(|w| indent + w.chars().count() > 50),
+            "a breakable line over 80 columns:\n{line}"
+        );
+    }
+    // Most severe first within each image: the counted errors, then the excepted finding.
+    let at = |id: &str| plain.find(id).unwrap();
+    assert!(at("CVE-2024-0003") < at("CVE-2024-0002"), "{plain}");
+    // The advisory link of a vulnerability is under its finding.
+    assert!(
+        plain.contains("https://avd.aquasec.com/nvd/cve-2024-0001"),
+        "{plain}"
+    );
+    // Narrower terminals wrap too.
+    let narrow = report::table::render(
+        &ev,
+        report::table::Style {
+            width: 60,
+            ..report::table::Style::PLAIN
+        },
+    );
+    for line in narrow.lines().filter(|l| l.chars().count() > 60) {
+        let indent = line.len() - line.trim_start().len();
+        assert!(
+            line.split(' ').any(|w| indent + w.chars().count() > 30),
+            "a breakable line over 60 columns:\n{line}"
+        );
+    }
 }
 
 #[test]
@@ -367,12 +410,12 @@ fn github_snapshot() {
 #[test]
 fn dispatcher_returns_step_summary_only_for_github() {
     let ev = scenario();
-    let r = report::render(&ev, gate::cli::Format::Github, false).unwrap();
+    let r = report::render(&ev, gate::cli::Format::Github, report::table::Style::PLAIN).unwrap();
     assert!(r
         .step_summary
         .unwrap()
         .starts_with("## ⚠️ gate: incomplete"));
-    let r = report::render(&ev, gate::cli::Format::Sarif, false).unwrap();
+    let r = report::render(&ev, gate::cli::Format::Sarif, report::table::Style::PLAIN).unwrap();
     assert!(r.step_summary.is_none());
 }
 

@@ -594,7 +594,9 @@ async fn hanging_scanner_is_killed_at_the_timeout() {
     let start = Instant::now();
     let err = fails_closed("hang", 1, Duration::from_secs(1)).await;
     assert!(
-        err.contains("did not finish within") && err.contains("killed"),
+        err.contains("did not finish within the scan timeout of 1s")
+            && err.contains("`--scan-timeout`")
+            && err.contains("killed"),
         "{err}"
     );
     assert!(start.elapsed() < Duration::from_secs(20));

@@ -2,6 +2,7 @@
 //! module has `RULE` and `check(&Context, &mut Vec<Hit>)`; cross-object rules see every object of
 //! the run through the context.
 
+pub mod anonymous_binding;
 pub mod automount_service_account_token;
 pub mod cluster_admin_binding;
 pub mod dapr_component_without_scopes;
@@ -50,7 +51,7 @@ use crate::lint::pss::checks as pss;
 use crate::lint::{Context, Hit};
 
 /// Every rule the lint stage defines (`GATE-IMG-001` belongs to discover).
-pub const ALL_RULES: [Rule; 55] = [
+pub const ALL_RULES: [Rule; 57] = [
     pss::host_namespaces::RULE,
     pss::privileged::RULE,
     pss::capabilities_baseline::RULE,
@@ -78,6 +79,8 @@ pub const ALL_RULES: [Rule; 55] = [
     rbac_workload_create::RULE,
     rbac_escalation_verbs::RULE,
     rbac_nodes_proxy::RULE,
+    anonymous_binding::RULE,
+    anonymous_binding::AUTHENTICATED,
     default_service_account::RULE,
     automount_service_account_token::RULE,
     missing_service_account::RULE,
@@ -183,6 +186,7 @@ const CHECKS: &[CheckFn] = &[
     rbac_workload_create::check,
     rbac_escalation_verbs::check,
     rbac_nodes_proxy::check,
+    anonymous_binding::check,
     default_service_account::check,
     automount_service_account_token::check,
     missing_service_account::check,

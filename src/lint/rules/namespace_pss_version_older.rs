@@ -1,11 +1,11 @@
 //! `namespace-pss-version-older-than-policy`: a Namespace that pins its enforced Pod Security
 //! version to an older one than the policy's.
 
+use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::context::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL};
 use crate::lint::pss::Version;
 use crate::lint::{Context, Hit};
-use crate::finding::Rule;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-043",

@@ -33,11 +33,14 @@ impl PolicyFile {
     /// The policy as a run applies it when the command line named a signer (`--key`, keyless
     /// `--certificate-*`): an image those signers did not sign is an error, whatever level the
     /// policy gives signatures.
+    /// Also settles an unset `signatures.level` ([`super::Signatures::effective_level`]).
     pub fn with_command_line(&self, signers_named: bool) -> PolicyFile {
         let mut file = self.clone();
-        if signers_named {
-            file.signatures.level = Level::Error;
-        }
+        file.signatures.level = Some(if signers_named {
+            Level::Error
+        } else {
+            file.signatures.effective_level(false)
+        });
         file
     }
 
@@ -47,7 +50,9 @@ impl PolicyFile {
     pub fn effective_severity(&self, rule: &Rule) -> Option<Severity> {
         let section = match rule.section {
             Section::Vulnerabilities => Some(self.vulnerabilities.level),
-            Section::Signatures => Some(self.signatures.level),
+            // `with_command_line` settles it; unset only in a policy used as read, where the
+            // rule's own severity stands.
+            Section::Signatures => Some(self.signatures.level.unwrap_or(Level::Error)),
             Section::Admission => Some(self.admission.level),
             Section::Attestations => {
                 Some(self.attestations.first().map_or(Level::Error, |a| a.level))

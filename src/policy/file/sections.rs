@@ -297,9 +297,11 @@ pub struct Signatures {
     /// An image without a signature from a trusted signer is a finding.
     #[serde(default = "yes")]
     pub required: bool,
-    /// Severity of that finding.
-    #[serde(default = "level_error")]
-    pub level: Level,
+    /// Severity of that finding. Unset: `error` when signers are named (`keys`, `identities`,
+    /// `rules` here, or `--key`/keyless flags), `warn` when none is (the policy cannot know
+    /// whom to trust); see [`Signatures::effective_level`].
+    #[serde(default)]
+    pub level: Option<Level>,
     #[serde(default)]
     pub keys: Vec<KeyRef>,
     #[serde(default)]
@@ -329,11 +331,24 @@ pub struct Signatures {
     pub insecure_ignore_tlog: bool,
 }
 
+impl Signatures {
+    /// The severity of a missing trusted signature: `level` as written; unset, `error` when
+    /// signers are named (here or on the command line, `signers_named`), else `warn`.
+    pub fn effective_level(&self, signers_named: bool) -> Level {
+        let named = signers_named
+            || !self.keys.is_empty()
+            || !self.identities.is_empty()
+            || !self.rules.is_empty();
+        self.level
+            .unwrap_or(if named { Level::Error } else { Level::Warn })
+    }
+}
+
 impl Default for Signatures {
     fn default() -> Self {
         Self {
             required: true,
-            level: Level::Error,
+            level: None,
             keys: Vec::new(),
             identities: Vec::new(),
             trusted_root: None,
