@@ -278,8 +278,9 @@ fn kustomize_resources_of_any_extension_and_components() {
         );
         assert!(String::from_utf8_lossy(&out.stdout).contains("image: txt:1"));
     }
-    // Only the overlay is named: the base and its `.txt` resource are read because it names them.
-    let o = discover(&[d.join("overlay")]);
+    // The overlay and the tree it sits in are named (gate follows a file another names only
+    // inside the named trees): the base's `.txt` resource is read because the overlay names it.
+    let o = discover(&[d.join("overlay"), d.to_path_buf()]);
     assert_eq!(images(&o), BTreeSet::from(["txt:1".to_string()]));
     // A component (kustomize >= 3.7) with a `.json` resource and a remote resource.
     std::fs::write(
@@ -297,7 +298,7 @@ fn kustomize_resources_of_any_extension_and_components() {
         "resources:\n- ../base\n- https://github.com/acme/app//deploy?ref=v1\ncomponents:\n- ../comp\n",
     )
     .unwrap();
-    let o = discover(&[d.join("overlay/kustomization.yaml")]);
+    let o = discover(&[d.to_path_buf()]);
     assert_eq!(
         images(&o),
         BTreeSet::from(["side:1".to_string(), "txt:1".to_string()])

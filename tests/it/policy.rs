@@ -768,7 +768,7 @@ fn vsa_requirements_are_trusted_only_and_checked() {
     std::fs::create_dir(dir.path().join(".git")).unwrap();
     std::fs::write(dir.path().join(".gate.yaml"), text).unwrap();
     match Policy::discover(None, dir.path()) {
-        Err(PolicyError::Untrusted { key, .. }) => assert_eq!(key, "attestations[].vsa"),
+        Err(PolicyError::Untrusted { key, .. }) => assert_eq!(key, "attestations[0].vsa"),
         other => panic!("a tree policy set `vsa`: {other:?}"),
     }
     let trusted = Policy::parse(text.to_string(), PolicySource::BuiltIn).unwrap();

@@ -410,7 +410,7 @@ fn signatures_keys(j: &mut Judge, s: &Signatures) {
     j.tree(
         "level",
         "raise it (the baseline's is `warn`; `error` beside `--key`)",
-        *level >= base.level || named,
+        level.is_none_or(|l| l >= base.effective_level(false)) || named,
     );
     j.tree(
         "keys",
