@@ -9,12 +9,15 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod discover;
 pub mod errors;
 pub mod evidence;
 pub mod exception;
 pub mod finding;
 pub mod fsutil;
+pub mod input;
+pub mod kinds;
 pub mod lint;
 pub mod pin;
 pub mod policy;

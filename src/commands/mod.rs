@@ -44,7 +44,7 @@ pub enum CommandError {
     #[error(transparent)]
     Policy(#[from] crate::policy::file::PolicyError),
     #[error(transparent)]
-    Settings(#[from] crate::check::settings::SettingsError),
+    Settings(#[from] crate::check::SettingsError),
     #[error("cannot read the working directory")]
     Cwd(#[source] std::io::Error),
     #[error(transparent)]
@@ -59,12 +59,11 @@ pub enum CommandError {
     IdentityNeedsIssuer,
     #[error("a check must name images or files: `gate check IMAGE...` or `gate check -f PATH...`")]
     NothingToCheck,
+    /// What discover or lint was given could not be read.
     #[error(transparent)]
-    Discover(#[from] crate::discover::DiscoverError),
+    Input(#[from] crate::input::ReadError),
     #[error(transparent)]
     Pin(#[from] crate::pin::PinError),
-    #[error(transparent)]
-    Lint(#[from] crate::lint::LintError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
     #[error("cannot write `{}`", path.display())]

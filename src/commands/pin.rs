@@ -4,7 +4,6 @@
 //! to standard output (`helm template … | gate pin -f - | kubectl apply -f -`).
 
 use super::{emit, resolve_config, CommandError, Outcome};
-use crate::check::settings;
 use crate::cli::{GlobalArgs, PinArgs};
 use crate::discover::{discover_paths, STDIN};
 use crate::pin::{self, PinOptions};
@@ -17,7 +16,7 @@ use std::path::Path;
 pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
-    let outcome = discover_paths(&args.files, &settings::search_rules(&policy)?)?;
+    let outcome = discover_paths(&args.files, &policy.stages.discover)?;
     let mut incomplete = false;
     for n in &outcome.notices {
         if n.kind.is_error() {
@@ -29,7 +28,7 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
     }
     let refs = pin::to_resolve(&outcome);
     let mut config = resolve_config(g)?;
-    settings::registries(&policy, &mut config)?;
+    policy.stages.resolve.apply(&mut config);
     let resolver = Resolver::new(config)?;
     let mut digests = HashMap::new();
     for (r, res) in refs.iter().zip(resolver.resolve_all(&refs).await) {

@@ -8,6 +8,7 @@
 //! nothing else.
 
 mod compose;
+pub mod config;
 mod detect;
 mod dockerfile;
 mod follow;
@@ -37,8 +38,8 @@ pub use walk::{discover_paths, read_sources, DiscoverError};
 /// The rules this stage reports.
 pub const RULES: &[Rule] = &[UNPINNED_IMAGE, STALE_PIN, UNRESOLVABLE_REFERENCE];
 
-/// The path discovery uses for standard input.
-pub const STDIN: &str = "-";
+/// The path that means standard input.
+pub use crate::input::STDIN;
 
 /// Which kind of file an image use was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

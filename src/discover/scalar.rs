@@ -86,16 +86,16 @@ pub(crate) fn may_hold(part: &str, keys: &[&str]) -> bool {
         || (part.contains('!') && part.contains('%'))
 }
 
-/// Is `part` a document of a built-in kind that holds no pod ([`lint::rules::SKIPPED_KINDS`],
+/// Is `part` a document of a built-in kind that holds no pod ([`kinds::SKIPPED_KINDS`],
 /// a CustomResourceDefinition most often), by its own head read with certainty
 /// ([`yaml::head`]), that no search rule reads? Nothing in it is an image the deployer runs
 /// (the API server runs no pod from such an object, and rejects fields its schema lacks), so
 /// it is not parsed.
 ///
-/// [`lint::rules::SKIPPED_KINDS`]: crate::lint::rules::SKIPPED_KINDS
+/// [`kinds::SKIPPED_KINDS`]: crate::kinds::SKIPPED_KINDS
 fn podless(part: &str, rules: &SearchRules) -> bool {
     yaml::head::read(part).is_some_and(|h| {
-        crate::lint::rules::is_skipped(h.api_version, h.kind)
+        crate::kinds::is_skipped(h.api_version, h.kind)
             && rules.matching(h.api_version, h.kind).next().is_none()
     })
 }
