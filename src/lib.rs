@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod discover;
 pub mod errors;
 pub mod evidence;
@@ -16,6 +17,8 @@ pub mod exception;
 pub mod export;
 pub mod finding;
 pub mod fsutil;
+pub mod input;
+pub mod kinds;
 pub mod lint;
 pub mod pin;
 pub mod platform;

@@ -7,7 +7,7 @@ use super::stages::Resolution;
 use crate::evidence::Source;
 use crate::finding::Rule;
 use crate::finding::{Finding, Location, Severity, Subject};
-use globset::{Glob, GlobMatcher};
+pub use crate::resolve::config::Allowed;
 
 /// The rules this stage reports.
 pub const RULES: &[Rule] = &[REGISTRY_NOT_ALLOWED];
@@ -27,32 +27,6 @@ trusts, mirrors and scans.\n\n## How to fix\nUse an image from an allowed regist
 mirror), or add the registry to `registries.allowed` in the trusted policy.\n\n## References\n\
 - https://kubernetes.io/docs/concepts/containers/images/\n",
 };
-
-/// The compiled `registries.allowed` globs.
-#[derive(Debug, Clone, Default)]
-pub struct Allowed {
-    globs: Vec<(String, GlobMatcher)>,
-}
-
-impl Allowed {
-    /// `Err`: the glob that does not compile, with why.
-    pub fn new(globs: &[String]) -> Result<Self, (String, globset::Error)> {
-        let globs = globs
-            .iter()
-            .map(|g| {
-                Glob::new(g)
-                    .map(|m| (g.clone(), m.compile_matcher()))
-                    .map_err(|e| (g.clone(), e))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { globs })
-    }
-
-    /// Is `name` (`registry/repository`) allowed?
-    pub fn allows(&self, name: &str) -> bool {
-        self.globs.is_empty() || self.globs.iter().any(|(_, m)| m.is_match(name))
-    }
-}
 
 /// A finding for every image outside the allowed registries; its subject is the image's digest
 /// target when it resolved, else the reference as written.

@@ -9,6 +9,7 @@
 
 mod account;
 mod compose;
+pub mod config;
 mod detect;
 mod dockerfile;
 mod follow;
@@ -47,8 +48,8 @@ pub const RULES: &[Rule] = &[
     UNACCOUNTED_REFERENCE,
 ];
 
-/// The path discovery uses for standard input.
-pub const STDIN: &str = "-";
+/// The path that means standard input.
+pub use crate::input::STDIN;
 
 /// Which kind of file an image use was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -8,6 +8,7 @@
 //! however many files a run gets. Both run on every core, with the same outcome as on one. Files that cannot be read are [`FileNotice`]s, never a panic, and the
 //! other files are still checked.
 
+pub mod config;
 mod context;
 pub mod exceptions;
 pub mod facts;
@@ -82,20 +83,8 @@ pub struct LintOutcome {
     pub objects: usize,
 }
 
-/// Why lint could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum LintError {
-    #[error("cannot read `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read standard input")]
-    Stdin(#[source] std::io::Error),
-    #[error("`{}`: the file name is not UTF-8; rename it so it can be checked", path.display())]
-    NotUtf8Name { path: PathBuf },
-}
+/// Why lint could not read what it was given.
+pub type LintError = crate::input::ReadError;
 
 /// Lint files already in memory: `(path, contents)`.
 pub fn lint_sources(

@@ -7,6 +7,8 @@
 //! `--mirror SRC=DST` sends requests for `SRC/...` to `DST/...` while the result keeps the
 //! user's reference, so what gets pinned is what the user wrote.
 
+pub mod config;
+
 // The registry client moved to `crate::registry`; these names stay reachable here for callers
 // that think of them as resolve's.
 pub use crate::registry::{

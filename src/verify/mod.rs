@@ -8,6 +8,7 @@
 pub mod attestation;
 pub mod bundle;
 pub mod cert;
+pub mod config;
 pub mod error;
 pub mod evaluate;
 pub mod fetch;
