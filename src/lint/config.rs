@@ -59,6 +59,28 @@ pub struct Manifests {
     /// Dapr-enabled workloads must set `dapr.io/app-token-secret`.
     #[serde(default)]
     pub require_dapr_app_token: bool,
+    /// Whether an object's own `gate.dev/ignore` (or kube-linter's
+    /// `ignore-check.kube-linter.io/*`) annotation excepts its findings. Off by default: the
+    /// manifests are part of the change under check, so only a trusted policy may let them
+    /// except themselves.
+    #[serde(default)]
+    pub inline_exceptions: InlineExceptionsPolicy,
+}
+
+/// `manifests.inline-exceptions:` which annotations in the manifests count as exceptions (as
+/// Kyverno honours a `PolicyException` only where its configuration enables them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct InlineExceptionsPolicy {
+    /// Honour the annotations at all.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Only for these rules (globs over rule IDs or names, `GATE-K8S-06*`); empty: any rule.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Only annotations with an `expires=` date (so kube-linter's, which have none, never).
+    #[serde(default)]
+    pub require_expires: bool,
 }
 
 impl PssLevel {
@@ -80,6 +102,7 @@ impl Manifests {
             rules,
             search_rules,
             require_dapr_app_token,
+            inline_exceptions,
         } = self;
         j.section("pss", |j| {
             let Pss { level, version } = pss;
@@ -107,6 +130,29 @@ impl Manifests {
             "set it to `true`",
             *require_dapr_app_token || !base.require_dapr_app_token,
         );
+        j.section("inline-exceptions", |j| {
+            let InlineExceptionsPolicy {
+                enabled,
+                rules,
+                require_expires,
+            } = inline_exceptions;
+            let base = &base.inline_exceptions;
+            j.trusted(
+                "enabled",
+                "lets the manifests under check except their own findings",
+                *enabled == base.enabled,
+            );
+            j.trusted(
+                "rules",
+                "chooses which rules an annotation may except",
+                *rules == base.rules,
+            );
+            j.tree(
+                "require-expires",
+                "set it to `true`",
+                *require_expires || !base.require_expires,
+            );
+        });
     }
 
     /// The checks serde cannot make on lint's keys (`pss.version`; rule names and search rules
@@ -123,10 +169,21 @@ impl Manifests {
             PssLevel::Baseline => super::pss::Level::Baseline,
             PssLevel::Restricted => super::pss::Level::Restricted,
         };
+        let inline = &self.inline_exceptions;
+        let rules = at
+            .key("inline-exceptions")
+            .key("rules")
+            .globs(&inline.rules)
+            .map_err(|e| vec![e])?;
         Ok(ValidConfig {
             level,
             version,
             require_dapr_app_token: self.require_dapr_app_token,
+            inline: InlineExceptions {
+                enabled: inline.enabled,
+                rules: rules.into_iter().map(|(_, m)| m).collect(),
+                require_expires: inline.require_expires,
+            },
         })
     }
 }
@@ -137,6 +194,51 @@ pub struct ValidConfig {
     pub level: super::pss::Level,
     pub version: super::pss::Version,
     pub require_dapr_app_token: bool,
+    pub inline: InlineExceptions,
+}
+
+/// Which inline annotations lint applies (`manifests.inline-exceptions`, compiled). The
+/// default applies none.
+#[derive(Debug, Clone, Default)]
+pub struct InlineExceptions {
+    pub enabled: bool,
+    /// Empty: any rule.
+    pub rules: Vec<globset::GlobMatcher>,
+    pub require_expires: bool,
+}
+
+impl InlineExceptions {
+    /// Every annotation applies (tests and callers that trust their input).
+    pub fn all() -> Self {
+        Self {
+            enabled: true,
+            ..Self::default()
+        }
+    }
+
+    /// Why an annotation excepting `rule` (with an `expires=` date or not) does not apply, or
+    /// `None` when it does.
+    pub fn refuses(&self, rule: &crate::finding::Rule, dated: bool) -> Option<String> {
+        const KEY: &str = "manifests.inline-exceptions";
+        if !self.enabled {
+            Some(format!(
+                "the trusted policy does not allow inline exceptions (`{KEY}.enabled`)"
+            ))
+        } else if !self.rules.is_empty()
+            && !self
+                .rules
+                .iter()
+                .any(|g| g.is_match(rule.id) || g.is_match(rule.name))
+        {
+            Some(format!("`{KEY}.rules` does not cover {}", rule.id))
+        } else if self.require_expires && !dated {
+            Some(format!(
+                "it has no `expires=` date and `{KEY}.require-expires` is set"
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 impl ValidConfig {
@@ -153,6 +255,7 @@ impl ValidConfig {
             version: version.unwrap_or(self.version),
             exceptions,
             require_dapr_app_token: self.require_dapr_app_token,
+            inline: self.inline.clone(),
         }
     }
 }

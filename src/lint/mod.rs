@@ -22,6 +22,7 @@ mod run;
 pub mod secrets;
 mod source;
 
+pub use config::InlineExceptions;
 pub use context::{Context, Hit};
 pub use run::Linter;
 
@@ -46,6 +47,8 @@ pub struct LintConfig {
     pub exceptions: Vec<Exception>,
     /// Dapr-enabled pods must carry `dapr.io/app-token-secret` and `dapr.io/api-token-secret`.
     pub require_dapr_app_token: bool,
+    /// Which `gate.dev/ignore` (and kube-linter) annotations apply; by default none.
+    pub inline: InlineExceptions,
 }
 
 /// A file (or part of one) that could not be checked, or was skipped on purpose.
