@@ -13,11 +13,11 @@
 mod attribute;
 mod children;
 mod convert;
-pub mod keys;
-pub mod platforms;
+mod keys;
+mod platforms;
 pub mod progress;
 pub mod registries;
-pub mod services;
+mod services;
 mod stages;
 
 use crate::discover::{SearchRules, UNPINNED_IMAGE};

@@ -18,7 +18,7 @@ mod kubernetes;
 mod kustomize;
 mod rules;
 mod scalar;
-pub mod search;
+mod search;
 mod walk;
 mod workflow;
 

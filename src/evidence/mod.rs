@@ -7,7 +7,7 @@
 //! in `docs/evidence.md`; any incompatible change bumps [`SCHEMA`].
 
 pub mod image;
-pub mod record;
+mod record;
 
 pub use image::{
     Attestation, CheckError, ImageEvidence, IndexChild, Layout, RekorEntry, ScanSummary, Signature,

@@ -10,16 +10,16 @@
 
 pub mod config;
 mod context;
-pub mod exceptions;
-pub mod facts;
-pub mod object;
+mod exceptions;
+mod facts;
+mod object;
 mod parallel;
-pub mod pod;
+mod pod;
 mod pod_security;
 pub mod pss;
 pub mod rules;
 mod run;
-pub mod secrets;
+mod secrets;
 mod source;
 
 pub use config::InlineExceptions;
