@@ -5,8 +5,29 @@
 
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One exception as written. `rule`/`rules` and `id`/`ids` are merged.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExceptionEntry {
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub reason: String,
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+    #[serde(default)]
+    pub owner: Option<String>,
+}
 
 /// One exception as the policy states it.
 #[derive(Debug, Serialize)]

@@ -270,7 +270,15 @@ mod tests {
     /// A finding serialises its rule as the rule's ID.
     #[test]
     fn a_finding_serialises_its_rule_as_its_id() {
-        let rule = crate::rules::find("GATE-IMG-001").unwrap();
+        const RULE: Rule = Rule {
+            id: "GATE-IMG-001",
+            name: "unpinned-image",
+            severity: Severity::Error,
+            section: Section::Rules,
+            summary: "A test rule",
+            explain: "",
+        };
+        let rule = &RULE;
         let f = Finding {
             rule,
             severity: rule.severity,

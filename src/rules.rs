@@ -12,9 +12,8 @@ pub fn all() -> &'static [&'static Rule] {
 }
 
 fn assemble() -> Vec<&'static Rule> {
-    let groups: [&'static [Rule]; 6] = [
+    let groups: [&'static [Rule]; 5] = [
         crate::resolve::RULES,
-        crate::check::registries::RULES,
         crate::discover::RULES,
         crate::scan::RULES,
         crate::verify::RULES,

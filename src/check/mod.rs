@@ -13,12 +13,11 @@
 mod attribute;
 mod children;
 mod convert;
-pub mod keys;
-pub mod platforms;
+mod keys;
+mod platforms;
 pub mod progress;
 pub mod registries;
-pub mod services;
-pub mod settings;
+mod services;
 mod stages;
 
 use crate::discover::{SearchRules, UNPINNED_IMAGE};
@@ -27,7 +26,8 @@ use crate::exception::Exception;
 use crate::finding::{Finding, Severity};
 use crate::lint::{LintConfig, LintOutcome};
 use crate::pin::{self, PinOptions};
-use crate::policy::evaluate::evaluate;
+use crate::policy::evaluate::{evaluate, Levels};
+use crate::policy::file::{Policy, PolicySource};
 use crate::registry::{chain_text, ResolveError};
 use crate::resolve::ResolveConfig;
 use crate::scan::{ScanConfig, VulnPolicy};
@@ -65,7 +65,7 @@ pub struct CheckSettings {
     pub policy: PolicyRef,
     pub today: NaiveDate,
     /// The policy's severities, applied to every finding.
-    pub levels: settings::Levels,
+    pub levels: Levels,
     /// `scanner.platforms`: the nodes whose runnable children of an index are scanned; by
     /// default every runnable child.
     pub scan_platforms: platforms::Scope,
@@ -73,6 +73,140 @@ pub struct CheckSettings {
     pub render: crate::render::RenderConfig,
     /// `registries.allowed`: globs over `registry/repository`; empty: any registry.
     pub allowed: registries::Allowed,
+}
+
+/// What the command line adds to or overrides in the policy.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--key`: trusted keys in addition to the policy's.
+    pub keys: Vec<String>,
+    /// `--certificate-identity` and friends: a keyless signer in addition to the policy's.
+    pub identities: Vec<crate::policy::file::Identity>,
+    pub trivy: Option<PathBuf>,
+    pub trivy_server: Option<String>,
+    pub sbom_dir: Option<PathBuf>,
+    pub offline: bool,
+    pub no_cache: bool,
+    pub skip_scan: bool,
+    /// Trivy's DBs and caches (`--trivy-db-repository`, …), over the policy's `scanner:`.
+    pub trivy_db: crate::scan::TrivyDb,
+    pub trivy_cache_dir: Option<PathBuf>,
+    /// `--scan-timeout`, over the policy's `scanner.timeout`.
+    pub scan_timeout: Option<std::time::Duration>,
+    /// `gate lint --pss-level` / `--pss-version`, over the policy's.
+    pub pss_level: Option<crate::lint::pss::Level>,
+    pub pss_version: Option<crate::lint::pss::Version>,
+    /// `--trusted-root`, `--tuf-mirror`, `--tuf-root`, over the policy's.
+    pub trust: crate::verify::tuf::TrustChoice,
+    /// How the TUF client runs (`--offline`, timeout, CA files).
+    pub tuf: crate::verify::tuf::TufOptions,
+}
+
+impl Overrides {
+    /// The command line named a signer (`--key`, keyless `--certificate-*`).
+    pub fn signers_named(&self) -> bool {
+        !self.keys.is_empty() || !self.identities.is_empty()
+    }
+}
+
+/// Why the policy could not be turned into settings (exit 2, naming what is wrong).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Policy(#[from] crate::policy::file::PolicyError),
+    #[error(transparent)]
+    TrivyDb(#[from] crate::scan::db::DbRepositoryError),
+    #[error(transparent)]
+    IgnoreFile(#[from] crate::scan::config::IgnoreFileError),
+    #[error(transparent)]
+    Verify(#[from] crate::verify::config::VerifyConfigError),
+    #[error("policy `{policy}`: invalid `scanner.platforms` entry")]
+    Platform {
+        policy: String,
+        #[source]
+        source: crate::platform::ParseError,
+    },
+}
+
+impl CheckSettings {
+    /// Every stage's settings from the policy (each stage's section was checked and compiled
+    /// when the policy was read), the command line and the working directory.
+    pub fn from_policy(
+        policy: &Policy,
+        mut resolve: ResolveConfig,
+        o: &Overrides,
+        cwd: &std::path::Path,
+    ) -> Result<Self, SettingsError> {
+        let p = &policy.settings;
+        let stages = &policy.stages;
+        stages.resolve.apply(&mut resolve);
+        let (scan_exceptions, lint_exceptions) = policy.split_exceptions()?;
+
+        let ignore_file = match &p.vulnerabilities.trivyignore {
+            Some(path) => Some(policy.resolve_path(path)),
+            // Found beside the tree's own policy only: a trusted `--policy` names its ignore file.
+            None if matches!(policy.source, PolicySource::File(_)) => None,
+            None => [".trivyignore.yaml", ".trivyignore"]
+                .iter()
+                .map(|n| cwd.join(n))
+                .find(|p| p.is_file()),
+        };
+        let vuln = p
+            .vulnerabilities
+            .vuln_policy(ignore_file, scan_exceptions)?;
+        let flags = crate::scan::config::ScanFlags {
+            trivy: o.trivy.clone(),
+            trivy_server: o.trivy_server.clone(),
+            sbom_dir: o.sbom_dir.clone(),
+            offline: o.offline,
+            no_cache: o.no_cache,
+            trivy_db: o.trivy_db.clone(),
+            trivy_cache_dir: o.trivy_cache_dir.clone(),
+            scan_timeout: o.scan_timeout,
+        };
+        let db = crate::scan::db::merge(&o.trivy_db, &p.scanner)
+            .with_registry(&resolve.client.auth, |d| {
+                resolve.client.insecure.iter().any(|h| h == d)
+            })?;
+        let scan = (!o.skip_scan).then(|| p.scanner.scan_config(&flags, db, policy.base_dir()));
+
+        let verify_flags = crate::verify::config::VerifyFlags {
+            keys: o.keys.clone(),
+            identities: o.identities.clone(),
+            trust: o.trust.clone(),
+            tuf: o.tuf.clone(),
+        };
+        let verify = stages.verify.verify_policy(
+            &verify_flags,
+            policy.base_dir(),
+            &policy.source.to_string(),
+            &policy.sha256(),
+        )?;
+        let lint = stages
+            .lint
+            .lint_config(o.pss_level, o.pss_version, lint_exceptions);
+
+        Ok(CheckSettings {
+            resolve,
+            scan,
+            vuln,
+            verify,
+            lint: std::sync::Arc::new(lint),
+            search_rules: stages.discover.clone(),
+            pin: None,
+            policy: policy.evidence_ref(),
+            today: chrono::Utc::now().date_naive(),
+            levels: Levels::from_policy(policy, o.signers_named()),
+            scan_platforms: platforms::Scope::parse(&p.scanner.platforms).map_err(|source| {
+                SettingsError::Platform {
+                    policy: policy.source.to_string(),
+                    source,
+                }
+            })?,
+            render: stages.render.clone(),
+            allowed: stages.resolve.allowed.clone(),
+        })
+    }
 }
 
 /// Why the services could not be set up (exit 2). Stage failures are recorded in the evidence.

@@ -5,54 +5,9 @@
 use super::keys::Images;
 use super::stages::Resolution;
 use crate::evidence::Source;
-use crate::finding::Rule;
-use crate::finding::{Finding, Location, Severity, Subject};
-use globset::{Glob, GlobMatcher};
-
-/// The rules this stage reports.
-pub const RULES: &[Rule] = &[REGISTRY_NOT_ALLOWED];
-
-pub const REGISTRY_NOT_ALLOWED: Rule = Rule {
-    id: "GATE-IMG-004",
-    name: "registry-not-allowed",
-    severity: Severity::Error,
-    section: crate::finding::Section::Rules,
-    summary: "Image comes from a registry the policy does not allow",
-    explain: "## What it checks\nEvery image reference's `registry/repository` (normalised: \
-`nginx` is `docker.io/library/nginx`) is matched against the globs of the policy's \
-`registries.allowed`. When the list is not empty and no glob matches, the image is reported.\n\n\
-## Why it matters\nA pull request can point a workload at any registry, including one its author \
-runs. Restricting where images come from keeps deployments on registries the organisation \
-trusts, mirrors and scans.\n\n## How to fix\nUse an image from an allowed registry (or its \
-mirror), or add the registry to `registries.allowed` in the trusted policy.\n\n## References\n\
-- https://kubernetes.io/docs/concepts/containers/images/\n",
-};
-
-/// The compiled `registries.allowed` globs.
-#[derive(Debug, Clone, Default)]
-pub struct Allowed {
-    globs: Vec<(String, GlobMatcher)>,
-}
-
-impl Allowed {
-    /// `Err`: the glob that does not compile, with why.
-    pub fn new(globs: &[String]) -> Result<Self, (String, globset::Error)> {
-        let globs = globs
-            .iter()
-            .map(|g| {
-                Glob::new(g)
-                    .map(|m| (g.clone(), m.compile_matcher()))
-                    .map_err(|e| (g.clone(), e))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { globs })
-    }
-
-    /// Is `name` (`registry/repository`) allowed?
-    pub fn allows(&self, name: &str) -> bool {
-        self.globs.is_empty() || self.globs.iter().any(|(_, m)| m.is_match(name))
-    }
-}
+use crate::finding::{Finding, Location, Subject};
+pub use crate::resolve::config::Allowed;
+use crate::resolve::REGISTRY_NOT_ALLOWED;
 
 /// A finding for every image outside the allowed registries; its subject is the image's digest
 /// target when it resolved, else the reference as written.

@@ -2,8 +2,7 @@
 //! exit code.
 
 use super::{emit_report, outcome_of, resolve_config, CommandError, Outcome};
-use crate::check::settings::{self, Overrides};
-use crate::check::{self, progress::Progress, CheckInput};
+use crate::check::{self, progress::Progress, CheckInput, CheckSettings, Overrides};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::pin::PinOptions;
 use crate::policy::file::Policy;
@@ -45,7 +44,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         scan_timeout: args.scan_timeout,
         ..Overrides::default()
     };
-    let mut settings = settings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
+    let mut settings = CheckSettings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
     settings.pin = args.pin.then_some(PinOptions {
         strip_tag: args.strip_tag,
         update: args.update,

@@ -1,7 +1,6 @@
 //! `gate lint -f PATH...`: the Kubernetes guardrails only, offline.
 
 use super::{emit_report, CommandError, Outcome};
-use crate::check::settings;
 use crate::cli::{GlobalArgs, LintArgs};
 use crate::evidence::{CheckError, Evidence, FindingRecord, LintSummary};
 
@@ -9,20 +8,14 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     let started = chrono::Utc::now();
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = crate::policy::file::Policy::discover(args.policy.as_deref(), &cwd)?;
-    // Only what lint needs is loaded from the policy (not its signing keys or scanner).
-    let overrides = settings::Overrides {
-        pss_level: args.pss_level,
-        pss_version: args.pss_version,
-        ..Default::default()
-    };
-    let lint = settings::lint_settings(&policy, &overrides)?;
-    let levels = settings::Levels::from_policy(&policy, false);
-    let renders = crate::render::render(
-        &args.files,
-        &args.kustomize,
-        &settings::render_config(&policy),
-        &cwd,
-    )?;
+    // Only what lint needs is taken from the policy (not its signing keys or scanner).
+    let (_, exceptions) = policy.split_exceptions()?;
+    let lint = policy
+        .stages
+        .lint
+        .lint_config(args.pss_level, args.pss_version, exceptions);
+    let levels = crate::policy::evaluate::Levels::from_policy(&policy, false);
+    let renders = crate::render::render(&args.files, &args.kustomize, &policy.stages.render, &cwd)?;
     let outcome = crate::lint::lint_rendered(
         &args.files,
         &std::collections::HashMap::new(),

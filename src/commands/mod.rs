@@ -46,7 +46,7 @@ pub enum CommandError {
     #[error(transparent)]
     Policy(#[from] crate::policy::file::PolicyError),
     #[error(transparent)]
-    Settings(#[from] crate::check::settings::SettingsError),
+    Settings(#[from] crate::check::SettingsError),
     #[error("cannot read the working directory")]
     Cwd(#[source] std::io::Error),
     #[error(transparent)]
@@ -61,12 +61,11 @@ pub enum CommandError {
     IdentityNeedsIssuer,
     #[error("a check must name images or files: `gate check IMAGE...` or `gate check -f PATH...`")]
     NothingToCheck,
+    /// What discover or lint was given could not be read.
     #[error(transparent)]
-    Discover(#[from] crate::discover::DiscoverError),
+    Read(#[from] crate::input::ReadError),
     #[error(transparent)]
     Pin(#[from] crate::pin::PinError),
-    #[error(transparent)]
-    Lint(#[from] crate::lint::LintError),
     #[error(transparent)]
     Render(#[from] crate::render::RenderError),
     #[error(transparent)]

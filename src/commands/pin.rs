@@ -4,7 +4,6 @@
 //! to standard output (`helm template … | gate pin -f - | kubectl apply -f -`).
 
 use super::{emit, resolve_config, CommandError, Outcome};
-use crate::check::settings;
 use crate::cli::{GlobalArgs, PinArgs};
 use crate::discover::{discover_paths, STDIN};
 use crate::pin::{self, PinOptions};
@@ -17,18 +16,13 @@ use std::path::Path;
 pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError> {
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
-    let rules = settings::search_rules(&policy)?;
-    let renders = crate::render::render(
-        &args.files,
-        &args.kustomize,
-        &settings::render_config(&policy),
-        &cwd,
-    )?;
+    let rules = &policy.stages.discover;
+    let renders = crate::render::render(&args.files, &args.kustomize, &policy.stages.render, &cwd)?;
     let outcome = if renders.sources.is_empty() && renders.inputs.is_empty() {
-        discover_paths(&args.files, &rules)?
+        discover_paths(&args.files, rules)?
     } else {
         let (sources, notices) = crate::discover::read_sources(&args.files)?;
-        let (mut outcome, _) = crate::render::discover(sources, &renders, &rules)?;
+        let (mut outcome, _) = crate::render::discover(sources, &renders, rules)?;
         outcome.notices.extend(notices);
         outcome
     };
@@ -43,7 +37,7 @@ pub async fn run(g: &GlobalArgs, args: &PinArgs) -> Result<Outcome, CommandError
     }
     let refs = pin::to_resolve(&outcome);
     let mut config = resolve_config(g)?;
-    settings::registries(&policy, &mut config)?;
+    policy.stages.resolve.apply(&mut config);
     let resolver = Resolver::new(config)?;
     let mut digests = HashMap::new();
     for (r, res) in refs.iter().zip(resolver.resolve_all(&refs).await) {

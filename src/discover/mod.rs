@@ -9,6 +9,7 @@
 
 mod account;
 mod compose;
+pub mod config;
 mod detect;
 mod dockerfile;
 mod follow;
@@ -17,7 +18,7 @@ mod kubernetes;
 mod kustomize;
 mod rules;
 mod scalar;
-pub mod search;
+mod search;
 mod walk;
 mod workflow;
 
@@ -47,8 +48,8 @@ pub const RULES: &[Rule] = &[
     UNACCOUNTED_REFERENCE,
 ];
 
-/// The path discovery uses for standard input.
-pub const STDIN: &str = "-";
+/// The path that means standard input.
+pub use crate::input::STDIN;
 
 /// Which kind of file an image use was found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

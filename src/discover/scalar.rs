@@ -97,17 +97,17 @@ pub(crate) fn may_hold(part: &str, keys: &[&str]) -> bool {
         || (part.contains('!') && part.contains('%'))
 }
 
-/// The kind of `part` when it is a document of a built-in kind that holds no pod ([`lint::rules::SKIPPED_KINDS`],
+/// The kind of `part` when it is a document of a built-in kind that holds no pod ([`kinds::SKIPPED_KINDS`],
 /// a CustomResourceDefinition most often), by its own head read with certainty
 /// ([`yaml::head`]), that no search rule reads? Nothing in it is an image the deployer runs
 /// (the API server runs no pod from such an object, and rejects fields its schema lacks), so
 /// it is not parsed.
 ///
-/// [`lint::rules::SKIPPED_KINDS`]: crate::lint::rules::SKIPPED_KINDS
+/// [`kinds::SKIPPED_KINDS`]: crate::kinds::SKIPPED_KINDS
 fn podless<'t>(part: &'t str, rules: &SearchRules) -> Option<&'t str> {
     yaml::head::read(part)
         .filter(|h| {
-            crate::lint::rules::is_skipped(h.api_version, h.kind)
+            crate::kinds::is_skipped(h.api_version, h.kind)
                 && rules.matching(h.api_version, h.kind).next().is_none()
         })
         .map(|h| h.kind)

@@ -166,6 +166,13 @@ impl SearchRules {
         Ok(s)
     }
 
+    /// The built-in rules and `user`, already compiled.
+    pub fn with_compiled(user: Vec<SearchRule>) -> Self {
+        let mut s = Self::builtin();
+        s.rules.extend(user);
+        s
+    }
+
     /// No rules at all (only the built-in workload and pod template walk).
     pub fn none() -> Self {
         Self { rules: Vec::new() }

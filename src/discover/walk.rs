@@ -6,25 +6,13 @@ use super::detect::{chart_for, detect, is_candidate, FileType, YamlHint};
 use super::{
     discover_one, follow, helm, DiscoverOutcome, FileNotice, NoticeKind, SearchRules, STDIN,
 };
-use crate::fsutil::{read_input, read_stream, ReadBudget};
+use crate::fsutil::{read_input, ReadBudget};
 use sha2::{Digest, Sha256};
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 /// Why discovery could not read what it was given.
-#[derive(Debug, thiserror::Error)]
-pub enum DiscoverError {
-    #[error("cannot read `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read standard input")]
-    Stdin(#[source] std::io::Error),
-    #[error("`{}`: the file name is not UTF-8; rename it so it can be checked", path.display())]
-    NotUtf8Name { path: PathBuf },
-}
+pub type DiscoverError = crate::input::ReadError;
 
 /// The files read (path and text) and the notices for those that could not be taken as text.
 pub type ReadSources = (Vec<(PathBuf, String)>, Vec<FileNotice>);
@@ -153,82 +141,23 @@ fn each_file(
     Ok(())
 }
 
-/// The files the paths name: files as given, directories walked, `-` kept.
+/// The files the paths name: files as given, directories walked (for candidate files), `-`
+/// kept.
 fn list(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.as_os_str() == STDIN {
-            files.push(p.clone());
-            continue;
-        }
-        let meta = std::fs::metadata(p).map_err(|source| DiscoverError::Read {
-            path: p.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            walk_dir(p, &mut files)?;
-        } else {
-            files.push(p.clone());
-        }
-    }
-    Ok(files)
+    crate::input::list(paths, &is_candidate)
 }
 
 /// A file's text, or a notice when it is not UTF-8. Bounded and regular
 /// ([`crate::fsutil::read_input`]).
 fn read(path: &Path, budget: &ReadBudget) -> Result<Result<String, FileNotice>, DiscoverError> {
-    let bytes = if path.as_os_str() == STDIN {
-        read_stream(std::io::stdin().lock(), budget).map_err(DiscoverError::Stdin)?
-    } else {
-        read_input(path, budget).map_err(|source| DiscoverError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
-    Ok(String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
-        let (line, column) = super::line_col(&text, at);
-        FileNotice {
-            file: path.to_path_buf(),
-            line,
-            column,
-            kind: NoticeKind::NotUtf8,
-            message: format!("file is not UTF-8 text (invalid byte at offset {at})"),
-        }
+    Ok(crate::input::read(path, budget)?.map_err(|n| FileNotice {
+        file: path.to_path_buf(),
+        line: n.line,
+        column: n.column,
+        kind: NoticeKind::NotUtf8,
+        message: format!(
+            "file is not UTF-8 text (invalid byte at offset {})",
+            n.offset
+        ),
     }))
-}
-
-/// Candidate files under a directory, sorted, skipping `.git` and symlinked directories. Hidden
-/// directories are walked like any other. A name that is not UTF-8 is an error, never skipped;
-/// so is a candidate name that is not a regular file (a FIFO, a device, a link to one): it is
-/// listed, and reading it fails naming it.
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
-    let err = |source| DiscoverError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries = std::fs::read_dir(dir)
-        .map_err(err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err)?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let path = e.path();
-        if e.file_name().to_str().is_none() {
-            return Err(DiscoverError::NotUtf8Name { path });
-        }
-        let ft = e.file_type().map_err(|source| DiscoverError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        if ft.is_dir() {
-            if e.file_name() != ".git" {
-                walk_dir(&path, out)?;
-            }
-        } else if !(ft.is_symlink() && path.is_dir()) && is_candidate(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

@@ -101,7 +101,7 @@ pub struct Export {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error(transparent)]
-    Settings(#[from] Box<crate::check::settings::SettingsError>),
+    Policy(#[from] Box<crate::policy::file::PolicyError>),
     #[error("cannot read the public key `{}` the policy names", path.display())]
     Key {
         path: PathBuf,
@@ -119,8 +119,8 @@ pub fn export(policy: &Policy, cfg: &ExportConfig) -> Result<Export, ExportError
     if let crate::policy::file::PolicySource::Tree(p) = &policy.source {
         return Err(ExportError::Untrusted(p.clone()));
     }
-    let lint =
-        crate::check::settings::lint_settings(policy, &Default::default()).map_err(Box::new)?;
+    let (_, exceptions) = policy.split_exceptions().map_err(Box::new)?;
+    let lint = policy.stages.lint.lint_config(None, None, exceptions);
     let cx = Cx {
         policy,
         cfg,

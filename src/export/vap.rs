@@ -70,7 +70,7 @@ fn why_not(id: &str) -> &'static str {
         "GATE-LINT-001" | "GATE-LINT-002" | "GATE-K8S-042" => {
             "it is about gate's own exceptions and annotations, not about what admission admits"
         }
-        id if id.starts_with("GATE-PSS-") => {
+        id if crate::lint::pss::checks::RULES.iter().any(|r| r.id == id) => {
             "Pod Security is enforced by the exported Pod Security Admission labels and Kyverno policies"
         }
         _ => "not written in CEL by this export",

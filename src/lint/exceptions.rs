@@ -6,6 +6,11 @@
 //! rules of [`KUBE_LINTER_CHECKS`] (each gate rule there reports nothing the kube-linter check
 //! would not, so an annotation written for kube-linter never silences more in gate).
 //!
+//! The annotations are written in the change under check, so they apply only as far as the
+//! trusted policy allows (`manifests.inline-exceptions`, [`InlineExceptions`]; by default not at
+//! all): one it does not allow leaves the finding standing and says so in its message, naming
+//! the annotation, its file and line.
+//!
 //! An exception that applies sets the finding's `exception` to its reason. An expired one stops
 //! applying and adds a finding that says so; a malformed annotation is itself a finding.
 
@@ -13,7 +18,7 @@ use crate::exception::Applies;
 use crate::finding::Finding;
 use crate::lint::object::Object;
 use crate::lint::rules::{expired_exception, invalid_ignore_annotation};
-use crate::lint::{Context, Hit};
+use crate::lint::{Context, Hit, InlineExceptions};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -45,17 +50,33 @@ pub const KUBE_LINTER_CHECKS: &[(&str, &[&str])] = &[
     ("wildcard-in-rules", &["GATE-K8S-010"]),
 ];
 
-/// The reason of a kube-linter ignore annotation on `o` that covers `rule`: its non-empty value.
-fn kube_linter_reason(o: &Object<'_>, rule: &str) -> Option<String> {
+/// The kube-linter ignore annotation on `o` that covers `rule`: its name, where it is written,
+/// and its reason (its non-empty value).
+fn kube_linter_reason(o: &Object<'_>, rule: &str) -> Option<(String, String, String)> {
     KUBE_LINTER_CHECKS
         .iter()
         .filter(|(_, rules)| rules.contains(&rule))
         .find_map(|(check, _)| {
-            let value = o.annotation(&format!("{KUBE_LINTER_IGNORE}{check}"))?;
+            let name = format!("{KUBE_LINTER_IGNORE}{check}");
+            let value = o.annotation(&name)?;
             let reason = value.as_str()?.trim();
-            (!reason.is_empty())
-                .then(|| format!("{reason} (kube-linter `{KUBE_LINTER_IGNORE}{check}`)"))
+            (!reason.is_empty()).then(|| {
+                let reason = format!("{reason} (kube-linter `{name}`)");
+                (name, at(o.location(value)), reason)
+            })
         })
+}
+
+/// `file:line` of a location.
+fn at(l: crate::finding::Location) -> String {
+    format!("{}:{}", l.file.display(), l.line)
+}
+
+/// Say in `f`'s message that the annotation `name` written at `at` does not apply, and why.
+fn not_applied(f: &mut Finding, name: &str, at: &str, why: &str) {
+    f.message.push_str(&format!(
+        " (annotation `{name}` at {at} not applied: {why})"
+    ));
 }
 
 /// A parsed inline exception.
@@ -115,7 +136,8 @@ pub fn apply(
     today: NaiveDate,
     report_malformed: bool,
 ) -> Vec<Finding> {
-    let mut inline: HashMap<usize, Option<Inline>> = HashMap::new();
+    let allowed: &InlineExceptions = &cx.cfg.inline;
+    let mut inline: HashMap<usize, Option<(Inline, String)>> = HashMap::new();
     let mut out = Vec::with_capacity(hits.len());
     for (_, o) in cx.iter().filter(|_| report_malformed) {
         if let Some(Err(finding)) = read_inline(o) {
@@ -129,13 +151,20 @@ pub fn apply(
     {
         let rule_name = finding.rule.name;
         if let Some(i) = object {
-            let entry = inline
-                .entry(i)
-                .or_insert_with(|| read_inline(&cx.objects[i]).and_then(Result::ok));
-            if let Some(x) = entry
+            let entry = inline.entry(i).or_insert_with(|| {
+                let o = &cx.objects[i];
+                let x = read_inline(o)?.ok()?;
+                Some((x, at(o.location(o.annotation(IGNORE_ANNOTATION)?))))
+            });
+            let covering = entry
                 .as_ref()
-                .filter(|x| x.rules.contains(&finding.rule.id))
-            {
+                .filter(|(x, _)| x.rules.contains(&finding.rule.id));
+            let refused = covering.and_then(|(x, at)| {
+                Some((at, allowed.refuses(finding.rule, x.expires.is_some())?))
+            });
+            if let Some((at, why)) = refused {
+                not_applied(&mut finding, IGNORE_ANNOTATION, at, &why);
+            } else if let Some((x, _)) = covering {
                 match x.expires {
                     Some(d) if d < today => out.push(expired(
                         &finding,
@@ -150,10 +179,15 @@ pub fn apply(
                     }
                 }
             }
-            if let Some(reason) = kube_linter_reason(&cx.objects[i], finding.rule.id) {
-                finding.exception = Some(reason);
-                out.push(finding);
-                continue;
+            if let Some((name, at, reason)) = kube_linter_reason(&cx.objects[i], finding.rule.id) {
+                match allowed.refuses(finding.rule, false) {
+                    Some(why) => not_applied(&mut finding, &name, &at, &why),
+                    None => {
+                        finding.exception = Some(reason);
+                        out.push(finding);
+                        continue;
+                    }
+                }
             }
         }
         for e in &cx.cfg.exceptions {

@@ -8,19 +8,21 @@
 //! however many files a run gets. Both run on every core, with the same outcome as on one. Files that cannot be read are [`FileNotice`]s, never a panic, and the
 //! other files are still checked.
 
+pub mod config;
 mod context;
-pub mod exceptions;
-pub mod facts;
-pub mod object;
+mod exceptions;
+mod facts;
+mod object;
 mod parallel;
-pub mod pod;
+mod pod;
 mod pod_security;
 pub mod pss;
 pub mod rules;
 mod run;
-pub mod secrets;
+mod secrets;
 mod source;
 
+pub use config::InlineExceptions;
 pub use context::{Context, Hit};
 pub use run::Linter;
 
@@ -45,6 +47,8 @@ pub struct LintConfig {
     pub exceptions: Vec<Exception>,
     /// Dapr-enabled pods must carry `dapr.io/app-token-secret` and `dapr.io/api-token-secret`.
     pub require_dapr_app_token: bool,
+    /// Which `gate.dev/ignore` (and kube-linter) annotations apply; by default none.
+    pub inline: InlineExceptions,
 }
 
 /// A file (or part of one) that could not be checked, or was skipped on purpose.
@@ -82,20 +86,8 @@ pub struct LintOutcome {
     pub objects: usize,
 }
 
-/// Why lint could not run at all.
-#[derive(Debug, thiserror::Error)]
-pub enum LintError {
-    #[error("cannot read `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot read standard input")]
-    Stdin(#[source] std::io::Error),
-    #[error("`{}`: the file name is not UTF-8; rename it so it can be checked", path.display())]
-    NotUtf8Name { path: PathBuf },
-}
+/// Why lint could not read what it was given.
+pub type LintError = crate::input::ReadError;
 
 /// Lint files already in memory: `(path, contents)`.
 pub fn lint_sources(

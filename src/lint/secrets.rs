@@ -202,6 +202,7 @@ pub fn evidence_line(value: &crate::yaml::Node, d: &Detection) -> usize {
 }
 
 /// Every pattern the detector knows, for the explain text test.
+#[cfg(test)]
 pub fn patterns() -> impl Iterator<Item = &'static str> {
     SECRET_WORDS
         .iter()

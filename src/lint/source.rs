@@ -12,57 +12,14 @@ use crate::yaml::{self, Node, Value};
 use std::path::{Path, PathBuf};
 
 /// Files under `paths` (files as given, `-` for standard input, directories walked
-/// recursively), sorted per directory. Hidden directories are walked like any other (the deployer
-/// reads them); `.git` and symlinked directories (which could loop) are not. A name that is not
-/// UTF-8 is an error: what it holds would go unchecked.
+/// recursively for `*.yaml`, `*.yml` and `*.json`), read the way discovery reads them
+/// ([`crate::input`]).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.as_os_str() == crate::discover::STDIN {
-            out.push(p.clone());
-            continue;
-        }
-        let meta = std::fs::metadata(p).map_err(|source| LintError::Read {
-            path: p.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            walk(p, &mut out)?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
-    let read = |source| LintError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries = std::fs::read_dir(dir)
-        .map_err(read)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(read)?;
-    entries.sort();
-    for p in entries {
-        let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
-            return Err(LintError::NotUtf8Name { path: p });
-        };
-        if name == ".git" {
-            continue;
-        }
-        let link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
-        if p.is_dir() {
-            if !link {
-                walk(&p, out)?;
-            }
-        } else if [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)) {
-            out.push(p);
-        }
-    }
-    Ok(())
+    crate::input::list(paths, &|p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|name| [".yaml", ".yml", ".json"].iter().any(|e| name.ends_with(e)))
+    })
 }
 
 /// A file's text (`-`: standard input's), or a notice when it is not UTF-8. Bounded and
@@ -71,37 +28,20 @@ pub fn read(
     path: &Path,
     budget: &crate::fsutil::ReadBudget,
 ) -> Result<Result<String, FileNotice>, LintError> {
-    let bytes = if path.as_os_str() == crate::discover::STDIN {
-        crate::fsutil::read_stream(std::io::stdin().lock(), budget).map_err(LintError::Stdin)?
-    } else {
-        crate::fsutil::read_input(path, budget).map_err(|source| LintError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
-    Ok(decode(path, bytes))
+    Ok(crate::input::read(path, budget)?.map_err(|n| notice(path, n)))
 }
 
-/// Decode file bytes as UTF-8 (a BOM is fine); `Err` is a notice naming the first bad byte.
-pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, FileNotice> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let before = &e.as_bytes()[..valid];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = valid
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        FileNotice {
-            file: path.to_path_buf(),
-            line,
-            column,
-            severity: Severity::Error,
-            message: format!("file is not valid UTF-8 (invalid byte at offset {valid})"),
-        }
-    })
+fn notice(path: &Path, n: crate::input::NotText) -> FileNotice {
+    FileNotice {
+        file: path.to_path_buf(),
+        line: n.line,
+        column: n.column,
+        severity: Severity::Error,
+        message: format!(
+            "file is not valid UTF-8 (invalid byte at offset {})",
+            n.offset
+        ),
+    }
 }
 
 /// Does the text hold `{{` (maybe a template action)?
@@ -271,7 +211,7 @@ mod tests {
 
     #[test]
     fn non_utf8_names_the_line() {
-        let n = decode(Path::new("x.yaml"), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        let n = crate::input::decode(b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
         assert_eq!((n.line, n.column), (2, 4));
     }
 }

@@ -6,7 +6,7 @@
 //! every file atomically, all or nothing, and refuses a file that changed since it was read.
 
 mod diff;
-pub mod edit;
+mod edit;
 mod write;
 
 use crate::discover::{DiscoverOutcome, ImageUse, Source, STALE_PIN, UNPINNED_IMAGE};

@@ -5,11 +5,39 @@
 //! met nothing. Stages that judge exceptions with keys only they see (a CVE ID, a container, an
 //! inline annotation) set `Finding::exception`; here such a finding gets its exception's origin.
 
-use crate::check::settings::Levels;
 use crate::evidence::{ExceptionRecord, ExceptionStatus, FindingRecord};
 use crate::exception::{Applies, Exception};
 use crate::finding::Finding;
+use crate::policy::file::{Policy, PolicyFile};
 use chrono::NaiveDate;
+
+/// The policy's view of severities, kept for after the stages have reported.
+#[derive(Debug, Clone, Default)]
+pub struct Levels {
+    file: PolicyFile,
+}
+
+impl Levels {
+    /// `signers_named`: the command line named trusted keys, so an image they did not sign is
+    /// an error whatever level the policy gives signatures by default.
+    pub fn from_policy(p: &Policy, signers_named: bool) -> Self {
+        Self {
+            file: p.settings.with_command_line(signers_named),
+        }
+    }
+
+    /// Findings at the severity the policy gives them ([`PolicyFile::effective_severity`]);
+    /// `off` drops them.
+    pub fn apply(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        findings
+            .into_iter()
+            .filter_map(|mut f| {
+                f.severity = self.file.effective_severity(f.rule)?;
+                Some(f)
+            })
+            .collect()
+    }
+}
 
 /// What `evaluate` returns: the findings as recorded and the exceptions worth reporting.
 #[derive(Debug, Default)]

@@ -5,18 +5,20 @@
 //! Strict means an unknown key or a wrong type is an error naming the file, line, column and
 //! the key path (`vulnerabilities.ignore-unfixed`), never a setting silently ignored.
 
-mod keypath;
 mod levels;
 mod sections;
 mod trust;
 mod validate;
 
+pub use crate::config::{PolicyError, Trust};
 pub use sections::*;
-pub use trust::{Baseline, Judge, Trust};
+pub use trust::{key_trust, Baseline};
+pub use validate::Stages;
 
+use crate::config::keypath::{self, Seg};
+use crate::config::At;
 use crate::evidence::PolicyRef;
-use crate::exception::{Exception, ExceptionError};
-use keypath::Seg;
+use crate::exception::Exception;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -47,66 +49,6 @@ impl fmt::Display for PolicySource {
     }
 }
 
-/// Why a policy could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum PolicyError {
-    #[error("cannot read policy file `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{source_name}:{line}:{column}: invalid policy at `{key}`")]
-    Invalid {
-        source_name: String,
-        line: usize,
-        column: usize,
-        /// Key path (`signatures.identities[0].issuer`), `(top level)` at the root.
-        key: String,
-        #[source]
-        source: Box<serde_saphyr::Error>,
-    },
-    #[error("{origin}: `{key}` is not a valid regular expression")]
-    Regex {
-        origin: String,
-        key: String,
-        #[source]
-        source: regex::Error,
-    },
-    #[error("{origin}: `{key}` is not a valid glob")]
-    Glob {
-        origin: String,
-        key: String,
-        #[source]
-        source: globset::Error,
-    },
-    #[error("{origin}: `{key}` names unknown rule `{rule}`")]
-    UnknownRule {
-        origin: String,
-        key: String,
-        rule: String,
-    },
-    #[error("{origin}: `{key}` {problem}")]
-    Value {
-        origin: String,
-        key: String,
-        problem: &'static str,
-    },
-    #[error("invalid exception")]
-    Exception(#[source] ExceptionError),
-    #[error(
-        "{origin}: this policy was found in the tree under check, so it may not set `{key}` as \
-         it does: {why}; pass a trusted policy with `--policy` instead"
-    )]
-    Untrusted {
-        /// `file:line` of the key.
-        origin: String,
-        /// Key path (`manifests.rules.GATE-IMG-003`).
-        key: String,
-        why: String,
-    },
-}
-
 /// A loaded, checked policy.
 #[derive(Debug)]
 pub struct Policy {
@@ -115,6 +57,8 @@ pub struct Policy {
     pub settings: PolicyFile,
     /// `exceptions:` built, each with origin `file:line`.
     pub exceptions: Vec<Exception>,
+    /// Each stage's section, checked and compiled.
+    pub stages: Stages,
     text: String,
 }
 
@@ -193,12 +137,14 @@ impl Policy {
                 .unwrap_or(0);
             format!("{name}:{line}")
         };
-        validate::check(&settings, &origin)?;
-        let exceptions = validate::exceptions(&settings, &origin)?;
+        let at = At::top(&origin);
+        let stages = validate::check(&settings, &at)?;
+        let exceptions = validate::exceptions(&settings, &at)?;
         Ok(Self {
             source,
             settings,
             exceptions,
+            stages,
             text,
         })
     }
@@ -222,6 +168,21 @@ impl Policy {
                 .map_err(PolicyError::Exception)
             })
             .collect()
+    }
+
+    /// Fresh copies of the exceptions, split between the scan stage (vulnerability IDs, or the
+    /// scan stage's rules) and lint (the rest), by the rules each names.
+    pub fn split_exceptions(&self) -> Result<(Vec<Exception>, Vec<Exception>), PolicyError> {
+        let scan_rule = |name: &String| {
+            crate::scan::RULES
+                .iter()
+                .any(|r| r.id.eq_ignore_ascii_case(name) || r.name == name)
+        };
+        let is_scan = |e: &Exception| {
+            (!e.ids.is_empty() && e.rules.is_empty()) || e.rules.iter().any(scan_rule)
+        };
+        let (scan, lint) = self.fresh_exceptions()?.into_iter().partition(is_scan);
+        Ok((scan, lint))
     }
 
     /// `sha256:` + hex of the policy's bytes, for the evidence record and verdict caches.

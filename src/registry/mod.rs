@@ -6,9 +6,9 @@
 //! and push by digest. It knows nothing of stages or policy.
 
 pub mod auth;
-pub mod client;
+mod client;
 mod error;
-pub mod inspect;
+mod inspect;
 pub mod retry;
 
 pub use client::{ClientConfig, Manifest, ManifestHead, RegistryClient, Repo};

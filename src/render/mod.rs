@@ -15,6 +15,7 @@
 //! what remote references to allow is the trusted policy's `render:` section, which a policy
 //! found in the tree may not set.
 
+pub mod config;
 mod origin;
 mod plan;
 mod process;

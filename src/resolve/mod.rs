@@ -7,6 +7,8 @@
 //! `--mirror SRC=DST` sends requests for `SRC/...` to `DST/...` while the result keeps the
 //! user's reference, so what gets pinned is what the user wrote.
 
+pub mod config;
+
 // The registry client moved to `crate::registry`; these names stay reachable here for callers
 // that think of them as resolve's.
 pub use crate::registry::{
@@ -14,14 +16,32 @@ pub use crate::registry::{
     Repo, ResolveError, Unresolved, MAX_INDEX_CHILDREN,
 };
 
-use crate::finding::Rule;
+use crate::finding::{Rule, Severity};
 use crate::reference::{Reference, DEFAULT_TAG};
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The rules this stage reports (resolution failures are errors, not findings).
-pub const RULES: &[Rule] = &[];
+/// The rules this stage's configuration decides (resolution failures are errors, not findings).
+pub const RULES: &[Rule] = &[REGISTRY_NOT_ALLOWED];
+
+/// `registries.allowed` (the policy section this stage owns): an image from a registry it does
+/// not allow, reported by the check where each reference is attached to its image.
+pub const REGISTRY_NOT_ALLOWED: Rule = Rule {
+    id: "GATE-IMG-004",
+    name: "registry-not-allowed",
+    severity: Severity::Error,
+    section: crate::finding::Section::Rules,
+    summary: "Image comes from a registry the policy does not allow",
+    explain: "## What it checks\nEvery image reference's `registry/repository` (normalised: \
+`nginx` is `docker.io/library/nginx`) is matched against the globs of the policy's \
+`registries.allowed`. When the list is not empty and no glob matches, the image is reported.\n\n\
+## Why it matters\nA pull request can point a workload at any registry, including one its author \
+runs. Restricting where images come from keeps deployments on registries the organisation \
+trusts, mirrors and scans.\n\n## How to fix\nUse an image from an allowed registry (or its \
+mirror), or add the registry to `registries.allowed` in the trusted policy.\n\n## References\n\
+- https://kubernetes.io/docs/concepts/containers/images/\n",
+};
 
 /// The default number of registry requests in flight.
 pub const DEFAULT_CONCURRENCY: usize = 16;

@@ -9,8 +9,8 @@
 
 use super::report::check_json_file;
 use super::report::{Report, Vulnerability};
+use super::sbom::SbomFormat;
 use super::spool::ReportFile;
-use super::trivy::SbomFormat;
 use crate::fsutil::{copy_atomic, write_atomic_in};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};

@@ -112,7 +112,7 @@ impl TrivyDb {
 }
 
 /// The command line's settings over the policy's `scanner:` section.
-pub fn merge(cli: &TrivyDb, policy: &crate::policy::file::Scanner) -> TrivyDb {
+pub fn merge(cli: &TrivyDb, policy: &super::config::Scanner) -> TrivyDb {
     TrivyDb {
         repositories: if cli.repositories.is_empty() {
             policy.db_repositories.clone()

@@ -15,29 +15,32 @@
 //! - [`cache`], [`run`]: the cache and the per-run orchestration (dedupe, cache, SBOMs).
 
 pub mod cache;
+pub mod config;
 pub mod db;
-pub mod error;
-pub mod ignore;
-pub mod isolate;
+mod error;
+mod ignore;
+mod isolate;
 mod process;
 mod prune;
-pub mod purl;
+mod purl;
 mod quick;
-pub mod report;
-pub mod rules;
-pub mod run;
+mod report;
+mod rules;
+mod run;
+mod sbom;
 mod server;
-pub mod spool;
-pub mod trivy;
-pub mod verdict;
+mod spool;
+mod trivy;
+mod verdict;
 
 pub use db::TrivyDb;
 pub use error::ScanError;
 pub use ignore::IgnoreFile;
 pub use report::{Report, VersionInfo, Vulnerability, MAX_REPORT_BYTES};
 pub use run::{scan_all, scan_all_with, scan_by_digest, scan_by_digest_with};
+pub use sbom::SbomFormat;
 pub use spool::ReportFile;
-pub use trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
+pub use trivy::{ScanJob, Scanner, TrivyScanner};
 pub use verdict::{evaluate, unused, VulnPolicy};
 
 use crate::finding::Rule;

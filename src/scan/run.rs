@@ -13,8 +13,9 @@
 use super::cache::Cache;
 use super::error::ScanError;
 use super::report::{check_json_file, preview_file, VersionInfo, Vulnerability};
+use super::sbom::SbomFormat;
 use super::spool::ReportFile;
-use super::trivy::{SbomFormat, ScanJob, Scanner, TrivyScanner};
+use super::trivy::{ScanJob, Scanner, TrivyScanner};
 use super::{ScanConfig, ScanResult, ScanTarget};
 use crate::fsutil::{copy_atomic, temp_path};
 use futures::stream::{self, StreamExt};

@@ -11,6 +11,7 @@ use super::error::ScanError;
 use super::isolate::{registry_of, Sandbox};
 use super::process::Invocation;
 use super::report::{VersionInfo, MAX_REPORT_BYTES};
+use super::sbom::SbomFormat;
 use super::server::{self, TrivyServer};
 use super::spool::ReportFile;
 use super::{ScanConfig, TrivyDb};
@@ -30,33 +31,6 @@ pub struct ScanJob<'a> {
     pub platform: Option<&'a str>,
     pub credential: Option<&'a Credential>,
     pub insecure: bool,
-}
-
-/// The SBOM formats gate writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SbomFormat {
-    CycloneDx,
-    SpdxJson,
-}
-
-impl SbomFormat {
-    pub const ALL: [SbomFormat; 2] = [SbomFormat::CycloneDx, SbomFormat::SpdxJson];
-
-    /// `trivy convert --format` value.
-    pub fn trivy_format(self) -> &'static str {
-        match self {
-            SbomFormat::CycloneDx => "cyclonedx",
-            SbomFormat::SpdxJson => "spdx-json",
-        }
-    }
-
-    /// File name suffix.
-    pub fn extension(self) -> &'static str {
-        match self {
-            SbomFormat::CycloneDx => "cdx.json",
-            SbomFormat::SpdxJson => "spdx.json",
-        }
-    }
 }
 
 /// A vulnerability scanner. `prepare` is told how many scans are coming (so an implementation

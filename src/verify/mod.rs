@@ -8,11 +8,12 @@
 pub mod attestation;
 pub mod bundle;
 pub mod cert;
-pub mod error;
+pub mod config;
+mod error;
 pub mod evaluate;
 pub mod fetch;
 pub mod keys;
-pub mod layout;
+mod layout;
 pub mod policy;
 pub mod rekor;
 mod rules;

@@ -118,6 +118,21 @@ impl ImageRequirement {
         })
     }
 
+    /// A requirement for images matching `matcher` (compiled from `pattern`).
+    pub fn compiled(
+        pattern: &str,
+        matcher: GlobMatcher,
+        keys: Vec<TrustedKey>,
+        identities: Vec<KeylessIdentity>,
+    ) -> Self {
+        Self {
+            pattern: pattern.to_string(),
+            matcher,
+            keys,
+            identities,
+        }
+    }
+
     pub fn applies_to(&self, image: &str) -> bool {
         self.matcher.is_match(image)
     }

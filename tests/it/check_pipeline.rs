@@ -6,7 +6,7 @@
 //! and `--pin` writes exactly the images that passed.
 
 use gate::check::progress::Progress;
-use gate::check::settings::{self, Overrides};
+use gate::check::Overrides;
 use gate::check::{
     self, CheckInput, CheckSettings, ImageScanner, Registry, Services, SignatureVerifier,
 };
@@ -253,7 +253,7 @@ fn test_settings(dir: &Path) -> CheckSettings {
         keys: vec![key.display().to_string()],
         ..Overrides::default()
     };
-    settings::from_policy(&policy, ResolveConfig::default(), &o, dir).unwrap()
+    CheckSettings::from_policy(&policy, ResolveConfig::default(), &o, dir).unwrap()
 }
 
 /// What one run gave, and what the services were asked.

@@ -75,7 +75,7 @@ const TRUST_END: &str = "<!-- End of the generated table. -->\n";
 fn trust_table() -> String {
     let mut s =
         String::from("| key | who may set it | from a policy found in the tree |\n|---|---|---|\n");
-    for (key, trust) in gate::policy::file::Judge::document() {
+    for (key, trust) in gate::policy::file::key_trust() {
         let (who, what) = match trust {
             gate::policy::file::Trust::Tree(only) => ("tree-allowed", format!("may only {only}")),
             gate::policy::file::Trust::Trusted(because) => {
@@ -88,7 +88,7 @@ fn trust_table() -> String {
 }
 
 /// `docs/policy.md` marks each key trusted-only or tree-allowed: the table between the markers
-/// is generated from `policy::file::trust`. Regenerate with
+/// is generated from the stages' `judge` functions, composed in `policy::file::trust`. Regenerate with
 /// `GATE_UPDATE_DOCS=1 cargo test --test it -- docs::`.
 #[test]
 fn policy_trust_table_matches_the_code() {

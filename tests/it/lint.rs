@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use gate::finding::Finding;
 use gate::lint::pss::{Level, Version};
-use gate::lint::{lint_paths, lint_sources, LintConfig};
+use gate::lint::{lint_paths, lint_sources, InlineExceptions, LintConfig};
 
 use std::path::{Path, PathBuf};
 
@@ -429,6 +429,7 @@ fn exceptions_inline_config_expired_and_malformed() {
             )
             .unwrap(),
         ],
+        inline: InlineExceptions::all(),
         ..LintConfig::default()
     };
     let out = lint_paths(&[data("exceptions/annotated.yaml")], &config, today()).unwrap();
@@ -667,7 +668,10 @@ fn rule_line_exception(findings: &[gate::finding::Finding]) -> Vec<(&str, usize,
 fn kube_linter_ignore_annotations_apply_to_the_mapped_rules() {
     let out = lint_paths(
         &[data("exceptions/kube-linter.yaml")],
-        &LintConfig::default(),
+        &LintConfig {
+            inline: InlineExceptions::all(),
+            ..LintConfig::default()
+        },
         today(),
     )
     .unwrap();
@@ -686,5 +690,71 @@ fn kube_linter_ignore_annotations_apply_to_the_mapped_rules() {
             ("GATE-K8S-010", 19, None),
             ("GATE-K8S-010", 30, None),
         ]
+    );
+}
+
+/// Inline annotations apply only as far as `manifests.inline-exceptions` allows: not at all by
+/// default (the finding stands and names the annotation and its line), only for the rules its
+/// globs cover, and only with an `expires=` date when it requires one (so never kube-linter's).
+#[test]
+fn inline_exceptions_apply_only_as_the_policy_allows() {
+    let run = |inline: InlineExceptions, file: &str| {
+        let config = LintConfig {
+            inline,
+            ..LintConfig::default()
+        };
+        let out = lint_paths(&[data(file)], &config, today()).unwrap();
+        rule_line_exception(&out.findings)
+            .into_iter()
+            .map(|(r, l, e)| (r.to_string(), l, e.is_some()))
+            .collect::<Vec<_>>()
+    };
+    let excepted = |got: &[(String, usize, bool)]| got.iter().filter(|g| g.2).count();
+    let glob = |g: &str| globset::Glob::new(g).unwrap().compile_matcher();
+    for file in ["exceptions/annotated.yaml", "exceptions/kube-linter.yaml"] {
+        assert!(excepted(&run(InlineExceptions::all(), file)) > 0, "{file}");
+        assert_eq!(
+            excepted(&run(InlineExceptions::default(), file)),
+            0,
+            "{file}"
+        );
+        let other_rules = InlineExceptions {
+            rules: vec![glob("GATE-PSS-*")],
+            ..InlineExceptions::all()
+        };
+        assert_eq!(excepted(&run(other_rules, file)), 0, "{file}");
+        let by_name = InlineExceptions {
+            rules: vec![glob("rbac-*")],
+            ..InlineExceptions::all()
+        };
+        assert_eq!(
+            run(by_name, file),
+            run(InlineExceptions::all(), file),
+            "{file}"
+        );
+    }
+    let dated = InlineExceptions {
+        require_expires: true,
+        ..InlineExceptions::all()
+    };
+    assert_eq!(
+        excepted(&run(dated.clone(), "exceptions/kube-linter.yaml")),
+        0
+    );
+    let out = lint_paths(
+        &[data("exceptions/kube-linter.yaml")],
+        &LintConfig::default(),
+        today(),
+    )
+    .unwrap();
+    let first = &out.findings[0];
+    assert!(
+        first
+            .message
+            .contains("`ignore-check.kube-linter.io/wildcard-in-rules`")
+            && first.message.contains("kube-linter.yaml:")
+            && first.message.contains("not applied"),
+        "{}",
+        first.message
     );
 }

@@ -645,3 +645,87 @@ async fn an_image_in_a_field_gate_does_not_read_fails_the_gate() {
         "{report:#}"
     );
 }
+
+/// The manifests are part of the change, so their own `gate.dev/ignore` annotation cannot
+/// except their findings unless the trusted policy allows inline exceptions: a privileged pod
+/// that excepts itself still fails (and the report names the annotation, its file and line);
+/// with `manifests.inline-exceptions.enabled` in `--policy` it passes; a `.gate.yaml` of the
+/// change that enables them is refused.
+#[tokio::test]
+async fn an_inline_exception_in_the_tree_needs_the_trusted_policy() {
+    let mut env = Env::new().await;
+    env.image("shop-worker", "0.9.1", true, CLEAN).await;
+    let worker = std::fs::read_to_string(crate::check::examples().join("worker.yaml")).unwrap();
+    let privileged = worker
+        .replacen(
+            "  labels: {app: shop-worker}\nspec:",
+            "  labels: {app: shop-worker}\n  annotations:\n    gate.dev/ignore: \"GATE-PSS-002 reason=the node driver needs it\"\nspec:",
+            1,
+        )
+        .replacen(
+            "            allowPrivilegeEscalation: false\n",
+            "            privileged: true\n            allowPrivilegeEscalation: false\n",
+            1,
+        );
+    assert_ne!(privileged, worker);
+    env.deploy(&["namespace.yaml"], &[("worker.yaml", &privileged)]);
+    let pss002 = |report: &Value| -> Vec<Value> {
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["rule"] == "GATE-PSS-002")
+            .cloned()
+            .collect()
+    };
+    let check = |policy: Option<&str>| {
+        let mut c = env.gate(&["check", "-f", "deploy", "--pin", "--key"]);
+        c.arg(env.path("cosign.pub"));
+        if let Some(p) = policy {
+            c.arg("--policy").arg(env.path(p));
+        }
+        env.report(c)
+    };
+
+    // No policy: the annotation does not apply, and the finding says so.
+    let (out, report) = check(None);
+    assert_eq!(out.status.code(), Some(1), "{}\n{report:#}", stderr(&out));
+    let found = pss002(&report);
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert!(found[0]["exception"].is_null(), "{report:#}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("`gate.dev/ignore`")
+            && message.contains("worker.yaml:8")
+            && message.contains("manifests.inline-exceptions"),
+        "{message}"
+    );
+
+    // The trusted policy allows them: excepted, and the change passes.
+    let allow = "version: 1\nmanifests:\n  inline-exceptions:\n    enabled: true\n";
+    std::fs::write(env.path("trusted.yaml"), allow).unwrap();
+    let (out, report) = check(Some("trusted.yaml"));
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+    let found = pss002(&report);
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert!(!found[0]["exception"].is_null(), "{report:#}");
+
+    // Allowed only for other rules: the finding stands again.
+    let narrow = format!("{allow}    rules: [\"GATE-K8S-*\"]\n");
+    std::fs::write(env.path("trusted.yaml"), narrow).unwrap();
+    let (out, report) = check(Some("trusted.yaml"));
+    assert_eq!(out.status.code(), Some(1), "{}\n{report:#}", stderr(&out));
+    assert!(pss002(&report)[0]["exception"].is_null(), "{report:#}");
+
+    // The change's own policy cannot allow them.
+    std::fs::write(env.path(".gate.yaml"), allow).unwrap();
+    let (out, report) = check(None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}\n{report:#}");
+    assert!(
+        err.contains(".gate.yaml:4: ")
+            && err.contains("`manifests.inline-exceptions.enabled`")
+            && err.contains("--policy"),
+        "{err}"
+    );
+}

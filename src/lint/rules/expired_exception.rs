@@ -12,7 +12,8 @@ pub const RULE: Rule = Rule {
     summary: "An exception matched a finding but has expired",
     explain: r#"## What it checks
 Every exception that matches a lint finding, from the policy file (`exceptions:`) or from an
-object's `gate.dev/ignore` annotation (`expires=YYYY-MM-DD`): its `expires` date has not passed.
+object's `gate.dev/ignore` annotation (`expires=YYYY-MM-DD`, where the trusted policy allows
+inline exceptions: `manifests.inline-exceptions`): its `expires` date has not passed.
 
 ## Why it matters
 An exception is a promise to fix something by a date. Once the date passes, the exception stops

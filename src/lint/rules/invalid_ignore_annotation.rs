@@ -12,7 +12,8 @@ pub const RULE: Rule = Rule {
     explain: r#"## What it checks
 Every `gate.dev/ignore` annotation: it reads
 `<RULE>[,<RULE>] [expires=YYYY-MM-DD] reason=<text>`, names known rules (IDs or names) and has a
-non-empty reason.
+non-empty reason. (Whether a well-formed annotation applies is the trusted policy's choice:
+`manifests.inline-exceptions`.)
 
 ## Why it matters
 An exception without a reason cannot be reviewed, and one that names no known rule silently

@@ -2,47 +2,47 @@
 //! module has `RULE` and `check(&Context, &mut Vec<Hit>)`; cross-object rules see every object of
 //! the run through the context.
 
-pub mod anonymous_binding;
-pub mod automount_service_account_token;
-pub mod cluster_admin_binding;
-pub mod dapr_component_without_scopes;
-pub mod dapr_missing_app_token;
-pub mod dapr_mtls_disabled;
-pub mod default_service_account;
-pub mod default_service_account_binding;
-pub mod dns_egress_blocked;
-pub mod expired_exception;
-pub mod exposed_service_without_policy;
-pub mod host_users_enabled;
-pub mod image_latest_tag;
-pub mod invalid_ignore_annotation;
-pub mod invalid_pss_label;
-pub mod literal_secret;
-pub mod missing_cpu_limit;
-pub mod missing_cpu_request;
-pub mod missing_default_deny;
-pub mod missing_memory_limit;
-pub mod missing_memory_request;
-pub mod missing_service_account;
-pub mod namespace_pss_version_older;
-pub mod namespace_pss_weaker;
-pub mod namespace_without_pss_label;
-pub mod network;
-pub mod network_policy_peer_selects_nothing;
-pub mod network_policy_selects_nothing;
-pub mod rbac;
-pub mod rbac_escalation_verbs;
-pub mod rbac_nodes_proxy;
-pub mod rbac_pod_exec;
-pub mod rbac_secrets_read;
+mod anonymous_binding;
+mod automount_service_account_token;
+mod cluster_admin_binding;
+mod dapr_component_without_scopes;
+mod dapr_missing_app_token;
+mod dapr_mtls_disabled;
+mod default_service_account;
+mod default_service_account_binding;
+mod dns_egress_blocked;
+pub(in crate::lint) mod expired_exception;
+mod exposed_service_without_policy;
+mod host_users_enabled;
+mod image_latest_tag;
+pub(in crate::lint) mod invalid_ignore_annotation;
+mod invalid_pss_label;
+mod literal_secret;
+mod missing_cpu_limit;
+mod missing_cpu_request;
+mod missing_default_deny;
+mod missing_memory_limit;
+mod missing_memory_request;
+mod missing_service_account;
+mod namespace_pss_version_older;
+mod namespace_pss_weaker;
+mod namespace_without_pss_label;
+mod network;
+mod network_policy_peer_selects_nothing;
+mod network_policy_selects_nothing;
+mod rbac;
+mod rbac_escalation_verbs;
+mod rbac_nodes_proxy;
+mod rbac_pod_exec;
+mod rbac_secrets_read;
 pub mod rbac_wildcard;
-pub mod rbac_workload_create;
-pub mod resources;
-pub mod secret_in_configmap;
-pub mod secret_in_env;
-pub mod secretstore_plain_http;
-pub mod unpinned_image;
-pub mod writable_root_filesystem;
+mod rbac_workload_create;
+mod resources;
+mod secret_in_configmap;
+mod secret_in_env;
+mod secretstore_plain_http;
+mod unpinned_image;
+mod writable_root_filesystem;
 
 use crate::finding::Rule;
 use crate::lint::object::Object;
@@ -129,49 +129,7 @@ pub const RULE_KINDS: &[&str] = &[
     "Configuration",
 ];
 
-/// Built-in kinds, by API group, that hold no pod and that no rule reads (lint reads
-/// [`RULE_KINDS`], [`CROSS_KINDS`], the pod owners and `List`/`*List`, whose items may be
-/// anything). Any other kind may hold a pod template too (a custom resource with
-/// `spec.template.spec.containers` is linted as a workload), so this set is closed, not open.
-/// The first pass reads only their `apiVersion`, `kind` and `metadata` (to count them and check
-/// their inline exceptions) and never parses their bodies. The group matters: a custom resource may take any
-/// kind name. A rule that reads one of these kinds must take it out of this list (a test checks
-/// that no rule fixture holds one).
-pub const SKIPPED_KINDS: &[(&str, &str)] = &[
-    ("apiextensions.k8s.io", "CustomResourceDefinition"),
-    (
-        "admissionregistration.k8s.io",
-        "ValidatingWebhookConfiguration",
-    ),
-    (
-        "admissionregistration.k8s.io",
-        "MutatingWebhookConfiguration",
-    ),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    (
-        "admissionregistration.k8s.io",
-        "ValidatingAdmissionPolicyBinding",
-    ),
-    ("apiregistration.k8s.io", "APIService"),
-    ("scheduling.k8s.io", "PriorityClass"),
-    ("storage.k8s.io", "StorageClass"),
-    ("storage.k8s.io", "CSIDriver"),
-    ("networking.k8s.io", "Ingress"),
-    ("networking.k8s.io", "IngressClass"),
-    ("policy", "PodDisruptionBudget"),
-    ("autoscaling", "HorizontalPodAutoscaler"),
-    ("node.k8s.io", "RuntimeClass"),
-    ("", "LimitRange"),
-    ("", "ResourceQuota"),
-    ("", "PersistentVolumeClaim"),
-    ("", "PersistentVolume"),
-];
-
-/// Is an object of `kind` in `api_version` one no rule reads (see [`SKIPPED_KINDS`])?
-pub fn is_skipped(api_version: &str, kind: &str) -> bool {
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    SKIPPED_KINDS.contains(&(group, kind))
-}
+pub use crate::kinds::{is_skipped, SKIPPED_KINDS};
 
 type CheckFn = fn(&Context<'_>, &mut Vec<Hit>);
 

@@ -73,7 +73,6 @@ pub const SEQUENCE: u8 = 0x30;
 pub const SET: u8 = 0x31;
 pub const OID: u8 = 0x06;
 pub const OCTET_STRING: u8 = 0x04;
-pub const INTEGER: u8 = 0x02;
 pub const GENERALIZED_TIME: u8 = 0x18;
 /// The DER of ASN.1 NULL, the parameters of `rsaEncryption`.
 pub const NULL_PARAMS: &[u8] = &[0x05, 0x00];

@@ -6,7 +6,7 @@
 //! and validity at every verified time, then its identity. sigstore-rs 0.15's own bundle
 //! verifier checks neither SETs nor inclusion proofs, hence this module.
 
-pub mod der;
+mod der;
 pub mod merkle;
 pub mod model;
 pub mod sct;

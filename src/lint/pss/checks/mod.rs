@@ -1,24 +1,24 @@
 //! The Pod Security checks, one file each, named after the admission library's check IDs.
 
-pub mod allow_privilege_escalation;
-pub mod app_armor_profile;
-pub mod capabilities_baseline;
-pub mod capabilities_restricted;
-pub mod host_namespaces;
-pub mod host_path_volumes;
-pub mod host_ports;
-pub mod host_probes_and_lifecycle;
-pub mod privileged;
-pub mod proc_mount_baseline;
-pub mod proc_mount_restricted;
-pub mod restricted_volumes;
-pub mod run_as_non_root;
-pub mod run_as_user;
-pub mod seccomp_baseline;
-pub mod seccomp_restricted;
-pub mod selinux_options;
-pub mod sysctls;
-pub mod windows_host_process;
+pub(in crate::lint) mod allow_privilege_escalation;
+pub(in crate::lint) mod app_armor_profile;
+pub(in crate::lint) mod capabilities_baseline;
+pub(in crate::lint) mod capabilities_restricted;
+pub(in crate::lint) mod host_namespaces;
+pub(in crate::lint) mod host_path_volumes;
+pub(in crate::lint) mod host_ports;
+pub(in crate::lint) mod host_probes_and_lifecycle;
+pub(in crate::lint) mod privileged;
+pub(in crate::lint) mod proc_mount_baseline;
+pub(in crate::lint) mod proc_mount_restricted;
+pub(in crate::lint) mod restricted_volumes;
+pub(in crate::lint) mod run_as_non_root;
+pub(in crate::lint) mod run_as_user;
+pub(in crate::lint) mod seccomp_baseline;
+pub(in crate::lint) mod seccomp_restricted;
+pub(in crate::lint) mod selinux_options;
+pub(in crate::lint) mod sysctls;
+pub(in crate::lint) mod windows_host_process;
 
 use super::Check;
 use crate::finding::Rule;
