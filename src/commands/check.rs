@@ -60,7 +60,14 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     let services = check::Services::real(&settings.resolve)?;
     let mut ev = check::run(&input, &settings, &services, &progress).await;
     if let Some(key) = &attest_key {
-        super::attest::attest_passed(&mut ev, key, &settings.resolve, &policy, g.quiet).await;
+        let plan = super::attest::AttestPlan {
+            key,
+            layout: args
+                .attest_layout
+                .or(policy.settings.attest.layout)
+                .unwrap_or(crate::policy::file::AttestLayout::AttTag),
+        };
+        super::attest::attest_passed(&mut ev, &plan, &settings.resolve, &policy, g.quiet).await;
     }
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     if g.verbose {

@@ -14,6 +14,7 @@ pub mod fetch;
 pub mod keys;
 pub mod layout;
 pub mod policy;
+pub mod referrer;
 pub mod rekor;
 mod rules;
 pub mod sign;

@@ -37,6 +37,31 @@ pub struct PolicyFile {
     /// How kustomizations and charts are rendered (trusted policy only).
     #[serde(default)]
     pub render: Render,
+    /// How `gate check --attest` attaches the verification summary (trusted policy only).
+    #[serde(default)]
+    pub attest: Attest,
+}
+
+/// `attest:` how `gate check --attest` attaches the verification summary it signs. Only a
+/// trusted policy (`--policy`) may set it: it decides where admission finds gate's verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Attest {
+    /// Where the summary goes (default `att-tag`); `--attest-layout` overrides it.
+    #[serde(default)]
+    pub layout: Option<AttestLayout>,
+}
+
+/// Where a verification summary is attached to the image digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttestLayout {
+    /// A DSSE layer of cosign's `sha256-<hex>.att` tag (cosign v2, Kyverno, policy-controller).
+    AttTag,
+    /// A Sigstore bundle v0.3 as an OCI 1.1 referrer of the digest (cosign v3
+    /// `--new-bundle-format`); on a registry without the referrers API, listed in the referrers
+    /// tag schema's index.
+    Referrer,
 }
 
 /// `render:` what the renderers are given: the values, release and namespace of each chart, the

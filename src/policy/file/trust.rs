@@ -16,7 +16,7 @@
 
 use super::keypath::{self, Seg};
 use super::sections::{
-    Admission, AttestationRule, GithubClaims, Identity, KeyRef, Level, Limits, Manifests,
+    Admission, Attest, AttestationRule, GithubClaims, Identity, KeyRef, Level, Limits, Manifests,
     PolicyFile, Pss, PssLevel, Registries, Render, Scanner, SearchRule, SignatureRule, Signatures,
     SlsaPolicy, Vulnerabilities,
 };
@@ -293,6 +293,7 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
         exceptions,
         admission,
         render,
+        attest,
     } = tree;
     j.tree("version", "say `1`", true);
     let base_cap = cap(j.base().file.max_level);
@@ -318,6 +319,14 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
     );
     j.section("admission", |j| admission_keys(j, admission));
     j.section("render", |j| render_keys(j, render));
+    j.section("attest", |j| {
+        let Attest { layout } = attest;
+        j.trusted(
+            "layout",
+            "chooses where `--attest` puts the verification summary admission reads",
+            layout.is_none(),
+        );
+    });
 }
 
 /// Every `render:` key widens what runs or what is read: trusted only.
