@@ -108,19 +108,7 @@ impl Real {
 
     /// Build the fixture DB with these times and push it as `gate/trivy-db:2`.
     async fn push_db(&self, times: &DbTimes) {
-        let fixture = Fixture::load(&trivy_db::fixture_path()).unwrap();
-        let out = self.path("db-build");
-        trivy_db::write_db(&fixture, times, &out).unwrap();
-        let art = trivy_db::db_artifact(&out).unwrap();
-        self.reg
-            .push_raw(
-                DB_REPO,
-                trivy_db::DB_TAG,
-                &art.blobs,
-                &art.manifest,
-                OCI_MANIFEST,
-            )
-            .await;
+        push_db(&self.reg, times, &self.path("db-build")).await;
     }
 
     async fn push(&self, repo: &str, tag: &str, files: &[(String, Vec<u8>)], arch: &str) -> String {
@@ -153,16 +141,18 @@ impl Real {
             .env("CI", "true")
             // One finding per line: these tests read the table line by line, unwrapped.
             .env("COLUMNS", "1000")
-            .args(["--insecure-registry", &self.reg.addr, "check", "--trivy"])
-            .arg(self.path("trivy"))
-            .args(["--trivy-db-repository", db_repo, "--trivy-cache-dir"])
-            .arg(self.path("trivy-cache"))
+            .args(["--insecure-registry", &self.reg.addr, "check"])
+            .args(scan_args(
+                &self.path("trivy"),
+                db_repo,
+                &self.path("trivy-cache"),
+            ))
             .args(args);
         c
     }
 
     pub(crate) fn gate(&self, args: &[&str]) -> Command {
-        self.gate_with(&format!("{}/{DB_REPO}", self.reg.addr), args)
+        self.gate_with(&db_repository(&self.reg), args)
     }
 
     /// Trivy command lines logged so far.
@@ -173,6 +163,40 @@ impl Real {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// Builds the fixture DB with these times (in `work`) and pushes it to `reg` as
+/// `gate/trivy-db:2`; [`db_repository`] names it.
+pub(crate) async fn push_db(reg: &Registry, times: &DbTimes, work: &Path) {
+    let fixture = Fixture::load(&trivy_db::fixture_path()).unwrap();
+    trivy_db::write_db(&fixture, times, work).unwrap();
+    let art = trivy_db::db_artifact(work).unwrap();
+    reg.push_raw(
+        DB_REPO,
+        trivy_db::DB_TAG,
+        &art.blobs,
+        &art.manifest,
+        OCI_MANIFEST,
+    )
+    .await;
+}
+
+/// The DB repository [`push_db`] pushed to on `reg`.
+pub(crate) fn db_repository(reg: &Registry) -> String {
+    format!("{}/{DB_REPO}", reg.addr)
+}
+
+/// `gate check`'s arguments for a real scan: this Trivy, the DB from `db_repo`, Trivy's cache in
+/// `cache`.
+pub(crate) fn scan_args(trivy: &Path, db_repo: &str, cache: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "--trivy".into(),
+        trivy.into(),
+        "--trivy-db-repository".into(),
+        db_repo.into(),
+        "--trivy-cache-dir".into(),
+        cache.into(),
+    ]
 }
 
 /// A logged `trivy image` scan (not the DB download); gate's sandbox flags come right after
