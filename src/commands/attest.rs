@@ -14,15 +14,54 @@ use crate::reference::Reference;
 use crate::registry::{Repo, ResolveError};
 use crate::resolve::{chain_text, ResolveConfig, Resolver};
 use crate::verify::fetch::BUNDLE_ARTIFACT_TYPE;
+use crate::verify::fulcio::{self, Certificate};
 use crate::verify::referrer::{self, Material};
 use crate::verify::sign::{attest_digest, attestation_tag, dsse_statement, Descriptor};
+use crate::verify::simple_signing::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN};
 use crate::verify::vsa::{self, Input, VsaFacts};
 use crate::verify::SigningKey;
 
+/// What signs the summaries.
+pub(super) enum Signer<'a> {
+    /// A cosign key (`--attest KEY`).
+    Key(&'a SigningKey),
+    /// An ephemeral key with its Fulcio certificate (`--attest keyless`).
+    Keyless(Box<(SigningKey, Certificate)>),
+}
+
+impl Signer<'_> {
+    fn key(&self) -> &SigningKey {
+        match self {
+            Signer::Key(k) => k,
+            Signer::Keyless(k) => &k.0,
+        }
+    }
+
+    fn certificate(&self) -> Option<&Certificate> {
+        match self {
+            Signer::Key(_) => None,
+            Signer::Keyless(k) => Some(&k.1),
+        }
+    }
+}
+
 /// How `--attest` signs and where it attaches.
 pub(super) struct AttestPlan<'a> {
-    pub key: &'a SigningKey,
+    pub signer: &'a Signer<'a>,
     pub layout: AttestLayout,
+}
+
+/// An ephemeral key and its certificate from the Fulcio at `url` for the CI's OIDC identity.
+pub(super) async fn keyless(url: &str, resolve: &ResolveConfig) -> Result<Signer<'static>, String> {
+    let http = fulcio::http_client(resolve.client.timeout).map_err(|e| chain_text(&e))?;
+    let token = fulcio::IdToken::from_env(&http)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    let (key, public) = crate::verify::keys::ephemeral_key().map_err(|e| chain_text(&e))?;
+    let cert = fulcio::signing_cert(&http, url, &token, &key, &public)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    Ok(Signer::Keyless(Box::new((key, cert))))
 }
 
 /// Attests every image of `ev` that passed; what could not be attested is an error in `ev`
@@ -87,23 +126,39 @@ pub(super) async fn attest_passed(
             let predicate = vsa::predicate(&facts, &inputs);
             match plan.layout {
                 AttestLayout::AttTag => {
-                    let layer =
-                        attest_digest(plan.key, &r.name(), digest, vsa::PREDICATE_TYPE, &predicate)
-                            .map_err(|e| chain_text(&e))?;
-                    append_and_push(&resolver, &oci, auth, &repo, &tag, &layer).await?;
-                    Ok::<_, String>(format!("{}/{}:{tag}", repo.domain, repo.path))
-                }
-                AttestLayout::Referrer => {
-                    let envelope = dsse_statement(
-                        plan.key,
+                    let mut layer = attest_digest(
+                        plan.signer.key(),
                         &r.name(),
                         digest,
                         vsa::PREDICATE_TYPE,
                         &predicate,
                     )
                     .map_err(|e| chain_text(&e))?;
-                    let bundle = referrer::bundle_json(&envelope, &Material::Key(&plan.key.public))
-                        .map_err(|e| chain_text(&e))?;
+                    if let Some(cert) = plan.signer.certificate() {
+                        layer
+                            .annotations
+                            .insert(ANNOTATION_CERTIFICATE.to_string(), cert.leaf_pem.clone());
+                        layer
+                            .annotations
+                            .insert(ANNOTATION_CHAIN.to_string(), cert.chain_pem.clone());
+                    }
+                    append_and_push(&resolver, &oci, auth, &repo, &tag, &layer).await?;
+                    Ok::<_, String>(format!("{}/{}:{tag}", repo.domain, repo.path))
+                }
+                AttestLayout::Referrer => {
+                    let key = plan.signer.key();
+                    let envelope =
+                        dsse_statement(key, &r.name(), digest, vsa::PREDICATE_TYPE, &predicate)
+                            .map_err(|e| chain_text(&e))?;
+                    let material = match plan.signer.certificate() {
+                        None => Material::Key(&key.public),
+                        Some(cert) => Material::Certificate {
+                            der: &cert.leaf_der,
+                            tlog_entries: Vec::new(),
+                        },
+                    };
+                    let bundle =
+                        referrer::bundle_json(&envelope, &material).map_err(|e| chain_text(&e))?;
                     attach_referrer(&resolver, &oci, auth, &repo, digest, &bundle).await
                 }
             }

@@ -11,6 +11,7 @@ pub mod cert;
 pub mod error;
 pub mod evaluate;
 pub mod fetch;
+pub mod fulcio;
 pub mod keys;
 pub mod layout;
 pub mod policy;

@@ -50,6 +50,11 @@ pub struct Attest {
     /// Where the summary goes (default `att-tag`); `--attest-layout` overrides it.
     #[serde(default)]
     pub layout: Option<AttestLayout>,
+    /// Whether a keyless summary is recorded in Rekor (default `true`). gate does not upload to
+    /// Rekor yet, so `--attest keyless` needs `false`: a tlog-less summary, which verifiers
+    /// accept only with `--insecure-ignore-tlog` (or their equivalent).
+    #[serde(default)]
+    pub tlog_upload: Option<bool>,
 }
 
 /// Where a verification summary is attached to the image digest.

@@ -320,11 +320,19 @@ fn judge(j: &mut Judge, tree: &PolicyFile) {
     j.section("admission", |j| admission_keys(j, admission));
     j.section("render", |j| render_keys(j, render));
     j.section("attest", |j| {
-        let Attest { layout } = attest;
+        let Attest {
+            layout,
+            tlog_upload,
+        } = attest;
         j.trusted(
             "layout",
             "chooses where `--attest` puts the verification summary admission reads",
             layout.is_none(),
+        );
+        j.trusted(
+            "tlog-upload",
+            "decides whether a keyless summary is recorded in a transparency log",
+            tlog_upload.is_none(),
         );
     });
 }
