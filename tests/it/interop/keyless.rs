@@ -227,8 +227,31 @@ async fn keyless_summary_from_a_real_fulcio_is_accepted_by_cosign_v2_and_v3() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("SIGSTORE_ID_TOKEN"), "{err}");
 
-    // `.att` for cosign v2.
-    let (code, err) = attest(&cell, &s, tlogless, Some(&s.token), &cell.image);
+    // `.att` for cosign v2, with the token from GitHub Actions' token service.
+    let file = cell.path().join("keyless.yaml");
+    std::fs::write(&file, tlogless).unwrap();
+    let out = gate(
+        cell.path(),
+        &cell.reg,
+        &["check", "--skip-scan", "--policy"],
+    )
+    .arg(&file)
+    .args([
+        "--attest",
+        "keyless",
+        "--fulcio-url",
+        &s.fulcio,
+        &cell.image,
+    ])
+    .env_remove("SIGSTORE_ID_TOKEN")
+    .env(
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        format!("{}/actions-token?api-version=2.0", s.issuer),
+    )
+    .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gate-test-request")
+    .output()
+    .unwrap();
+    let (code, err) = (out.status.code(), String::from_utf8_lossy(&out.stderr));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains(".att"), "{err}");
     assert!(cosign_verifies(&v2, &cell, &s, &cell.image, EMAIL));

@@ -69,7 +69,7 @@ pub fn fulcio() -> Option<PathBuf> {
 }
 
 pub fn oidc_issuer() -> Option<PathBuf> {
-    peer("oidc-issuer-v1", "oidc-issuer")
+    peer("oidc-issuer-v2", "oidc-issuer")
 }
 
 pub fn psa_harness() -> Option<PathBuf> {

@@ -1,7 +1,8 @@
 // Command oidc-issuer is a test-only stand-in for a CI's OpenID Connect identity provider (what
 // GitHub Actions' token service is to a keyless signer): on a loopback port it serves the
-// discovery document and the JWKS of an ephemeral ES256 key, and mints one ID token for the
-// identity given, so that a real Fulcio can check it. gate's keyless tests start it beside
+// discovery document and the JWKS of an ephemeral ES256 key, mints one ID token for the
+// identity given, so that a real Fulcio can check it, and hands it out as GitHub Actions' token
+// service does (/actions-token). gate's keyless tests start it beside
 // Fulcio; it is never part of the product. Standard library only.
 //
 //	oidc-issuer -addr 127.0.0.1:PORT -email ci@example.test -audience sigstore -token FILE
@@ -37,6 +38,7 @@ func main() {
 	audience := flag.String("audience", "sigstore", "the token's audience")
 	tokenFile := flag.String("token", "token", "where to write the minted ID token")
 	ttl := flag.Duration("ttl", 10*time.Minute, "the token's lifetime")
+	requestToken := flag.String("request-token", "gate-test-request", "the bearer /actions-token wants")
 	flag.Parse()
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -92,6 +94,16 @@ func main() {
 			"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
 			"x": b64(pad32(key.PublicKey.X)), "y": b64(pad32(key.PublicKey.Y)),
 		}}})
+	})
+	// GitHub Actions' token service as a job sees it (ACTIONS_ID_TOKEN_REQUEST_URL, with
+	// ACTIONS_ID_TOKEN_REQUEST_TOKEN as the bearer): the token, for the sigstore audience only.
+	mux.HandleFunc("/actions-token", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+*requestToken || r.URL.Query().Get("audience") != *audience {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"value": token})
 	})
 	// The listening address on stdout's first line: the test reads the issuer URL from it.
 	os.Stdout.WriteString(issuer + "\n")
