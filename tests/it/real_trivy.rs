@@ -98,6 +98,13 @@ impl Real {
         r
     }
 
+    /// [`Real::new`] with the real Trivy and default registry options, or `None` (a skip notice;
+    /// a failure under `CI=true`) without Trivy.
+    pub(crate) async fn or_skip(test: &str) -> Option<Real> {
+        let trivy = trivy_or_skip(test)?;
+        Some(Real::new(&trivy, Options::default()).await)
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -222,10 +229,9 @@ fn alpine(pkgs: &[Pkg<'_>]) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test]
 async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed_passes() {
-    let Some(trivy) = trivy_or_skip("real_trivy_vulnerable_alpine") else {
+    let Some(env) = Real::or_skip("real_trivy_vulnerable_alpine").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push_app().await;
 
     let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "vulnerable")]));
@@ -253,10 +259,9 @@ async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed
 
 #[tokio::test]
 async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
-    let Some(trivy) = trivy_or_skip("real_trivy_debian_and_npm") else {
+    let Some(env) = Real::or_skip("real_trivy_debian_and_npm").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let debian = trivy_db::debian_files(
         "12",
         &[
@@ -326,10 +331,9 @@ async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
 
 #[tokio::test]
 async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability() {
-    let Some(trivy) = trivy_or_skip("real_trivy_index") else {
+    let Some(env) = Real::or_skip("real_trivy_index").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let mut entries = Vec::new();
     let mut children = Vec::new();
     for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
@@ -411,10 +415,9 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
 
 #[tokio::test]
 async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
-    let Some(trivy) = trivy_or_skip("real_trivy_ignore_files") else {
+    let Some(env) = Real::or_skip("real_trivy_ignore_files").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push(
         "acme/app",
         "vulnerable",
@@ -499,10 +502,9 @@ fn base64_encode(s: &str) -> String {
 
 #[tokio::test]
 async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
-    let Some(trivy) = trivy_or_skip("real_trivy_missing_db_mirror") else {
+    let Some(env) = Real::or_skip("real_trivy_missing_db_mirror").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
         .await;
     let image = env.image_ref("acme/app", "fixed");
@@ -543,10 +545,9 @@ async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
 
 #[tokio::test]
 async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
-    let Some(trivy) = trivy_or_skip("real_trivy_warm_many") else {
+    let Some(env) = Real::or_skip("real_trivy_warm_many").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push_app().await;
     let images = [
         env.image_ref("acme/app", "vulnerable"),
@@ -566,10 +567,9 @@ async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
 
 #[tokio::test]
 async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
-    let Some(trivy) = trivy_or_skip("real_trivy_db_update") else {
+    let Some(env) = Real::or_skip("real_trivy_db_update").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let digest = env
         .push(
             "acme/app",
