@@ -150,7 +150,7 @@ pub fn add_to_referrers_index(
         manifests: Vec<Descriptor>,
     }
     let mut index = match existing {
-        Some(bytes) => serde_json::from_slice(bytes).map_err(SignError::ExistingManifest)?,
+        Some(bytes) => serde_json::from_slice(bytes).map_err(SignError::ExistingIndex)?,
         None => Index {
             schema_version: 2,
             media_type: Some(OCI_INDEX_MEDIA_TYPE.to_string()),

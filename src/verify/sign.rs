@@ -28,6 +28,8 @@ pub enum SignError {
     Key(#[from] KeyError),
     #[error("existing signature manifest is not an OCI image manifest")]
     ExistingManifest(#[source] serde_json::Error),
+    #[error("the referrers tag schema's index already there is not an OCI image index")]
+    ExistingIndex(#[source] serde_json::Error),
     #[error("cannot encode the signature manifest")]
     Encode(#[source] serde_json::Error),
 }
