@@ -3,7 +3,9 @@
 //! gate takes the ID token from `SIGSTORE_ID_TOKEN`, gets a certificate for an ephemeral key,
 //! and signs the verification summary with it, tlog-less as the trusted policy says. The real
 //! cosign v2 (`.att`, the Fulcio root through `SIGSTORE_ROOT_FILE`) and v3 (bundle referrer,
-//! `--trusted-root`) accept it for the token's identity and issuer, and refuse another identity.
+//! `--trusted-root`) accept it for the token's identity and issuer, and refuse another identity;
+//! gate's own verify accepts the `.att` one within the certificate's life and not the tlog-less
+//! bundle (no verified signing time).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -276,6 +278,37 @@ async fn keyless_summary_from_a_real_fulcio_is_accepted_by_cosign_v2_and_v3() {
         &cell.other,
         "other@example.test"
     ));
+
+    // gate's own verify, trusting that Fulcio, requiring the summary from the token's identity:
+    // the `.att` summary counts while its certificate is valid (gate checks a certificate
+    // without Rekor evidence at the current time, as for `.sig`); the tlog-less bundle does not,
+    // since gate's bundle verifier wants a verified time (tlog entry or timestamp) for a
+    // certificate. Either way a tlog-less keyless summary cannot stand after its ten minutes:
+    // Rekor upload is what makes a keyless summary last.
+    let admit = cell.path().join("admit.yaml");
+    std::fs::write(
+        &admit,
+        format!(
+            "signatures:\n  required: false\nattestations:\n  - predicate-type: {VSA}\n    identities:\n      - issuer: {}\n        identity: {EMAIL}\n",
+            s.issuer
+        ),
+    )
+    .unwrap();
+    let trust = [
+        "--policy".to_string(),
+        admit.display().to_string(),
+        "--trusted-root".to_string(),
+        s.trusted_root.display().to_string(),
+    ];
+    let trust: Vec<&str> = trust.iter().map(String::as_str).collect();
+    let (code, report) = cell.check(&cell.image, &trust);
+    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = cell.check(&cell.other, &trust);
+    assert_eq!(
+        (code, peers::rules(&report)),
+        (Some(1), vec!["GATE-ATT-001".to_string()]),
+        "{report}"
+    );
 
     // A token the issuer did not sign: Fulcio refuses it, and nothing is attached (exit 2).
     let mut forged = s.token.rsplit_once('.').unwrap().0.to_string();
