@@ -622,12 +622,21 @@ pub struct CheckArgs {
     #[arg(long, help_heading = SCAN)]
     pub skip_scan: bool,
     /// Sign a SLSA verification summary for each image that passed with this cosign private
-    /// key and attach it to the image digest (cosign's `.att` tag).
+    /// key, or `keyless` (a Fulcio certificate for the CI's OIDC identity: `SIGSTORE_ID_TOKEN`
+    /// or GitHub Actions' token; a key file named `keyless` is `./keyless`), and attach it to
+    /// the image digest (`--attest-layout`).
     #[arg(long, value_name = "KEY", help_heading = VERIFY)]
     pub attest: Option<PathBuf>,
     /// The environment variable holding the `--attest` key's password (empty when unset).
     #[arg(long, value_name = "VAR", default_value = "COSIGN_PASSWORD", requires = "attest", help_heading = VERIFY)]
     pub attest_password_env: String,
+    /// Where `--attest` attaches the summary (policy `attest.layout`, default `att-tag`):
+    /// cosign's `.att` tag, or a Sigstore bundle as an OCI 1.1 referrer (cosign v3).
+    #[arg(long, value_enum, value_name = "LAYOUT", requires = "attest", help_heading = VERIFY)]
+    pub attest_layout: Option<crate::policy::file::AttestLayout>,
+    /// The Fulcio that certifies `--attest keyless`'s ephemeral key.
+    #[arg(long, value_name = "URL", default_value = crate::verify::PUBLIC_FULCIO, requires = "attest", help_heading = VERIFY)]
+    pub fulcio_url: String,
     /// Time one image's scan may take: seconds, or `90s`, `5m`, `1h` (policy
     /// `scanner.timeout`, default 5m). `--timeout` is per registry request, not the scan.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::duration_arg, help_heading = SCAN)]

@@ -1,24 +1,73 @@
 //! `gate check --attest KEY`: for each image that passed, a SLSA verification summary
 //! (`https://slsa.dev/verification_summary/v1`) signed with a cosign key as a DSSE in-toto
-//! statement and appended to the digest's cosign `.att` tag, where `cosign verify-attestation`,
-//! Kyverno and policy-controller read attestations, and where gate's own `attestations:` rules
-//! with `vsa:` accept it in a later run.
+//! statement, attached to the digest in the layout the trusted policy or command line names
+//! (`attest.layout`, `--attest-layout`): appended to cosign's `.att` tag (cosign v2, Kyverno,
+//! policy-controller), or as a Sigstore bundle v0.3 OCI 1.1 referrer (cosign v3
+//! `verify-attestation --new-bundle-format`). gate's own `attestations:` rules with `vsa:`
+//! accept it from either in a later run.
 
-use super::sign::append_and_push;
+use super::sign::{append_and_push, push};
 use crate::evidence::image::Layout;
 use crate::evidence::{CheckError, Evidence, Verdict};
-use crate::policy::file::Policy;
+use crate::policy::file::{AttestLayout, Policy};
 use crate::reference::Reference;
+use crate::registry::{Repo, ResolveError};
 use crate::resolve::{chain_text, ResolveConfig, Resolver};
-use crate::verify::sign::{attest_digest, attestation_tag};
+use crate::verify::fetch::BUNDLE_ARTIFACT_TYPE;
+use crate::verify::sign::{attest_digest, attestation_tag, dsse_statement, Descriptor};
+use crate::verify::simple_signing::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN};
 use crate::verify::vsa::{self, Input, VsaFacts};
 use crate::verify::SigningKey;
+use crate::verify::{BundleMaterial as Material, FulcioCertificate as Certificate};
+
+/// What signs the summaries.
+pub(super) enum Signer<'a> {
+    /// A cosign key (`--attest KEY`).
+    Key(&'a SigningKey),
+    /// An ephemeral key with its Fulcio certificate (`--attest keyless`).
+    Keyless(Box<(SigningKey, Certificate)>),
+}
+
+impl Signer<'_> {
+    fn key(&self) -> &SigningKey {
+        match self {
+            Signer::Key(k) => k,
+            Signer::Keyless(k) => &k.0,
+        }
+    }
+
+    fn certificate(&self) -> Option<&Certificate> {
+        match self {
+            Signer::Key(_) => None,
+            Signer::Keyless(k) => Some(&k.1),
+        }
+    }
+}
+
+/// How `--attest` signs and where it attaches.
+pub(super) struct AttestPlan<'a> {
+    pub signer: &'a Signer<'a>,
+    pub layout: AttestLayout,
+}
+
+/// An ephemeral key and its certificate from the Fulcio at `url` for the CI's OIDC identity.
+pub(super) async fn keyless(url: &str, resolve: &ResolveConfig) -> Result<Signer<'static>, String> {
+    let http = crate::verify::fulcio_client(resolve.client.timeout).map_err(|e| chain_text(&e))?;
+    let token = crate::verify::IdToken::from_env(&http)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    let (key, public) = crate::verify::keys::ephemeral_key().map_err(|e| chain_text(&e))?;
+    let cert = crate::verify::fulcio_signing_cert(&http, url, &token, &key, &public)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    Ok(Signer::Keyless(Box::new((key, cert))))
+}
 
 /// Attests every image of `ev` that passed; what could not be attested is an error in `ev`
 /// (the run is then incomplete: exit 2).
 pub(super) async fn attest_passed(
     ev: &mut Evidence,
-    key: &SigningKey,
+    plan: &AttestPlan<'_>,
     resolve: &ResolveConfig,
     policy: &Policy,
     quiet: bool,
@@ -73,16 +122,45 @@ pub(super) async fn attest_passed(
                 result: "PASSED".to_string(),
                 verified_levels: levels,
             };
-            let layer = attest_digest(
-                key,
-                &r.name(),
-                digest,
-                vsa::PREDICATE_TYPE,
-                &vsa::predicate(&facts, &inputs),
-            )
-            .map_err(|e| chain_text(&e))?;
-            append_and_push(&resolver, &oci, auth, &repo, &tag, &layer).await?;
-            Ok::<_, String>(format!("{}/{}:{tag}", repo.domain, repo.path))
+            let predicate = vsa::predicate(&facts, &inputs);
+            match plan.layout {
+                AttestLayout::AttTag => {
+                    let mut layer = attest_digest(
+                        plan.signer.key(),
+                        &r.name(),
+                        digest,
+                        vsa::PREDICATE_TYPE,
+                        &predicate,
+                    )
+                    .map_err(|e| chain_text(&e))?;
+                    if let Some(cert) = plan.signer.certificate() {
+                        layer
+                            .annotations
+                            .insert(ANNOTATION_CERTIFICATE.to_string(), cert.leaf_pem.clone());
+                        layer
+                            .annotations
+                            .insert(ANNOTATION_CHAIN.to_string(), cert.chain_pem.clone());
+                    }
+                    append_and_push(&resolver, &oci, auth, &repo, &tag, &layer).await?;
+                    Ok::<_, String>(format!("{}/{}:{tag}", repo.domain, repo.path))
+                }
+                AttestLayout::Referrer => {
+                    let key = plan.signer.key();
+                    let envelope =
+                        dsse_statement(key, &r.name(), digest, vsa::PREDICATE_TYPE, &predicate)
+                            .map_err(|e| chain_text(&e))?;
+                    let material = match plan.signer.certificate() {
+                        None => Material::Key(&key.public),
+                        Some(cert) => Material::Certificate {
+                            der: &cert.leaf_der,
+                            tlog_entries: Vec::new(),
+                        },
+                    };
+                    let bundle = crate::verify::bundle_json(&envelope, &material)
+                        .map_err(|e| chain_text(&e))?;
+                    attach_referrer(&resolver, &oci, auth, &repo, digest, &bundle).await
+                }
+            }
         }
         .await;
         match result {
@@ -98,4 +176,76 @@ pub(super) async fn attest_passed(
         ev.errors.extend(errors);
         ev.finish(ev.finished_at);
     }
+}
+
+/// Attaches `bundle` to `digest` in `repo` as a referrer manifest pushed by digest; where the
+/// registry has no referrers API, the referrers tag schema's index (`sha256-<hex>`) names it too,
+/// so that verifiers find it either way. Returns where it is.
+async fn attach_referrer(
+    resolver: &Resolver,
+    oci: &oci_client::Client,
+    auth: &crate::registry::auth::AuthSources,
+    repo: &Repo,
+    digest: &str,
+    bundle: &[u8],
+) -> Result<String, String> {
+    let client = resolver.client();
+    let image = client
+        .get_manifest(repo, digest)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    let subject = Descriptor {
+        media_type: image
+            .media_type
+            .clone()
+            .unwrap_or_else(|| crate::verify::sign::OCI_MANIFEST_MEDIA_TYPE.to_string()),
+        size: image.bytes.len() as u64,
+        digest: image.digest.clone(),
+        artifact_type: None,
+        annotations: Default::default(),
+    };
+    let art =
+        crate::verify::bundle_referrer(bundle, subject, vsa::PREDICATE_TYPE, chrono::Utc::now())
+            .map_err(|e| chain_text(&e))?;
+    // Pushed under a tag naming the image (`sha256-<hex>.vsa`, the newest summary) rather than
+    // by digest alone: oci-client cannot push by digest to a registry that answers without a
+    // `Location` (go-containerregistry's, ECR). Earlier summaries stay listed as referrers.
+    push(
+        oci,
+        auth,
+        repo,
+        &format!(":{}.vsa", digest.replacen(':', "-", 1)),
+        &art.blobs,
+        &art.manifest,
+        crate::verify::sign::OCI_MANIFEST_MEDIA_TYPE,
+    )
+    .await?;
+    let listed = client
+        .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
+        .await
+        .map_err(|e| chain_text(&e))?;
+    if listed.is_none() {
+        let tag = digest.replacen(':', "-", 1);
+        let existing = match client.get_manifest(repo, &tag).await {
+            Ok(m) => Some(m.bytes.to_vec()),
+            Err(ResolveError::NotFound { .. }) => None,
+            Err(e) => return Err(chain_text(&e)),
+        };
+        let index = crate::verify::add_to_referrers_index(existing.as_deref(), &art.manifest)
+            .map_err(|e| chain_text(&e))?;
+        push(
+            oci,
+            auth,
+            repo,
+            &format!(":{tag}"),
+            &[],
+            &index,
+            crate::verify::OCI_INDEX_MEDIA_TYPE,
+        )
+        .await?;
+    }
+    Ok(format!(
+        "{}/{}@{}",
+        repo.domain, repo.path, art.manifest_digest
+    ))
 }

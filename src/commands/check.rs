@@ -14,6 +14,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     let cwd = std::env::current_dir().map_err(CommandError::Cwd)?;
     // Before any work: a key that cannot be used fails the run at once.
     let attest_key = match &args.attest {
+        Some(path) if path.as_os_str() == "keyless" => None,
         Some(path) => Some(crate::verify::load_signing_key(
             path,
             &super::sign::password(&args.attest_password_env)?.0,
@@ -22,6 +23,18 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     };
     let policy = Policy::discover(args.policy.as_deref(), &cwd)?;
     policy.check_command_line(!args.keys.is_empty() || args.keyless.is_set())?;
+    let attest_keyless = args
+        .attest
+        .as_ref()
+        .is_some_and(|p| p.as_os_str() == "keyless");
+    if attest_keyless {
+        if policy.stages.attest.tlog_upload {
+            return Err(CommandError::KeylessTlog);
+        }
+        if !crate::verify::id_token_in_env() {
+            return Err(crate::verify::FulcioError::NoToken.into());
+        }
+    }
     let overrides = Overrides {
         keys: args.keys.clone(),
         identities: keyless_identity(&args.keyless)?.into_iter().collect(),
@@ -58,8 +71,24 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     let progress = Progress::new(g.quiet);
     let services = check::Services::real(&settings.resolve)?;
     let mut ev = check::run(&input, &settings, &services, &progress).await;
-    if let Some(key) = &attest_key {
-        super::attest::attest_passed(&mut ev, key, &settings.resolve, &policy, g.quiet).await;
+    let layout = args.attest_layout.unwrap_or(policy.stages.attest.layout);
+    let signer = match (&attest_key, attest_keyless) {
+        (Some(key), _) => Some(super::attest::Signer::Key(key)),
+        // The certificate lives ten minutes: asked for after the check, just before signing.
+        (None, true) => match super::attest::keyless(&args.fulcio_url, &settings.resolve).await {
+            Ok(k) => Some(k),
+            Err(e) => {
+                ev.errors
+                    .push(crate::evidence::CheckError::new("attest", e));
+                ev.finish(ev.finished_at);
+                None
+            }
+        },
+        (None, false) => None,
+    };
+    if let Some(signer) = &signer {
+        let plan = super::attest::AttestPlan { signer, layout };
+        super::attest::attest_passed(&mut ev, &plan, &settings.resolve, &policy, g.quiet).await;
     }
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     if g.verbose {

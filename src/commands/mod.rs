@@ -93,6 +93,14 @@ pub enum CommandError {
     KeyPassword(String),
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
+    #[error(
+        "`--attest keyless` cannot upload to Rekor yet: set `attest: {{tlog-upload: false}}` in \
+         the trusted policy for a summary without a transparency-log entry (verifiers then need \
+         `--insecure-ignore-tlog`)"
+    )]
+    KeylessTlog,
+    #[error(transparent)]
+    Fulcio(#[from] crate::verify::FulcioError),
 }
 
 impl CommandError {

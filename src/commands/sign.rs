@@ -157,14 +157,36 @@ pub(super) async fn append_and_push(
         Err(e) => return Err(chain_text(&e)),
     };
     let artifact = append_signature(existing.as_deref(), layer).map_err(|e| chain_text(&e))?;
-    let target: oci_client::Reference = format!("{}/{}:{tag}", repo.domain, repo.path)
+    push(
+        oci,
+        auth,
+        repo,
+        &format!(":{tag}"),
+        &artifact.blobs,
+        &artifact.manifest,
+        crate::verify::sign::OCI_MANIFEST_MEDIA_TYPE,
+    )
+    .await
+}
+
+/// Pushes `blobs` then `manifest` (of `media_type`) to `repo` at `at` (`:tag` or `@digest`).
+pub(super) async fn push(
+    oci: &oci_client::Client,
+    auth: &crate::registry::auth::AuthSources,
+    repo: &Repo,
+    at: &str,
+    blobs: &[(String, Vec<u8>)],
+    manifest: &[u8],
+    media_type: &str,
+) -> Result<(), String> {
+    let target: oci_client::Reference = format!("{}/{}{at}", repo.domain, repo.path)
         .parse()
         .map_err(|e: oci_client::ParseError| e.to_string())?;
     let registry_auth = registry_auth(auth, repo)?;
     oci.auth(&target, &registry_auth, oci_client::RegistryOperation::Push)
         .await
         .map_err(|e| format!("cannot log in to `{}` to push: {e}", repo.domain))?;
-    for (digest, bytes) in &artifact.blobs {
+    for (digest, bytes) in blobs {
         match oci.push_blob(&target, bytes.clone(), digest).await {
             Ok(_) => {}
             // go-containerregistry's registry (and others) answer a finished upload without the
@@ -174,10 +196,10 @@ pub(super) async fn append_and_push(
             Err(e) => return Err(format!("cannot push a signature blob: {e}")),
         }
     }
-    let media_type = "application/vnd.oci.image.manifest.v1+json"
+    let media_type = media_type
         .parse()
         .map_err(|_invalid| "invalid media type".to_string())?;
-    oci.push_manifest_raw(&target, artifact.manifest.clone(), media_type)
+    oci.push_manifest_raw(&target, manifest.to_vec(), media_type)
         .await
         .map_err(|e| format!("cannot push the signature manifest: {e}"))?;
     Ok(())

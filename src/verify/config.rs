@@ -1,6 +1,7 @@
 //! The verify stage's configuration: the policy's `signatures:` (who must have signed each
 //! image, the trust root, download limits), `attestations:` (what each image must carry) and
-//! `admission:` (verifiers that must find what gate accepted); who may set each key from a policy
+//! `admission:` (verifiers that must find what gate accepted), `attest:` (where `gate check
+//! --attest` puts its verification summary); who may set each key from a policy
 //! found in the tree; and the [`VerifyPolicy`] verification runs with. Identities' regular
 //! expressions, image globs, SLSA requirements and admission versions are checked and compiled
 //! once ([`validate`]); keys and the trust root are loaded when a run starts
@@ -542,6 +543,72 @@ impl Admission {
             "raise it (the baseline's is `warn`)",
             *level >= base.level,
         );
+    }
+}
+
+/// `attest:` how `gate check --attest` attaches the verification summary it signs. Only a
+/// trusted policy (`--policy`) may set it: it decides where admission finds gate's verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Attest {
+    /// Where the summary goes (default `att-tag`); `--attest-layout` overrides it.
+    #[serde(default)]
+    pub layout: Option<AttestLayout>,
+    /// Whether a keyless summary is recorded in Rekor (default `true`). gate does not upload to
+    /// Rekor yet, so `--attest keyless` needs `false`: a tlog-less summary, which verifiers
+    /// accept only with `--insecure-ignore-tlog` (or their equivalent).
+    #[serde(default)]
+    pub tlog_upload: Option<bool>,
+}
+
+/// Where a verification summary is attached to the image digest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttestLayout {
+    /// A DSSE layer of cosign's `sha256-<hex>.att` tag (cosign v2, Kyverno, policy-controller).
+    #[default]
+    AttTag,
+    /// A Sigstore bundle v0.3 as an OCI 1.1 referrer of the digest (cosign v3
+    /// `--new-bundle-format`); on a registry without the referrers API, listed in the referrers
+    /// tag schema's index.
+    Referrer,
+}
+
+/// `attest:` as `gate check --attest` applies it, defaults filled in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttestSettings {
+    /// Where the summary goes unless `--attest-layout` says otherwise.
+    pub layout: AttestLayout,
+    /// Whether a keyless summary must be recorded in Rekor.
+    pub tlog_upload: bool,
+}
+
+impl Attest {
+    /// Who may set each key: nobody but a trusted policy, since each decides what admission
+    /// finds of gate's verdict.
+    pub fn judge(&self, j: &mut Judge) {
+        let Attest {
+            layout,
+            tlog_upload,
+        } = self;
+        j.trusted(
+            "layout",
+            "chooses where `--attest` puts the verification summary admission reads",
+            layout.is_none(),
+        );
+        j.trusted(
+            "tlog-upload",
+            "decides whether a keyless summary is recorded in a transparency log",
+            tlog_upload.is_none(),
+        );
+    }
+
+    /// The settings `--attest` runs with.
+    pub fn settings(&self) -> AttestSettings {
+        AttestSettings {
+            layout: self.layout.unwrap_or_default(),
+            tlog_upload: self.tlog_upload.unwrap_or(true),
+        }
     }
 }
 

@@ -236,6 +236,18 @@ pub fn signing_key_from_pem(
     SigningKey::from_pair(pair, origin)
 }
 
+/// A fresh ECDSA P-256 key for one keyless signing (never written anywhere), with its public key
+/// as PEM (what Fulcio certifies).
+pub fn ephemeral_key() -> Result<(SigningKey, String), KeyError> {
+    let generate = |source| KeyError::Generate { source };
+    let signer = SigningScheme::ECDSA_P256_SHA256_ASN1
+        .create_signer()
+        .map_err(generate)?;
+    let pair = signer.to_sigstore_keypair().map_err(generate)?;
+    let public = pair.public_key_to_pem().map_err(generate)?;
+    Ok((SigningKey::from_pair(pair, "ephemeral key")?, public))
+}
+
 /// Generates an ECDSA P-256 key pair as `cosign generate-key-pair` does: the private key as an
 /// `ENCRYPTED SIGSTORE PRIVATE KEY` (scrypt + secretbox under `password`, which may be empty) and
 /// the public key as a `PUBLIC KEY` PEM.

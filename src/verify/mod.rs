@@ -12,9 +12,11 @@ pub mod config;
 mod error;
 pub mod evaluate;
 pub mod fetch;
+mod fulcio;
 pub mod keys;
 mod layout;
 pub mod policy;
+mod referrer;
 pub mod rekor;
 mod rules;
 pub mod sign;
@@ -33,9 +35,18 @@ pub use cert::{CertIdentity, KeylessIdentity, Matcher};
 pub use error::{KeyError, VerifyError};
 pub use evaluate::{evaluate, unchecked};
 pub use fetch::{verify_image, verify_many, Fetcher, RegistryFetcher};
+pub use fulcio::{
+    http_client as fulcio_client, signing_cert as fulcio_signing_cert,
+    token_in_env as id_token_in_env, Certificate as FulcioCertificate, FulcioError, IdToken,
+    PUBLIC_FULCIO,
+};
 pub use keys::{generate_key_pair, load_signing_key, SigningKey, TrustedKey};
 pub use layout::{Layout, ReferrersSource};
 pub use policy::{ImageRequirement, Limits, RequiredAttestation, VerifyPolicy};
+pub use referrer::{
+    add_to_referrers_index, bundle_json, bundle_referrer, Material as BundleMaterial,
+    OCI_INDEX_MEDIA_TYPE,
+};
 pub use simple_signing::{verify_signature_layers, Rejection, SignatureLayer};
 pub use trust_root::TrustRoot;
 

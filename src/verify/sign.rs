@@ -28,6 +28,8 @@ pub enum SignError {
     Key(#[from] KeyError),
     #[error("existing signature manifest is not an OCI image manifest")]
     ExistingManifest(#[source] serde_json::Error),
+    #[error("the referrers tag schema's index already there is not an OCI image index")]
+    ExistingIndex(#[source] serde_json::Error),
     #[error("cannot encode the signature manifest")]
     Encode(#[source] serde_json::Error),
 }
@@ -74,15 +76,15 @@ pub fn sign_digest(
     })
 }
 
-/// Attests `digest` as cosign does: a DSSE envelope of an in-toto statement (subject `name` with
-/// the digest, the given predicate type and predicate) signed with `key`, as a `.att` layer.
-pub fn attest_digest(
+/// An in-toto statement (subject `name` with `digest`, the given predicate type and predicate)
+/// signed with `key` as a DSSE envelope, as cosign signs attestations.
+pub fn dsse_statement(
     key: &SigningKey,
     name: &str,
     digest: &str,
     predicate_type: &str,
     predicate: &serde_json::Value,
-) -> Result<SignatureLayer, SignError> {
+) -> Result<super::attestation::Envelope, SignError> {
     check_digest(digest)?;
     let statement = serde_json::json!({
         "_type": "https://in-toto.io/Statement/v0.1",
@@ -93,14 +95,26 @@ pub fn attest_digest(
     .to_string();
     let pae = super::attestation::pae(IN_TOTO_PAYLOAD_TYPE, statement.as_bytes());
     let signature = key.sign(&pae)?;
-    let envelope = super::attestation::Envelope {
+    Ok(super::attestation::Envelope {
         payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
         payload: STANDARD.encode(statement.as_bytes()),
         signatures: vec![super::attestation::EnvelopeSignature {
             keyid: String::new(),
             sig: STANDARD.encode(signature),
         }],
-    };
+    })
+}
+
+/// Attests `digest` as cosign does: a DSSE envelope of an in-toto statement (subject `name` with
+/// the digest, the given predicate type and predicate) signed with `key`, as a `.att` layer.
+pub fn attest_digest(
+    key: &SigningKey,
+    name: &str,
+    digest: &str,
+    predicate_type: &str,
+    predicate: &serde_json::Value,
+) -> Result<SignatureLayer, SignError> {
+    let envelope = dsse_statement(key, name, digest, predicate_type, predicate)?;
     let mut annotations = BTreeMap::new();
     annotations.insert(ANNOTATION_SIGNATURE.to_string(), String::new());
     annotations.insert("predicateType".to_string(), predicate_type.to_string());
@@ -118,6 +132,9 @@ pub struct Descriptor {
     pub media_type: String,
     pub size: u64,
     pub digest: String,
+    /// In a referrers index: the referrer's artifact type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
@@ -146,7 +163,7 @@ pub struct SignatureArtifact {
     pub manifest_digest: String,
 }
 
-fn sha256_digest(bytes: &[u8]) -> String {
+pub(super) fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
@@ -169,6 +186,7 @@ pub fn append_signature(
         media_type: layer.media_type.clone(),
         size: layer.payload.len() as u64,
         digest: sha256_digest(&layer.payload),
+        artifact_type: None,
         annotations: layer.annotations.clone(),
     };
     let mut blobs = Vec::new();
@@ -197,6 +215,7 @@ pub fn append_signature(
             media_type: OCI_CONFIG_MEDIA_TYPE.to_string(),
             size: config.len() as u64,
             digest: sha256_digest(&config),
+            artifact_type: None,
             annotations: BTreeMap::new(),
         },
         layers,

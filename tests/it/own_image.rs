@@ -7,8 +7,8 @@
 //! its loader and libraries too) or `$GATE_IMAGE_BINARY`, e.g. the static musl build the
 //! release ships. Without a real `trivy` this prints a skip notice; with `CI=true` it fails.
 
-use crate::harness::{sha256, Options, OCI_MANIFEST};
-use crate::real_trivy::{is_scan, trivy_or_skip, Real};
+use crate::harness::{sha256, OCI_MANIFEST};
+use crate::real_trivy::{is_scan, Real};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -106,10 +106,9 @@ fn run_from_rootfs(rootfs: &Path) -> Output {
 
 #[tokio::test]
 async fn gate_checks_its_own_image_built_without_docker() {
-    let Some(trivy) = trivy_or_skip("gate_checks_its_own_image") else {
+    let Some(env) = Real::or_skip("gate_checks_its_own_image").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
 
     // Build the layout; a second build of the same inputs is byte-identical.
     let layout = env.path("layout");

@@ -609,6 +609,8 @@ fn a_tree_policy_may_not_lower_any_section() {
             4,
         ),
         ("admission:\n  level: note\n", "admission.level", 3),
+        ("attest:\n  layout: referrer\n", "attest.layout", 3),
+        ("attest:\n  tlog-upload: false\n", "attest.tlog-upload", 3),
         (
             "exceptions:\n  - rule: GATE-IMG-001\n    reason: later\n",
             "exceptions",

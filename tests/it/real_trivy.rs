@@ -98,6 +98,13 @@ impl Real {
         r
     }
 
+    /// [`Real::new`] with the real Trivy and default registry options, or `None` (a skip notice;
+    /// a failure under `CI=true`) without Trivy.
+    pub(crate) async fn or_skip(test: &str) -> Option<Real> {
+        let trivy = trivy_or_skip(test)?;
+        Some(Real::new(&trivy, Options::default()).await)
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -108,19 +115,7 @@ impl Real {
 
     /// Build the fixture DB with these times and push it as `gate/trivy-db:2`.
     async fn push_db(&self, times: &DbTimes) {
-        let fixture = Fixture::load(&trivy_db::fixture_path()).unwrap();
-        let out = self.path("db-build");
-        trivy_db::write_db(&fixture, times, &out).unwrap();
-        let art = trivy_db::db_artifact(&out).unwrap();
-        self.reg
-            .push_raw(
-                DB_REPO,
-                trivy_db::DB_TAG,
-                &art.blobs,
-                &art.manifest,
-                OCI_MANIFEST,
-            )
-            .await;
+        push_db(&self.reg, times, &self.path("db-build")).await;
     }
 
     async fn push(&self, repo: &str, tag: &str, files: &[(String, Vec<u8>)], arch: &str) -> String {
@@ -153,16 +148,18 @@ impl Real {
             .env("CI", "true")
             // One finding per line: these tests read the table line by line, unwrapped.
             .env("COLUMNS", "1000")
-            .args(["--insecure-registry", &self.reg.addr, "check", "--trivy"])
-            .arg(self.path("trivy"))
-            .args(["--trivy-db-repository", db_repo, "--trivy-cache-dir"])
-            .arg(self.path("trivy-cache"))
+            .args(["--insecure-registry", &self.reg.addr, "check"])
+            .args(scan_args(
+                &self.path("trivy"),
+                db_repo,
+                &self.path("trivy-cache"),
+            ))
             .args(args);
         c
     }
 
     pub(crate) fn gate(&self, args: &[&str]) -> Command {
-        self.gate_with(&format!("{}/{DB_REPO}", self.reg.addr), args)
+        self.gate_with(&db_repository(&self.reg), args)
     }
 
     /// Trivy command lines logged so far.
@@ -173,6 +170,40 @@ impl Real {
             .map(str::to_owned)
             .collect()
     }
+}
+
+/// Builds the fixture DB with these times (in `work`) and pushes it to `reg` as
+/// `gate/trivy-db:2`; [`db_repository`] names it.
+pub(crate) async fn push_db(reg: &Registry, times: &DbTimes, work: &Path) {
+    let fixture = Fixture::load(&trivy_db::fixture_path()).unwrap();
+    trivy_db::write_db(&fixture, times, work).unwrap();
+    let art = trivy_db::db_artifact(work).unwrap();
+    reg.push_raw(
+        DB_REPO,
+        trivy_db::DB_TAG,
+        &art.blobs,
+        &art.manifest,
+        OCI_MANIFEST,
+    )
+    .await;
+}
+
+/// The DB repository [`push_db`] pushed to on `reg`.
+pub(crate) fn db_repository(reg: &Registry) -> String {
+    format!("{}/{DB_REPO}", reg.addr)
+}
+
+/// `gate check`'s arguments for a real scan: this Trivy, the DB from `db_repo`, Trivy's cache in
+/// `cache`.
+pub(crate) fn scan_args(trivy: &Path, db_repo: &str, cache: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "--trivy".into(),
+        trivy.into(),
+        "--trivy-db-repository".into(),
+        db_repo.into(),
+        "--trivy-cache-dir".into(),
+        cache.into(),
+    ]
 }
 
 /// A logged `trivy image` scan (not the DB download); gate's sandbox flags come right after
@@ -198,10 +229,9 @@ fn alpine(pkgs: &[Pkg<'_>]) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test]
 async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed_passes() {
-    let Some(trivy) = trivy_or_skip("real_trivy_vulnerable_alpine") else {
+    let Some(env) = Real::or_skip("real_trivy_vulnerable_alpine").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push_app().await;
 
     let (code, text) = run(env.gate(&[&env.image_ref("acme/app", "vulnerable")]));
@@ -229,10 +259,9 @@ async fn real_trivy_vulnerable_alpine_fails_naming_cve_package_and_fix_and_fixed
 
 #[tokio::test]
 async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
-    let Some(trivy) = trivy_or_skip("real_trivy_debian_and_npm") else {
+    let Some(env) = Real::or_skip("real_trivy_debian_and_npm").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let debian = trivy_db::debian_files(
         "12",
         &[
@@ -302,10 +331,9 @@ async fn real_trivy_debian_and_npm_through_one_server_and_ignore_unfixed() {
 
 #[tokio::test]
 async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability() {
-    let Some(trivy) = trivy_or_skip("real_trivy_index") else {
+    let Some(env) = Real::or_skip("real_trivy_index").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let mut entries = Vec::new();
     let mut children = Vec::new();
     for (arch, zlib) in [("amd64", "1.3.1-r3"), ("arm64", "1.3.1-r2")] {
@@ -387,10 +415,9 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
 
 #[tokio::test]
 async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
-    let Some(trivy) = trivy_or_skip("real_trivy_ignore_files") else {
+    let Some(env) = Real::or_skip("real_trivy_ignore_files").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push(
         "acme/app",
         "vulnerable",
@@ -475,10 +502,9 @@ fn base64_encode(s: &str) -> String {
 
 #[tokio::test]
 async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
-    let Some(trivy) = trivy_or_skip("real_trivy_missing_db_mirror") else {
+    let Some(env) = Real::or_skip("real_trivy_missing_db_mirror").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push("acme/app", "fixed", &alpine(ALPINE_FIXED), "amd64")
         .await;
     let image = env.image_ref("acme/app", "fixed");
@@ -519,10 +545,9 @@ async fn real_trivy_missing_or_unreachable_db_mirror_fails_closed() {
 
 #[tokio::test]
 async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
-    let Some(trivy) = trivy_or_skip("real_trivy_warm_many") else {
+    let Some(env) = Real::or_skip("real_trivy_warm_many").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     env.push_app().await;
     let images = [
         env.image_ref("acme/app", "vulnerable"),
@@ -544,10 +569,9 @@ async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
 
 #[tokio::test]
 async fn real_trivy_rescans_when_the_db_is_due_and_not_when_it_is_fresh() {
-    let Some(trivy) = trivy_or_skip("real_trivy_db_update") else {
+    let Some(env) = Real::or_skip("real_trivy_db_update").await else {
         return;
     };
-    let env = Real::new(&trivy, Options::default()).await;
     let digest = env
         .push(
             "acme/app",

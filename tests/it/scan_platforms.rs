@@ -5,7 +5,7 @@
 //! manifests left out, and a child that cannot be fetched failing closed.
 
 use crate::harness::{OCI_INDEX, OCI_MANIFEST};
-use crate::real_trivy::{is_scan, trivy_or_skip, Real};
+use crate::real_trivy::{is_scan, Real};
 use crate::trivy_db::{self, Pkg, ALPINE_FIXED, ALPINE_VULNERABLE};
 use serde_json::{json, Value};
 
@@ -152,10 +152,9 @@ fn children(json: &Value) -> Vec<(String, bool, String)> {
 
 #[tokio::test]
 async fn platforms_a_vulnerable_386_child_fails_by_default_and_under_an_amd64_scope() {
-    let Some(trivy) = trivy_or_skip("platforms_386") else {
+    let Some(env) = Real::or_skip("platforms_386").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     let kids = [
         kid("linux/amd64", false),
         kid("linux/arm64", false),
@@ -208,10 +207,9 @@ async fn platforms_a_vulnerable_386_child_fails_by_default_and_under_an_amd64_sc
 
 #[tokio::test]
 async fn platforms_an_arm64_scope_scans_the_arm_v7_child_arm64_nodes_run() {
-    let Some(trivy) = trivy_or_skip("platforms_arm_v7") else {
+    let Some(env) = Real::or_skip("platforms_arm_v7").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     // With and without an arm64 child of its own: an arm64 node accepts arm/v7 either way.
     for (tag, kids) in [
         (
@@ -240,10 +238,9 @@ async fn platforms_an_arm64_scope_scans_the_arm_v7_child_arm64_nodes_run() {
 
 #[tokio::test]
 async fn platforms_an_amd64_v3_child_is_scanned_beside_plain_amd64() {
-    let Some(trivy) = trivy_or_skip("platforms_amd64_v3") else {
+    let Some(env) = Real::or_skip("platforms_amd64_v3").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     let kids = [
         kid("linux/amd64", false),
         kid("linux/amd64/v3", true),
@@ -263,10 +260,9 @@ async fn platforms_an_amd64_v3_child_is_scanned_beside_plain_amd64() {
 
 #[tokio::test]
 async fn platforms_an_attestation_manifest_is_not_scanned() {
-    let Some(trivy) = trivy_or_skip("platforms_attestation") else {
+    let Some(env) = Real::or_skip("platforms_attestation").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     // BuildKit's attestation manifest: `unknown/unknown`, and vulnerable, and gone from the
     // registry, so a scan of it would fail (or find the CVE).
     let attestation = Kid {
@@ -290,10 +286,9 @@ async fn platforms_an_attestation_manifest_is_not_scanned() {
 
 #[tokio::test]
 async fn platforms_a_child_that_cannot_be_fetched_fails_closed() {
-    let Some(trivy) = trivy_or_skip("platforms_missing_child") else {
+    let Some(env) = Real::or_skip("platforms_missing_child").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     let kids = [
         kid("linux/amd64", false),
         Kid {
@@ -326,10 +321,9 @@ async fn platforms_a_child_that_cannot_be_fetched_fails_closed() {
 
 #[tokio::test]
 async fn platforms_the_tree_cannot_narrow_the_scope() {
-    let Some(trivy) = trivy_or_skip("platforms_tree") else {
+    let Some(env) = Real::or_skip("platforms_tree").await else {
         return;
     };
-    let env = Real::new(&trivy, Default::default()).await;
     let kids = [
         kid("linux/amd64", false),
         kid("linux/arm64", false),

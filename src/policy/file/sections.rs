@@ -12,8 +12,8 @@ pub use crate::render::config::{ChartRender, Render};
 pub use crate::resolve::config::Registries;
 pub use crate::scan::config::{Scanner, VulnSeverity, Vulnerabilities};
 pub use crate::verify::config::{
-    Admission, AttestationRule, GithubClaims, Identity, KeyRef, Limits, SignatureRule, Signatures,
-    SlsaPolicy,
+    Admission, Attest, AttestLayout, AttestationRule, GithubClaims, Identity, KeyRef, Limits,
+    SignatureRule, Signatures, SlsaPolicy,
 };
 
 /// The whole file.
@@ -53,4 +53,8 @@ pub struct PolicyFile {
     /// The render stage's: how kustomizations and charts are rendered (trusted policy only).
     #[serde(default)]
     pub render: Render,
+    /// The verify stage's: how `gate check --attest` attaches the verification summary (trusted
+    /// policy only).
+    #[serde(default)]
+    pub attest: Attest,
 }

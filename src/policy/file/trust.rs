@@ -77,6 +77,7 @@ fn judge(j: &mut Judge, tree: &PolicyFile, base: &PolicyFile) {
         exceptions,
         admission,
         render,
+        attest,
     } = tree;
     j.tree("version", "say `1`", true);
     j.tree(
@@ -100,6 +101,7 @@ fn judge(j: &mut Judge, tree: &PolicyFile, base: &PolicyFile) {
     );
     j.section("admission", |j| admission.judge(&base.admission, j));
     j.section("render", |j| render.judge(j));
+    j.section("attest", |j| attest.judge(j));
 }
 
 /// What `tree` sets that it may not, against `base`.

@@ -16,6 +16,7 @@ pub struct Stages {
     pub lint: crate::lint::config::ValidConfig,
     pub verify: crate::verify::config::ValidConfig,
     pub render: crate::render::RenderConfig,
+    pub attest: crate::verify::config::AttestSettings,
 }
 
 /// Check every section; the first error (in the file's section order) when any is wrong.
@@ -47,6 +48,7 @@ pub fn check(p: &PolicyFile, at: &At) -> Result<Stages, PolicyError> {
         lint: lint.expect("no error, so present"),
         verify: verify.expect("no error, so present"),
         render: p.render.render_config(),
+        attest: p.attest.settings(),
     }))
 }
 

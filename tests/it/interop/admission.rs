@@ -1,6 +1,8 @@
 //! `gate export` image rows against the real image verifiers: images in the loopback registry
 //! (signed by cosign, unsigned, signed with gate's verification summary, signed with a summary
-//! made under another policy), gate's verdict on each under a policy requiring the signer and the
+//! made under another policy, vulnerable: failing the real Trivy scan in CI so without a
+//! summary, with a live exception so with one, with an expired exception so without), gate's
+//! verdict on each under a policy requiring the signer and the
 //! summary, and the same verdict from Sigstore policy-controller's `policy-tester` on the exported
 //! `ClusterImagePolicy`s. The Kyverno CLI agrees on the exported signature
 //! `ImageValidatingPolicy`; its attestation policy cannot be proven offline: Kyverno 1.19.1
@@ -16,6 +18,8 @@ use serde_json::Value;
 use super::cosign::Cell;
 use super::peers::{self, gate, rules, Cosign, RegistryKind};
 use crate::harness::sha256;
+use crate::real_trivy::{db_repository, push_db, scan_args, trivy_or_skip};
+use crate::trivy_db::{self, DbTimes, Pkg, ALPINE_FIXED, ALPINE_VULNERABLE};
 
 const VSA: &str = "https://slsa.dev/verification_summary/v1";
 
@@ -89,9 +93,23 @@ fn kyverno(kyverno: &Path, dir: &Path, policies: &[Value], image: &str) -> (bool
     (passed, text)
 }
 
+/// `IMAGE@DIGEST` of an Alpine image with `pkgs` (real package database) pushed to `repo`.
+async fn push_alpine(reg: &crate::harness::Registry, repo: &str, pkgs: &[Pkg<'_>]) -> String {
+    let files = trivy_db::alpine_files("3.22.1", "amd64", pkgs);
+    let (blobs, manifest) = trivy_db::image(&files, "linux", "amd64");
+    let digest = reg
+        .push_raw(repo, "1", &blobs, &manifest, crate::harness::OCI_MANIFEST)
+        .await;
+    format!("{}/{repo}@{digest}", reg.addr)
+}
+
 #[tokio::test]
 async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
     let (Some(cosign), Some(tester)) = (Cosign::v2(), peers::policy_tester()) else {
+        return;
+    };
+    let Some(trivy) = trivy_or_skip("image_verifiers_agree_with_gate_on_signers_and_summaries")
+    else {
         return;
     };
     let kyverno_cli = peers::kyverno();
@@ -101,6 +119,7 @@ async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
     let dir = cell.path();
     cosign.key_pair(dir, "signer");
     let reg = &cell.reg;
+    push_db(reg, &DbTimes::from_now(24), &dir.join("db-build")).await;
     let signed = format!(
         "{}/team/signed@{}",
         reg.addr,
@@ -111,17 +130,25 @@ async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
         reg.addr,
         reg.push_image("team/unsigned", "a").await
     );
-    let summary = format!(
-        "{}/team/summary@{}",
-        reg.addr,
-        reg.push_image("team/summary", "a").await
-    );
+    // Scanned by the real Trivy in CI: fixed packages, and CVE-2099-1001 (HIGH) in `musl`, with
+    // no exception, a live one and an expired one.
+    let summary = push_alpine(reg, "team/summary", ALPINE_FIXED).await;
+    let vulnerable = push_alpine(reg, "team/vulnerable", ALPINE_VULNERABLE).await;
+    let excepted = push_alpine(reg, "team/excepted", ALPINE_VULNERABLE).await;
+    let expired = push_alpine(reg, "team/expired", ALPINE_VULNERABLE).await;
     let foreign = format!(
         "{}/team/foreign@{}",
         reg.addr,
         reg.push_image("team/foreign", "a").await
     );
-    for image in [&signed, &summary, &foreign] {
+    for image in [
+        &signed,
+        &summary,
+        &foreign,
+        &vulnerable,
+        &excepted,
+        &expired,
+    ] {
         cosign.ok(
             dir,
             &[
@@ -134,27 +161,43 @@ async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
             ],
         );
     }
-    // CI: the signature policy; `summary` passes it and gets gate's verification summary.
+    // CI: the signature policy with the real scan and the exceptions; what passes it gets gate's
+    // verification summary, what fails it (the vulnerability, the expired exception) none.
     let ci = dir.join("ci.yaml");
     std::fs::write(
         &ci,
         format!(
-            "signatures:\n  keys: ['{}']\n",
+            "signatures:\n  keys: ['{}']\nexceptions:\n\
+             \x20 - id: CVE-2099-1001\n    subject: '*team/excepted*'\n    reason: fixed upstream next week\n    expires: 2099-01-01\n\
+             \x20 - id: CVE-2099-1001\n    subject: '*team/expired*'\n    reason: was fixed upstream\n    expires: 2020-01-01\n",
             dir.join("signer.pub").display()
         ),
     )
     .unwrap();
-    let out = gate(dir, reg, &["check", "--skip-scan", "-q", "--policy"])
-        .arg(&ci)
-        .args(["--attest", "signer.key", &summary])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let db = db_repository(reg);
+    for (image, passes) in [
+        (&summary, true),
+        (&vulnerable, false),
+        (&excepted, true),
+        (&expired, false),
+    ] {
+        let out = gate(dir, reg, &["check", "-q", "--policy"])
+            .arg(&ci)
+            .args(scan_args(&trivy, &db, &dir.join("trivy-cache")))
+            .args(["--attest", "signer.key", image])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(if passes { 0 } else { 1 }),
+            "CI on {image}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !passes {
+            assert!(text.contains("CVE-2099-1001"), "{image}: {text}");
+        }
+    }
     // `foreign` gets a summary made under another policy (the real cosign attests it).
     let other = dir.join("other.json");
     std::fs::write(
@@ -226,6 +269,13 @@ async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
         ("unsigned", &unsigned, false),
         ("signed + gate summary", &summary, true),
         ("signed + summary of another policy", &foreign, false),
+        (
+            "vulnerable: failed the scan, no summary",
+            &vulnerable,
+            false,
+        ),
+        ("vulnerable + live exception + summary", &excepted, true),
+        ("vulnerable + expired exception", &expired, false),
     ] {
         let (code, report) = cell.check(image, &["--policy", &admission.display().to_string()]);
         let gate_pass = code == Some(0);
@@ -241,7 +291,7 @@ async fn image_verifiers_agree_with_gate_on_signers_and_summaries() {
             .as_ref()
             .map(|k| kyverno(k, dir, &ivpols[1..], image));
         table.push(format!(
-            "{row:<36} gate={} policy-tester={} | signer only: gate={} kyverno={} | kyverno summary policy={}",
+            "{row:<40} gate={} policy-tester={} | signer only: gate={} kyverno={} | kyverno summary policy={}",
             verdict(gate_pass),
             verdict(pc),
             verdict(gate_signed),

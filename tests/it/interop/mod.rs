@@ -8,5 +8,6 @@ pub mod admission;
 pub mod attest;
 pub mod cosign;
 pub mod github;
+pub mod keyless;
 pub mod peers;
 pub mod vsa;

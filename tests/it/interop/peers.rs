@@ -17,6 +17,8 @@ pub const GGCR: &str = "v0.22.1";
 pub const KYVERNO: &str = "v1.19.1";
 pub const POLICY_CONTROLLER: &str = "v0.13.1";
 pub const PSA: &str = "v0.37.2";
+/// Sigstore Fulcio and the test OIDC issuer beside it (scripts/peers/fulcio/install).
+pub const FULCIO: &str = "v1.8.8";
 
 fn dir() -> PathBuf {
     match std::env::var_os("GATE_PEERS_DIR") {
@@ -60,6 +62,14 @@ pub fn policy_tester() -> Option<PathBuf> {
         &format!("policy-controller-{POLICY_CONTROLLER}"),
         "policy-tester",
     )
+}
+
+pub fn fulcio() -> Option<PathBuf> {
+    peer(&format!("fulcio-{FULCIO}"), "fulcio")
+}
+
+pub fn oidc_issuer() -> Option<PathBuf> {
+    peer("oidc-issuer-v2", "oidc-issuer")
 }
 
 pub fn psa_harness() -> Option<PathBuf> {
@@ -110,7 +120,13 @@ impl Cosign {
 
     /// `cosign ARGS` in `dir`, with the key password, offline from any Sigstore instance.
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
+        self.run_env(dir, args, &[])
+    }
+
+    /// [`run`](Self::run) with these variables set too.
+    pub fn run_env(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
         Command::new(&self.exe)
+            .envs(env.iter().copied())
             .current_dir(dir)
             .args(args)
             .env("COSIGN_PASSWORD", PASSWORD)

@@ -1,0 +1,3 @@
+module gate.test/oidc-issuer
+
+go 1.25.0
