@@ -145,6 +145,29 @@ impl TrivyServer {
         &self.token
     }
 
+    /// The server's `GET /version`: the same JSON as `trivy version --format json`, for the
+    /// binary and DB this server scans with, without starting another Trivy process. `None`
+    /// when it does not answer `200` with a body within 64 KiB and a second.
+    pub async fn version_json(&self) -> Option<Vec<u8>> {
+        let addr = self.url.strip_prefix("http://")?;
+        let probe = async {
+            let mut s = TcpStream::connect(addr).await.ok()?;
+            s.write_all(b"GET /version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                .await
+                .ok()?;
+            let mut buf = Vec::new();
+            s.take(64 << 10).read_to_end(&mut buf).await.ok()?;
+            let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+            let head = std::str::from_utf8(&buf[..end]).ok()?;
+            let ok = head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200");
+            ok.then(|| buf[end + 4..].to_vec())
+        };
+        tokio::time::timeout(Duration::from_secs(1), probe)
+            .await
+            .ok()
+            .flatten()
+    }
+
     pub async fn stop(mut self) {
         self.stop_ref().await;
     }

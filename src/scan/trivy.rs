@@ -137,6 +137,24 @@ impl TrivyScanner {
         let _ = self.version().await;
     }
 
+    /// `trivy version --format json`, run.
+    async fn version_process(&self) -> Result<VersionInfo, ScanError> {
+        let mut inv = self.invocation("version", "trivy");
+        inv.args = vec!["version".into(), "--format".into(), "json".into()];
+        if let Some(dir) = &self.cache_dir {
+            inv.args.push("--cache-dir".into());
+            inv.args.push(dir.into());
+        }
+        inv.args = self.confined(inv.args, false);
+        let out = inv.run().await?;
+        VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
+            command: "version",
+            subject: "trivy".into(),
+            last_line: super::process::last_line(&out.stderr, &[]),
+            source,
+        })
+    }
+
     fn server_url(&self) -> Option<&str> {
         self.external_server
             .as_deref()
@@ -330,20 +348,21 @@ impl Scanner for TrivyScanner {
             }
             return Ok(v);
         }
-        let mut inv = self.invocation("version", "trivy");
-        inv.args = vec!["version".into(), "--format".into(), "json".into()];
-        if let Some(dir) = &self.cache_dir {
-            inv.args.push("--cache-dir".into());
-            inv.args.push(dir.into());
-        }
-        inv.args = self.confined(inv.args, false);
-        let out = inv.run().await?;
-        let info = VersionInfo::parse(&out.stdout).map_err(|source| ScanError::Report {
-            command: "version",
-            subject: "trivy".into(),
-            last_line: super::process::last_line(&out.stderr, &[]),
-            source,
-        })?;
+        // gate's own server knows its binary's version and the DB it opened: one request
+        // instead of a Trivy process on the way to the first scan.
+        let served = match &self.server {
+            Some(server) => server.version_json().await,
+            None => None,
+        };
+        let info = match served.and_then(|b| VersionInfo::parse(&b).ok()) {
+            Some(info) => {
+                if let Some(s) = span.as_mut() {
+                    s.note("from the server");
+                }
+                info
+            }
+            None => self.version_process().await?,
+        };
         // Only beside cache entries: a run that caches nothing leaves gate's cache untouched.
         if let (Some(m), true, true) = (memo, info.db_updated_at.is_some(), self.cacheable()) {
             super::quick::remember(m, &info.version);

@@ -561,6 +561,8 @@ async fn real_trivy_cold_run_of_many_images_then_a_warm_run_starts_no_trivy() {
     assert!(text.contains("CVE-2099-1001"), "{text}");
     let cold = env.argv();
     assert_eq!(cold.iter().filter(|a| is_scan(a)).count(), 2, "{cold:?}");
+    // The server gate started told it Trivy's version and DB times: no `trivy version` process.
+    assert!(!cold.iter().any(|a| a.starts_with("version")), "{cold:?}");
     // Every image came from gate's cache: no Trivy process at all, not even a server started
     // ahead of resolve.
     let (code, text) = run(env.gate(&[&images[0], &images[1]]));
