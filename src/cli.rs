@@ -637,6 +637,11 @@ pub struct CheckArgs {
     /// The Fulcio that certifies `--attest keyless`'s ephemeral key.
     #[arg(long, value_name = "URL", default_value = crate::verify::PUBLIC_FULCIO, requires = "attest", help_heading = VERIFY)]
     pub fulcio_url: String,
+    /// Accept the vulnerabilities this Trivy ignore file lists (`.trivyignore` lines or
+    /// `.trivyignore.yaml`), over the policy's `vulnerabilities.trivyignore`. An ignore file in
+    /// the working directory is applied only when named here or by the policy.
+    #[arg(long, value_name = "PATH", help_heading = SCAN)]
+    pub ignorefile: Option<PathBuf>,
     /// Time one image's scan may take: seconds, or `90s`, `5m`, `1h` (policy
     /// `scanner.timeout`, default 5m). `--timeout` is per registry request, not the scan.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::duration_arg, help_heading = SCAN)]
@@ -666,10 +671,6 @@ pub struct Habits {
         "gate exits 1 when the gate fails: `--warn-only` reports without failing, the policy's \
          `max-level: warn` caps every finding, `vulnerabilities.level` the scanner's"))]
     pub exit_code: Option<String>,
-    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
-        "a Trivy ignore file is the policy's `vulnerabilities.trivyignore: FILE`; gate's own \
-         exceptions (with a reason and an expiry) are the policy's `exceptions:`"))]
-    pub ignorefile: Option<String>,
     #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", value_parser = habit(
         "the platforms scanned are the policy's `scanner.platforms` (e.g. `[linux/amd64]`; \
          default: linux/amd64 and linux/arm64 where present)"))]

@@ -88,7 +88,8 @@ pub fn read_input(path: &Path, budget: &ReadBudget) -> std::io::Result<Vec<u8>> 
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)?;
-    let t = file.metadata()?.file_type();
+    let meta = file.metadata()?;
+    let t = meta.file_type();
     if !t.is_file() {
         return Err(refused(InputRefused::NotRegular(if t.is_dir() {
             "directory"
@@ -100,16 +101,21 @@ pub fn read_input(path: &Path, budget: &ReadBudget) -> std::io::Result<Vec<u8>> 
             "device"
         })));
     }
-    read_bounded(file, budget)
+    // The size now is a hint only (the file may change while read): it spares the growing
+    // buffer's copies and page faults; the bounds below still hold on what is read.
+    let hint = meta.len().min(MAX_FILE_BYTES) as usize;
+    read_bounded(file, budget, hint)
 }
 
 /// Read standard input (or any stream) whole, bounded like a file.
 pub fn read_stream(r: impl Read, budget: &ReadBudget) -> std::io::Result<Vec<u8>> {
-    read_bounded(r, budget)
+    read_bounded(r, budget, 0)
 }
 
-fn read_bounded(r: impl Read, budget: &ReadBudget) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+/// Read `r` whole, within [`MAX_FILE_BYTES`] and the run's `budget`; `hint`: the bytes
+/// expected (room for them is made at once, plus one byte to see the end).
+fn read_bounded(r: impl Read, budget: &ReadBudget, hint: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(hint.saturating_add(1));
     let mut limited = r.take(MAX_FILE_BYTES + 1);
     let mut buf = [0u8; 64 << 10];
     loop {

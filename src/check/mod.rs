@@ -73,6 +73,9 @@ pub struct CheckSettings {
     pub render: crate::render::RenderConfig,
     /// `registries.allowed`: globs over `registry/repository`; empty: any registry.
     pub allowed: registries::Allowed,
+    /// Ignore files the tree holds that neither the command line nor the policy named: not
+    /// applied, and the run says so ([`CheckSettings::ignore_file_notice`]).
+    pub unnamed_ignore_files: Vec<PathBuf>,
 }
 
 /// What the command line adds to or overrides in the policy.
@@ -93,6 +96,8 @@ pub struct Overrides {
     pub trivy_cache_dir: Option<PathBuf>,
     /// `--scan-timeout`, over the policy's `scanner.timeout`.
     pub scan_timeout: Option<std::time::Duration>,
+    /// `--ignorefile`, over the policy's `vulnerabilities.trivyignore`.
+    pub ignorefile: Option<PathBuf>,
     /// `gate lint --pss-level` / `--pss-version`, over the policy's.
     pub pss_level: Option<crate::lint::pss::Level>,
     pub pss_version: Option<crate::lint::pss::Version>,
@@ -142,14 +147,17 @@ impl CheckSettings {
         stages.resolve.apply(&mut resolve);
         let (scan_exceptions, lint_exceptions) = policy.split_exceptions()?;
 
-        let ignore_file = match &p.vulnerabilities.trivyignore {
-            Some(path) => Some(policy.resolve_path(path)),
-            // Found beside the tree's own policy only: a trusted `--policy` names its ignore file.
-            None if matches!(policy.source, PolicySource::File(_)) => None,
-            None => [".trivyignore.yaml", ".trivyignore"]
-                .iter()
-                .map(|n| cwd.join(n))
-                .find(|p| p.is_file()),
+        // Only the command line or the trusted policy names an ignore file: one the tree holds
+        // would let a change accept its own vulnerabilities.
+        let ignore_file = match (&o.ignorefile, &p.vulnerabilities.trivyignore) {
+            (Some(path), _) => Some(cwd.join(path)),
+            (None, Some(path)) => Some(policy.resolve_path(path)),
+            (None, None) => None,
+        };
+        let unnamed_ignore_files = if ignore_file.is_some() {
+            Vec::new()
+        } else {
+            unnamed_ignore_files(policy, cwd)
         };
         let vuln = p
             .vulnerabilities
@@ -205,8 +213,45 @@ impl CheckSettings {
             })?,
             render: stages.render.clone(),
             allowed: stages.resolve.allowed.clone(),
+            unnamed_ignore_files,
         })
     }
+
+    /// The notice for ignore files found in the working directory (or beside the tree's policy)
+    /// that nothing named, so they were not applied; `None` when there are none.
+    pub fn ignore_file_notice(&self) -> Option<String> {
+        let names: Vec<String> = self
+            .unnamed_ignore_files
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "{} not applied: an ignore file in the tree does not accept vulnerabilities; \
+                 name it with `--ignorefile PATH` or the trusted policy's \
+                 `vulnerabilities.trivyignore`",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// Trivy's default ignore files in the working directory and beside the tree's own policy.
+fn unnamed_ignore_files(policy: &Policy, cwd: &std::path::Path) -> Vec<PathBuf> {
+    let mut dirs = vec![cwd.to_path_buf()];
+    if let (PolicySource::Tree(_), Some(dir)) = (&policy.source, policy.base_dir()) {
+        dirs.push(dir.to_path_buf());
+    }
+    let mut found: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        for name in [".trivyignore", ".trivyignore.yaml", ".trivyignore.yml"] {
+            let path = dir.join(name);
+            if path.is_file() && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 /// Why the services could not be set up (exit 2). Stage failures are recorded in the evidence.

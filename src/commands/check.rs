@@ -55,9 +55,13 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         },
         trivy_cache_dir: args.trivy_cache_dir.clone(),
         scan_timeout: args.scan_timeout,
+        ignorefile: args.ignorefile.clone(),
         ..Overrides::default()
     };
     let mut settings = CheckSettings::from_policy(&policy, resolve_config(g)?, &overrides, &cwd)?;
+    if let Some(n) = settings.ignore_file_notice().filter(|_| !g.quiet) {
+        eprintln!("note: {n}");
+    }
     settings.pin = args.pin.then_some(PinOptions {
         strip_tag: args.strip_tag,
         update: args.update,

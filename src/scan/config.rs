@@ -167,8 +167,8 @@ impl Vulnerabilities {
         );
     }
 
-    /// The verdict settings: severities that fail, the ignore file (`ignore_file`, already
-    /// resolved against the policy's directory or found beside the tree's policy) and the
+    /// The verdict settings: severities that fail, the ignore file (`ignore_file`, named by
+    /// `--ignorefile` or by this trusted policy, already resolved) and the
     /// policy's exceptions for vulnerabilities.
     pub fn vuln_policy(
         &self,
@@ -196,7 +196,7 @@ impl Vulnerabilities {
     }
 }
 
-/// An ignore file the policy names (or the tree holds) that cannot be read.
+/// An ignore file the policy or `--ignorefile` names that cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read the ignore file `{}`", path.display())]
 pub struct IgnoreFileError {

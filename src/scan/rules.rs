@@ -15,9 +15,10 @@ containerd's matching, with its fallbacks; narrowed only by a trusted `scanner.p
 by its own digest. Every vulnerability whose severity is in the policy's \
 `vulnerabilities.severities` (default `HIGH` and `CRITICAL`) is a finding at \
 `vulnerabilities.level` (default `error`), unless `vulnerabilities.ignore-unfixed` is `true` \
-and no fix exists, or an entry of the ignore file `vulnerabilities.trivyignore` names \
-(`.trivyignore`/`.trivyignore.yaml`) or a gate exception (`exceptions:`) covers it. Trivy's \
-`--severity`, `--ignore-unfixed` and `--ignorefile` are these policy keys.\n\n\
+and no fix exists, or an entry of the ignore file that `--ignorefile PATH` or the trusted \
+policy's `vulnerabilities.trivyignore` names (`.trivyignore`/`.trivyignore.yaml`) or a gate \
+exception (`exceptions:`) covers it; an ignore file the tree merely holds is not applied. \
+Trivy's `--severity` and `--ignore-unfixed` are these policy keys.\n\n\
 ## Why it matters\n\
 A known, rated vulnerability in a shipped package is the most common way into a container. \
 Gating on the digest means the bytes you deploy are the bytes that were scanned.\n\n\

@@ -68,46 +68,76 @@ pub fn check(text: &str) -> Result<(), YamlError> {
 }
 
 /// Unicode line breaks, byte-order marks after the start, and Unicode blanks that open a line.
+///
+/// Only the characters that can be refused are looked at: the non-ASCII ones and the ASCII
+/// white space that is neither a blank nor a line break (vertical tab, form feed). Whether such
+/// a character opens a line is read from the bytes since the previous one: each byte is looked
+/// at a bounded number of times, so a long line of many such characters stays linear.
 fn unicode(text: &str) -> Result<(), YamlError> {
+    let b = text.as_bytes();
+    // Only blanks (or the byte-order mark that starts the file) since the line began.
     let mut line_start = true;
-    for (i, c) in text.char_indices() {
-        match c {
-            '\u{85}' | '\u{2028}' | '\u{2029}' => {
-                return Err(refuse(
-                    text,
-                    i,
-                    format!(
-                        "{}: a line break to kubectl's YAML 1.1 decoder, text to YAML 1.2 (a \
-                         comment ends there for one and not the other); use a plain line break",
-                        name(c)
-                    ),
-                ))
-            }
-            '\u{feff}' if i > 0 => {
-                return Err(refuse(
-                    text,
-                    i,
-                    "a byte-order mark after the start of the file: readers differ on where a \
-                     document starts"
-                        .into(),
-                ))
-            }
-            '\n' => line_start = true,
-            ' ' | '\t' | '\r' => {}
-            c if line_start && c.is_whitespace() => {
-                return Err(refuse(
-                    text,
-                    i,
-                    format!(
-                        "{} in a line's indentation: Go trims it as white space where YAML \
-                         reads text; use spaces",
-                        name(c)
-                    ),
-                ))
-            }
-            '\u{feff}' => {}
-            _ => line_start = false,
+    // Bytes before `from` are accounted for in `line_start`.
+    let mut from = 0;
+    while let Some(at) = b[from..]
+        .iter()
+        .position(|&x| x >= 0x80 || x == 0x0b || x == 0x0c)
+    {
+        let i = from + at;
+        let mut gap = &b[from..i];
+        if let Some(n) = memchr::memrchr(b'\n', gap) {
+            line_start = true;
+            gap = &gap[n + 1..];
         }
+        line_start = line_start && gap.iter().all(|x| matches!(x, b' ' | b'\t' | b'\r'));
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        refused(text, i, c, line_start)?;
+        if !(i == 0 && c == '\u{feff}') {
+            line_start = false;
+        }
+        from = i + c.len_utf8();
+    }
+    Ok(())
+}
+
+/// The refusal of character `c` at byte `i`, if any; `line_start`: only blanks before it on
+/// its line.
+fn refused(text: &str, i: usize, c: char, line_start: bool) -> Result<(), YamlError> {
+    match c {
+        '\u{85}' | '\u{2028}' | '\u{2029}' => {
+            return Err(refuse(
+                text,
+                i,
+                format!(
+                    "{}: a line break to kubectl's YAML 1.1 decoder, text to YAML 1.2 (a \
+                         comment ends there for one and not the other); use a plain line break",
+                    name(c)
+                ),
+            ))
+        }
+        '\u{feff}' if i > 0 => {
+            return Err(refuse(
+                text,
+                i,
+                "a byte-order mark after the start of the file: readers differ on where a \
+                     document starts"
+                    .into(),
+            ))
+        }
+        c if line_start && c.is_whitespace() => {
+            return Err(refuse(
+                text,
+                i,
+                format!(
+                    "{} in a line's indentation: Go trims it as white space where YAML \
+                         reads text; use spaces",
+                    name(c)
+                ),
+            ))
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -240,5 +270,48 @@ mod tests {
         assert!(m.contains("tab in indentation"), "{m}");
         // A block scalar's end is where indentation returns.
         assert!(check("a: |\n  x\n\tb: 1\n").is_err());
+    }
+
+    /// The character-by-character reading the fast scan replaced: every character in order,
+    /// tracking whether only blanks came before it on its line.
+    fn unicode_by_char(text: &str) -> Result<(), super::YamlError> {
+        let mut line_start = true;
+        for (i, c) in text.char_indices() {
+            match c {
+                '\n' => line_start = true,
+                ' ' | '\t' | '\r' => {}
+                _ => {
+                    super::refused(text, i, c, line_start)?;
+                    if !(i == 0 && c == '\u{feff}') {
+                        line_start = false;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The scan that looks only at candidate characters refuses exactly what the reading of
+    /// every character does, at the same place, over every short text of the characters that
+    /// matter.
+    #[test]
+    fn the_fast_unicode_scan_agrees_with_reading_every_character() {
+        let alphabet = [
+            " ", "\t", "\r", "\n", "a", "\u{a0}", "\u{feff}", "\u{85}", "\u{b}", "\u{3000}",
+            "\u{e9}",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|t| t.chars().count() == texts.last().unwrap().chars().count())
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        assert!(texts.len() > 150_000);
+        for t in &texts {
+            assert_eq!(super::unicode(t), unicode_by_char(t), "{t:?}");
+        }
     }
 }

@@ -60,10 +60,11 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
         let line = line.strip_suffix('\r').unwrap_or(line);
         if matches!(b[line_start], b' ' | b'\t') {
             // More of the open entry's value (or a blank line): nothing may follow a one-line
-            // scalar we read, and a value needs a key.
-            let blank = line.bytes().all(|c| matches!(c, b' ' | b'\t'));
+            // scalar we read, and a value needs a key. (Only then is the line looked at: most
+            // lines of a skipped document continue its body.)
+            let blank = || line.bytes().all(|c| matches!(c, b' ' | b'\t'));
             match open {
-                Some("apiVersion" | "kind") | None if !blank => return None,
+                Some("apiVersion" | "kind") | None if !blank() => return None,
                 _ => continue,
             }
         }

@@ -167,10 +167,6 @@ fn trivy_flags_name_their_policy_keys() {
         ),
         (&["--ignore-unfixed"][..], "vulnerabilities.ignore-unfixed"),
         (&["--exit-code", "0"][..], "--warn-only"),
-        (
-            &["--ignorefile", ".trivyignore"][..],
-            "vulnerabilities.trivyignore",
-        ),
         (&["--platform", "linux/arm64"][..], "scanner.platforms"),
         (&["--vex", "vex.json"][..], "exceptions:"),
     ] {

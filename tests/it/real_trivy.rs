@@ -413,6 +413,10 @@ async fn real_trivy_scans_both_platforms_and_names_the_arm64_only_vulnerability(
     }
 }
 
+/// Trivy's ignore files apply when the command line (`--ignorefile`) or the trusted policy
+/// (`vulnerabilities.trivyignore`) names them. One the tree merely holds in the working
+/// directory is not applied (a pull request would accept its own vulnerabilities): the CVE
+/// still fails the gate and the run says which file it did not apply and how to apply it.
 #[tokio::test]
 async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
     let Some(env) = Real::or_skip("real_trivy_ignore_files").await else {
@@ -427,9 +431,21 @@ async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
     .await;
     let image = env.image_ref("acme/app", "vulnerable");
 
+    // In the tree, named by nothing: not applied, said once.
     std::fs::write(env.path(".trivyignore"), "# accepted\nCVE-2099-1001\n").unwrap();
     let (code, text) = run(env.gate(&[&image]));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("CVE-2099-1001"), "{text}");
+    assert_eq!(text.matches("not applied").count(), 1, "{text}");
+    assert!(
+        text.contains(".trivyignore`") && text.contains("--ignorefile PATH"),
+        "{text}"
+    );
+
+    // Named on the command line, as Trivy's own flag.
+    let (code, text) = run(env.gate(&[&image, "--ignorefile", ".trivyignore"]));
     assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("not applied"), "{text}");
     std::fs::remove_file(env.path(".trivyignore")).unwrap();
 
     let yaml = |expires: &str| {
@@ -439,6 +455,18 @@ async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
     };
     std::fs::write(env.path(".trivyignore.yaml"), yaml("")).unwrap();
     let (code, text) = run(env.gate(&[&image]));
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(".trivyignore.yaml`"), "{text}");
+
+    // Named by the trusted policy.
+    std::fs::write(
+        env.path("trusted.yaml"),
+        "version: 1\nvulnerabilities:\n  trivyignore: .trivyignore.yaml\n",
+    )
+    .unwrap();
+    let policy = env.path("trusted.yaml");
+    let policy = policy.to_str().unwrap();
+    let (code, text) = run(env.gate(&[&image, "--policy", policy]));
     assert_eq!(code, 0, "{text}");
 
     // An expired entry stops applying, as Trivy documents.
@@ -447,7 +475,7 @@ async fn real_trivy_honours_trivyignore_and_trivyignore_yaml() {
         yaml("    expired_at: 2020-01-01\n"),
     )
     .unwrap();
-    let (code, text) = run(env.gate(&[&image]));
+    let (code, text) = run(env.gate(&[&image, "--ignorefile", ".trivyignore.yaml"]));
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("CVE-2099-1001"), "{text}");
 }
