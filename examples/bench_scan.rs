@@ -50,7 +50,6 @@ fn main() -> Res<()> {
         .map(|i| ScanTarget {
             image: format!("bench.example/app@sha256:{i:064x}"),
             digest: format!("sha256:{i:064x}"),
-            platforms: Vec::new(),
             credential: None,
             insecure: false,
         })

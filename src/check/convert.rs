@@ -20,7 +20,6 @@ pub fn scan_target(repo: Repo, cfg: &ResolveConfig, digest: &str) -> ScanTarget 
     ScanTarget {
         image: format!("{}/{}@{}", repo.domain, repo.path, digest),
         digest: digest.to_string(),
-        platforms: Vec::new(),
         credential,
         insecure: cfg.client.insecure.contains(&repo.domain),
     }

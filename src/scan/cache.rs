@@ -1,8 +1,8 @@
-//! The on-disk scan cache: Trivy's JSON report (and SBOMs made from it) per digest, platform,
+//! The on-disk scan cache: Trivy's JSON report (and SBOMs made from it) per digest,
 //! Trivy version and vulnerability DB `UpdatedAt`, under `$XDG_CACHE_HOME/gate/scan` (else
 //! `~/.cache/gate/scan`). An unchanged digest costs no Trivy run.
 //!
-//! The key is a SHA-256 over all four parts, so a new DB or a new Trivy simply misses. An entry
+//! The key is a SHA-256 over the three (and the entry format), so a new DB or a new Trivy simply misses. An entry
 //! holds the vulnerabilities gate extracted (read on every hit: small and quick to parse) and
 //! the raw report (read only to make SBOMs). Writes are atomic; an entry that does not parse is
 //! treated as absent and rewritten by the next scan.
@@ -21,7 +21,6 @@ const FORMAT: &str = "gate-scan-cache-v2";
 /// A cache hit.
 #[derive(Debug)]
 pub struct Entry {
-    /// Without platform (the caller knows which it asked for).
     pub vulnerabilities: Vec<Vulnerability>,
     /// The raw report's file in the cache (asked for with `with_report`).
     pub report: Option<PathBuf>,
@@ -49,9 +48,9 @@ impl Cache {
         &self.dir
     }
 
-    pub fn key(digest: &str, platform: Option<&str>, trivy: &str, db_updated_at: &str) -> String {
+    pub fn key(digest: &str, trivy: &str, db_updated_at: &str) -> String {
         let mut h = Sha256::new();
-        for part in [FORMAT, digest, platform.unwrap_or(""), trivy, db_updated_at] {
+        for part in [FORMAT, digest, trivy, db_updated_at] {
             h.update(part.as_bytes());
             h.update([0]);
         }
@@ -134,59 +133,20 @@ mod tests {
 
     #[test]
     fn key_covers_every_part() {
-        let k = Cache::key(
-            "sha256:a",
-            Some("linux/amd64"),
-            "0.58.1",
-            "2026-11-26T00:00:00Z",
-        );
-        assert_ne!(
-            k,
-            Cache::key(
-                "sha256:b",
-                Some("linux/amd64"),
-                "0.58.1",
-                "2026-11-26T00:00:00Z"
-            )
-        );
-        assert_ne!(
-            k,
-            Cache::key(
-                "sha256:a",
-                Some("linux/arm64"),
-                "0.58.1",
-                "2026-11-26T00:00:00Z"
-            )
-        );
-        assert_ne!(
-            k,
-            Cache::key(
-                "sha256:a",
-                Some("linux/amd64"),
-                "0.58.2",
-                "2026-11-26T00:00:00Z"
-            )
-        );
-        assert_ne!(
-            k,
-            Cache::key(
-                "sha256:a",
-                Some("linux/amd64"),
-                "0.58.1",
-                "2026-11-27T00:00:00Z"
-            )
-        );
-        assert_ne!(
-            k,
-            Cache::key("sha256:a", None, "0.58.1", "2026-11-26T00:00:00Z")
-        );
+        let key = |digest, trivy, db| Cache::key(digest, trivy, db);
+        let k = key("sha256:a", "0.58.1", "2026-11-26T00:00:00Z");
+        assert_ne!(k, key("sha256:b", "0.58.1", "2026-11-26T00:00:00Z"));
+        assert_ne!(k, key("sha256:a", "0.58.2", "2026-11-26T00:00:00Z"));
+        assert_ne!(k, key("sha256:a", "0.58.1", "2026-11-27T00:00:00Z"));
+        // Parts are separated: moving a character between them changes the key.
+        assert_ne!(key("sha256:a0", "58.1", "x"), key("sha256:a", "058.1", "x"));
     }
 
     #[test]
     fn round_trip_and_corrupt_entries_read_as_absent() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(Some(dir.path())).unwrap();
-        let key = Cache::key("sha256:a", None, "v", "d");
+        let key = Cache::key("sha256:a", "v", "d");
         assert!(cache.lookup(&key, false).is_none());
         let vulns = Report::parse(REPORT).unwrap().vulnerabilities(None);
         let mut report = spooled(dir.path());

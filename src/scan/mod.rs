@@ -62,8 +62,6 @@ pub struct ScanTarget {
     /// `repo@sha256:…`, as Trivy should pull it. Must end in `@` + `digest`.
     pub image: String,
     pub digest: String,
-    /// Platforms to scan (`linux/amd64`) for a multi-platform index; empty for one manifest.
-    pub platforms: Vec<String>,
     pub credential: Option<Credential>,
     /// The registry was declared insecure (`--insecure-registry`).
     pub insecure: bool,

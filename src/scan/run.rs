@@ -1,7 +1,7 @@
 //! One scan run: targets in, one result per distinct digest out.
 //!
-//! Targets naming the same digest are coalesced (their platforms merged), so each digest and
-//! platform is scanned at most once. The cache is consulted first (keyed with the DB time from
+//! Targets naming the same digest are coalesced, so each digest is scanned at most once (an
+//! index's children are targets of their own; Trivy is never asked to choose a platform). The cache is consulted first (keyed with the DB time from
 //! one `trivy version` call, and only while that DB is not due for an update); the rest is
 //! scanned concurrently, bounded by `concurrency`, through one shared server when there is more
 //! than one. SBOMs are converted from the same JSON report, never by a second scan.
@@ -80,13 +80,13 @@ struct Group {
     invalid: bool,
 }
 
-/// A scan's raw report (when kept) and its vulnerabilities (platform not yet set).
+/// A scan's raw report (when kept) and its vulnerabilities.
 type Scanned = Result<(Option<ReportFile>, Vec<Vulnerability>), ScanError>;
 
-/// One digest and platform.
+/// One digest to scan (an index's children are targets of their own: Trivy never picks a
+/// platform).
 struct Job {
     group: usize,
-    platform: Option<String>,
 }
 
 struct Done {
@@ -103,12 +103,7 @@ struct Done {
 fn group(targets: Vec<ScanTarget>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for t in targets {
-        if let Some(g) = groups.iter_mut().find(|g| g.target.digest == t.digest) {
-            for p in t.platforms {
-                if !g.target.platforms.contains(&p) {
-                    g.target.platforms.push(p);
-                }
-            }
+        if groups.iter().any(|g| g.target.digest == t.digest) {
             continue;
         }
         let invalid = !is_digest(&t.digest) || !t.image.ends_with(&format!("@{}", t.digest));
@@ -153,16 +148,7 @@ async fn scan_keyed_with<S: Scanner>(
         .iter()
         .enumerate()
         .filter(|(_, g)| !g.invalid)
-        .flat_map(|(i, g)| {
-            let platforms: Vec<Option<String>> = if g.target.platforms.is_empty() {
-                vec![None]
-            } else {
-                g.target.platforms.iter().cloned().map(Some).collect()
-            };
-            platforms
-                .into_iter()
-                .map(move |platform| Job { group: i, platform })
-        })
+        .map(|(i, _)| Job { group: i })
         .collect();
     let mut done: Vec<Option<Result<Done, ScanError>>> = jobs.iter().map(|_| None).collect();
 
@@ -197,7 +183,7 @@ async fn run_jobs<S: Scanner>(
     let key_for = |job: &Job, v: &VersionInfo| -> Option<String> {
         let db = v.db_updated_at.as_deref()?;
         let digest = &groups[job.group].target.digest;
-        Some(Cache::key(digest, job.platform.as_deref(), &v.version, db))
+        Some(Cache::key(digest, &v.version, db))
     };
     // A DB due for an update may be replaced by this run's scans: do not trust entries keyed on
     // it (offline, the DB cannot change, so they stay good).
@@ -254,7 +240,6 @@ async fn run_jobs<S: Scanner>(
                         let job = ScanJob {
                             image: &t.image,
                             digest: &t.digest,
-                            platform: job.platform.as_deref(),
                             credential: t.credential.as_ref(),
                             insecure: t.insecure,
                         };
@@ -335,14 +320,9 @@ async fn blocking<T: Send + 'static>(
         })
 }
 
-/// `sha256-<hex>[.<os>-<arch>].<ext>`.
-pub fn sbom_file_name(digest: &str, platform: Option<&str>, format: SbomFormat) -> String {
-    let mut name = digest.replace(':', "-");
-    if let Some(p) = platform {
-        name.push('.');
-        name.push_str(&p.replace('/', "-"));
-    }
-    format!("{name}.{}", format.extension())
+/// `sha256-<hex>.<ext>`.
+pub fn sbom_file_name(digest: &str, format: SbomFormat) -> String {
+    format!("{}.{}", digest.replace(':', "-"), format.extension())
 }
 
 async fn write_sboms<S: Scanner>(
@@ -368,7 +348,7 @@ async fn write_sboms<S: Scanner>(
             let job = &jobs[i];
             let t = &groups[job.group].target;
             async move {
-                let r = sboms_for(scanner, t, job.platform.as_deref(), d, cache, dir).await;
+                let r = sboms_for(scanner, t, d, cache, dir).await;
                 (i, r)
             }
         })
@@ -392,7 +372,6 @@ async fn write_sboms<S: Scanner>(
 async fn sboms_for<S: Scanner>(
     scanner: &S,
     t: &ScanTarget,
-    platform: Option<&str>,
     d: &Done,
     cache: Option<&Cache>,
     dir: &Path,
@@ -404,7 +383,7 @@ async fn sboms_for<S: Scanner>(
     std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let mut paths = Vec::new();
     for format in SbomFormat::ALL {
-        let dest = dir.join(sbom_file_name(&t.digest, platform, format));
+        let dest = dir.join(sbom_file_name(&t.digest, format));
         let cached = match (cache, &d.key) {
             (Some(c), Some(k)) => c.sbom(k, format),
             _ => None,
@@ -491,16 +470,10 @@ fn assemble(
             cached: true,
         };
         let mut failure = None;
-        for (ji, job) in jobs.iter().enumerate().filter(|(_, j)| j.group == gi) {
+        for (ji, _) in jobs.iter().enumerate().filter(|(_, j)| j.group == gi) {
             match done[ji].take() {
                 Some(Ok(d)) => {
-                    let platform = job.platform.as_deref();
-                    result
-                        .vulnerabilities
-                        .extend(d.vulnerabilities.into_iter().map(|mut v| {
-                            v.platform = platform.map(str::to_owned);
-                            v
-                        }));
+                    result.vulnerabilities.extend(d.vulnerabilities);
                     result.sboms.extend(d.sboms);
                     result.cached &= d.cached;
                     if result.scanner_version.is_empty() {
@@ -538,11 +511,10 @@ mod tests {
 
     const D: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
-    fn target(image: &str, digest: &str, platforms: &[&str]) -> ScanTarget {
+    fn target(image: &str, digest: &str) -> ScanTarget {
         ScanTarget {
             image: image.into(),
             digest: digest.into(),
-            platforms: platforms.iter().map(|p| p.to_string()).collect(),
             credential: None,
             insecure: false,
         }
@@ -551,13 +523,13 @@ mod tests {
     #[test]
     fn coalesces_digests_and_refuses_tags() {
         let groups = group(vec![
-            target(&format!("a/b@{D}"), D, &["linux/amd64"]),
-            target(&format!("c/d@{D}"), D, &["linux/arm64", "linux/amd64"]),
-            target("a/b:latest", D.replace('1', "2").as_str(), &[]),
-            target("a/b@sha256:abc", "sha256:abc", &[]),
+            target(&format!("a/b@{D}"), D),
+            target(&format!("c/d@{D}"), D),
+            target("a/b:latest", D.replace('1', "2").as_str()),
+            target("a/b@sha256:abc", "sha256:abc"),
         ]);
         assert_eq!(groups.len(), 3);
-        assert_eq!(groups[0].target.platforms, ["linux/amd64", "linux/arm64"]);
+        assert_eq!(groups[0].target.image, format!("a/b@{D}"));
         assert!(!groups[0].invalid);
         assert!(groups[1].invalid);
         assert!(groups[2].invalid);
@@ -573,12 +545,12 @@ mod tests {
     #[test]
     fn sbom_names_carry_the_digest() {
         assert_eq!(
-            sbom_file_name(D, None, SbomFormat::CycloneDx),
+            sbom_file_name(D, SbomFormat::CycloneDx),
             format!("sha256-{}.cdx.json", &D[7..])
         );
         assert_eq!(
-            sbom_file_name(D, Some("linux/arm64/v8"), SbomFormat::SpdxJson),
-            format!("sha256-{}.linux-arm64-v8.spdx.json", &D[7..])
+            sbom_file_name(D, SbomFormat::SpdxJson),
+            format!("sha256-{}.spdx.json", &D[7..])
         );
     }
 }

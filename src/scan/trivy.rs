@@ -22,13 +22,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// One scan to do: one image by digest, one platform.
+/// One scan to do: one image by digest (an index's children are scanned as images of their own,
+/// so Trivy is never asked to choose a platform).
 #[derive(Debug, Clone)]
 pub struct ScanJob<'a> {
     /// `repo@sha256:…`.
     pub image: &'a str,
     pub digest: &'a str,
-    pub platform: Option<&'a str>,
     pub credential: Option<&'a Credential>,
     pub insecure: bool,
 }
@@ -285,10 +285,6 @@ pub fn image_args(
     .map(OsString::from)
     .collect();
     args.push(go_duration(timeout).into());
-    if let Some(p) = job.platform {
-        args.push("--platform".into());
-        args.push(p.into());
-    }
     if job.insecure {
         args.push("--insecure".into());
     }
@@ -422,10 +418,7 @@ impl Scanner for TrivyScanner {
     }
 
     async fn scan(&self, job: &ScanJob<'_>) -> Result<ReportFile, ScanError> {
-        let subject = match job.platform {
-            Some(p) => format!("{} ({p})", job.image),
-            None => job.image.to_owned(),
-        };
+        let subject = job.image.to_owned();
         let _span = crate::trace::span("scan.trivy-image", || subject.clone());
         let mut inv = self.invocation("image", &subject);
         let client = self.server_url().is_some();
@@ -506,7 +499,6 @@ mod tests {
         let job = ScanJob {
             image: &image,
             digest: DIGEST,
-            platform: Some("linux/arm64"),
             credential: None,
             insecure: true,
         };
@@ -522,7 +514,7 @@ mod tests {
             strings(args).join(" "),
             format!(
                 "image --format json --scanners vuln --list-all-pkgs --quiet --timeout 300s \
-                 --platform linux/arm64 --insecure --cache-dir /c --skip-db-update \
+                 --insecure --cache-dir /c --skip-db-update \
                  --skip-java-db-update --offline-scan {image}"
             )
         );
@@ -538,7 +530,6 @@ mod tests {
         let job = ScanJob {
             image: &image,
             digest: DIGEST,
-            platform: None,
             credential: Some(&cred),
             insecure: false,
         };
