@@ -15,10 +15,13 @@ use crate::registry::{Repo, ResolveError};
 use crate::resolve::{chain_text, ResolveConfig, Resolver};
 use crate::verify::fetch::BUNDLE_ARTIFACT_TYPE;
 use crate::verify::sign::{attest_digest, attestation_tag, dsse_statement, Descriptor};
-use crate::verify::simple_signing::{ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN};
+use crate::verify::simple_signing::{
+    ANNOTATION_CERTIFICATE, ANNOTATION_CHAIN, ANNOTATION_TIMESTAMP,
+};
 use crate::verify::vsa::{self, Input, VsaFacts};
 use crate::verify::SigningKey;
 use crate::verify::{BundleMaterial as Material, FulcioCertificate as Certificate};
+use base64::{engine::general_purpose::STANDARD, Engine as _};
 
 /// What signs the summaries.
 pub(super) enum Signer<'a> {
@@ -48,6 +51,8 @@ impl Signer<'_> {
 pub(super) struct AttestPlan<'a> {
     pub signer: &'a Signer<'a>,
     pub layout: AttestLayout,
+    /// The RFC 3161 timestamp authority that signs each summary's time (`attest.timestamp-url`).
+    pub timestamp_url: Option<&'a str>,
 }
 
 /// An ephemeral key and its certificate from the Fulcio at `url` for the CI's OIDC identity.
@@ -72,10 +77,16 @@ pub(super) async fn attest_passed(
     policy: &Policy,
     quiet: bool,
 ) {
-    let resolver = match Resolver::new(resolve.clone()) {
+    let (resolver, http) = match Resolver::new(resolve.clone())
+        .map_err(|e| chain_text(&e))
+        .and_then(|r| {
+            let http =
+                crate::verify::fulcio_client(resolve.client.timeout).map_err(|e| chain_text(&e))?;
+            Ok((r, http))
+        }) {
         Ok(r) => r,
         Err(e) => {
-            ev.errors.push(CheckError::new("attest", chain_text(&e)));
+            ev.errors.push(CheckError::new("attest", e));
             ev.finish(ev.finished_at);
             return;
         }
@@ -141,6 +152,17 @@ pub(super) async fn attest_passed(
                             .annotations
                             .insert(ANNOTATION_CHAIN.to_string(), cert.chain_pem.clone());
                     }
+                    // cosign times an attestation's whole envelope (it has no bare signature).
+                    if let Some(url) = plan.timestamp_url {
+                        let ts = crate::verify::rfc3161_timestamp(&http, url, &layer.payload)
+                            .await
+                            .map_err(|e| chain_text(&e))?;
+                        let value =
+                            serde_json::json!({ "SignedRFC3161Timestamp": STANDARD.encode(ts) });
+                        layer
+                            .annotations
+                            .insert(ANNOTATION_TIMESTAMP.to_string(), value.to_string());
+                    }
                     append_and_push(&resolver, &oci, auth, &repo, &tag, &layer).await?;
                     Ok::<_, String>(format!("{}/{}:{tag}", repo.domain, repo.path))
                 }
@@ -156,7 +178,21 @@ pub(super) async fn attest_passed(
                             tlog_entries: Vec::new(),
                         },
                     };
-                    let bundle = crate::verify::bundle_json(&envelope, &material)
+                    // A bundle's timestamp is over the DSSE signature's bytes.
+                    let mut timestamps = Vec::new();
+                    if let Some(url) = plan.timestamp_url {
+                        let sig = envelope
+                            .signatures
+                            .first()
+                            .and_then(|s| STANDARD.decode(&s.sig).ok())
+                            .unwrap_or_default();
+                        timestamps.push(
+                            crate::verify::rfc3161_timestamp(&http, url, &sig)
+                                .await
+                                .map_err(|e| chain_text(&e))?,
+                        );
+                    }
+                    let bundle = crate::verify::bundle_json(&envelope, &material, &timestamps)
                         .map_err(|e| chain_text(&e))?;
                     attach_referrer(&resolver, &oci, auth, &repo, digest, &bundle).await
                 }

@@ -91,7 +91,11 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
         (None, false) => None,
     };
     if let Some(signer) = &signer {
-        let plan = super::attest::AttestPlan { signer, layout };
+        let plan = super::attest::AttestPlan {
+            signer,
+            layout,
+            timestamp_url: policy.stages.attest.timestamp_url.as_deref(),
+        };
         super::attest::attest_passed(&mut ev, &plan, &settings.resolve, &policy, g.quiet).await;
     }
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);

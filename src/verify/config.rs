@@ -559,6 +559,11 @@ pub struct Attest {
     /// accept only with `--insecure-ignore-tlog` (or their equivalent).
     #[serde(default)]
     pub tlog_upload: Option<bool>,
+    /// An RFC 3161 timestamp authority (cosign's `--timestamp-server-url`, e.g.
+    /// `https://timestamp.sigstore.dev/api/v1/timestamp`) that signs the time of each summary's
+    /// signature, so that a keyless summary still verifies once its certificate has expired.
+    #[serde(default)]
+    pub timestamp_url: Option<String>,
 }
 
 /// Where a verification summary is attached to the image digest.
@@ -575,12 +580,14 @@ pub enum AttestLayout {
 }
 
 /// `attest:` as `gate check --attest` applies it, defaults filled in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttestSettings {
     /// Where the summary goes unless `--attest-layout` says otherwise.
     pub layout: AttestLayout,
     /// Whether a keyless summary must be recorded in Rekor.
     pub tlog_upload: bool,
+    /// The timestamp authority asked to sign each summary's time, if any (an `http`/`https` URL).
+    pub timestamp_url: Option<String>,
 }
 
 impl Attest {
@@ -590,6 +597,7 @@ impl Attest {
         let Attest {
             layout,
             tlog_upload,
+            timestamp_url,
         } = self;
         j.trusted(
             "layout",
@@ -601,14 +609,29 @@ impl Attest {
             "decides whether a keyless summary is recorded in a transparency log",
             tlog_upload.is_none(),
         );
+        j.trusted(
+            "timestamp-url",
+            "names a server gate sends each summary's signature to",
+            timestamp_url.is_none(),
+        );
     }
 
-    /// The settings `--attest` runs with.
-    pub fn settings(&self) -> AttestSettings {
-        AttestSettings {
+    /// The settings `--attest` runs with; `at` is the section's key path (`attest`).
+    pub fn validate(&self, at: &At) -> Result<AttestSettings, PolicyError> {
+        if let Some(url) = &self.timestamp_url {
+            let ok = url::Url::parse(url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(at
+                    .key("timestamp-url")
+                    .value("must be an http or https URL"));
+            }
+        }
+        Ok(AttestSettings {
             layout: self.layout.unwrap_or_default(),
             tlog_upload: self.tlog_upload.unwrap_or(true),
-        }
+            timestamp_url: self.timestamp_url.clone(),
+        })
     }
 }
 

@@ -30,7 +30,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use attestation::{verify_attestation_layers, VerifiedAttestation};
-pub use bundle::{verify_blob, BlobOptions};
+pub use bundle::{rfc3161_timestamp, verify_blob, BlobOptions, TimestampRequestError};
 pub use cert::{CertIdentity, KeylessIdentity, Matcher};
 pub use error::{KeyError, VerifyError};
 pub use evaluate::{evaluate, unchecked};

@@ -49,9 +49,14 @@ struct ReferrerManifest {
     artifact_type: &'static str,
 }
 
-/// The Sigstore bundle v0.3 JSON of `envelope` signed as `material` says.
-pub fn bundle_json(envelope: &Envelope, material: &Material<'_>) -> Result<Vec<u8>, SignError> {
-    let verification_material = match material {
+/// The Sigstore bundle v0.3 JSON of `envelope` signed as `material` says, with `timestamps`
+/// (DER `TimeStampResp`s over the signature) as its `timestampVerificationData`.
+pub fn bundle_json(
+    envelope: &Envelope,
+    material: &Material<'_>,
+    timestamps: &[Vec<u8>],
+) -> Result<Vec<u8>, SignError> {
+    let mut verification_material = match material {
         Material::Key(key) => {
             let hex = key
                 .fingerprint
@@ -68,6 +73,14 @@ pub fn bundle_json(envelope: &Envelope, material: &Material<'_>) -> Result<Vec<u
             m
         }
     };
+    if !timestamps.is_empty() {
+        let signed: Vec<serde_json::Value> = timestamps
+            .iter()
+            .map(|t| serde_json::json!({ "signedTimestamp": STANDARD.encode(t) }))
+            .collect();
+        verification_material["timestampVerificationData"] =
+            serde_json::json!({ "rfc3161Timestamps": signed });
+    }
     let signatures: Vec<serde_json::Value> = envelope
         .signatures
         .iter()
@@ -186,7 +199,7 @@ mod tests {
         let key = signing_key_from_pem(&private, b"", "k").unwrap();
         let predicate = serde_json::json!({ "verificationResult": "PASSED" });
         let env = dsse_statement(&key, "example.com/app", DIGEST, "urn:t", &predicate).unwrap();
-        let bundle = bundle_json(&env, &Material::Key(&key.public)).unwrap();
+        let bundle = bundle_json(&env, &Material::Key(&key.public), &[]).unwrap();
         let subject = Descriptor {
             media_type: OCI_MANIFEST_MEDIA_TYPE.to_string(),
             size: 400,

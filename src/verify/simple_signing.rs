@@ -24,6 +24,9 @@ pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
 pub const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
 pub const ANNOTATION_CHAIN: &str = "dev.sigstore.cosign/chain";
 pub const ANNOTATION_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+/// cosign's RFC 3161 timestamp of a layer: `{"SignedRFC3161Timestamp": base64 of the DER
+/// `TimeStampResp`}`.
+pub const ANNOTATION_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
 
 /// One layer of a signature (or attestation) manifest: its media type, its payload bytes (the
 /// blob, already fetched within the size limit) and the layer's annotations.

@@ -252,6 +252,15 @@ identity-regexp: '(unclosed'\n",
     assert!(e.to_string().contains("`latest` or `v1.N`"), "{e}");
     let e = parse("version: 2\n").unwrap_err();
     assert!(e.to_string().contains("must be 1"), "{e}");
+    // gate POSTs each summary's signature there: only a web URL.
+    for url in ["file:///etc/passwd", "tsa.example", "unix:/run/tsa.sock"] {
+        let e = parse(&format!("attest:\n  timestamp-url: '{url}'\n")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("p.yaml:2: `attest.timestamp-url` must be an http or https URL"),
+            "{e}"
+        );
+    }
     let e = parse("scanner:\n  timeout: 5 minutes\n").unwrap_err();
     assert!(chain(&e).contains("`scanner.timeout`"), "{}", chain(&e));
 }
@@ -611,6 +620,11 @@ fn a_tree_policy_may_not_lower_any_section() {
         ("admission:\n  level: note\n", "admission.level", 3),
         ("attest:\n  layout: referrer\n", "attest.layout", 3),
         ("attest:\n  tlog-upload: false\n", "attest.tlog-upload", 3),
+        (
+            "attest:\n  timestamp-url: https://tsa.example/api/v1/timestamp\n",
+            "attest.timestamp-url",
+            3,
+        ),
         (
             "exceptions:\n  - rule: GATE-IMG-001\n    reason: later\n",
             "exceptions",

@@ -42,13 +42,14 @@ pub fn check(p: &PolicyFile, at: &At) -> Result<Stages, PolicyError> {
     let lint = errors.take_all(p.manifests.validate(&manifests));
     let resolve = errors.take_all(p.registries.validate(&at.key("registries")));
     errors.take_all(p.scanner.validate(&at.key("scanner")));
+    let attest = errors.take(p.attest.validate(&at.key("attest")));
     crate::config::first(errors.or(|| Stages {
         discover: discover.expect("no error, so present"),
         resolve: resolve.expect("no error, so present"),
         lint: lint.expect("no error, so present"),
         verify: verify.expect("no error, so present"),
         render: p.render.render_config(),
-        attest: p.attest.settings(),
+        attest: attest.expect("no error, so present"),
     }))
 }
 

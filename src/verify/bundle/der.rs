@@ -69,6 +69,8 @@ pub fn children(value: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
     Ok(out)
 }
 
+pub const BOOLEAN: u8 = 0x01;
+pub const INTEGER: u8 = 0x02;
 pub const SEQUENCE: u8 = 0x30;
 pub const SET: u8 = 0x31;
 pub const OID: u8 = 0x06;

@@ -11,6 +11,7 @@ pub mod merkle;
 pub mod model;
 pub mod sct;
 pub mod tsa;
+mod tsa_request;
 
 use std::path::{Path, PathBuf};
 
@@ -24,8 +25,10 @@ use super::error::VerifyError;
 use super::keys::TrustedKey;
 use super::rekor::{self, RekorError};
 use super::trust_root::TrustRoot;
+
 use merkle::InclusionError;
 use tsa::TimestampError;
+pub use tsa_request::{rfc3161_timestamp, TimestampRequestError};
 
 /// Options of `gate verify-blob`.
 #[derive(Debug, Clone, Default)]

@@ -175,6 +175,19 @@ fn cosign_verifies(
     image: &str,
     identity: &str,
 ) -> bool {
+    cosign_verifies_with(cosign, cell, s, image, identity, &s.trusted_root, &[])
+}
+
+/// [`cosign_verifies`] with cosign v3 trusting `trusted_root`, and `extra` flags.
+fn cosign_verifies_with(
+    cosign: &Cosign,
+    cell: &Cell,
+    s: &Sigstore,
+    image: &str,
+    identity: &str,
+    trusted_root: &Path,
+    extra: &[&str],
+) -> bool {
     let mut args = vec![
         "verify-attestation",
         "--certificate-identity",
@@ -186,10 +199,11 @@ fn cosign_verifies(
         "--insecure-ignore-tlog=true",
         "--insecure-ignore-sct=true",
     ];
-    let trusted_root = s.trusted_root.display().to_string();
+    let trusted_root = trusted_root.display().to_string();
     if cosign.version == peers::COSIGN_V3 {
         args.extend(["--new-bundle-format", "--trusted-root", &trusted_root]);
     }
+    args.extend(extra);
     args.push(image);
     let out = cosign.run_env(cell.path(), &args, &[("SIGSTORE_ROOT_FILE", &s.root_pem)]);
     if !out.status.success() {
@@ -316,4 +330,182 @@ async fn keyless_summary_from_a_real_fulcio_is_accepted_by_cosign_v2_and_v3() {
     let (code, err) = attest(&cell, &s, tlogless, Some(&forged), &cell.other);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("Fulcio"), "{err}");
+}
+
+/// A running Sigstore timestamp authority (`timestamp-server`, in-memory signer).
+struct Tsa {
+    child: Child,
+    /// Where gate asks for timestamps.
+    url: String,
+    /// Its certificate chain, PEM, leaf first.
+    chain: Vec<String>,
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Tsa {
+    async fn start(dir: &Path) -> Option<Self> {
+        let exe = peers::timestamp_server()?;
+        let port = free_port();
+        let log = std::fs::File::create(dir.join("tsa.log")).unwrap();
+        let child = Command::new(exe)
+            .args([
+                "serve",
+                "--timestamp-signer",
+                "memory",
+                "--disable-ntp-monitoring",
+            ])
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}/api/v1/timestamp");
+        let mut tsa = Tsa {
+            child,
+            url: base.clone(),
+            chain: Vec::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let text = loop {
+            if let Ok(r) = reqwest::get(format!("{base}/certchain")).await {
+                if r.status().is_success() {
+                    break r.text().await.unwrap();
+                }
+            }
+            assert!(Instant::now() < deadline, "the TSA did not start: {}", {
+                std::fs::read_to_string(dir.join("tsa.log")).unwrap_or_default()
+            });
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        tsa.chain = ::pem::parse_many(text.as_bytes())
+            .unwrap()
+            .iter()
+            .map(::pem::encode)
+            .collect();
+        Some(tsa)
+    }
+}
+
+impl Sigstore {
+    /// A copy of the trusted root with `tsa` as its one timestamp authority, at `path`.
+    fn trusting_tsa(&self, tsa: &Tsa, path: &Path) -> PathBuf {
+        let mut root: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&self.trusted_root).unwrap()).unwrap();
+        let der = |pem: &str| STANDARD.encode(::pem::parse(pem).unwrap().contents());
+        root["timestampAuthorities"] = serde_json::json!([{
+            "subject": {"organization": "local", "commonName": "Test TSA"},
+            "uri": tsa.url,
+            "certChain": {"certificates": tsa.chain.iter().map(|c| serde_json::json!({"rawBytes": der(c)})).collect::<Vec<_>>()},
+            "validFor": {"start": "2020-01-01T00:00:00Z"},
+        }]);
+        std::fs::write(path, root.to_string()).unwrap();
+        path.to_path_buf()
+    }
+}
+
+/// With `attest.timestamp-url` the keyless bundle carries an RFC 3161 timestamp from a real
+/// Sigstore timestamp authority: cosign v3 accepts it trusting that TSA, and gate's own verify,
+/// which refuses the tlog-less bundle without one (no verified time), accepts it — the
+/// certificate is checked at the timestamp's time, not the verifier's, so it stands after the
+/// certificate's ten minutes. A verifier that does not trust the TSA still refuses it; the
+/// `.att` summary carries cosign's timestamp annotation, which cosign v2 accepts with the TSA's
+/// chain. A tree policy cannot name a timestamp authority.
+#[tokio::test]
+async fn keyless_summary_with_a_real_timestamp_authority_has_a_verified_time() {
+    let (Some(v2), Some(v3)) = (Cosign::v2(), Cosign::v3()) else {
+        return;
+    };
+    let Some(cell) = Cell::new(RegistryKind::ReferrersApi).await else {
+        return;
+    };
+    let Some(s) = Sigstore::start(cell.path()).await else {
+        return;
+    };
+    let Some(tsa) = Tsa::start(cell.path()).await else {
+        return;
+    };
+    let policy = format!(
+        "attest:\n  tlog-upload: false\n  layout: referrer\n  timestamp-url: {}\n",
+        tsa.url
+    );
+    let (code, err) = attest(&cell, &s, &policy, Some(&s.token), &cell.other);
+    assert_eq!(code, Some(0), "{err}");
+
+    // cosign v3 demanding a signed timestamp: accepted trusting Fulcio and the TSA, refused
+    // when its trusted root lists no TSA.
+    let with_tsa = s.trusting_tsa(&tsa, &cell.path().join("trusted_root_tsa.json"));
+    let signed_time = ["--use-signed-timestamps=true"];
+    let v3_verifies =
+        |root: &Path| cosign_verifies_with(&v3, &cell, &s, &cell.other, EMAIL, root, &signed_time);
+    assert!(v3_verifies(&with_tsa));
+    assert!(!v3_verifies(&s.trusted_root));
+
+    // gate's own verify: the bundle now has a verified time from a trusted TSA.
+    let admit = cell.path().join("admit.yaml");
+    std::fs::write(
+        &admit,
+        format!(
+            "signatures:\n  required: false\nattestations:\n  - predicate-type: {VSA}\n    identities:\n      - issuer: {}\n        identity: {EMAIL}\n",
+            s.issuer
+        ),
+    )
+    .unwrap();
+    let check = |root: &Path| {
+        let args = [
+            "--policy".to_string(),
+            admit.display().to_string(),
+            "--trusted-root".to_string(),
+            root.display().to_string(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cell.check(&cell.other, &args)
+    };
+    let (code, report) = check(&with_tsa);
+    assert_eq!(code, Some(0), "{report}");
+    // Without the TSA in the trust root the timestamp proves nothing.
+    let (code, report) = check(&s.trusted_root);
+    assert_eq!(
+        (code, peers::rules(&report)),
+        (Some(1), vec!["GATE-ATT-001".to_string()]),
+        "{report}"
+    );
+
+    // `.att`: cosign's annotation, accepted by cosign v2 given the TSA's chain.
+    let att = format!(
+        "attest:\n  tlog-upload: false\n  timestamp-url: {}\n",
+        tsa.url
+    );
+    let (code, err) = attest(&cell, &s, &att, Some(&s.token), &cell.image);
+    assert_eq!(code, Some(0), "{err}");
+    let chain = cell.path().join("tsa-chain.pem");
+    std::fs::write(&chain, tsa.chain.concat()).unwrap();
+    let chain = chain.display().to_string();
+    assert!(cosign_verifies_with(
+        &v2,
+        &cell,
+        &s,
+        &cell.image,
+        EMAIL,
+        &s.trusted_root,
+        &[
+            "--use-signed-timestamps=true",
+            "--timestamp-certificate-chain",
+            &chain
+        ],
+    ));
+
+    // A timestamp authority that does not answer: nothing attached, exit 2, named.
+    let dead = format!(
+        "attest:\n  tlog-upload: false\n  layout: referrer\n  timestamp-url: http://127.0.0.1:{}/api/v1/timestamp\n",
+        free_port()
+    );
+    let (code, err) = attest(&cell, &s, &dead, Some(&s.token), &cell.other);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("timestamp authority"), "{err}");
 }

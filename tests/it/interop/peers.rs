@@ -19,6 +19,8 @@ pub const POLICY_CONTROLLER: &str = "v0.13.1";
 pub const PSA: &str = "v0.37.2";
 /// Sigstore Fulcio and the test OIDC issuer beside it (scripts/peers/fulcio/install).
 pub const FULCIO: &str = "v1.8.8";
+/// Sigstore's RFC 3161 timestamp authority (scripts/peers/timestamp-authority/install).
+pub const TSA: &str = "v2.1.3";
 
 fn dir() -> PathBuf {
     match std::env::var_os("GATE_PEERS_DIR") {
@@ -66,6 +68,10 @@ pub fn policy_tester() -> Option<PathBuf> {
 
 pub fn fulcio() -> Option<PathBuf> {
     peer(&format!("fulcio-{FULCIO}"), "fulcio")
+}
+
+pub fn timestamp_server() -> Option<PathBuf> {
+    peer(&format!("timestamp-authority-{TSA}"), "timestamp-server")
 }
 
 pub fn oidc_issuer() -> Option<PathBuf> {
