@@ -305,23 +305,16 @@ impl Origins {
                 }
             }
         };
-        for p in doc
-            .get("patches")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-        {
-            consider(p.get("target"), p.get("path"), p.get("patch"));
-        }
-        for p in doc
-            .get("patchesJson6902")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-        {
-            consider(p.get("target"), p.get("path"), p.get("patch"));
+        for key in ["patches", "patchesJson6902"] {
+            for p in doc
+                .get(key)
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+            {
+                consider(p.get("target"), p.get("path"), p.get("patch"));
+            }
         }
         for p in doc
             .get("patchesStrategicMerge")
