@@ -229,6 +229,7 @@ impl<'c> Linter<'c> {
         });
         drop(span);
         let span = crate::trace::span("lint.cross", String::new);
+        findings.reserve(linted.iter().map(|s| s.findings.len()).sum());
         for second in linted {
             findings.extend(second.findings);
             self.notices.extend(second.notices);

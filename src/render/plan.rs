@@ -244,20 +244,22 @@ fn walk(p: &Path, root: &Path, found: &mut Found) -> Result<(), RenderError> {
     };
     let mut entries = std::fs::read_dir(p)
         .map_err(read)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| e.map(|e| (e.path(), e)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(read)?;
-    entries.sort();
-    for e in entries {
-        if e.file_name().is_some_and(|n| n == ".git") {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, e) in entries {
+        if path.file_name().is_some_and(|n| n == ".git") {
             continue;
         }
-        let m = std::fs::symlink_metadata(&e).map_err(|source| RenderError::Read {
-            path: e.clone(),
+        // The entry's own type (not a link's target), from the listing where the file system
+        // gives it: a tree of many files costs no `lstat` per file.
+        let t = e.file_type().map_err(|source| RenderError::Read {
+            path: path.clone(),
             source,
         })?;
-        if m.is_dir() {
-            walk(&e, root, found)?;
+        if t.is_dir() {
+            walk(&path, root, found)?;
         }
     }
     Ok(())

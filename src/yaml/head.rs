@@ -49,25 +49,28 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
     // The key whose value the following indented lines continue.
     let mut open: Option<&str> = None;
     let (mut start, mut number) = (0, 0);
+    // One searcher over the whole document: most lines of a skipped document are short and
+    // indented, and a search started per line costs more than the line does.
+    let mut breaks = memchr::memchr_iter(b'\n', b);
     while start < b.len() {
-        // memchr directly: most lines of a skipped document are short and indented, and
-        // `str::find` costs more per call than the line does.
-        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |i| start + i);
+        let end = breaks.next().unwrap_or(b.len());
         let (line_start, line_number) = (start, number);
         start = end + 1;
         number += 1;
-        let line = &doc[line_start..end];
-        let line = line.strip_suffix('\r').unwrap_or(line);
         if matches!(b[line_start], b' ' | b'\t') {
             // More of the open entry's value (or a blank line): nothing may follow a one-line
             // scalar we read, and a value needs a key. (Only then is the line looked at: most
             // lines of a skipped document continue its body.)
-            let blank = || line.bytes().all(|c| matches!(c, b' ' | b'\t'));
+            let line = &b[line_start..end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let blank = || line.iter().all(|c| matches!(c, b' ' | b'\t'));
             match open {
                 Some("apiVersion" | "kind") | None if !blank() => return None,
                 _ => continue,
             }
         }
+        let line = &doc[line_start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
