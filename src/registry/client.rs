@@ -23,6 +23,9 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
+/// What a blob request accepts: any bytes (the digest says what they must be).
+const BLOB_ACCEPT: &str = "*/*";
+
 /// The largest manifest gate reads (cosign's limit).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -155,6 +158,11 @@ impl RegistryClient {
         format!("{scheme}://{host}")
     }
 
+    /// `…/v2/<repository>/<rest>` on `repo`'s registry.
+    fn url(&self, repo: &Repo, rest: &str) -> String {
+        format!("{}/v2/{}/{rest}", self.base(&repo.domain), repo.path)
+    }
+
     /// HEAD a manifest by tag or digest; falls back to GET when the registry sends no digest
     /// header, hashing the (bounded) body. A digest reference must come back with that digest.
     pub async fn head_manifest(
@@ -162,12 +170,10 @@ impl RegistryClient {
         repo: &Repo,
         reference: &str,
     ) -> Result<ManifestHead, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/manifests/{reference}",
-            self.base(&repo.domain),
-            repo.path
-        );
-        let resp = self.send(repo, reqwest::Method::HEAD, &url).await?;
+        let url = self.url(repo, &format!("manifests/{reference}"));
+        let resp = self
+            .send(repo, reqwest::Method::HEAD, &url, MANIFEST_ACCEPT)
+            .await?;
         let head = header_digest(&resp);
         let media_type = content_type(&resp);
         let size = resp.content_length().filter(|n| *n > 0);
@@ -198,12 +204,10 @@ impl RegistryClient {
         repo: &Repo,
         reference: &str,
     ) -> Result<Manifest, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/manifests/{reference}",
-            self.base(&repo.domain),
-            repo.path
-        );
-        let resp = self.send(repo, reqwest::Method::GET, &url).await?;
+        let url = self.url(repo, &format!("manifests/{reference}"));
+        let resp = self
+            .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
+            .await?;
         let header = header_digest(&resp);
         let media_type = content_type(&resp);
         let bytes = read_limited(repo, resp, MAX_MANIFEST_BYTES).await?;
@@ -234,17 +238,53 @@ impl RegistryClient {
         digest: &str,
         artifact_type: &str,
     ) -> Result<Option<bytes::Bytes>, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/referrers/{digest}?artifactType={}",
-            self.base(&repo.domain),
-            repo.path,
-            artifact_type.replace('+', "%2B")
+        let url = self.url(
+            repo,
+            &format!(
+                "referrers/{digest}?artifactType={}",
+                artifact_type.replace('+', "%2B")
+            ),
         );
-        match self.send(repo, reqwest::Method::GET, &url).await {
+        match self
+            .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
+            .await
+        {
             Ok(resp) => Ok(Some(read_limited(repo, resp, MAX_MANIFEST_BYTES).await?)),
             Err(ResolveError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// GET the blob `digest` (`sha256:<64 hex>`, else refused unasked), at most `limit` bytes
+    /// (a larger `Content-Length` is refused before the body, a longer body cut off while it
+    /// streams), its bytes checked against the digest. Authenticated, retried and timed out
+    /// like manifests, with the same token: no `/v2/` ping, no handshake of its own.
+    pub async fn get_blob(
+        &self,
+        repo: &Repo,
+        digest: &str,
+        limit: u64,
+    ) -> Result<bytes::Bytes, ResolveError> {
+        if !is_sha256_digest(digest) {
+            return Err(ResolveError::BadDigest {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+            });
+        }
+        let url = self.url(repo, &format!("blobs/{digest}"));
+        let resp = self
+            .send(repo, reqwest::Method::GET, &url, BLOB_ACCEPT)
+            .await?;
+        let bytes = read_limited(repo, resp, limit).await?;
+        let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        if actual != digest {
+            return Err(ResolveError::DigestMismatch {
+                registry: repo.domain.clone(),
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(bytes)
     }
 
     /// Send one request with auth, timeouts and bounded retries; non-2xx becomes an error.
@@ -253,6 +293,7 @@ impl RegistryClient {
         repo: &Repo,
         method: reqwest::Method,
         url: &str,
+        accept: &str,
     ) -> Result<reqwest::Response, ResolveError> {
         let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
         let mut authed = false;
@@ -260,7 +301,7 @@ impl RegistryClient {
             let mut req = self
                 .http
                 .request(method.clone(), url)
-                .header(reqwest::header::ACCEPT, MANIFEST_ACCEPT);
+                .header(reqwest::header::ACCEPT, accept);
             req = self.authorize(repo, req).await?;
             let result = req.send().await;
             let resp = match result {
@@ -597,6 +638,16 @@ fn check_expected(repo: &Repo, reference: &str, got: &str) -> Result<(), Resolve
     Ok(())
 }
 
+/// `sha256:` and 64 lower-case hex digits: the only digest gate fetches a blob by, and one that
+/// cannot change the path of the URL it is put in.
+fn is_sha256_digest(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// Read a body, failing as soon as it passes `max` bytes (before buffering more).
 async fn read_limited(
     repo: &Repo,
@@ -684,5 +735,21 @@ mod tests {
         ));
         assert!(!may_send_credentials("https://r.io", "not a url"));
         assert_ne!(cred_key("h", "team/app"), cred_key("h", "other/app"));
+    }
+
+    #[test]
+    fn blobs_are_fetched_by_sha256_digests_only() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(is_sha256_digest(&format!("sha256:{hex}")));
+        for bad in [
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha256:{}", &hex[1..]),
+            format!("sha512:{hex}"),
+            format!("sha256:{}/../../x", &hex[..60]),
+            format!("sha256:{hex}?x"),
+            String::new(),
+        ] {
+            assert!(!is_sha256_digest(&bad), "{bad}");
+        }
     }
 }

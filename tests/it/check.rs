@@ -2,7 +2,7 @@
 //! with `gate sign`, and the replay scanner. One passing deploy and one failing deploy for each
 //! reason, asserting the exit code, the report and which files were pinned.
 
-use crate::harness::Registry;
+use crate::harness::{Options, Registry};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,7 +24,12 @@ pub(crate) fn examples() -> PathBuf {
 
 impl Env {
     pub async fn new() -> Self {
-        let reg = Registry::start();
+        Self::with(Options::default()).await
+    }
+
+    /// An environment whose registry is started with `opts`.
+    pub async fn with(opts: Options) -> Self {
+        let reg = Registry::with(opts);
         let dir = tempfile::tempdir().unwrap();
         let upstream = reg.addr.clone();
         let env = Self {
@@ -224,6 +229,85 @@ async fn a_clean_signed_deploy_passes_and_is_pinned() {
     let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
     assert_eq!(log.matches(&digest).count(), 1, "{log}");
     assert!(!log.contains("FAIL"), "{log}");
+}
+
+/// Every request a cold `gate check --key` sends the registry for a signed image, read from
+/// the real registry's access log: each is a round trip the registry spends CPU on beside
+/// Trivy, so one more per image fails here (and one fewer is a change to this list, made on
+/// purpose).
+#[tokio::test]
+async fn registry_requests_per_signed_image() {
+    let mut env = Env::with(Options {
+        access_log: true,
+        ..Options::default()
+    })
+    .await;
+    let names = ["shop-api", "shop-web"];
+    let mut digests = Vec::new();
+    for name in names {
+        digests.push(env.image(name, "1.4.2", true, CLEAN).await);
+    }
+    let api = std::fs::read_to_string(examples().join("api.yaml")).unwrap();
+    let web = api.replace("shop-api", "shop-web");
+    env.deploy(&["namespace.yaml", "api.yaml"], &[("web.yaml", &web)]);
+    let before = env.reg.requests().len();
+    let (out, report) = env.check(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+    for img in report["images"].as_array().unwrap() {
+        assert_eq!(img["signatures"].as_array().unwrap().len(), 1, "{img:#}");
+    }
+    let requests: Vec<String> = env.reg.requests()[before..].to_vec();
+    for r in &requests {
+        assert!(
+            r.ends_with(concat!("gate/", env!("CARGO_PKG_VERSION"))),
+            "{r}"
+        );
+    }
+    let mut per_image = 0;
+    for (name, digest) in names.iter().zip(&digests) {
+        let hex = digest.trim_start_matches("sha256:");
+        let mine: Vec<String> = requests
+            .iter()
+            .filter(|r| r.contains(&format!(" /v2/acme/{name}/")))
+            .map(|r| {
+                let r = r.rsplit_once(' ').map_or(r.as_str(), |(r, _)| r);
+                r.replace(&format!("/v2/acme/{name}/"), "/v2/REPO/")
+                    .replace(hex, "DIGEST")
+            })
+            .collect();
+        let mut sorted = mine.clone();
+        sorted.sort();
+        let blobs = mine.iter().filter(|r| r.contains("/blobs/")).count();
+        assert_eq!(blobs, 1, "one signature blob: {mine:#?}");
+        let expected = [
+            "GET /v2/REPO/blobs/BLOB 200",
+            "GET /v2/REPO/manifests/sha256-DIGEST 404",
+            "GET /v2/REPO/manifests/sha256-DIGEST.sig 200",
+            "GET /v2/REPO/manifests/sha256:DIGEST 200",
+            "GET /v2/REPO/referrers/sha256:DIGEST?artifactType=application/vnd.dev.sigstore.bundle.v0.3%2Bjson 404",
+            "HEAD /v2/REPO/manifests/1.4.2 200",
+        ];
+        let sorted: Vec<String> = sorted
+            .iter()
+            .map(|r| {
+                if r.contains("/blobs/") {
+                    let status = r.rsplit(' ').next().unwrap_or_default();
+                    format!("GET /v2/REPO/blobs/BLOB {status}")
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        assert_eq!(sorted, expected, "{name}: {mine:#?}");
+        per_image += mine.len();
+    }
+    // Nothing beside the images' own requests (no `/v2/` ping per blob, no second auth).
+    let shared: Vec<&String> = requests
+        .iter()
+        .filter(|r| !r.contains(" /v2/acme/"))
+        .collect();
+    assert!(shared.len() <= 1, "{shared:#?}");
+    assert_eq!(requests.len(), per_image + shared.len());
 }
 
 #[tokio::test]

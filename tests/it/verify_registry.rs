@@ -14,7 +14,7 @@ use gate::verify::{
     RegistryFetcher, SignatureLayer, TrustedKey, VerifyError, VerifyPolicy,
 };
 
-use crate::harness::{sha256, Registry, OCI_MANIFEST};
+use crate::harness::{sha256, Options, Registry, OCI_MANIFEST};
 
 fn fetcher(reg: &Registry) -> RegistryFetcher {
     RegistryFetcher::new(ClientConfig {
@@ -187,7 +187,10 @@ async fn signs_appends_and_verifies_through_a_registry() {
 
 #[tokio::test]
 async fn hostile_signature_manifests_fail_fast() {
-    let reg = Registry::start();
+    let reg = Registry::with(Options {
+        access_log: true,
+        ..Options::default()
+    });
     let digest = reg.push_image("evil/app", "v1").await;
     let (_, pub_a) = key_pair(b"");
     let policy = VerifyPolicy::new(vec![pub_a], vec![], None).unwrap();
@@ -262,6 +265,70 @@ async fn hostile_signature_manifests_fail_fast() {
         .unwrap_err();
     let text = format!("{:#}", anyhow_chain(&err));
     assert!(text.contains("exceeds 100 bytes"), "{text}");
+
+    // A blob whose stored bytes are not those of its digest: fetched, hashed, refused.
+    let honest = b"gate test signature payload".to_vec();
+    let swapped = seed_blob(&reg, "evil/big", &honest, b"gate test signature PAYLOAD");
+    seed_manifest(
+        &reg,
+        "evil/big",
+        &signature_tag(&digest2),
+        &manifest(vec![layer(swapped.clone(), honest.len() as u64)]),
+    );
+    let before = reg.requests().len();
+    let err = verify::verify_image(&f, &repo(&reg, "evil/big"), &digest2, &policy)
+        .await
+        .unwrap_err();
+    let text = anyhow_chain(&err);
+    assert!(
+        text.contains(&format!("does not match its digest `{swapped}`")),
+        "{text}"
+    );
+    // The registry did serve it (one GET, no ping): the refusal is gate's own check.
+    let blob_gets: Vec<String> = reg.requests()[before..]
+        .iter()
+        .filter(|r| r.contains(&swapped) || r.starts_with("GET /v2/ "))
+        .cloned()
+        .collect();
+    assert_eq!(blob_gets.len(), 1, "{blob_gets:#?}");
+    assert!(blob_gets[0].contains(" 200 "), "{blob_gets:#?}");
+
+    // A layer digest that is no sha256 digest (here one that would walk the URL's path) is
+    // refused without a request.
+    let before = reg.requests().len();
+    seed_manifest(
+        &reg,
+        "evil/big",
+        &signature_tag(&digest2),
+        &manifest(vec![layer(format!("{}/../../../x", &swapped[..40]), 10)]),
+    );
+    let err = verify::verify_image(&f, &repo(&reg, "evil/big"), &digest2, &policy)
+        .await
+        .unwrap_err();
+    let text = anyhow_chain(&err);
+    assert!(text.contains("is not a sha256 digest"), "{text}");
+    assert!(
+        !reg.requests()[before..]
+            .iter()
+            .any(|r| r.contains("/blobs/")),
+        "{:#?}",
+        reg.requests()
+    );
+}
+
+/// Writes `stored` into storage as the blob whose digest is that of `claimed` (a registry whose
+/// storage was tampered with, or one that lies); returns that digest.
+fn seed_blob(reg: &Registry, repo_path: &str, claimed: &[u8], stored: &[u8]) -> String {
+    let digest = sha256(claimed);
+    let hex = &digest[7..];
+    let v2 = reg.storage().join("docker/registry/v2");
+    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
+    std::fs::create_dir_all(&blob).unwrap();
+    std::fs::write(blob.join("data"), stored).unwrap();
+    let link = v2.join(format!("repositories/{repo_path}/_layers/sha256/{hex}"));
+    std::fs::create_dir_all(&link).unwrap();
+    std::fs::write(link.join("link"), &digest).unwrap();
+    digest
 }
 
 fn anyhow_chain(e: &dyn std::error::Error) -> String {
