@@ -59,10 +59,7 @@ async fn push_signatures(reg: &Registry, repo_path: &str, digest: &str, layers: 
 fn seed_manifest(reg: &Registry, repo_path: &str, tag: &str, bytes: &[u8]) -> String {
     let digest = sha256(bytes);
     let hex = &digest[7..];
-    let v2 = reg.storage().join("docker/registry/v2");
-    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
-    std::fs::create_dir_all(&blob).unwrap();
-    std::fs::write(blob.join("data"), bytes).unwrap();
+    let v2 = store_blob(reg, hex, bytes);
     let manifests = v2.join(format!("repositories/{repo_path}/_manifests"));
     for dir in [
         manifests.join(format!("revisions/sha256/{hex}")),
@@ -73,6 +70,15 @@ fn seed_manifest(reg: &Registry, repo_path: &str, tag: &str, bytes: &[u8]) -> St
         std::fs::write(dir.join("link"), &digest).unwrap();
     }
     digest
+}
+
+/// Writes `bytes` as the blob `sha256:<hex>` in the registry's storage; returns its `v2` root.
+fn store_blob(reg: &Registry, hex: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let v2 = reg.storage().join("docker/registry/v2");
+    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
+    std::fs::create_dir_all(&blob).unwrap();
+    std::fs::write(blob.join("data"), bytes).unwrap();
+    v2
 }
 
 /// Writes a blob of `size` zero bytes into storage (sparse: no memory, little disk).
@@ -321,10 +327,7 @@ async fn hostile_signature_manifests_fail_fast() {
 fn seed_blob(reg: &Registry, repo_path: &str, claimed: &[u8], stored: &[u8]) -> String {
     let digest = sha256(claimed);
     let hex = &digest[7..];
-    let v2 = reg.storage().join("docker/registry/v2");
-    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
-    std::fs::create_dir_all(&blob).unwrap();
-    std::fs::write(blob.join("data"), stored).unwrap();
+    let v2 = store_blob(reg, hex, stored);
     let link = v2.join(format!("repositories/{repo_path}/_layers/sha256/{hex}"));
     std::fs::create_dir_all(&link).unwrap();
     std::fs::write(link.join("link"), &digest).unwrap();
