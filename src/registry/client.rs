@@ -89,6 +89,38 @@ pub struct RegistryClient {
     tokens: Arc<Mutex<TokenCells>>,
     schemes: Arc<Mutex<HashMap<String, Challenge>>>,
     creds: Arc<Mutex<HashMap<String, Option<Credential>>>>,
+    manifests: Arc<Mutex<ManifestCache>>,
+}
+
+/// The most manifest bytes one client keeps for reuse ([`ManifestCache`]).
+const MANIFEST_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Manifests this client fetched, verified, by repository and digest: the bytes behind a
+/// digest never change, so a stage asking for one another stage already fetched (inspect after
+/// resolve, verify's platform walk after inspect) gets them without a request. Per repository,
+/// so a digest fetched from one repository is never answered for another. Bounded: past
+/// [`MANIFEST_CACHE_BYTES`], manifests are fetched each time again.
+#[derive(Default)]
+struct ManifestCache {
+    entries: HashMap<(Repo, String), Manifest>,
+    bytes: usize,
+}
+
+impl ManifestCache {
+    fn get(&self, repo: &Repo, digest: &str) -> Option<Manifest> {
+        self.entries
+            .get(&(repo.clone(), digest.to_string()))
+            .cloned()
+    }
+
+    fn put(&mut self, repo: &Repo, m: &Manifest) {
+        let key = (repo.clone(), m.digest.clone());
+        if self.entries.contains_key(&key) || self.bytes + m.bytes.len() > MANIFEST_CACHE_BYTES {
+            return;
+        }
+        self.bytes += m.bytes.len();
+        self.entries.insert(key, m.clone());
+    }
 }
 
 /// One token cell per (registry, scope): the first request fills it, the others wait on it.
@@ -140,6 +172,7 @@ impl RegistryClient {
             tokens: Arc::default(),
             schemes: Arc::default(),
             creds: Arc::default(),
+            manifests: Arc::default(),
         })
     }
 
@@ -198,12 +231,34 @@ impl RegistryClient {
     }
 
     /// GET a manifest, at most [`MAX_MANIFEST_BYTES`], and verify its bytes: against the
-    /// requested digest, and against `Docker-Content-Digest` when the registry sends one.
+    /// requested digest, and against `Docker-Content-Digest` when the registry sends one. A
+    /// digest this client already fetched by that digest from `repo` is answered from memory
+    /// (the bytes were verified against it then); a tag is always asked.
     pub async fn get_manifest(
         &self,
         repo: &Repo,
         reference: &str,
     ) -> Result<Manifest, ResolveError> {
+        let cached = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|c| c.get(repo, reference));
+        if let Some(m) = cached {
+            return Ok(m);
+        }
+        let m = self.fetch_manifest(repo, reference).await?;
+        // Only an answer by digest shows that the registry serves that digest: bytes that came
+        // for a tag are not kept, so the by-digest GET after them still asks.
+        if m.digest == reference {
+            if let Ok(mut c) = self.manifests.lock() {
+                c.put(repo, &m);
+            }
+        }
+        Ok(m)
+    }
+
+    async fn fetch_manifest(&self, repo: &Repo, reference: &str) -> Result<Manifest, ResolveError> {
         let url = self.url(repo, &format!("manifests/{reference}"));
         let resp = self
             .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
