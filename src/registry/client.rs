@@ -286,13 +286,14 @@ impl RegistryClient {
 
     /// GET the OCI referrers index of `digest` (filtered by `artifact_type`), at most
     /// [`MAX_MANIFEST_BYTES`] read while streaming: an endless or huge body fails closed
-    /// instead of being buffered whole. `None` when the registry has no referrers API (404).
+    /// instead of being buffered whole. `None` when the registry has no referrers API (404);
+    /// else the answer's media type (`Content-Type`) and bytes.
     pub async fn get_referrers(
         &self,
         repo: &Repo,
         digest: &str,
         artifact_type: &str,
-    ) -> Result<Option<bytes::Bytes>, ResolveError> {
+    ) -> Result<Option<(Option<String>, bytes::Bytes)>, ResolveError> {
         let url = self.url(
             repo,
             &format!(
@@ -304,7 +305,11 @@ impl RegistryClient {
             .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
             .await
         {
-            Ok(resp) => Ok(Some(read_limited(repo, resp, MAX_MANIFEST_BYTES).await?)),
+            Ok(resp) => {
+                let media_type = content_type(&resp);
+                let bytes = read_limited(repo, resp, MAX_MANIFEST_BYTES).await?;
+                Ok(Some((media_type, bytes)))
+            }
             Err(ResolveError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }

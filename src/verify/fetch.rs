@@ -115,33 +115,35 @@ impl Fetcher for RegistryFetcher {
         struct Entry {
             digest: String,
         }
-        // The referrers tag schema first: read with the bounded, digest-checking client.
-        if let Some(bytes) = self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
-            if let Ok(index) = serde_json::from_slice::<Index>(&bytes) {
-                let digests = index.manifests.into_iter().map(|e| e.digest).collect();
-                return Ok((ReferrersSource::TagSchema, digests));
-            }
-        }
-        // The referrers API, read with the same bounded client as manifests (capped while
-        // streaming at the manifest limit): a registry without the API lists nothing.
-        let digests = match self
+        let list = |index: Index| index.manifests.into_iter().map(|e| e.digest).collect();
+        // As cosign asks (go-containerregistry's `remote.Referrers`): the referrers API first,
+        // read with the bounded client; an OCI index from it is the answer, and the tag schema
+        // is not asked. Any other answer (404: no API) sends it to the tag schema.
+        let api = self
             .client
             .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
-            .await?
-        {
-            None => Vec::new(),
+            .await?;
+        if let Some((Some(media_type), bytes)) = api {
+            if media_type == crate::verify::OCI_INDEX_MEDIA_TYPE {
+                let index = serde_json::from_slice::<Index>(&bytes).map_err(|e| {
+                    FetchError::ReferrersIndex {
+                        registry: repo.domain.clone(),
+                        digest: digest.to_string(),
+                        source: e,
+                    }
+                })?;
+                return Ok((ReferrersSource::Api, list(index)));
+            }
+        }
+        // The referrers tag schema, read with the bounded, digest-checking client: none (404),
+        // or no index, lists nothing.
+        let digests = match self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
             Some(bytes) => serde_json::from_slice::<Index>(&bytes)
-                .map_err(|e| FetchError::ReferrersIndex {
-                    registry: repo.domain.clone(),
-                    digest: digest.to_string(),
-                    source: e,
-                })?
-                .manifests
-                .into_iter()
-                .map(|e| e.digest)
-                .collect(),
+                .map(list)
+                .unwrap_or_default(),
+            None => Vec::new(),
         };
-        Ok((ReferrersSource::Api, digests))
+        Ok((ReferrersSource::TagSchema, digests))
     }
 
     async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
@@ -393,8 +395,9 @@ pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3
 /// The in-toto predicate type of a cosign v3 image signature.
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
-/// cosign v3: Sigstore bundles attached to `digest` as referrers, found through the referrers
-/// tag schema (`sha256-<hex>`, read with the bounded client) or else the OCI referrers API.
+/// cosign v3: Sigstore bundles attached to `digest` as referrers, found through the OCI
+/// referrers API or, on a registry without it, the referrers tag schema (`sha256-<hex>`), in
+/// cosign's order ([`Fetcher::referrers`]), both read with the bounded client.
 /// A bundle whose DSSE statement has the cosign signing predicate counts as a signature; any
 /// other predicate as an attestation.
 async fn verify_referrer_bundles<F: Fetcher>(

@@ -251,12 +251,13 @@ async fn registry_requests_per_signed_image() {
     let web = api.replace("shop-api", "shop-web");
     env.deploy(&["namespace.yaml", "api.yaml"], &[("web.yaml", &web)]);
     // Verify, in the order sent: the signature manifest and its one layer, then cosign v3
-    // bundles: the referrers tag schema, then the referrers API.
+    // bundles as cosign looks for them: the referrers API, and (this registry has none) the
+    // referrers tag schema.
     let verify = [
         "GET /v2/REPO/manifests/sha256-DIGEST.sig 200",
         "GET /v2/REPO/blobs/BLOB 200",
-        "GET /v2/REPO/manifests/sha256-DIGEST 404",
         "GET /v2/REPO/referrers/sha256:DIGEST?artifactType=application/vnd.dev.sigstore.bundle.v0.3%2Bjson 404",
+        "GET /v2/REPO/manifests/sha256-DIGEST 404",
     ];
     // By tag: resolve looks the tag up, inspect reads the manifest it announced, by digest.
     let by_tag = [
