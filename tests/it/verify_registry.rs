@@ -645,3 +645,39 @@ async fn cosign_v3_bundle_referrers() {
     let findings = verify::evaluate(&v, &image, &other);
     assert_eq!(findings[0].rule, "GATE-SIG-002", "{findings:?}");
 }
+
+/// On a registry with the OCI referrers API (go-containerregistry's), its answer is the list of
+/// bundle referrers, as cosign reads it: the referrers tag schema is not asked as well. Counted
+/// through the proxy in front of it.
+#[tokio::test]
+async fn the_referrers_api_answers_alone_where_there_is_one() {
+    let Some(reg) = Registry::referrers() else {
+        return;
+    };
+    let digest = reg.push_image("team/app", "v1").await;
+    let proxy = crate::proxy::FaultProxy::start(&reg.addr).await;
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    proxy.on_request(Some(std::sync::Arc::new(move |p: &str| {
+        seen.lock().unwrap().push(p.to_string())
+    })));
+    let f = RegistryFetcher::new(ClientConfig {
+        insecure: vec![proxy.addr.clone()],
+        timeout: Duration::from_secs(20),
+        auth: AuthSources::default(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let r = Repo {
+        domain: proxy.addr.clone(),
+        path: "team/app".into(),
+    };
+    let (source, listed) = verify::Fetcher::referrers(&f, &r, &digest).await.unwrap();
+    assert_eq!(
+        (source, listed),
+        (verify::ReferrersSource::Api, Vec::<String>::new())
+    );
+    let seen = paths.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert!(seen[0].contains("/referrers/"), "{seen:#?}");
+}
