@@ -798,6 +798,29 @@ mod tests {
     }
 
     #[test]
+    fn the_manifest_cache_is_per_repository_and_bounded() {
+        let repo = |path: &str| Repo {
+            domain: "r.io".into(),
+            path: path.into(),
+        };
+        let manifest = |n: usize, digest: &str| Manifest {
+            digest: digest.into(),
+            media_type: None,
+            bytes: bytes::Bytes::from(vec![0u8; n]),
+        };
+        let mut c = ManifestCache::default();
+        c.put(&repo("a"), &manifest(10, "sha256:1"));
+        assert!(c.get(&repo("a"), "sha256:1").is_some());
+        assert!(
+            c.get(&repo("b"), "sha256:1").is_none(),
+            "another repository"
+        );
+        c.put(&repo("a"), &manifest(MANIFEST_CACHE_BYTES, "sha256:2"));
+        assert!(c.get(&repo("a"), "sha256:2").is_none(), "past the bound");
+        assert_eq!(c.bytes, 10);
+    }
+
+    #[test]
     fn blobs_are_fetched_by_sha256_digests_only() {
         let hex = "0123456789abcdef".repeat(4);
         assert!(is_sha256_digest(&format!("sha256:{hex}")));

@@ -457,7 +457,10 @@ async fn conformance_cosign_containers_image_fixtures_through_a_registry() {
 
 #[tokio::test]
 async fn verify_platforms_requires_each_child() {
-    let reg = Registry::start();
+    let reg = Registry::with(Options {
+        access_log: true,
+        ..Options::default()
+    });
     let (index, children) = reg.push_index("team/multi", "1.0").await;
     let (key, public) = key_pair(b"");
     let reference = format!("{}/team/multi", reg.addr);
@@ -497,6 +500,14 @@ async fn verify_platforms_requires_each_child() {
     .await;
     let v = verify::verify_image(&f, &repo(&reg, "team/multi"), &index, &policy).await;
     assert!(verify::evaluate(&v, &image, &policy).is_empty());
+    // The index was walked twice, and read once: the client keeps what it fetched by digest.
+    let by_digest = format!("GET /v2/team/multi/manifests/{index} ");
+    let reads: Vec<String> = reg
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with(&by_digest))
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:#?}");
 }
 
 #[test]
