@@ -3,7 +3,7 @@
 //! they are text. A path that cannot be read at all is an error (the gate could not check); a
 //! file that is not UTF-8 is each stage's notice to give.
 
-use crate::fsutil::{read_input, read_stream, ReadBudget};
+use crate::fsutil::{read_input_into, read_stream, ReadBudget};
 use std::path::{Path, PathBuf};
 
 /// The path that means standard input.
@@ -100,28 +100,45 @@ pub struct NotText {
 /// A file's text (`-`: standard input's), or where it stops being UTF-8. Bounded and regular
 /// ([`crate::fsutil::read_input`]); every file of a run takes from one `budget`.
 pub fn read(path: &Path, budget: &ReadBudget) -> Result<Result<String, NotText>, ReadError> {
-    let bytes = if path.as_os_str() == STDIN {
-        read_stream(std::io::stdin().lock(), budget).map_err(ReadError::Stdin)?
-    } else {
-        read_input(path, budget).map_err(|source| ReadError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
+    let mut bytes = Vec::new();
+    read_into(path, budget, &mut bytes)?;
     Ok(decode(bytes))
+}
+
+/// [`read`]'s bytes into `bytes` (cleared first; a caller reading many files reuses one
+/// buffer), not yet decoded: [`text`] tells whether they are UTF-8.
+pub fn read_into(path: &Path, budget: &ReadBudget, bytes: &mut Vec<u8>) -> Result<(), ReadError> {
+    if path.as_os_str() == STDIN {
+        *bytes = read_stream(std::io::stdin().lock(), budget).map_err(ReadError::Stdin)?;
+        return Ok(());
+    }
+    read_input_into(path, budget, bytes).map_err(|source| ReadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Bytes as UTF-8 text, borrowed ([`decode`] without taking them).
+pub fn text(bytes: &[u8]) -> Result<&str, NotText> {
+    std::str::from_utf8(bytes).map_err(|e| not_text(bytes, e.valid_up_to()))
+}
+
+/// Where bytes valid up to `offset` stop being text.
+fn not_text(bytes: &[u8], offset: usize) -> NotText {
+    let before = String::from_utf8_lossy(&bytes[..offset]);
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    NotText {
+        offset,
+        line,
+        column: before[start..].chars().count() + 1,
+    }
 }
 
 /// Bytes as UTF-8 text (a BOM is fine), or where they stop being UTF-8.
 pub fn decode(bytes: Vec<u8>) -> Result<String, NotText> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let before = String::from_utf8_lossy(&e.as_bytes()[..offset]);
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let start = before.rfind('\n').map_or(0, |i| i + 1);
-        NotText {
-            offset,
-            line,
-            column: before[start..].chars().count() + 1,
-        }
+        not_text(e.as_bytes(), offset)
     })
 }

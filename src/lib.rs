@@ -6,6 +6,7 @@
 //! each owns, the keys between them and the trust boundary (command line and `--policy`
 //! trusted, the tree under check not).
 
+mod background;
 pub mod check;
 pub mod cli;
 pub mod commands;

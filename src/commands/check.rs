@@ -102,7 +102,7 @@ pub async fn run(g: &GlobalArgs, args: &CheckArgs) -> Result<Outcome, CommandErr
     if g.verbose {
         eprint!("{}", super::verbose::describe(&ev));
     }
-    emit_report(g, &ev)?;
+    emit_report(g, &mut ev)?;
     if !g.quiet && g.output.is_some() {
         eprintln!("{}", crate::report::summary_line(&ev));
     }

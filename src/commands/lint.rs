@@ -15,7 +15,9 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
         .lint
         .lint_config(args.pss_level, args.pss_version, exceptions);
     let levels = crate::policy::evaluate::Levels::from_policy(&policy, false);
+    let span = crate::trace::span("lint.render", String::new);
     let renders = crate::render::render(&args.files, &args.kustomize, &policy.stages.render, &cwd)?;
+    drop(span);
     let outcome = crate::lint::lint_rendered(
         &args.files,
         &std::collections::HashMap::new(),
@@ -44,9 +46,15 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
     });
     let findings = levels.apply(outcome.findings);
     ev.findings
-        .extend(findings.iter().map(FindingRecord::from_finding));
+        .extend(findings.into_iter().map(FindingRecord::from));
     ev.finish(chrono::Utc::now());
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);
-    emit_report(g, &ev)?;
-    Ok(super::outcome_of(&ev))
+    let span = crate::trace::span("lint.report", || {
+        format!("{} finding(s)", ev.findings.len())
+    });
+    emit_report(g, &mut ev)?;
+    drop(span);
+    let outcome = super::outcome_of(&ev);
+    crate::background::drop_elsewhere(ev);
+    Ok(outcome)
 }

@@ -138,21 +138,15 @@ pub fn refuse_empty(ev: &mut crate::evidence::Evidence, files: &[PathBuf], allow
 
 /// Render the evidence in the requested format and write it; for `--format github`, also
 /// append the step summary to `$GITHUB_STEP_SUMMARY` when it is set.
-pub fn emit_report(g: &GlobalArgs, ev: &crate::evidence::Evidence) -> Result<(), CommandError> {
+pub fn emit_report(g: &GlobalArgs, ev: &mut crate::evidence::Evidence) -> Result<(), CommandError> {
     // Annotations and SARIF name files relative to the repository root, not the working directory.
-    let mut with_root;
-    let mut ev = ev;
     if ev.repository_root.is_none() {
-        if let Some(root) = ev
+        ev.repository_root = ev
             .working_directory
             .as_deref()
-            .and_then(crate::report::paths::repository_root)
-        {
-            with_root = ev.clone();
-            with_root.repository_root = Some(root);
-            ev = &with_root;
-        }
+            .and_then(crate::report::paths::repository_root);
     }
+    let ev = &*ev;
     let style = crate::report::table::Style {
         color: color(g),
         width: table_width(g),

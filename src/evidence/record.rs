@@ -89,6 +89,29 @@ pub struct FindingRecord {
     pub exception: Option<AppliedException>,
 }
 
+/// [`FindingRecord::from_finding`], taking the finding's strings instead of copying them.
+impl From<Finding> for FindingRecord {
+    fn from(f: Finding) -> Self {
+        Self {
+            rule: f.rule.id.to_string(),
+            // The finding carries its rule: its name needs no registry lookup.
+            name: Some(f.rule.name.to_string()),
+            severity: f.severity,
+            subject: f.subject.to_string(),
+            subject_kind: Some(SubjectKind::of(&f.subject)),
+            key: f.key,
+            location: f.location,
+            message: f.message,
+            vulnerability: f.vulnerability,
+            exception: f.exception.map(|reason| AppliedException {
+                reason,
+                origin: String::new(),
+                status: ExceptionStatus::Applied,
+            }),
+        }
+    }
+}
+
 impl FindingRecord {
     /// A finding with no location, key or exception; set those fields as needed.
     pub fn new(
@@ -117,24 +140,7 @@ impl FindingRecord {
     /// [`AppliedException`] with an unknown origin; prefer [`FindingRecord::excepted`] when the
     /// exception itself is at hand.
     pub fn from_finding(f: &Finding) -> Self {
-        let mut r = Self::new(
-            f.rule.id,
-            f.severity,
-            f.subject.to_string(),
-            f.message.clone(),
-        );
-        // The finding carries its rule: its name needs no registry lookup.
-        r.name = Some(f.rule.name.to_string());
-        r.subject_kind = Some(SubjectKind::of(&f.subject));
-        r.location = f.location.clone();
-        r.key = f.key.clone();
-        r.vulnerability = f.vulnerability.clone();
-        r.exception = f.exception.as_ref().map(|reason| AppliedException {
-            reason: reason.clone(),
-            origin: String::new(),
-            status: ExceptionStatus::Applied,
-        });
-        r
+        Self::from(f.clone())
     }
 
     /// Record that `e` met this finding with `status` (`Applied` or `Expired`).

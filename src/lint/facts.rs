@@ -7,7 +7,7 @@ use crate::finding::Location;
 use crate::lint::context::{ENFORCE_LABEL, ENFORCE_VERSION_LABEL};
 use crate::lint::object::Object;
 use crate::lint::pod::{field, flag, Flag, PodView};
-use crate::lint::rules::rbac_wildcard;
+use crate::lint::rules::{rbac_wildcard, FACT_KINDS};
 use std::collections::{HashMap, HashSet};
 
 /// A namespace's Pod Security enforce labels as written (`None`: absent; `Some(None)`: not a
@@ -35,9 +35,9 @@ pub struct Facts {
     pub wildcard_cluster_roles: HashSet<String>,
     /// Namespaces with workloads, in input order, with their first workload.
     pub workloads: Vec<(String, FirstWorkload)>,
-    /// The pod labels of every workload: `(namespace, labels)`, for the NetworkPolicy and
-    /// Service rules (which pods a selector picks in this change).
-    pub pod_labels: Vec<(String, Labels)>,
+    /// The pod labels of every workload by namespace, in input order, for the NetworkPolicy
+    /// and Service rules (which pods a selector picks in this change).
+    pub pod_labels: HashMap<String, Vec<Labels>>,
 }
 
 /// One pod's labels.
@@ -60,11 +60,18 @@ impl Facts {
                 self.workloads.push((ns, w));
             }
         }
-        self.pod_labels.extend(later.pod_labels);
+        for (ns, labels) in later.pod_labels {
+            self.pod_labels.entry(ns).or_default().extend(labels);
+        }
     }
 
-    /// Record what `o` contributes.
+    /// Record what `o` declares: a Namespace's labels, a ServiceAccount's token automount, a
+    /// ClusterRole's wildcards. Only objects of [`FACT_KINDS`] declare anything: the first pass
+    /// parses the other kinds' bodies only when it must ([`crate::lint::rules::is_lint_only`]).
     pub fn observe(&mut self, o: &Object<'_>) {
+        if !FACT_KINDS.contains(&o.kind) {
+            return;
+        }
         let text = |n: Option<&crate::yaml::Node>| n.map(|n| n.as_str().map(str::to_string));
         match o.kind {
             "Namespace" if o.api_version == "v1" => {
@@ -86,20 +93,26 @@ impl Facts {
             }
             _ => {}
         }
-        if let Some(pod) = PodView::of(o.kind, o.node).filter(|_| !o.is_cluster_scoped()) {
-            let labels = field(pod.meta, "labels")
-                .and_then(crate::yaml::Node::as_map)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
-                .collect();
-            self.pod_labels.push((o.ns().to_string(), labels));
-        }
-        if o.kind != "PodTemplate"
-            && !o.is_cluster_scoped()
-            && !self.workloads.iter().any(|(ns, _)| ns == o.ns())
-            && PodView::of(o.kind, o.node).is_some()
-        {
+    }
+
+    /// Record `o`'s pod, if it has one: its labels and, when it is its namespace's first, the
+    /// workload. Read in the second pass, which parses every object with a pod (only the
+    /// cross-object rules, which run after it, read these).
+    pub fn observe_pods(&mut self, o: &Object<'_>) {
+        let Some(pod) = PodView::of(o.kind, o.node).filter(|_| !o.is_cluster_scoped()) else {
+            return;
+        };
+        let labels = field(pod.meta, "labels")
+            .and_then(crate::yaml::Node::as_map)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
+            .collect();
+        self.pod_labels
+            .entry(o.ns().to_string())
+            .or_default()
+            .push(labels);
+        if o.kind != "PodTemplate" && !self.workloads.iter().any(|(ns, _)| ns == o.ns()) {
             let at = o.metadata().unwrap_or(o.node);
             self.workloads.push((
                 o.ns().to_string(),

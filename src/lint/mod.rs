@@ -97,7 +97,7 @@ pub fn lint_sources(
 ) -> LintOutcome {
     let mut linter = Linter::new(cfg, today);
     for (path, text) in sources {
-        linter.add(path, std::sync::Arc::new(text.clone()));
+        linter.add(path, text);
     }
     linter.finish()
 }
@@ -139,12 +139,12 @@ pub fn lint_rendered(
         .filter(|p| !renders.is_input(p))
         .collect();
     let budget = crate::fsutil::ReadBudget::default();
-    linter.add_files(&files, |path| match read.get(path) {
-        Some(text) => Ok(Ok(text.clone())),
-        None => source::read(path, &budget),
+    linter.add_files(&files, |path, buf| match read.get(path) {
+        Some(text) => Ok(Some(text.as_str())),
+        None => source::read_into(path, &budget, buf).map(|()| None),
     })?;
     for (path, text) in renders.texts() {
-        linter.add(path, std::sync::Arc::new(text.to_string()));
+        linter.add(path, text);
     }
     let mut out = linter.finish();
     if renders.sources.is_empty() {

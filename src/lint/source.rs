@@ -22,13 +22,20 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LintError> {
     })
 }
 
-/// A file's text (`-`: standard input's), or a notice when it is not UTF-8. Bounded and
-/// regular ([`crate::fsutil::read_input`]).
-pub fn read(
+/// A file's bytes (`-`: standard input's) into `buf` (reused from file to file), bounded and
+/// regular ([`crate::fsutil::read_input`]);
+/// [`text`] then tells whether they are text.
+pub fn read_into(
     path: &Path,
     budget: &crate::fsutil::ReadBudget,
-) -> Result<Result<String, FileNotice>, LintError> {
-    Ok(crate::input::read(path, budget)?.map_err(|n| notice(path, n)))
+    buf: &mut Vec<u8>,
+) -> Result<(), LintError> {
+    crate::input::read_into(path, budget, buf)
+}
+
+/// Bytes read by [`read_into`] as text, or the notice that they are not UTF-8.
+pub fn text<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, FileNotice> {
+    crate::input::text(bytes).map_err(|n| notice(path, n))
 }
 
 fn notice(path: &Path, n: crate::input::NotText) -> FileNotice {

@@ -104,6 +104,72 @@ fn skipped_kinds_are_still_counted_checked_for_inline_exceptions_and_read_strict
     );
 }
 
+/// A document whose kind adds nothing to the first pass (a workload, a ConfigMap, a Role…) is
+/// parsed once, in the second pass, which then also reports it malformed, counts it and reads
+/// its inline exceptions: the outcome is the full parse's on every thread count, a malformed one
+/// fails the gate at its own line, and the documents around it are still checked.
+#[test]
+fn a_document_parsed_only_in_the_second_pass_reads_as_the_full_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: apps}}\n{PRIVILEGED}"
+        )
+    };
+    let text = [
+        "# leading comment\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: broken, namespace: apps}\nspec:\n  template: [unclosed\n".to_string(),
+        pod("after-broken"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    gate.dev/ignore: \"not a rule list\"\ndata: {a: b}\n".to_string(),
+        "apiVersion: v1\nkind: Secret\nmetadata: {labels: {a: b}}\n".to_string(),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {pod-security.kubernetes.io/enforce: privileged}\n".to_string(),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: no-template}\nspec: {replicas: 1}\n".to_string(),
+        pod("last"),
+    ]
+    .join("---\n");
+    let path = dir.path().join("m.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let cfg = LintConfig::default();
+    let none = HashMap::new();
+    let paths = [path.clone()];
+    let full = Linter::new(&cfg, today())
+        .with_threads(1)
+        .without_skipping()
+        .run(&paths, &none)
+        .unwrap();
+    for threads in [1, 3] {
+        let skimmed = Linter::new(&cfg, today())
+            .with_threads(threads)
+            .run(&paths, &none)
+            .unwrap();
+        assert_eq!(skimmed.objects, full.objects, "{threads} threads");
+        assert_eq!(skimmed.findings, full.findings, "{threads} threads");
+        assert_eq!(skimmed.notices, full.notices, "{threads} threads");
+    }
+    // The malformed Deployment at its own line; the nameless Secret; the rest is checked:
+    // both pods (the Namespace after them still sets their level), the ConfigMap's annotation.
+    let notices: Vec<(usize, bool)> = full
+        .notices
+        .iter()
+        .map(|n| (n.line, n.message.starts_with("malformed YAML")))
+        .collect();
+    assert_eq!(notices, [(7, true), (25, false)], "{:?}", full.notices);
+    assert_eq!(full.objects, 5, "{:?}", full.notices);
+    assert!(full
+        .findings
+        .iter()
+        .any(|f| f.rule == "GATE-LINT-002" && f.location.as_ref().unwrap().line == 22));
+    let mut subjects = privileged(&full);
+    subjects.sort();
+    assert!(subjects.is_empty(), "privileged namespace: {subjects:?}");
+    assert!(
+        full.findings
+            .iter()
+            .any(|f| f.subject == "Pod/apps/after-broken"),
+        "{:?}",
+        full.findings
+    );
+}
+
 fn manifests() -> Vec<PathBuf> {
     let mut paths = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/lint")];
     let m = crate::fixtures::dir(crate::fixtures::Set::Manifests);

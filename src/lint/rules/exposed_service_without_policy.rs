@@ -5,10 +5,11 @@ use crate::finding::Rule;
 use crate::finding::Severity;
 use crate::lint::facts::Labels;
 use crate::lint::pod::{field, items};
-use crate::lint::rules::missing_default_deny::{policies, types};
+use crate::lint::rules::missing_default_deny::{policies_of, types};
 use crate::lint::rules::network::{pods_in, selects};
 use crate::lint::{Context, Hit};
 use crate::yaml::Node;
+use std::collections::HashMap;
 
 pub const RULE: Rule = Rule {
     id: "GATE-K8S-034",
@@ -64,6 +65,18 @@ fn open_to_outside(rule: &Node) -> bool {
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
+    // The pod selectors of the policies that open ingress to outside, by namespace.
+    let mut opening: HashMap<&str, Vec<&Node>> = HashMap::new();
+    for (_, np) in policies_of(cx) {
+        let spec = field(Some(np.node), "spec");
+        if types(np).0 && items(spec, "ingress").iter().any(open_to_outside) {
+            if let Some(sel) = field(spec, "podSelector") {
+                opening.entry(np.ns()).or_default().push(sel);
+            }
+        }
+    }
+    // Services alike (namespace and selector) are judged once.
+    let mut judged: HashMap<(&str, Labels), bool> = HashMap::new();
     for (i, svc) in cx.of_kind("Service").filter(|(_, o)| o.api_version == "v1") {
         let spec = field(Some(svc.node), "spec");
         let Some(kind) = field(spec, "type").and_then(Node::as_str) else {
@@ -79,21 +92,23 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Hit>) {
             .iter()
             .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str()?.to_string())))
             .collect();
-        let ns = svc.ns();
-        // The Service's pods in this change, or (none there) pods carrying just its selector.
-        let mut pods: Vec<&Labels> = pods_in(cx, ns)
-            .filter(|l| wanted.iter().all(|w| l.contains(w)))
-            .collect();
-        if pods.is_empty() {
-            pods.push(&wanted);
-        }
-        let allowed = policies(cx, ns).any(|(_, np)| {
-            let spec = field(Some(np.node), "spec");
-            types(np).0
-                && field(spec, "podSelector")
-                    .is_some_and(|sel| pods.iter().all(|l| selects(sel, l)))
-                && items(spec, "ingress").iter().any(open_to_outside)
-        });
+        let allowed = *judged
+            .entry((svc.ns(), wanted))
+            .or_insert_with_key(|(ns, wanted)| {
+                // The Service's pods in this change, or (none there) pods carrying just its
+                // selector; copies of one pod's labels select alike.
+                let mut pods: Vec<&Labels> = pods_in(cx, ns)
+                    .filter(|l| wanted.iter().all(|w| l.contains(w)))
+                    .collect();
+                if pods.is_empty() {
+                    pods.push(wanted);
+                }
+                pods.sort_unstable();
+                pods.dedup();
+                opening
+                    .get(ns)
+                    .is_some_and(|sels| sels.iter().any(|sel| pods.iter().all(|l| selects(sel, l))))
+            });
         if allowed {
             continue;
         }

@@ -51,8 +51,15 @@ pub fn policies<'c, 'a>(
     cx: &'c Context<'a>,
     ns: &'c str,
 ) -> impl Iterator<Item = (usize, &'a Object<'a>)> + 'c {
+    policies_of(cx).filter(move |(_, o)| o.ns() == ns)
+}
+
+/// The NetworkPolicies of the input, of every namespace.
+pub fn policies_of<'c, 'a>(
+    cx: &'c Context<'a>,
+) -> impl Iterator<Item = (usize, &'a Object<'a>)> + 'c {
     cx.of_kind("NetworkPolicy")
-        .filter(move |(_, o)| o.group() == "networking.k8s.io" && o.ns() == ns)
+        .filter(|(_, o)| o.group() == "networking.k8s.io")
 }
 
 /// Does the policy select every pod of its namespace?

@@ -192,6 +192,22 @@ pub fn check_cross(cx: &Context<'_>, out: &mut Vec<Hit>) {
     }
 }
 
+/// The kinds whose objects declare facts about the input ([`crate::lint::facts::Facts::observe`]
+/// reads no other kind): the first pass must parse them.
+pub const FACT_KINDS: &[&str] = &["Namespace", "ServiceAccount", "ClusterRole"];
+
+/// Is `kind` one whose first pass adds only the object itself (kept for the second pass, which
+/// then counts it, parses it and lints it)? A kind some rule or the pod view reads, that declares
+/// no fact ([`FACT_KINDS`]), that no cross-object rule reads ([`CROSS_KINDS`]) and that is not a
+/// list (whose items may be anything). Whatever the group: a custom resource of such a kind name
+/// is read the same way in either pass.
+pub fn is_lint_only(kind: &str) -> bool {
+    let read = RULE_KINDS.contains(&kind)
+        || crate::lint::pod::WORKLOAD_KINDS.contains(&kind)
+        || ["Pod", "PodTemplate"].contains(&kind);
+    read && !FACT_KINDS.contains(&kind) && !CROSS_KINDS.contains(&kind) && !kind.ends_with("List")
+}
+
 /// The kinds [`check_cross`] reads; their trees are kept for the whole run.
 pub const CROSS_KINDS: &[&str] = &["Namespace", "NetworkPolicy", "Service"];
 

@@ -49,12 +49,8 @@ pub fn selects(sel: &Node, labels: &Labels) -> bool {
 }
 
 /// The labels of the pods of this change in namespace `ns`.
-pub fn pods_in<'c>(cx: &'c Context<'_>, ns: &'c str) -> impl Iterator<Item = &'c Labels> + 'c {
-    cx.facts
-        .pod_labels
-        .iter()
-        .filter(move |(n, _)| n == ns)
-        .map(|(_, l)| l)
+pub fn pods_in<'c>(cx: &'c Context<'_>, ns: &str) -> impl Iterator<Item = &'c Labels> + 'c {
+    cx.facts.pod_labels.get(ns).into_iter().flatten()
 }
 
 /// Does the change have any pod in namespace `ns`?
