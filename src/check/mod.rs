@@ -259,8 +259,6 @@ fn unnamed_ignore_files(policy: &Policy, cwd: &std::path::Path) -> Vec<PathBuf> 
 pub enum CheckFailure {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
-    #[error("cannot set up signature verification")]
-    Verify(#[source] crate::verify::fetch::FetchError),
 }
 
 /// Run the gate with the services given. The evidence comes back finished (verdicts computed);

@@ -81,12 +81,16 @@ pub struct Cosign(RegistryFetcher);
 impl Services<Resolver, Trivy, Cosign> {
     /// The real services, over the registries `cfg` describes.
     pub fn real(cfg: &ResolveConfig) -> Result<Self, CheckFailure> {
+        // Every resolved digest is inspected: a pinned reference costs one GET, not a HEAD and
+        // a GET.
+        let registry = Resolver::new(cfg.clone())?.reading_manifests();
+        // One client for resolve, inspect and verify: one auth handshake per registry and
+        // scope for the whole run, and the connections kept open between the stages.
+        let verifier = Cosign(RegistryFetcher::with_client(registry.client().clone()));
         Ok(Self {
-            registry: Resolver::new(cfg.clone())?,
+            registry,
             scanner: Trivy::default(),
-            verifier: Cosign(
-                RegistryFetcher::new(cfg.client.clone()).map_err(CheckFailure::Verify)?,
-            ),
+            verifier,
         })
     }
 }

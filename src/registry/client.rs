@@ -23,6 +23,9 @@ application/vnd.oci.image.manifest.v1+json, \
 application/vnd.docker.distribution.manifest.list.v2+json, \
 application/vnd.docker.distribution.manifest.v2+json";
 
+/// What a blob request accepts: any bytes (the digest says what they must be).
+const BLOB_ACCEPT: &str = "*/*";
+
 /// The largest manifest gate reads (cosign's limit).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -86,6 +89,38 @@ pub struct RegistryClient {
     tokens: Arc<Mutex<TokenCells>>,
     schemes: Arc<Mutex<HashMap<String, Challenge>>>,
     creds: Arc<Mutex<HashMap<String, Option<Credential>>>>,
+    manifests: Arc<Mutex<ManifestCache>>,
+}
+
+/// The most manifest bytes one client keeps for reuse ([`ManifestCache`]).
+const MANIFEST_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Manifests this client fetched, verified, by repository and digest: the bytes behind a
+/// digest never change, so a stage asking for one another stage already fetched (inspect after
+/// resolve, verify's platform walk after inspect) gets them without a request. Per repository,
+/// so a digest fetched from one repository is never answered for another. Bounded: past
+/// [`MANIFEST_CACHE_BYTES`], manifests are fetched each time again.
+#[derive(Default)]
+struct ManifestCache {
+    entries: HashMap<(Repo, String), Manifest>,
+    bytes: usize,
+}
+
+impl ManifestCache {
+    fn get(&self, repo: &Repo, digest: &str) -> Option<Manifest> {
+        self.entries
+            .get(&(repo.clone(), digest.to_string()))
+            .cloned()
+    }
+
+    fn put(&mut self, repo: &Repo, m: &Manifest) {
+        let key = (repo.clone(), m.digest.clone());
+        if self.entries.contains_key(&key) || self.bytes + m.bytes.len() > MANIFEST_CACHE_BYTES {
+            return;
+        }
+        self.bytes += m.bytes.len();
+        self.entries.insert(key, m.clone());
+    }
 }
 
 /// One token cell per (registry, scope): the first request fills it, the others wait on it.
@@ -137,6 +172,7 @@ impl RegistryClient {
             tokens: Arc::default(),
             schemes: Arc::default(),
             creds: Arc::default(),
+            manifests: Arc::default(),
         })
     }
 
@@ -155,6 +191,11 @@ impl RegistryClient {
         format!("{scheme}://{host}")
     }
 
+    /// `…/v2/<repository>/<rest>` on `repo`'s registry.
+    fn url(&self, repo: &Repo, rest: &str) -> String {
+        format!("{}/v2/{}/{rest}", self.base(&repo.domain), repo.path)
+    }
+
     /// HEAD a manifest by tag or digest; falls back to GET when the registry sends no digest
     /// header, hashing the (bounded) body. A digest reference must come back with that digest.
     pub async fn head_manifest(
@@ -162,12 +203,10 @@ impl RegistryClient {
         repo: &Repo,
         reference: &str,
     ) -> Result<ManifestHead, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/manifests/{reference}",
-            self.base(&repo.domain),
-            repo.path
-        );
-        let resp = self.send(repo, reqwest::Method::HEAD, &url).await?;
+        let url = self.url(repo, &format!("manifests/{reference}"));
+        let resp = self
+            .send(repo, reqwest::Method::HEAD, &url, MANIFEST_ACCEPT)
+            .await?;
         let head = header_digest(&resp);
         let media_type = content_type(&resp);
         let size = resp.content_length().filter(|n| *n > 0);
@@ -192,18 +231,38 @@ impl RegistryClient {
     }
 
     /// GET a manifest, at most [`MAX_MANIFEST_BYTES`], and verify its bytes: against the
-    /// requested digest, and against `Docker-Content-Digest` when the registry sends one.
+    /// requested digest, and against `Docker-Content-Digest` when the registry sends one. A
+    /// digest this client already fetched by that digest from `repo` is answered from memory
+    /// (the bytes were verified against it then); a tag is always asked.
     pub async fn get_manifest(
         &self,
         repo: &Repo,
         reference: &str,
     ) -> Result<Manifest, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/manifests/{reference}",
-            self.base(&repo.domain),
-            repo.path
-        );
-        let resp = self.send(repo, reqwest::Method::GET, &url).await?;
+        let cached = self
+            .manifests
+            .lock()
+            .ok()
+            .and_then(|c| c.get(repo, reference));
+        if let Some(m) = cached {
+            return Ok(m);
+        }
+        let m = self.fetch_manifest(repo, reference).await?;
+        // Only an answer by digest shows that the registry serves that digest: bytes that came
+        // for a tag are not kept, so the by-digest GET after them still asks.
+        if m.digest == reference {
+            if let Ok(mut c) = self.manifests.lock() {
+                c.put(repo, &m);
+            }
+        }
+        Ok(m)
+    }
+
+    async fn fetch_manifest(&self, repo: &Repo, reference: &str) -> Result<Manifest, ResolveError> {
+        let url = self.url(repo, &format!("manifests/{reference}"));
+        let resp = self
+            .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
+            .await?;
         let header = header_digest(&resp);
         let media_type = content_type(&resp);
         let bytes = read_limited(repo, resp, MAX_MANIFEST_BYTES).await?;
@@ -227,24 +286,65 @@ impl RegistryClient {
 
     /// GET the OCI referrers index of `digest` (filtered by `artifact_type`), at most
     /// [`MAX_MANIFEST_BYTES`] read while streaming: an endless or huge body fails closed
-    /// instead of being buffered whole. `None` when the registry has no referrers API (404).
+    /// instead of being buffered whole. `None` when the registry has no referrers API (404);
+    /// else the answer's media type (`Content-Type`) and bytes.
     pub async fn get_referrers(
         &self,
         repo: &Repo,
         digest: &str,
         artifact_type: &str,
-    ) -> Result<Option<bytes::Bytes>, ResolveError> {
-        let url = format!(
-            "{}/v2/{}/referrers/{digest}?artifactType={}",
-            self.base(&repo.domain),
-            repo.path,
-            artifact_type.replace('+', "%2B")
+    ) -> Result<Option<(Option<String>, bytes::Bytes)>, ResolveError> {
+        let url = self.url(
+            repo,
+            &format!(
+                "referrers/{digest}?artifactType={}",
+                artifact_type.replace('+', "%2B")
+            ),
         );
-        match self.send(repo, reqwest::Method::GET, &url).await {
-            Ok(resp) => Ok(Some(read_limited(repo, resp, MAX_MANIFEST_BYTES).await?)),
+        match self
+            .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
+            .await
+        {
+            Ok(resp) => {
+                let media_type = content_type(&resp);
+                let bytes = read_limited(repo, resp, MAX_MANIFEST_BYTES).await?;
+                Ok(Some((media_type, bytes)))
+            }
             Err(ResolveError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// GET the blob `digest` (`sha256:<64 hex>`, else refused unasked), at most `limit` bytes
+    /// (a larger `Content-Length` is refused before the body, a longer body cut off while it
+    /// streams), its bytes checked against the digest. Authenticated, retried and timed out
+    /// like manifests, with the same token: no `/v2/` ping, no handshake of its own.
+    pub async fn get_blob(
+        &self,
+        repo: &Repo,
+        digest: &str,
+        limit: u64,
+    ) -> Result<bytes::Bytes, ResolveError> {
+        if !is_sha256_digest(digest) {
+            return Err(ResolveError::BadDigest {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+            });
+        }
+        let url = self.url(repo, &format!("blobs/{digest}"));
+        let resp = self
+            .send(repo, reqwest::Method::GET, &url, BLOB_ACCEPT)
+            .await?;
+        let bytes = read_limited(repo, resp, limit).await?;
+        let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        if actual != digest {
+            return Err(ResolveError::DigestMismatch {
+                registry: repo.domain.clone(),
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(bytes)
     }
 
     /// Send one request with auth, timeouts and bounded retries; non-2xx becomes an error.
@@ -253,6 +353,7 @@ impl RegistryClient {
         repo: &Repo,
         method: reqwest::Method,
         url: &str,
+        accept: &str,
     ) -> Result<reqwest::Response, ResolveError> {
         let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
         let mut authed = false;
@@ -260,7 +361,7 @@ impl RegistryClient {
             let mut req = self
                 .http
                 .request(method.clone(), url)
-                .header(reqwest::header::ACCEPT, MANIFEST_ACCEPT);
+                .header(reqwest::header::ACCEPT, accept);
             req = self.authorize(repo, req).await?;
             let result = req.send().await;
             let resp = match result {
@@ -597,6 +698,16 @@ fn check_expected(repo: &Repo, reference: &str, got: &str) -> Result<(), Resolve
     Ok(())
 }
 
+/// `sha256:` and 64 lower-case hex digits: the only digest gate fetches a blob by, and one that
+/// cannot change the path of the URL it is put in.
+fn is_sha256_digest(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 /// Read a body, failing as soon as it passes `max` bytes (before buffering more).
 async fn read_limited(
     repo: &Repo,
@@ -684,5 +795,44 @@ mod tests {
         ));
         assert!(!may_send_credentials("https://r.io", "not a url"));
         assert_ne!(cred_key("h", "team/app"), cred_key("h", "other/app"));
+    }
+
+    #[test]
+    fn the_manifest_cache_is_per_repository_and_bounded() {
+        let repo = |path: &str| Repo {
+            domain: "r.io".into(),
+            path: path.into(),
+        };
+        let manifest = |n: usize, digest: &str| Manifest {
+            digest: digest.into(),
+            media_type: None,
+            bytes: bytes::Bytes::from(vec![0u8; n]),
+        };
+        let mut c = ManifestCache::default();
+        c.put(&repo("a"), &manifest(10, "sha256:1"));
+        assert!(c.get(&repo("a"), "sha256:1").is_some());
+        assert!(
+            c.get(&repo("b"), "sha256:1").is_none(),
+            "another repository"
+        );
+        c.put(&repo("a"), &manifest(MANIFEST_CACHE_BYTES, "sha256:2"));
+        assert!(c.get(&repo("a"), "sha256:2").is_none(), "past the bound");
+        assert_eq!(c.bytes, 10);
+    }
+
+    #[test]
+    fn blobs_are_fetched_by_sha256_digests_only() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(is_sha256_digest(&format!("sha256:{hex}")));
+        for bad in [
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha256:{}", &hex[1..]),
+            format!("sha512:{hex}"),
+            format!("sha256:{}/../../x", &hex[..60]),
+            format!("sha256:{hex}?x"),
+            String::new(),
+        ] {
+            assert!(!is_sha256_digest(&bad), "{bad}");
+        }
     }
 }

@@ -83,6 +83,8 @@ pub enum ResolveError {
         expected: String,
         actual: String,
     },
+    #[error("`{digest}` is not a sha256 digest gate fetches from `{registry}`")]
+    BadDigest { registry: String, digest: String },
     #[error("registry `{registry}` sent more than {} for `{repository}`", crate::units::size(*.limit))]
     TooLarge {
         registry: String,

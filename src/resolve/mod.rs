@@ -3,7 +3,9 @@
 //!
 //! Distinct references are resolved concurrently (bounded by `concurrency`), identical ones once.
 //! A tag costs one HEAD (a GET only when the registry sends no digest header, and then the bytes
-//! are hashed); a reference that already carries a digest is checked to exist, never trusted.
+//! are hashed); a reference that already carries a digest is checked to exist, never trusted
+//! (with a HEAD, or with the GET a caller that reads every manifest needs anyway:
+//! [`Resolver::reading_manifests`]).
 //! `--mirror SRC=DST` sends requests for `SRC/...` to `DST/...` while the result keeps the
 //! user's reference, so what gets pinned is what the user wrote.
 
@@ -157,6 +159,8 @@ pub struct Resolver {
     client: RegistryClient,
     mirrors: Vec<Mirror>,
     concurrency: usize,
+    /// Check a digest reference with a GET instead of a HEAD ([`Resolver::reading_manifests`]).
+    get: bool,
 }
 
 impl Resolver {
@@ -165,7 +169,19 @@ impl Resolver {
             client: RegistryClient::new(config.client)?,
             mirrors: config.mirrors,
             concurrency: config.concurrency.max(1),
+            get: false,
         })
+    }
+
+    /// A resolver for a caller that goes on to [`Resolver::inspect`] every digest it resolves
+    /// (`gate check`): a reference that carries a digest is checked to exist with one GET by
+    /// that digest, whose verified bytes the client keeps for the inspect, instead of a HEAD
+    /// and then the same GET. A tag is still looked up with a HEAD: the GET by digest after it
+    /// is what shows that the registry serves the digest it announced (which is what a
+    /// deployer will pull), and a GET by tag alone would not.
+    pub fn reading_manifests(mut self) -> Self {
+        self.get = true;
+        self
     }
 
     /// The client, for later stages that fetch manifests and blobs by digest.
@@ -195,14 +211,22 @@ impl Resolver {
     pub async fn resolve(&self, r: &Reference) -> Result<Resolved, Unresolved> {
         let (repo, via) = self.repo_for(r);
         let target = r.digest().or(r.tag()).unwrap_or(DEFAULT_TAG);
-        let head = self
-            .client
-            .head_manifest(&repo, target)
-            .await
-            .map_err(|error| Unresolved {
-                reference: r.original().to_string(),
-                error,
-            })?;
+        let head = if self.get && r.digest().is_some() {
+            self.client
+                .get_manifest(&repo, target)
+                .await
+                .map(|m| ManifestHead {
+                    size: Some(m.bytes.len() as u64),
+                    digest: m.digest,
+                    media_type: m.media_type,
+                })
+        } else {
+            self.client.head_manifest(&repo, target).await
+        };
+        let head = head.map_err(|error| Unresolved {
+            reference: r.original().to_string(),
+            error,
+        })?;
         Ok(Resolved {
             reference: r.clone(),
             digest: head.digest,

@@ -2,23 +2,19 @@
 //! their layer blobs, within the limits (layers per manifest, bytes per attachment), failing
 //! fast: a manifest with too many layers or a layer whose descriptor is too large is refused
 //! before any blob is fetched, and a blob that grows past its limit while streaming is cut off.
-//! Manifests come through gate's registry client (bounded, digest-checked, authenticated);
-//! blobs, which that client does not fetch, through `oci-client`, behind the [`Fetcher`] trait.
+//! Manifests, referrers and blobs all come through gate's registry client (bounded,
+//! digest-checked, authenticated, retried), behind the [`Fetcher`] trait.
 
 use std::future::Future;
 
-use futures::{StreamExt, TryStreamExt};
-use sha2::{Digest, Sha256};
+use futures::StreamExt;
 
 use super::error::VerifyError;
 use super::policy::VerifyPolicy;
 use super::sign::{attestation_tag, signature_tag, Manifest};
 use super::simple_signing::{check_digest, Rejection, SignatureLayer};
 use super::{Layout, PlatformVerification, ReferrersSource, Verification};
-use crate::registry::auth::Credential;
-use crate::registry::retry::{retryable, Backoff};
 use crate::registry::{ClientConfig, RegistryClient, Repo, ResolveError};
-use oci_client::errors::OciDistributionError;
 
 /// Fetching an attachment failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +26,7 @@ pub enum FetchError {
         registry: String,
         digest: String,
         #[source]
-        source: Box<oci_client::errors::OciDistributionError>,
+        source: Box<ResolveError>,
     },
     #[error("the referrers index of `{digest}` on `{registry}` is not valid JSON")]
     ReferrersIndex {
@@ -47,8 +43,6 @@ pub enum FetchError {
     },
     #[error("blob from `{registry}` does not match its digest `{digest}`")]
     BlobDigest { registry: String, digest: String },
-    #[error("`{0}` is not a repository reference")]
-    Reference(String),
 }
 
 /// Where attachments come from. Implemented over a registry by [`RegistryFetcher`]; tests may
@@ -78,89 +72,29 @@ pub trait Fetcher: Send + Sync {
     ) -> impl Future<Output = Result<Vec<u8>, FetchError>> + Send;
 }
 
-/// A [`Fetcher`] over OCI registries.
+/// A [`Fetcher`] over OCI registries: gate's registry client for manifests, referrers and
+/// blobs alike, so verify shares its credentials, tokens and connections with resolve.
 #[derive(Clone)]
 pub struct RegistryFetcher {
-    manifests: RegistryClient,
-    blobs: oci_client::Client,
-    config: ClientConfig,
+    client: RegistryClient,
 }
 
 impl RegistryFetcher {
-    /// Builds the clients from gate's registry settings (`--insecure-registry`, `--ca-file`,
+    /// A client of its own, from gate's registry settings (`--insecure-registry`, `--ca-file`,
     /// credentials).
     pub fn new(config: ClientConfig) -> Result<Self, FetchError> {
-        let manifests = RegistryClient::new(config.clone())?;
-        let mut oci = oci_client::client::ClientConfig {
-            protocol: oci_client::client::ClientProtocol::HttpsExcept(config.insecure.clone()),
-            read_timeout: Some(config.timeout),
-            connect_timeout: Some(config.timeout),
-            ..Default::default()
-        };
-        for path in &config.ca_files {
-            if let Ok(data) = std::fs::read(path) {
-                oci.extra_root_certificates
-                    .push(oci_client::client::Certificate {
-                        encoding: oci_client::client::CertificateEncoding::Pem,
-                        data,
-                    });
-            }
-        }
-        Ok(Self {
-            manifests,
-            blobs: oci_client::Client::new(oci),
-            config,
-        })
+        Ok(Self::with_client(RegistryClient::new(config)?))
     }
 
-    /// An oci-client request, retried like every request of gate's own registry client
-    /// (408/429/500/502/503/504, bounded attempts with backoff).
-    async fn retried<T, F, Fut>(&self, request: F) -> Result<T, OciDistributionError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<T, OciDistributionError>>,
-    {
-        let mut backoff = Backoff::new(self.config.attempts, self.config.max_backoff);
-        loop {
-            match request().await {
-                Err(e) => {
-                    let transient = matches!(
-                        &e,
-                        OciDistributionError::ServerError { code, .. } if retryable(*code)
-                    );
-                    match backoff.next(None) {
-                        Some(wait) if transient => tokio::time::sleep(wait).await,
-                        _ => return Err(e),
-                    }
-                }
-                ok => return ok,
-            }
-        }
-    }
-
-    fn auth(&self, repo: &Repo) -> Result<oci_client::secrets::RegistryAuth, FetchError> {
-        use oci_client::secrets::RegistryAuth;
-        let credential = self
-            .config
-            .auth
-            .lookup(&repo.domain, &repo.path)
-            .map_err(|source| ResolveError::Credentials {
-                registry: repo.domain.clone(),
-                source: std::sync::Arc::new(source),
-            })?;
-        Ok(match credential {
-            None => RegistryAuth::Anonymous,
-            Some(Credential::Basic { username, password }) => {
-                RegistryAuth::Basic(username, password)
-            }
-            Some(Credential::IdentityToken(token)) => RegistryAuth::Bearer(token),
-        })
+    /// Over `client`, sharing what it learnt (auth challenges, tokens, connections).
+    pub fn with_client(client: RegistryClient) -> Self {
+        Self { client }
     }
 }
 
 impl Fetcher for RegistryFetcher {
     async fn manifest(&self, repo: &Repo, reference: &str) -> Result<Option<Vec<u8>>, FetchError> {
-        match self.manifests.get_manifest(repo, reference).await {
+        match self.client.get_manifest(repo, reference).await {
             Ok(m) => Ok(Some(m.bytes.to_vec())),
             Err(ResolveError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -181,81 +115,55 @@ impl Fetcher for RegistryFetcher {
         struct Entry {
             digest: String,
         }
-        // The referrers tag schema first: read with the bounded, digest-checking client.
-        if let Some(bytes) = self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
-            if let Ok(index) = serde_json::from_slice::<Index>(&bytes) {
-                let digests = index.manifests.into_iter().map(|e| e.digest).collect();
-                return Ok((ReferrersSource::TagSchema, digests));
+        let list = |index: Index| index.manifests.into_iter().map(|e| e.digest).collect();
+        // As cosign asks (go-containerregistry's `remote.Referrers`): the referrers API first,
+        // read with the bounded client; an OCI index from it is the answer, and the tag schema
+        // is not asked. Any other answer (404: no API) sends it to the tag schema.
+        let api = self
+            .client
+            .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
+            .await?;
+        if let Some((Some(media_type), bytes)) = api {
+            if media_type == crate::verify::OCI_INDEX_MEDIA_TYPE {
+                let index = serde_json::from_slice::<Index>(&bytes).map_err(|e| {
+                    FetchError::ReferrersIndex {
+                        registry: repo.domain.clone(),
+                        digest: digest.to_string(),
+                        source: e,
+                    }
+                })?;
+                return Ok((ReferrersSource::Api, list(index)));
             }
         }
-        // The referrers API, read with the same bounded client as manifests (capped while
-        // streaming at the manifest limit): a registry without the API lists nothing.
-        let digests = match self
-            .manifests
-            .get_referrers(repo, digest, BUNDLE_ARTIFACT_TYPE)
-            .await?
-        {
-            None => Vec::new(),
+        // The referrers tag schema, read with the bounded, digest-checking client: none (404),
+        // or no index, lists nothing.
+        let digests = match self.manifest(repo, &digest.replacen(':', "-", 1)).await? {
             Some(bytes) => serde_json::from_slice::<Index>(&bytes)
-                .map_err(|e| FetchError::ReferrersIndex {
-                    registry: repo.domain.clone(),
-                    digest: digest.to_string(),
-                    source: e,
-                })?
-                .manifests
-                .into_iter()
-                .map(|e| e.digest)
-                .collect(),
+                .map(list)
+                .unwrap_or_default(),
+            None => Vec::new(),
         };
-        Ok((ReferrersSource::Api, digests))
+        Ok((ReferrersSource::TagSchema, digests))
     }
 
     async fn blob(&self, repo: &Repo, digest: &str, limit: u64) -> Result<Vec<u8>, FetchError> {
-        let reference: oci_client::Reference = format!("{}/{}@{digest}", repo.domain, repo.path)
-            .parse()
-            .map_err(|_bad| FetchError::Reference(format!("{}/{}", repo.domain, repo.path)))?;
-        let blob_error = |source| FetchError::Blob {
-            registry: repo.domain.clone(),
-            digest: digest.to_string(),
-            source: Box::new(source),
-        };
-        let auth = self.auth(repo)?;
-        // Credentials are registered once per registry; tokens are fetched and cached lazily.
-        self.blobs
-            .store_auth_if_needed(reference.resolve_registry(), &auth)
-            .await;
-        let descriptor = oci_client::manifest::OciDescriptor {
-            digest: digest.to_string(),
-            ..Default::default()
-        };
-        let stream = self
-            .retried(|| self.blobs.pull_blob_stream(&reference, &descriptor))
-            .await
-            .map_err(blob_error)?;
-        let too_large = || FetchError::BlobTooLarge {
-            registry: repo.domain.clone(),
-            digest: digest.to_string(),
-            limit,
-        };
-        if stream.content_length.is_some_and(|n| n > limit) {
-            return Err(too_large());
-        }
-        let mut chunks = stream.stream.map_err(|e| blob_error(e.into()));
-        let mut out = Vec::new();
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk?;
-            if (out.len() + chunk.len()) as u64 > limit {
-                return Err(too_large());
-            }
-            out.extend_from_slice(&chunk);
-        }
-        if format!("sha256:{}", hex::encode(Sha256::digest(&out))) != digest {
-            return Err(FetchError::BlobDigest {
+        match self.client.get_blob(repo, digest, limit).await {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(ResolveError::TooLarge { .. }) => Err(FetchError::BlobTooLarge {
                 registry: repo.domain.clone(),
                 digest: digest.to_string(),
-            });
+                limit,
+            }),
+            Err(ResolveError::DigestMismatch { .. }) => Err(FetchError::BlobDigest {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+            }),
+            Err(source) => Err(FetchError::Blob {
+                registry: repo.domain.clone(),
+                digest: digest.to_string(),
+                source: Box::new(source),
+            }),
         }
-        Ok(out)
     }
 }
 
@@ -487,8 +395,9 @@ pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3
 /// The in-toto predicate type of a cosign v3 image signature.
 pub const COSIGN_SIGN_PREDICATE: &str = "https://sigstore.dev/cosign/sign/v1";
 
-/// cosign v3: Sigstore bundles attached to `digest` as referrers, found through the referrers
-/// tag schema (`sha256-<hex>`, read with the bounded client) or else the OCI referrers API.
+/// cosign v3: Sigstore bundles attached to `digest` as referrers, found through the OCI
+/// referrers API or, on a registry without it, the referrers tag schema (`sha256-<hex>`), in
+/// cosign's order ([`Fetcher::referrers`]), both read with the bounded client.
 /// A bundle whose DSSE statement has the cosign signing predicate counts as a signature; any
 /// other predicate as an attestation.
 async fn verify_referrer_bundles<F: Fetcher>(

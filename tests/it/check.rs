@@ -2,7 +2,7 @@
 //! with `gate sign`, and the replay scanner. One passing deploy and one failing deploy for each
 //! reason, asserting the exit code, the report and which files were pinned.
 
-use crate::harness::Registry;
+use crate::harness::{Options, Registry};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,7 +24,12 @@ pub(crate) fn examples() -> PathBuf {
 
 impl Env {
     pub async fn new() -> Self {
-        let reg = Registry::start();
+        Self::with(Options::default()).await
+    }
+
+    /// An environment whose registry is started with `opts`.
+    pub async fn with(opts: Options) -> Self {
+        let reg = Registry::with(opts);
         let dir = tempfile::tempdir().unwrap();
         let upstream = reg.addr.clone();
         let env = Self {
@@ -224,6 +229,97 @@ async fn a_clean_signed_deploy_passes_and_is_pinned() {
     let log = std::fs::read_to_string(env.path("bin/log")).unwrap();
     assert_eq!(log.matches(&digest).count(), 1, "{log}");
     assert!(!log.contains("FAIL"), "{log}");
+}
+
+/// Every request a cold `gate check --key` sends the registry for a signed image, read from
+/// the real registry's access log: each is a round trip the registry spends CPU on beside
+/// Trivy, so one more per image fails here (and one fewer is a change to this list, made on
+/// purpose). Once by tag, then again on the tree the first run pinned.
+#[tokio::test]
+async fn registry_requests_per_signed_image() {
+    let mut env = Env::with(Options {
+        access_log: true,
+        ..Options::default()
+    })
+    .await;
+    let names = ["shop-api", "shop-web"];
+    let mut digests = Vec::new();
+    for name in names {
+        digests.push(env.image(name, "1.4.2", true, CLEAN).await);
+    }
+    let api = std::fs::read_to_string(examples().join("api.yaml")).unwrap();
+    let web = api.replace("shop-api", "shop-web");
+    env.deploy(&["namespace.yaml", "api.yaml"], &[("web.yaml", &web)]);
+    // Verify, in the order sent: the signature manifest and its one layer, then cosign v3
+    // bundles as cosign looks for them: the referrers API, and (this registry has none) the
+    // referrers tag schema.
+    let verify = [
+        "GET /v2/REPO/manifests/sha256-DIGEST.sig 200",
+        "GET /v2/REPO/blobs/BLOB 200",
+        "GET /v2/REPO/referrers/sha256:DIGEST?artifactType=application/vnd.dev.sigstore.bundle.v0.3%2Bjson 404",
+        "GET /v2/REPO/manifests/sha256-DIGEST 404",
+    ];
+    // By tag: resolve looks the tag up, inspect reads the manifest it announced, by digest.
+    let by_tag = [
+        "HEAD /v2/REPO/manifests/1.4.2 200",
+        "GET /v2/REPO/manifests/sha256:DIGEST 200",
+    ];
+    // Pinned (`tag@digest`): one GET by digest checks it exists (inspect reuses its bytes),
+    // beside the HEAD that looks the tag up for a stale pin; no HEAD by digest.
+    let pinned = [
+        "GET /v2/REPO/manifests/sha256:DIGEST 200",
+        "HEAD /v2/REPO/manifests/1.4.2 200",
+    ];
+    for (run, resolve) in [("by tag", &by_tag[..]), ("pinned", &pinned[..])] {
+        let before = env.reg.requests().len();
+        let (out, report) = env.check(&[]);
+        assert_eq!(out.status.code(), Some(0), "{}\n{report:#}", stderr(&out));
+        for img in report["images"].as_array().unwrap() {
+            assert_eq!(img["signatures"].as_array().unwrap().len(), 1, "{img:#}");
+        }
+        let requests: Vec<String> = env.reg.requests()[before..].to_vec();
+        for r in &requests {
+            assert!(
+                r.ends_with(concat!("gate/", env!("CARGO_PKG_VERSION"))),
+                "{r}"
+            );
+        }
+        // Resolve's requests go out together (in any order); the rest one after the other.
+        let sorted = |v: &[&str]| {
+            let mut v: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+            let n = resolve.len().min(v.len());
+            v[..n].sort();
+            v
+        };
+        let expected: Vec<&str> = resolve.iter().chain(&verify).copied().collect();
+        let expected = sorted(&expected);
+        let mut per_image = 0;
+        for (name, digest) in names.iter().zip(&digests) {
+            let hex = digest.trim_start_matches("sha256:");
+            let mine: Vec<String> = requests
+                .iter()
+                .filter(|r| r.contains(&format!(" /v2/acme/{name}/")))
+                .map(|r| {
+                    let r = r.rsplit_once(' ').map_or(r.as_str(), |(r, _)| r);
+                    let r = r
+                        .replace(&format!("/v2/acme/{name}/"), "/v2/REPO/")
+                        .replace(hex, "DIGEST");
+                    match r.split_once("/blobs/") {
+                        Some((method, rest)) => {
+                            let status = rest.rsplit(' ').next().unwrap_or_default();
+                            format!("{method}/blobs/BLOB {status}")
+                        }
+                        None => r,
+                    }
+                })
+                .collect();
+            let got = sorted(&mine.iter().map(String::as_str).collect::<Vec<_>>());
+            assert_eq!(got, expected, "{run}, {name}: {requests:#?}");
+            per_image += mine.len();
+        }
+        // Nothing beside the images' own requests (no `/v2/` ping, per blob or at all).
+        assert_eq!(requests.len(), per_image, "{run}: {requests:#?}");
+    }
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@ pub struct Options {
     pub tls: bool,
     /// htpasswd (bcrypt) user and password.
     pub auth: Option<(String, String)>,
+    /// Log every request (method, path, status, user agent) for [`Registry::requests`].
+    pub access_log: bool,
 }
 
 /// A running registry.
@@ -126,9 +128,10 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: {}\n\
              storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
              http:\n  addr: {addr}\n  secret: gate-test\n",
+            !opts.access_log,
             dir.path().join("data").display()
         );
         let mut ca = None;
@@ -217,6 +220,24 @@ impl Registry {
         }
         let log = std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
         panic!("docker-registry did not start on {}:\n{log}", self.addr);
+    }
+
+    /// The requests the registry has answered so far, as `METHOD /path?query STATUS AGENT`, in
+    /// order (started with [`Options::access_log`]; empty otherwise).
+    pub fn requests(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default();
+        // The combined log format: `host - user [time] "METHOD PATH PROTO" STATUS SIZE "REF" "UA"`.
+        log.lines()
+            .filter_map(|l| {
+                let mut quoted = l.split('"').skip(1).step_by(2);
+                let request = quoted.next()?;
+                let status = l.split('"').nth(2)?.split_whitespace().next()?;
+                let agent = quoted.nth(1).unwrap_or_default();
+                let (method, rest) = request.split_once(' ')?;
+                let path = rest.rsplit_once(' ').map_or(rest, |(p, _)| p);
+                Some(format!("{method} {path} {status} {agent}"))
+            })
+            .collect()
     }
 
     /// The registry's storage root (for seeding content byte-exact).

@@ -2,12 +2,14 @@
 //! row, asserting the outcome (error kind and message, or success after retries), a bounded
 //! time, and that credentials never reach another origin or a message.
 
-use crate::harness::Registry;
+use crate::harness::{image_parts, sha256, Registry};
 use crate::proxy::{Fault, FaultProxy};
 use gate::reference::Reference;
 use gate::registry::auth::AuthSources;
 use gate::registry::{chain_text, ClientConfig, ResolveError, Unresolved};
 use gate::resolve::{ResolveConfig, Resolver};
+use gate::verify::{Fetcher, RegistryFetcher};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Setup {
@@ -51,6 +53,108 @@ async fn resolve_with(s: &Setup, fault: Fault, only: Option<&str>) -> Result<Str
     // What check does next: fetch the manifest by digest, verified.
     r.inspect(&res).await?;
     Ok(res.digest)
+}
+
+/// The bearer-token proxy of [`bearer_token_challenge_with_and_without_credentials`], and the
+/// credentials that get a token from it.
+fn token_auth(s: &Setup) -> (tempfile::TempDir, AuthSources) {
+    s.proxy.set(
+        Fault::Token {
+            user: "bob".into(),
+            pass: "tok-pass-77".into(),
+        },
+        None,
+    );
+    auth_file(&s.proxy.addr, "bob", "tok-pass-77")
+}
+
+/// A docker config.json with `user:pass` for `registry`, as the only credential source.
+fn auth_file(registry: &str, user: &str, pass: &str) -> (tempfile::TempDir, AuthSources) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("config.json");
+    std::fs::write(
+        &f,
+        serde_json::json!({"auths": {registry: {"username": user, "password": pass}}}).to_string(),
+    )
+    .unwrap();
+    let auth = AuthSources {
+        files: vec![f],
+        helper_path: None,
+    };
+    (dir, auth)
+}
+
+/// `gate check`'s registry traffic for one image behind a bearer-token registry: resolve
+/// looks the tag up (after one challenge and one token) and inspect reads the manifest by
+/// digest; verify, sharing the client, fetches blobs with the same token and finds the
+/// manifest in the client: one handshake per registry and scope for the run, no `/v2/` ping.
+/// A pinned reference (`tag@digest`) is checked with the GET inspect then reuses.
+#[tokio::test]
+async fn resolve_inspect_and_verify_share_one_token_and_one_manifest_fetch() {
+    let s = setup().await;
+    let (_dir, auth) = token_auth(&s);
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    s.proxy.on_request(Some(Arc::new(move |p: &str| {
+        seen.lock().unwrap().push(p.to_string())
+    })));
+    let r = resolver(&s.proxy, auth, Duration::from_secs(5)).reading_manifests();
+    let res = r.resolve(&s.image).await.unwrap();
+    assert_eq!(res.digest, s.digest);
+    assert_eq!(r.inspect(&res).await.unwrap().manifest.digest, s.digest);
+    let fetcher = RegistryFetcher::with_client(r.client().clone());
+    let (repo, _) = r.repo_for(&s.image);
+    let (blobs, _) = image_parts("team/app:v1:linux/amd64", "linux", "amd64");
+    for blob in &blobs {
+        let got = Fetcher::blob(&fetcher, &repo, &sha256(blob), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&got, blob);
+    }
+    let again = Fetcher::manifest(&fetcher, &repo, &s.digest).await.unwrap();
+    assert_eq!(again.map(|b| sha256(&b)), Some(s.digest.clone()));
+    let seen = paths.lock().unwrap().clone();
+    let tokens = seen.iter().filter(|p| p.starts_with("/token")).count();
+    assert_eq!(tokens, 1, "{seen:#?}");
+    // The challenge, the token, the HEAD by tag, the GET by digest, the two blobs.
+    assert_eq!(seen.len(), 6, "{seen:#?}");
+    assert!(!seen.iter().any(|p| p == "/v2/"), "{seen:#?}");
+
+    // Pinned: one GET by digest for resolve and inspect together.
+    let pinned = Reference::parse(&format!("{}/team/app:v1@{}", s.proxy.addr, s.digest)).unwrap();
+    let (_dir2, auth) = token_auth(&s);
+    let r = resolver(&s.proxy, auth, Duration::from_secs(5)).reading_manifests();
+    paths.lock().unwrap().clear();
+    let res = r.resolve(&pinned).await.unwrap();
+    assert_eq!(r.inspect(&res).await.unwrap().manifest.digest, s.digest);
+    let seen = paths.lock().unwrap().clone();
+    let manifests: Vec<&String> = seen.iter().filter(|p| p.contains("/manifests/")).collect();
+    assert_eq!(manifests.len(), 2, "the 401, then the GET: {seen:#?}");
+}
+
+/// A pinned reference checked with a GET (check's way) refuses the same lies as with a HEAD
+/// and a verified GET: other bytes than its digest, a truncated body.
+#[tokio::test]
+async fn a_reading_resolver_refuses_lying_or_broken_manifests() {
+    let s = setup().await;
+    let pinned = Reference::parse(&format!("{}/team/app:v1@{}", s.proxy.addr, s.digest)).unwrap();
+    for fault in [Fault::WrongDigestHeader, Fault::WrongBody, Fault::Truncate] {
+        s.proxy.set(fault.clone(), Some("/manifests/"));
+        let e = resolver(&s.proxy, AuthSources::default(), Duration::from_secs(5))
+            .reading_manifests()
+            .resolve(&pinned)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.error,
+                ResolveError::DigestMismatch { .. }
+                    | ResolveError::Network { .. }
+                    | ResolveError::Connect { .. }
+            ),
+            "{fault:?}: {e:?}"
+        );
+    }
 }
 
 fn status(code: u16, times: usize, retry_after: Option<&str>) -> Fault {
@@ -132,13 +236,7 @@ async fn auth_faults_say_what_to_do() {
 #[tokio::test]
 async fn bearer_token_challenge_with_and_without_credentials() {
     let s = setup().await;
-    s.proxy.set(
-        Fault::Token {
-            user: "bob".into(),
-            pass: "tok-pass-77".into(),
-        },
-        None,
-    );
+    let (_dir, auth) = token_auth(&s);
     // Without credentials the token endpoint refuses: unauthorized.
     let e = resolver(&s.proxy, AuthSources::default(), Duration::from_secs(5))
         .resolve(&s.image)
@@ -150,20 +248,6 @@ async fn bearer_token_challenge_with_and_without_credentials() {
     );
 
     // With credentials: one token for the repository, then the HEAD succeeds.
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("config.json");
-    std::fs::write(
-        &f,
-        format!(
-            r#"{{"auths":{{"{}":{{"username":"bob","password":"tok-pass-77"}}}}}}"#,
-            s.proxy.addr
-        ),
-    )
-    .unwrap();
-    let auth = AuthSources {
-        files: vec![f],
-        helper_path: None,
-    };
     let r = resolver(&s.proxy, auth, Duration::from_secs(5));
     let before = s.proxy.requests();
     let refs: Vec<Reference> = (0..20).map(|_| s.image.clone()).collect();
@@ -253,22 +337,9 @@ async fn redirects_to_another_origin_get_no_credentials() {
     let elsewhere = FaultProxy::start(&s._reg.addr).await;
     s.proxy
         .set(Fault::Redirect(format!("http://{}", elsewhere.addr)), None);
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("config.json");
-    std::fs::write(
-        &f,
-        format!(
-            r#"{{"auths":{{"{}":{{"username":"eve","password":"never-leak-9"}}}}}}"#,
-            s.proxy.addr
-        ),
-    )
-    .unwrap();
+    let (_dir, auth) = auth_file(&s.proxy.addr, "eve", "never-leak-9");
     // Make the client send Basic credentials to the proxy first (it learns the scheme on 401).
     s.proxy.set(Fault::Unauthorized, None);
-    let auth = AuthSources {
-        files: vec![f],
-        helper_path: None,
-    };
     let r = resolver(&s.proxy, auth.clone(), Duration::from_secs(5));
     let _ = r.resolve(&s.image).await;
     assert!(

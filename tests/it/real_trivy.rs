@@ -489,6 +489,7 @@ async fn real_trivy_with_registry_auth_keeps_the_password_out_of_argv() {
     let opts = Options {
         tls: false,
         auth: Some(("gate".into(), PASSWORD.into())),
+        ..Options::default()
     };
     let env = Real::new(&trivy, opts).await;
     std::fs::create_dir_all(env.path("docker")).unwrap();

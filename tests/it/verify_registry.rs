@@ -14,7 +14,7 @@ use gate::verify::{
     RegistryFetcher, SignatureLayer, TrustedKey, VerifyError, VerifyPolicy,
 };
 
-use crate::harness::{sha256, Registry, OCI_MANIFEST};
+use crate::harness::{sha256, Options, Registry, OCI_MANIFEST};
 
 fn fetcher(reg: &Registry) -> RegistryFetcher {
     RegistryFetcher::new(ClientConfig {
@@ -59,10 +59,7 @@ async fn push_signatures(reg: &Registry, repo_path: &str, digest: &str, layers: 
 fn seed_manifest(reg: &Registry, repo_path: &str, tag: &str, bytes: &[u8]) -> String {
     let digest = sha256(bytes);
     let hex = &digest[7..];
-    let v2 = reg.storage().join("docker/registry/v2");
-    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
-    std::fs::create_dir_all(&blob).unwrap();
-    std::fs::write(blob.join("data"), bytes).unwrap();
+    let v2 = store_blob(reg, hex, bytes);
     let manifests = v2.join(format!("repositories/{repo_path}/_manifests"));
     for dir in [
         manifests.join(format!("revisions/sha256/{hex}")),
@@ -73,6 +70,15 @@ fn seed_manifest(reg: &Registry, repo_path: &str, tag: &str, bytes: &[u8]) -> St
         std::fs::write(dir.join("link"), &digest).unwrap();
     }
     digest
+}
+
+/// Writes `bytes` as the blob `sha256:<hex>` in the registry's storage; returns its `v2` root.
+fn store_blob(reg: &Registry, hex: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let v2 = reg.storage().join("docker/registry/v2");
+    let blob = v2.join(format!("blobs/sha256/{}/{hex}", &hex[..2]));
+    std::fs::create_dir_all(&blob).unwrap();
+    std::fs::write(blob.join("data"), bytes).unwrap();
+    v2
 }
 
 /// Writes a blob of `size` zero bytes into storage (sparse: no memory, little disk).
@@ -187,7 +193,10 @@ async fn signs_appends_and_verifies_through_a_registry() {
 
 #[tokio::test]
 async fn hostile_signature_manifests_fail_fast() {
-    let reg = Registry::start();
+    let reg = Registry::with(Options {
+        access_log: true,
+        ..Options::default()
+    });
     let digest = reg.push_image("evil/app", "v1").await;
     let (_, pub_a) = key_pair(b"");
     let policy = VerifyPolicy::new(vec![pub_a], vec![], None).unwrap();
@@ -262,6 +271,67 @@ async fn hostile_signature_manifests_fail_fast() {
         .unwrap_err();
     let text = format!("{:#}", anyhow_chain(&err));
     assert!(text.contains("exceeds 100 bytes"), "{text}");
+
+    // A blob whose stored bytes are not those of its digest: fetched, hashed, refused.
+    let honest = b"gate test signature payload".to_vec();
+    let swapped = seed_blob(&reg, "evil/big", &honest, b"gate test signature PAYLOAD");
+    seed_manifest(
+        &reg,
+        "evil/big",
+        &signature_tag(&digest2),
+        &manifest(vec![layer(swapped.clone(), honest.len() as u64)]),
+    );
+    let before = reg.requests().len();
+    let err = verify::verify_image(&f, &repo(&reg, "evil/big"), &digest2, &policy)
+        .await
+        .unwrap_err();
+    let text = anyhow_chain(&err);
+    assert!(
+        text.contains(&format!("does not match its digest `{swapped}`")),
+        "{text}"
+    );
+    // The registry did serve it (one GET, no ping): the refusal is gate's own check.
+    let blob_gets: Vec<String> = reg.requests()[before..]
+        .iter()
+        .filter(|r| r.contains(&swapped) || r.starts_with("GET /v2/ "))
+        .cloned()
+        .collect();
+    assert_eq!(blob_gets.len(), 1, "{blob_gets:#?}");
+    assert!(blob_gets[0].contains(" 200 "), "{blob_gets:#?}");
+
+    // A layer digest that is no sha256 digest (here one that would walk the URL's path) is
+    // refused without a request.
+    let before = reg.requests().len();
+    seed_manifest(
+        &reg,
+        "evil/big",
+        &signature_tag(&digest2),
+        &manifest(vec![layer(format!("{}/../../../x", &swapped[..40]), 10)]),
+    );
+    let err = verify::verify_image(&f, &repo(&reg, "evil/big"), &digest2, &policy)
+        .await
+        .unwrap_err();
+    let text = anyhow_chain(&err);
+    assert!(text.contains("is not a sha256 digest"), "{text}");
+    assert!(
+        !reg.requests()[before..]
+            .iter()
+            .any(|r| r.contains("/blobs/")),
+        "{:#?}",
+        reg.requests()
+    );
+}
+
+/// Writes `stored` into storage as the blob whose digest is that of `claimed` (a registry whose
+/// storage was tampered with, or one that lies); returns that digest.
+fn seed_blob(reg: &Registry, repo_path: &str, claimed: &[u8], stored: &[u8]) -> String {
+    let digest = sha256(claimed);
+    let hex = &digest[7..];
+    let v2 = store_blob(reg, hex, stored);
+    let link = v2.join(format!("repositories/{repo_path}/_layers/sha256/{hex}"));
+    std::fs::create_dir_all(&link).unwrap();
+    std::fs::write(link.join("link"), &digest).unwrap();
+    digest
 }
 
 fn anyhow_chain(e: &dyn std::error::Error) -> String {
@@ -387,7 +457,10 @@ async fn conformance_cosign_containers_image_fixtures_through_a_registry() {
 
 #[tokio::test]
 async fn verify_platforms_requires_each_child() {
-    let reg = Registry::start();
+    let reg = Registry::with(Options {
+        access_log: true,
+        ..Options::default()
+    });
     let (index, children) = reg.push_index("team/multi", "1.0").await;
     let (key, public) = key_pair(b"");
     let reference = format!("{}/team/multi", reg.addr);
@@ -427,6 +500,14 @@ async fn verify_platforms_requires_each_child() {
     .await;
     let v = verify::verify_image(&f, &repo(&reg, "team/multi"), &index, &policy).await;
     assert!(verify::evaluate(&v, &image, &policy).is_empty());
+    // The index was walked twice, and read once: the client keeps what it fetched by digest.
+    let by_digest = format!("GET /v2/team/multi/manifests/{index} ");
+    let reads: Vec<String> = reg
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with(&by_digest))
+        .collect();
+    assert_eq!(reads.len(), 1, "{reads:#?}");
 }
 
 #[test]
@@ -574,4 +655,40 @@ async fn cosign_v3_bundle_referrers() {
     let v = verify::verify_image(&f, &repo(&reg, "v3/app"), &digest, &other).await;
     let findings = verify::evaluate(&v, &image, &other);
     assert_eq!(findings[0].rule, "GATE-SIG-002", "{findings:?}");
+}
+
+/// On a registry with the OCI referrers API (go-containerregistry's), its answer is the list of
+/// bundle referrers, as cosign reads it: the referrers tag schema is not asked as well. Counted
+/// through the proxy in front of it.
+#[tokio::test]
+async fn the_referrers_api_answers_alone_where_there_is_one() {
+    let Some(reg) = Registry::referrers() else {
+        return;
+    };
+    let digest = reg.push_image("team/app", "v1").await;
+    let proxy = crate::proxy::FaultProxy::start(&reg.addr).await;
+    let paths = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = paths.clone();
+    proxy.on_request(Some(std::sync::Arc::new(move |p: &str| {
+        seen.lock().unwrap().push(p.to_string())
+    })));
+    let f = RegistryFetcher::new(ClientConfig {
+        insecure: vec![proxy.addr.clone()],
+        timeout: Duration::from_secs(20),
+        auth: AuthSources::default(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let r = Repo {
+        domain: proxy.addr.clone(),
+        path: "team/app".into(),
+    };
+    let (source, listed) = verify::Fetcher::referrers(&f, &r, &digest).await.unwrap();
+    assert_eq!(
+        (source, listed),
+        (verify::ReferrersSource::Api, Vec::<String>::new())
+    );
+    let seen = paths.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    assert!(seen[0].contains("/referrers/"), "{seen:#?}");
 }

@@ -79,12 +79,13 @@ async fn github_provenance_passes_and_each_mismatch_fails() {
         );
         // @sigstore/oci writes the referrers tag schema whenever the registry answers the
         // manifest PUT without an `OCI-Subject` header, which go-containerregistry's registry
-        // does although it serves the referrers API: there the bundle is in both, and gate
-        // reads the tag first.
-        assert_eq!(
-            atts[0]["layout"]["kind"], "referrers-tag",
-            "{kind:?}: {report}"
-        );
+        // does although it serves the referrers API: there the bundle is in both, and gate,
+        // like cosign, reads the API (the tag schema only where there is no API).
+        let layout = match kind {
+            RegistryKind::TagFallback => "referrers-tag",
+            RegistryKind::ReferrersApi => "referrers-api",
+        };
+        assert_eq!(atts[0]["layout"]["kind"], layout, "{kind:?}: {report}");
         assert_eq!(atts[0]["layout"]["bundle"], "v0.3", "{kind:?}: {report}");
         // The build facts the SLSA keys compared are in the evidence.
         assert_eq!(
