@@ -18,7 +18,7 @@ pub mod head;
 
 pub use ambiguous::check as check_unambiguous;
 use budget::charge_aliases;
-pub use budget::AliasBudget;
+pub use budget::{aliases_charged, AliasBudget};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;

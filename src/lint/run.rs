@@ -270,7 +270,12 @@ impl<'c> Linter<'c> {
         let mut docs = Vec::new();
         let mut whole = FileFirst::new(path);
         for k in group {
-            match yaml::parse_documents(&text[k.bytes.clone()]) {
+            let aliased = yaml::aliases_charged();
+            let parsed = yaml::parse_documents(&text[k.bytes.clone()]);
+            // A document grown by aliases is linted at once, before the next is parsed: the
+            // trees held at once stay about the size of the chunk's text.
+            let grew = yaml::aliases_charged() != aliased;
+            match parsed {
                 Ok(parsed) => {
                     let parsed: Vec<Node> = parsed
                         .into_iter()
@@ -282,14 +287,12 @@ impl<'c> Linter<'c> {
                         .collect();
                     if !k.whole {
                         docs.extend(parsed);
-                        continue;
-                    }
-                    // The head said a kind that adds nothing to the first pass; a document of
-                    // any other kind here would have added facts it never did.
-                    if let Some(d) = parsed
+                    } else if let Some(d) = parsed
                         .iter()
                         .find(|d| !d.get_str("kind").is_some_and(rules::is_lint_only))
                     {
+                        // The head said a kind that adds nothing to the first pass; a document
+                        // of any other kind here would have added facts it never did.
                         second.notices.push(FileNotice {
                             file: path.clone(),
                             line: d.line,
@@ -299,11 +302,11 @@ impl<'c> Linter<'c> {
                                       gave: it cannot be checked"
                                 .to_string(),
                         });
-                        continue;
+                    } else {
+                        let mut parsed = whole.observe(parsed);
+                        parsed.retain(source::kept);
+                        docs.extend(parsed);
                     }
-                    let mut parsed = whole.observe(parsed);
-                    parsed.retain(source::kept);
-                    docs.extend(parsed);
                 }
                 Err(e) if k.whole => second.notices.push(source::malformed(
                     path,
@@ -320,12 +323,22 @@ impl<'c> Linter<'c> {
                     message: format!("could not re-read a document for linting: {}", e.message),
                 }),
             }
+            if grew {
+                self.lint_docs(path, std::mem::take(&mut docs), &mut second);
+            }
         }
         second.objects = whole.objects;
         second.notices.append(&mut whole.notices);
         second.findings.append(&mut whole.findings);
+        self.lint_docs(path, docs, &mut second);
+        second
+    }
+
+    /// Lint parsed documents of one file (per object: how they are grouped changes nothing)
+    /// and gather their pods' facts.
+    fn lint_docs(&self, path: &Path, docs: Vec<Node>, second: &mut Second) {
         let parsed = Parsed {
-            path: path.clone(),
+            path: path.to_path_buf(),
             docs,
         };
         let mut objects: Vec<Object<'_>> = Vec::new();
@@ -341,7 +354,6 @@ impl<'c> Linter<'c> {
         second
             .findings
             .extend(exceptions::apply(&cx, hits, self.today, true));
-        second
     }
 }
 

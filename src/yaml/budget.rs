@@ -31,6 +31,16 @@ impl AliasBudget {
     }
 }
 
+/// The alias-expanded nodes counted so far against the budget this thread counts against (its
+/// own count outside [`AliasBudget::enter`]). A caller holding many trees at once compares it
+/// before and after a parse to tell whether aliases grew the tree it got beyond its text.
+pub fn aliases_charged() -> usize {
+    BUDGET.with(|b| match &*b.borrow() {
+        Some(budget) => budget.0.load(Ordering::Relaxed),
+        None => ALIAS_NODES.with(std::cell::Cell::get),
+    })
+}
+
 /// Count `n` alias-expanded nodes against the current budget; the total so far.
 pub(super) fn charge_aliases(n: usize) -> usize {
     BUDGET.with(|b| match &*b.borrow() {
