@@ -1,18 +1,22 @@
-//! The two passes of a lint run. The first parses each file once, one document at a time,
-//! counts its objects, reports what cannot be read, gathers the input's [`Facts`], keeps the
-//! Namespaces and NetworkPolicies for the cross-object rules, and keeps the text of each document
-//! some rule reads: the file's whole text when those documents are most of it (no copy), else a
-//! copy of just them (a file of CRDs keeps little). The second re-parses those documents in
-//! chunks of at most [`CHUNK`] bytes and runs the per-object rules, so memory holds the kept texts
-//! plus one chunk's trees per thread, never a whole input's trees: a 100 MB file costs about
-//! 100 MB. (A file with `{{` is parsed whole, once: telling a Helm template from YAML needs all
-//! of it.)
+//! The two passes of a lint run. The first reads each file into its thread's reused buffer,
+//! one document at a time: it counts objects, reports what cannot be read, gathers the facts the
+//! per-object rules need ([`Facts::observe`]: Namespaces, ServiceAccounts, ClusterRoles), keeps
+//! the Namespaces, NetworkPolicies and Services for the cross-object rules, and copies out the
+//! text of each document some rule reads. The second parses those documents in chunks of at most
+//! [`CHUNK`] bytes and runs the per-object rules, so memory holds the kept texts plus one
+//! chunk's trees per thread, never a whole input's trees. (A file with `{{` is parsed whole:
+//! telling a Helm template from YAML needs all of it.)
 //!
-//! The first pass never parses the body of a document whose kind no rule reads
-//! ([`rules::SKIPPED_KINDS`], read from the document's head by [`yaml::head`]): it builds only
-//! its `apiVersion`, `kind` and `metadata`. Files are read and first-passed in parallel, chunks
-//! second-passed in parallel ([`parallel::map`]), and the results merged in input order, so the
-//! outcome is the same on any number of threads. Every thread counts its alias expansions
+//! Most documents are parsed once. The first pass reads only the head ([`yaml::head`]) of a
+//! document whose kind no rule reads ([`rules::SKIPPED_KINDS`]: it builds only its
+//! `apiVersion`, `kind` and `metadata`) and of one whose kind adds nothing to that pass
+//! ([`rules::is_lint_only`]: workloads, pods, ConfigMaps, Secrets, Roles, bindings…), whose
+//! whole segment it keeps; the second pass then does for it what the first does for a document
+//! it parses (count it, report it malformed, check its pod's shape and inline exceptions) and
+//! gathers the pods' facts, which only the cross-object rules read, after it. Files are read
+//! and first-passed in parallel, chunks second-passed in parallel ([`parallel::map`]), and the
+//! results merged in input order, so the outcome is the same on any number of threads and with
+//! or without skimming (`tests/it/lint_skip.rs`). Every thread counts its alias expansions
 //! against the run's one [`yaml::AliasBudget`].
 
 use crate::finding::Finding;
