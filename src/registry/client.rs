@@ -196,6 +196,18 @@ impl RegistryClient {
         format!("{}/v2/{}/{rest}", self.base(&repo.domain), repo.path)
     }
 
+    /// The URL of a manifest by tag or digest; any other text (a referrer's "digest" from a
+    /// registry's index, say) is refused before it can change the request's path.
+    fn manifest_url(&self, repo: &Repo, reference: &str) -> Result<String, ResolveError> {
+        if !is_reference(reference) {
+            return Err(ResolveError::BadReference {
+                registry: repo.domain.clone(),
+                reference: reference.to_string(),
+            });
+        }
+        Ok(self.url(repo, &format!("manifests/{reference}")))
+    }
+
     /// HEAD a manifest by tag or digest; falls back to GET when the registry sends no digest
     /// header, hashing the (bounded) body. A digest reference must come back with that digest.
     pub async fn head_manifest(
@@ -203,7 +215,7 @@ impl RegistryClient {
         repo: &Repo,
         reference: &str,
     ) -> Result<ManifestHead, ResolveError> {
-        let url = self.url(repo, &format!("manifests/{reference}"));
+        let url = self.manifest_url(repo, reference)?;
         let resp = self
             .send(repo, reqwest::Method::HEAD, &url, MANIFEST_ACCEPT)
             .await?;
@@ -259,7 +271,7 @@ impl RegistryClient {
     }
 
     async fn fetch_manifest(&self, repo: &Repo, reference: &str) -> Result<Manifest, ResolveError> {
-        let url = self.url(repo, &format!("manifests/{reference}"));
+        let url = self.manifest_url(repo, reference)?;
         let resp = self
             .send(repo, reqwest::Method::GET, &url, MANIFEST_ACCEPT)
             .await?;
@@ -294,6 +306,12 @@ impl RegistryClient {
         digest: &str,
         artifact_type: &str,
     ) -> Result<Option<(Option<String>, bytes::Bytes)>, ResolveError> {
+        if !is_reference(digest) || is_tag(digest) {
+            return Err(ResolveError::BadReference {
+                registry: repo.domain.clone(),
+                reference: digest.to_string(),
+            });
+        }
         let url = self.url(
             repo,
             &format!(
@@ -698,6 +716,34 @@ fn check_expected(repo: &Repo, reference: &str, got: &str) -> Result<(), Resolve
     Ok(())
 }
 
+/// A tag (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`, the distribution grammar).
+fn is_tag(r: &str) -> bool {
+    let b = r.as_bytes();
+    (1..=128).contains(&b.len())
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+/// A tag or a digest (`algorithm:encoded`, OCI's characters): what a manifest URL may hold.
+/// Neither has a `/`, `%`, `?` or `#`, nor is either ever `.` or `..`, so neither can change the
+/// path of the URL it is put in.
+fn is_reference(r: &str) -> bool {
+    let digest = r.split_once(':').is_some_and(|(algorithm, encoded)| {
+        !algorithm.is_empty()
+            && algorithm.bytes().all(|c| {
+                c.is_ascii_lowercase()
+                    || c.is_ascii_digit()
+                    || matches!(c, b'+' | b'.' | b'_' | b'-')
+            })
+            && !encoded.is_empty()
+            && encoded
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'=' | b'_' | b'-'))
+    });
+    digest || is_tag(r)
+}
+
 /// `sha256:` and 64 lower-case hex digits: the only digest gate fetches a blob by, and one that
 /// cannot change the path of the URL it is put in.
 fn is_sha256_digest(digest: &str) -> bool {
@@ -834,5 +880,39 @@ mod tests {
         ] {
             assert!(!is_sha256_digest(&bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn manifest_urls_hold_only_tags_and_digests() {
+        let hex = "0123456789abcdef".repeat(4);
+        for good in [
+            "latest".to_string(),
+            "v1.2.3-rc_1".to_string(),
+            "_x".to_string(),
+            format!("sha256:{hex}"),
+            format!("sha256-{hex}.sig"),
+            "sha512:AbC=_-".to_string(),
+            "a".repeat(128),
+        ] {
+            assert!(is_reference(&good), "{good}");
+        }
+        // What a hostile registry's referrers index could list as a "digest".
+        for bad in [
+            String::new(),
+            ".".to_string(),
+            "..".to_string(),
+            "-x".to_string(),
+            format!("sha256:{}/../../other/manifests/x", &hex[..8]),
+            "../../other/manifests/latest".to_string(),
+            format!("sha256:{hex}?ns=elsewhere"),
+            format!("sha256:{hex}#x"),
+            "sha256:%2e%2e".to_string(),
+            ":abc".to_string(),
+            "sha256:".to_string(),
+            "a".repeat(129),
+        ] {
+            assert!(!is_reference(&bad), "{bad}");
+        }
+        assert!(!is_tag(&format!("sha256:{hex}")));
     }
 }

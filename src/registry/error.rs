@@ -85,6 +85,11 @@ pub enum ResolveError {
     },
     #[error("`{digest}` is not a sha256 digest gate fetches from `{registry}`")]
     BadDigest { registry: String, digest: String },
+    #[error(
+        "`{reference}` is neither a tag nor a digest: gate does not put it in a request to \
+         `{registry}`"
+    )]
+    BadReference { registry: String, reference: String },
     #[error("registry `{registry}` sent more than {} for `{repository}`", crate::units::size(*.limit))]
     TooLarge {
         registry: String,
