@@ -37,6 +37,10 @@ use std::path::{Path, PathBuf};
 /// The most document text the second pass parses at once (a larger document is one chunk).
 const CHUNK: usize = 4 << 20;
 
+/// A file at least this large whose documents are mostly kept keeps the buffer it was read into
+/// (a smaller one is copied: the buffer, grown for the largest file yet, stays for the next).
+const TAKE_BUFFER: usize = 1 << 20;
+
 /// A document kept for the second pass.
 struct Kept {
     file: usize,
@@ -57,7 +61,8 @@ struct FileFirst {
     facts: Facts,
     /// Documents kept for the second pass (`file` is set when merged), in `text`.
     kept: Vec<Kept>,
-    /// The kept documents' text (a copy: the file's own buffer is reused for the next file).
+    /// The kept documents' text: a copy of them, or the file's whole text when they are most
+    /// of it (the reading thread then reads on into a new buffer).
     text: Option<String>,
     cross: Vec<Node>,
     notices: Vec<FileNotice>,
@@ -126,7 +131,8 @@ impl<'c> Linter<'c> {
 
     /// First pass over one file (what the second pass needs of it is copied).
     pub fn add(&mut self, path: &Path, text: &str) {
-        let first = self.budget.enter(|| FileFirst::of(path, text, self.skip));
+        let mut first = self.budget.enter(|| FileFirst::of(path, text, self.skip));
+        first.keep_copy(text);
         self.merge(first);
     }
 
@@ -144,14 +150,30 @@ impl<'c> Linter<'c> {
         let firsts = parallel::map(files, self.threads, |path| {
             BUFFER.with_borrow_mut(|buf| {
                 budget.enter(|| {
-                    let text = match read(path, buf)? {
-                        Some(text) => text,
-                        None => match source::text(path, buf) {
-                            Ok(text) => text,
-                            Err(notice) => return Ok(Err(notice)),
-                        },
+                    if let Some(text) = read(path, buf)? {
+                        let mut first = FileFirst::of(path, text, skip);
+                        first.keep_copy(text);
+                        return Ok(Ok(first));
+                    }
+                    let text = match source::text(path, buf) {
+                        Ok(text) => text,
+                        Err(notice) => return Ok(Err(notice)),
                     };
-                    Ok(Ok(FileFirst::of(path, text, skip)))
+                    let mut first = FileFirst::of(path, text, skip);
+                    if text.len() < TAKE_BUFFER || !first.keeps_most(text.len()) {
+                        first.keep_copy(text);
+                        return Ok(Ok(first));
+                    }
+                    // Most of a large file is kept: the buffer itself is (no second copy of a
+                    // file of ConfigMaps), and this thread reads on into a new one.
+                    match String::from_utf8(std::mem::take(buf)) {
+                        Ok(whole) => first.text = Some(whole),
+                        Err(e) => {
+                            *buf = e.into_bytes();
+                            first.keep_copy(&String::from_utf8_lossy(buf));
+                        }
+                    }
+                    Ok(Ok(first))
                 })
             })
         });
@@ -459,18 +481,29 @@ impl FileFirst {
                 }
             }
         }
-        if !first.kept.is_empty() {
-            // Only the kept documents' text is copied: a file of CRDs keeps little.
-            let kept_bytes: usize = first.kept.iter().map(|k| k.bytes.len()).sum();
-            let mut copy = String::with_capacity(kept_bytes);
-            for k in &mut first.kept {
-                let from = copy.len();
-                copy.push_str(&text[k.bytes.clone()]);
-                k.bytes = from..copy.len();
-            }
-            first.text = Some(copy);
-        }
         first
+    }
+
+    /// Do the kept documents make up most of a file of `len` bytes (then the file's own text is
+    /// kept rather than a copy of them)?
+    fn keeps_most(&self, len: usize) -> bool {
+        self.kept.iter().map(|k| k.bytes.len()).sum::<usize>() * 2 >= len
+    }
+
+    /// Keep a copy of the kept documents of `text`, the file's text: a file of CRDs keeps
+    /// little.
+    fn keep_copy(&mut self, text: &str) {
+        if self.kept.is_empty() {
+            return;
+        }
+        let kept_bytes: usize = self.kept.iter().map(|k| k.bytes.len()).sum();
+        let mut copy = String::with_capacity(kept_bytes);
+        for k in &mut self.kept {
+            let from = copy.len();
+            copy.push_str(&text[k.bytes.clone()]);
+            k.bytes = from..copy.len();
+        }
+        self.text = Some(copy);
     }
 
     /// The first pass over some documents of this file, the last of which ends at byte `end`
