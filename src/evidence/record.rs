@@ -307,4 +307,31 @@ mod tests {
         assert!(f.clone().excepted(&e, ExceptionStatus::Expired).fails());
         assert!(!f.excepted(&e, ExceptionStatus::Applied).fails());
     }
+
+    #[test]
+    fn records_of_a_large_run_keep_the_findings_order() {
+        let rule = crate::rules::find("GATE-K8S-030").expect("a lint rule");
+        let finding = |i: usize| Finding {
+            rule,
+            severity: crate::finding::Severity::Warning,
+            subject: crate::finding::Subject::Object {
+                kind: "Namespace".into(),
+                namespace: None,
+                name: format!("ns-{i}"),
+            },
+            location: None,
+            message: format!("message {i}"),
+            exception: i.is_multiple_of(7).then(|| "accepted".to_string()),
+            key: None,
+            vulnerability: None,
+        };
+        for n in [3, 4096, 9001] {
+            let findings: Vec<Finding> = (0..n).map(finding).collect();
+            let one_by_one: Vec<FindingRecord> =
+                findings.iter().map(FindingRecord::from_finding).collect();
+            let all = FindingRecord::from_all(findings);
+            assert_eq!(all.len(), n);
+            assert!(all == one_by_one, "{n} findings: order or content differs");
+        }
+    }
 }

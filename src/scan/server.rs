@@ -149,23 +149,7 @@ impl TrivyServer {
     /// binary and DB this server scans with, without starting another Trivy process. `None`
     /// when it does not answer `200` with a body within 64 KiB and a second.
     pub async fn version_json(&self) -> Option<Vec<u8>> {
-        let addr = self.url.strip_prefix("http://")?;
-        let probe = async {
-            let mut s = TcpStream::connect(addr).await.ok()?;
-            s.write_all(b"GET /version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-                .await
-                .ok()?;
-            let mut buf = Vec::new();
-            s.take(64 << 10).read_to_end(&mut buf).await.ok()?;
-            let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-            let head = std::str::from_utf8(&buf[..end]).ok()?;
-            let ok = head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200");
-            ok.then(|| buf[end + 4..].to_vec())
-        };
-        tokio::time::timeout(Duration::from_secs(1), probe)
-            .await
-            .ok()
-            .flatten()
+        get_ok(self.url.strip_prefix("http://")?, "/version", 64 << 10).await
     }
 
     pub async fn stop(mut self) {
@@ -201,19 +185,26 @@ fn run_token(addr: &str) -> String {
 
 /// Trivy's health endpoint answers `200 ok`.
 async fn healthy(addr: &str) -> bool {
+    get_ok(addr, "/healthz", 4 << 10).await.is_some()
+}
+
+/// `GET path` from the server at `addr` (loopback, plain HTTP/1.0): the body when it answers
+/// `200` within `limit` bytes and a second, else `None`.
+async fn get_ok(addr: &str, path: &str, limit: u64) -> Option<Vec<u8>> {
     let probe = async {
         let mut s = TcpStream::connect(addr).await.ok()?;
-        s.write_all(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
             .await
             .ok()?;
         let mut buf = Vec::new();
-        s.take(256).read_to_end(&mut buf).await.ok()?;
-        let head = String::from_utf8_lossy(&buf);
-        Some(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"))
+        s.take(limit).read_to_end(&mut buf).await.ok()?;
+        let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&buf[..end]).ok()?;
+        let ok = head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200");
+        ok.then(|| buf[end + 4..].to_vec())
     };
     tokio::time::timeout(Duration::from_secs(1), probe)
         .await
         .ok()
         .flatten()
-        .unwrap_or(false)
 }

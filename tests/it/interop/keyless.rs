@@ -216,15 +216,18 @@ fn cosign_verifies_with(
     out.status.success()
 }
 
+/// Both cosigns, a referrers-API cell and a running Sigstore in it (`None`: a peer is missing,
+/// which fails the run under `CI=true`).
+async fn keyless_cell() -> Option<(Cosign, Cosign, Cell, Sigstore)> {
+    let (v2, v3) = (Cosign::v2()?, Cosign::v3()?);
+    let cell = Cell::new(RegistryKind::ReferrersApi).await?;
+    let s = Sigstore::start(cell.path()).await?;
+    Some((v2, v3, cell, s))
+}
+
 #[tokio::test]
 async fn keyless_summary_from_a_real_fulcio_is_accepted_by_cosign_v2_and_v3() {
-    let (Some(v2), Some(v3)) = (Cosign::v2(), Cosign::v3()) else {
-        return;
-    };
-    let Some(cell) = Cell::new(RegistryKind::ReferrersApi).await else {
-        return;
-    };
-    let Some(s) = Sigstore::start(cell.path()).await else {
+    let Some((v2, v3, cell, s)) = keyless_cell().await else {
         return;
     };
     // Without the policy's consent to a tlog-less summary, or without a token: exit 2 before
@@ -418,13 +421,7 @@ impl Sigstore {
 /// chain. A tree policy cannot name a timestamp authority.
 #[tokio::test]
 async fn keyless_summary_with_a_real_timestamp_authority_has_a_verified_time() {
-    let (Some(v2), Some(v3)) = (Cosign::v2(), Cosign::v3()) else {
-        return;
-    };
-    let Some(cell) = Cell::new(RegistryKind::ReferrersApi).await else {
-        return;
-    };
-    let Some(s) = Sigstore::start(cell.path()).await else {
+    let Some((v2, v3, cell, s)) = keyless_cell().await else {
         return;
     };
     let Some(tsa) = Tsa::start(cell.path()).await else {
