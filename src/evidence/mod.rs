@@ -158,6 +158,45 @@ impl Evidence {
         }
     }
 
+    /// A copy of the record without its findings (the JSON report renders a large run's
+    /// findings apart, on two threads). Every field is named, so a new one cannot be left out.
+    pub(crate) fn without_findings(&self) -> Evidence {
+        let Evidence {
+            schema,
+            gate_version,
+            policy,
+            working_directory,
+            repository_root,
+            started_at,
+            finished_at,
+            timings,
+            images,
+            lint,
+            findings: _,
+            exceptions,
+            errors,
+            pinned,
+            verdict,
+        } = self;
+        Evidence {
+            schema: schema.clone(),
+            gate_version: gate_version.clone(),
+            policy: policy.clone(),
+            working_directory: working_directory.clone(),
+            repository_root: repository_root.clone(),
+            started_at: *started_at,
+            finished_at: *finished_at,
+            timings: timings.clone(),
+            images: images.clone(),
+            lint: lint.clone(),
+            findings: Vec::new(),
+            exceptions: exceptions.clone(),
+            errors: errors.clone(),
+            pinned: pinned.clone(),
+            verdict: *verdict,
+        }
+    }
+
     /// Record a stage's wall time.
     pub fn time(&mut self, stage: impl Into<String>, ms: u64) {
         self.timings.push(StageTiming {

@@ -1,13 +1,161 @@
 //! `--format json`: the evidence record itself, pretty-printed (schema in `docs/evidence.md`).
+//!
+//! A large run's findings (a lint of thousands of objects) are rendered on two threads into
+//! buffers sized up front, then set into the rest of the record where its empty `findings`
+//! array stands. The text is byte for byte that of one `serde_json::to_string_pretty` of the
+//! whole record (tested below).
 
 use super::ReportError;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, FindingRecord};
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// Below this many findings the record is rendered in one piece.
+const ALONE: usize = 4096;
+
+/// The top-level key of an empty findings array in the pretty text. JSON strings escape line
+/// breaks, so a line break followed by two spaces and a key can only start a key of the
+/// top-level object, and each key appears once there.
+const EMPTY_FINDINGS: &str = "\n  \"findings\": []";
 
 pub fn render(ev: &Evidence) -> Result<String, ReportError> {
-    let mut s = serde_json::to_string_pretty(ev).map_err(|source| ReportError::Json {
-        format: "json",
-        source,
-    })?;
+    let mut s = if ev.findings.len() < ALONE {
+        whole(ev)?
+    } else {
+        spliced(ev)?
+    };
     s.push('\n');
     Ok(s)
+}
+
+fn json_error(source: serde_json::Error) -> ReportError {
+    ReportError::Json {
+        format: "json",
+        source,
+    }
+}
+
+fn whole(ev: &Evidence) -> Result<String, ReportError> {
+    serde_json::to_string_pretty(ev).map_err(json_error)
+}
+
+fn spliced(ev: &Evidence) -> Result<String, ReportError> {
+    let rest = serde_json::to_string_pretty(&ev.without_findings()).map_err(json_error)?;
+    let Some(at) = rest.find(EMPTY_FINDINGS) else {
+        return whole(ev);
+    };
+    let (first, later) = ev.findings.split_at(ev.findings.len() / 2);
+    let (mine, theirs) = std::thread::scope(|s| {
+        let other = s.spawn(|| elements(later, false));
+        let mine = elements(first, true);
+        match other.join() {
+            Ok(theirs) => (mine, theirs),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let (mine, theirs) = (mine.map_err(json_error)?, theirs.map_err(json_error)?);
+    // Up to and with the `[`; then the elements, the array's close on its own line, the rest.
+    let open = at + EMPTY_FINDINGS.len() - 1;
+    let mut out = String::with_capacity(rest.len() + mine.len() + theirs.len() + 4);
+    out.push_str(&rest[..open]);
+    out.push_str(&mine);
+    out.push_str(&theirs);
+    out.push_str("\n  ]");
+    out.push_str(&rest[open + 1..]);
+    Ok(out)
+}
+
+/// `records` as elements of the top-level `findings` array: each on a new line, indented two
+/// levels, after a comma unless it is the array's first.
+fn elements(records: &[FindingRecord], first: bool) -> Result<String, serde_json::Error> {
+    // Real records take 300-700 bytes; capacity not written to is never touched.
+    let mut out: Vec<u8> = Vec::with_capacity(records.len() * 1024);
+    for (i, record) in records.iter().enumerate() {
+        out.extend_from_slice(if first && i == 0 {
+            b"\n    "
+        } else {
+            b",\n    "
+        });
+        // The formatter as it stands inside the record's object and its `findings` array.
+        let mut formatter = PrettyFormatter::with_indent(b"  ");
+        formatter
+            .begin_object(&mut std::io::sink())
+            .and_then(|()| formatter.begin_array(&mut std::io::sink()))
+            .map_err(serde_json::Error::io)?;
+        record.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
+    }
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out)
+        .map_err(|e| serde_json::Error::io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{
+        AppliedException, ExceptionStatus, ImageEvidence, LintSummary, PolicyRef, StageTiming,
+    };
+    use crate::finding::{Location, Severity};
+
+    fn record(i: usize) -> FindingRecord {
+        let severity = [Severity::Error, Severity::Warning, Severity::Note][i % 3];
+        let mut r = FindingRecord::new(
+            "GATE-K8S-030",
+            severity,
+            format!("Namespace/ns-{i}"),
+            format!("message {i}: \"quoted\", a line\nbreak, a tab\t, ünïcödé, \u{1}"),
+        );
+        if i.is_multiple_of(2) {
+            r.location = Some(Location {
+                file: format!("deploy/{i}.yaml").into(),
+                line: i + 1,
+                column: 3,
+            });
+        }
+        if i.is_multiple_of(5) {
+            r.key = Some(format!("spec.containers[{i}]"));
+        }
+        if i.is_multiple_of(7) {
+            r.exception = Some(AppliedException {
+                reason: "accepted".into(),
+                origin: "policy.yaml:3".into(),
+                status: ExceptionStatus::Applied,
+            });
+        }
+        r
+    }
+
+    fn evidence(findings: usize) -> Evidence {
+        let policy = PolicyRef {
+            source: "built-in default".into(),
+            sha256: "sha256:00".into(),
+        };
+        let mut ev = Evidence::new("0.1.0", policy, chrono::Utc::now());
+        ev.working_directory = Some("/repo".into());
+        ev.timings.push(StageTiming {
+            stage: "lint".into(),
+            ms: 3,
+        });
+        ev.images.push(ImageEvidence::new("nginx:1.27"));
+        ev.lint = Some(LintSummary {
+            files: vec!["deploy/a.yaml".into()],
+            objects: findings,
+            notices: vec!["a notice with \"findings\": [] in it".into()],
+        });
+        ev.findings = (0..findings).map(record).collect();
+        ev.finish(chrono::Utc::now());
+        ev
+    }
+
+    #[test]
+    fn a_large_run_renders_as_one_pretty_serialisation() {
+        for n in [0, 1, ALONE - 1, ALONE, ALONE + 1, 9001] {
+            let ev = evidence(n);
+            let want = serde_json::to_string_pretty(&ev).expect("serialises") + "\n";
+            let got = render(&ev).expect("renders");
+            assert!(got == want, "{n} findings: the JSON report differs");
+        }
+    }
 }
