@@ -45,7 +45,7 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
             .collect(),
     });
     let findings = levels.apply(outcome.findings);
-    ev.findings.extend(FindingRecord::from_all(findings));
+    ev.findings = FindingRecord::from_all(findings);
     ev.finish(chrono::Utc::now());
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     let span = crate::trace::span("lint.report", || {

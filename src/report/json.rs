@@ -1,8 +1,7 @@
 //! `--format json`: the evidence record itself, pretty-printed (schema in `docs/evidence.md`).
 //!
-//! A large run's findings (a lint of thousands of objects) are rendered on two threads into
-//! buffers sized up front, then set into the rest of the record where its empty `findings`
-//! array stands. The text is byte for byte that of one `serde_json::to_string_pretty` of the
+//! A large run's findings (a lint of thousands of objects) are rendered on two threads, into
+//! buffers sized up front, where the empty `findings` array stands in the rest of the record. The text is byte for byte that of one `serde_json::to_string_pretty` of the
 //! whole record (tested below).
 
 use super::ReportError;
@@ -45,31 +44,45 @@ fn spliced(ev: &Evidence) -> Result<String, ReportError> {
         return whole(ev);
     };
     let (first, later) = ev.findings.split_at(ev.findings.len() / 2);
-    let (mine, theirs) = std::thread::scope(|s| {
-        let other = s.spawn(|| elements(later, false));
-        let mine = elements(first, true);
+    // This thread writes the first half straight after the text before the array (sized for
+    // the whole, at most 1 KiB a record: capacity not written to is never touched); the other
+    // writes the second half apart.
+    let open = at + EMPTY_FINDINGS.len() - 1;
+    let mut out: Vec<u8> = Vec::with_capacity(rest.len() + ev.findings.len() * 1024);
+    out.extend_from_slice(&rest.as_bytes()[..open]);
+    let theirs = std::thread::scope(|s| {
+        let other = s.spawn(|| {
+            let mut theirs = Vec::with_capacity(later.len() * 1024);
+            elements(&mut theirs, later, false).map(|()| theirs)
+        });
+        let mine = elements(&mut out, first, true);
         match other.join() {
-            Ok(theirs) => (mine, theirs),
+            Ok(theirs) => mine.and(theirs),
             Err(panic) => std::panic::resume_unwind(panic),
         }
-    });
-    let (mine, theirs) = (mine.map_err(json_error)?, theirs.map_err(json_error)?);
-    // Up to and with the `[`; then the elements, the array's close on its own line, the rest.
-    let open = at + EMPTY_FINDINGS.len() - 1;
-    let mut out = String::with_capacity(rest.len() + mine.len() + theirs.len() + 4);
-    out.push_str(&rest[..open]);
-    out.push_str(&mine);
-    out.push_str(&theirs);
-    out.push_str("\n  ]");
-    out.push_str(&rest[open + 1..]);
-    Ok(out)
+    })
+    .map_err(json_error)?;
+    out.extend_from_slice(&theirs);
+    drop(theirs);
+    // The array's close on its own line, then the rest after the empty array's `]`.
+    out.extend_from_slice(b"\n  ]");
+    out.extend_from_slice(&rest.as_bytes()[open + 1..]);
+    // serde_json writes UTF-8 only, and the rest is cut at ASCII.
+    String::from_utf8(out).map_err(|e| {
+        json_error(serde_json::Error::io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e,
+        )))
+    })
 }
 
-/// `records` as elements of the top-level `findings` array: each on a new line, indented two
-/// levels, after a comma unless it is the array's first.
-fn elements(records: &[FindingRecord], first: bool) -> Result<String, serde_json::Error> {
-    // Real records take 300-700 bytes; capacity not written to is never touched.
-    let mut out: Vec<u8> = Vec::with_capacity(records.len() * 1024);
+/// Append `records` to `out` as elements of the top-level `findings` array: each on a new
+/// line, indented two levels, after a comma unless it is the array's first.
+fn elements(
+    out: &mut Vec<u8>,
+    records: &[FindingRecord],
+    first: bool,
+) -> Result<(), serde_json::Error> {
     for (i, record) in records.iter().enumerate() {
         out.extend_from_slice(if first && i == 0 {
             b"\n    "
@@ -83,12 +96,10 @@ fn elements(records: &[FindingRecord], first: bool) -> Result<String, serde_json
             .and_then(|()| formatter.begin_array(&mut std::io::sink()))
             .map_err(serde_json::Error::io)?;
         record.serialize(&mut serde_json::Serializer::with_formatter(
-            &mut out, formatter,
+            &mut *out, formatter,
         ))?;
     }
-    // serde_json writes UTF-8 only.
-    String::from_utf8(out)
-        .map_err(|e| serde_json::Error::io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+    Ok(())
 }
 
 #[cfg(test)]
