@@ -44,9 +44,11 @@ pub fn run(g: &GlobalArgs, args: &LintArgs) -> Result<Outcome, CommandError> {
             .map(|n| n.to_string())
             .collect(),
     });
+    let span = crate::trace::span("lint.records", String::new);
     let findings = levels.apply(outcome.findings);
     ev.findings = FindingRecord::from_all(findings);
     ev.finish(chrono::Utc::now());
+    drop(span);
     super::refuse_empty(&mut ev, &args.files, args.allow_empty);
     let span = crate::trace::span("lint.report", || {
         format!("{} finding(s)", ev.findings.len())

@@ -151,8 +151,14 @@ pub fn emit_report(g: &GlobalArgs, ev: &mut crate::evidence::Evidence) -> Result
         color: color(g),
         width: table_width(g),
     };
+    let span = crate::trace::span("report.render", String::new);
     let rendered = crate::report::render(ev, g.format, style)?;
+    drop(span);
+    let span = crate::trace::span("report.write", || {
+        format!("{} byte(s)", rendered.output.len())
+    });
     emit(g, &rendered.output)?;
+    drop(span);
     let mut step_summary = rendered.step_summary;
     for (format, path) in &g.reports {
         let extra = crate::report::render(ev, *format, crate::report::table::Style::PLAIN)?;

@@ -271,6 +271,8 @@ impl<'c> Linter<'c> {
         let mut hits = Vec::new();
         rules::check_cross(&cx, &mut hits);
         findings.extend(exceptions::apply(&cx, hits, self.today, false));
+        drop(span);
+        let span = crate::trace::span("lint.sort", || format!("{} finding(s)", findings.len()));
         sort_findings(&mut findings);
         drop(span);
         let mut notices = self.notices;
