@@ -298,7 +298,8 @@ impl RegistryClient {
 
     /// GET the OCI referrers index of `digest` (filtered by `artifact_type`), at most
     /// [`MAX_MANIFEST_BYTES`] read while streaming: an endless or huge body fails closed
-    /// instead of being buffered whole. `None` when the registry has no referrers API (404);
+    /// instead of being buffered whole. `None` when the registry has no referrers API (404, 400
+    /// or 406);
     /// else the answer's media type (`Content-Type`) and bytes.
     pub async fn get_referrers(
         &self,
@@ -329,6 +330,12 @@ impl RegistryClient {
                 Ok(Some((media_type, bytes)))
             }
             Err(ResolveError::NotFound { .. }) => Ok(None),
+            // go-containerregistry (what cosign reads with) takes 400 and 406 to mean no API
+            // too, as some registries answer: the tag schema is asked instead. That can only
+            // find more referrers, never fewer; any other status still fails closed.
+            Err(ResolveError::Status {
+                status: 400 | 406, ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -692,3 +692,68 @@ async fn the_referrers_api_answers_alone_where_there_is_one() {
     assert_eq!(seen.len(), 1, "{seen:#?}");
     assert!(seen[0].contains("/referrers/"), "{seen:#?}");
 }
+
+/// A registry whose referrers API answers 400 or 406 has none, to go-containerregistry as to
+/// gate: the referrers tag schema is asked and its index read. A 500 still fails closed. The
+/// real registry behind a proxy that gives those answers for the API alone.
+#[tokio::test]
+async fn a_referrers_api_answering_400_or_406_falls_back_to_the_tag_schema() {
+    let reg = Registry::start();
+    let digest = reg.push_image("team/app", "v1").await;
+    let listed = format!("sha256:{}", "ab".repeat(32));
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": listed,
+            "size": 10,
+            "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        }],
+    })
+    .to_string();
+    seed_manifest(
+        &reg,
+        "team/app",
+        &digest.replacen(':', "-", 1),
+        index.as_bytes(),
+    );
+    let proxy = crate::proxy::FaultProxy::start(&reg.addr).await;
+    let f = RegistryFetcher::new(ClientConfig {
+        insecure: vec![proxy.addr.clone()],
+        timeout: Duration::from_secs(20),
+        auth: AuthSources::default(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let r = Repo {
+        domain: proxy.addr.clone(),
+        path: "team/app".into(),
+    };
+    for code in [404, 400, 406] {
+        let status = crate::proxy::Fault::Status {
+            code,
+            retry_after: None,
+            times: usize::MAX,
+        };
+        proxy.set(status, Some("/referrers/"));
+        let (source, got) = verify::Fetcher::referrers(&f, &r, &digest)
+            .await
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
+        assert_eq!(
+            (source, got),
+            (verify::ReferrersSource::TagSchema, vec![listed.clone()]),
+            "{code}"
+        );
+    }
+    let status = crate::proxy::Fault::Status {
+        code: 500,
+        retry_after: None,
+        times: usize::MAX,
+    };
+    proxy.set(status, Some("/referrers/"));
+    assert!(
+        verify::Fetcher::referrers(&f, &r, &digest).await.is_err(),
+        "a 500 from the referrers API must not read as no referrers"
+    );
+}
