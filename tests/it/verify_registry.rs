@@ -33,6 +33,22 @@ fn repo(reg: &Registry, path: &str) -> Repo {
     }
 }
 
+/// A fetcher that reaches the registry through `proxy`, and `repo_path` there.
+fn through(proxy: &crate::proxy::FaultProxy, repo_path: &str) -> (RegistryFetcher, Repo) {
+    let f = RegistryFetcher::new(ClientConfig {
+        insecure: vec![proxy.addr.clone()],
+        timeout: Duration::from_secs(20),
+        auth: AuthSources::default(),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let r = Repo {
+        domain: proxy.addr.clone(),
+        path: repo_path.to_string(),
+    };
+    (f, r)
+}
+
 /// Pushes `layers` as a cosign `.sig` manifest for `digest`, appending to what is there.
 async fn push_signatures(reg: &Registry, repo_path: &str, digest: &str, layers: &[SignatureLayer]) {
     let r = repo(reg, repo_path);
@@ -672,17 +688,7 @@ async fn the_referrers_api_answers_alone_where_there_is_one() {
     proxy.on_request(Some(std::sync::Arc::new(move |p: &str| {
         seen.lock().unwrap().push(p.to_string())
     })));
-    let f = RegistryFetcher::new(ClientConfig {
-        insecure: vec![proxy.addr.clone()],
-        timeout: Duration::from_secs(20),
-        auth: AuthSources::default(),
-        ..ClientConfig::default()
-    })
-    .unwrap();
-    let r = Repo {
-        domain: proxy.addr.clone(),
-        path: "team/app".into(),
-    };
+    let (f, r) = through(&proxy, "team/app");
     let (source, listed) = verify::Fetcher::referrers(&f, &r, &digest).await.unwrap();
     assert_eq!(
         (source, listed),
@@ -719,17 +725,7 @@ async fn a_referrers_api_answering_400_or_406_falls_back_to_the_tag_schema() {
         index.as_bytes(),
     );
     let proxy = crate::proxy::FaultProxy::start(&reg.addr).await;
-    let f = RegistryFetcher::new(ClientConfig {
-        insecure: vec![proxy.addr.clone()],
-        timeout: Duration::from_secs(20),
-        auth: AuthSources::default(),
-        ..ClientConfig::default()
-    })
-    .unwrap();
-    let r = Repo {
-        domain: proxy.addr.clone(),
-        path: "team/app".into(),
-    };
+    let (f, r) = through(&proxy, "team/app");
     for code in [404, 400, 406] {
         let status = crate::proxy::Fault::Status {
             code,
