@@ -1,8 +1,9 @@
 //! `--format json`: the evidence record itself, pretty-printed (schema in `docs/evidence.md`).
 //!
 //! A large run's findings (a lint of thousands of objects) are rendered on two threads, into
-//! buffers sized up front, where the empty `findings` array stands in the rest of the record. The text is byte for byte that of one `serde_json::to_string_pretty` of the
-//! whole record (tested below).
+//! buffers sized up front, where the empty `findings` array stands in the rest of the record.
+//! The text is byte for byte that of one `serde_json::to_string_pretty` of the whole record
+//! (tested below).
 
 use super::ReportError;
 use crate::evidence::{Evidence, FindingRecord};
@@ -44,9 +45,9 @@ fn spliced(ev: &Evidence) -> Result<String, ReportError> {
         return whole(ev);
     };
     let (first, later) = ev.findings.split_at(ev.findings.len() / 2);
-    // This thread writes the first half straight after the text before the array (sized for
-    // the whole, at most 1 KiB a record: capacity not written to is never touched); the other
-    // writes the second half apart.
+    // This thread writes the first half straight after the text before the array, the other
+    // the second half apart. Both buffers are sized at 1 KiB a record, more than real records
+    // take (a longer one grows the buffer); capacity never written to is never touched.
     let open = at + EMPTY_FINDINGS.len() - 1;
     let mut out: Vec<u8> = Vec::with_capacity(rest.len() + ev.findings.len() * 1024);
     out.extend_from_slice(&rest.as_bytes()[..open]);
