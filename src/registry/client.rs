@@ -299,8 +299,7 @@ impl RegistryClient {
     /// GET the OCI referrers index of `digest` (filtered by `artifact_type`), at most
     /// [`MAX_MANIFEST_BYTES`] read while streaming: an endless or huge body fails closed
     /// instead of being buffered whole. `None` when the registry has no referrers API (404, 400
-    /// or 406);
-    /// else the answer's media type (`Content-Type`) and bytes.
+    /// or 406); else the answer's media type (`Content-Type`) and bytes.
     pub async fn get_referrers(
         &self,
         repo: &Repo,

@@ -322,7 +322,6 @@ pub fn image_args(
     args
 }
 
-/// A Go `time.Duration` string Trivy's `--timeout` accepts.
 /// `GOMAXPROCS` for Trivy clients when `at_once` of them share `cores`: each its share of the
 /// cores, at least one, so that clients that fill the machine do not each run a scheduler
 /// thread per core (`scripts/bench-trivy-levers`, 100 images on 2 cores, 4 at once: 4% less
@@ -333,6 +332,7 @@ pub fn client_procs(cores: usize, at_once: usize, set: impl Fn(&str) -> bool) ->
     (share < cores && !set("GOMAXPROCS")).then(|| share.to_string())
 }
 
+/// A Go `time.Duration` string Trivy's `--timeout` accepts.
 pub fn go_duration(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
         format!("{}s", d.as_secs().max(1))
