@@ -117,21 +117,20 @@ impl FindingRecord {
     /// two threads (a lint run of tens of thousands of findings spends tens of milliseconds
     /// here, on a core that would otherwise wait).
     pub fn from_all(mut findings: Vec<Finding>) -> Vec<FindingRecord> {
-        const ALONE: usize = 4096;
-        if findings.len() < ALONE {
+        if findings.len() < crate::background::SPLIT_FROM {
             return findings.into_iter().map(Self::from).collect();
         }
         let later = findings.split_off(findings.len() / 2);
-        std::thread::scope(|s| {
-            let other = s.spawn(|| later.into_iter().map(Self::from).collect::<Vec<_>>());
-            let mut out: Vec<FindingRecord> = Vec::with_capacity(findings.len() * 2 + 1);
-            out.extend(findings.into_iter().map(Self::from));
-            match other.join() {
-                Ok(rest) => out.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            out
-        })
+        let (mut out, rest) = crate::background::join(
+            || {
+                let mut out: Vec<FindingRecord> = Vec::with_capacity(findings.len() * 2 + 1);
+                out.extend(findings.into_iter().map(Self::from));
+                out
+            },
+            || later.into_iter().map(Self::from).collect::<Vec<_>>(),
+        );
+        out.extend(rest);
+        out
     }
 
     /// A finding with no location, key or exception; set those fields as needed.

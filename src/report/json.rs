@@ -10,16 +10,13 @@ use crate::evidence::{Evidence, FindingRecord};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
-/// Below this many findings the record is rendered in one piece.
-const ALONE: usize = 4096;
-
 /// The top-level key of an empty findings array in the pretty text. JSON strings escape line
 /// breaks, so a line break followed by two spaces and a key can only start a key of the
 /// top-level object, and each key appears once there.
 const EMPTY_FINDINGS: &str = "\n  \"findings\": []";
 
 pub fn render(ev: &Evidence) -> Result<String, ReportError> {
-    let mut s = if ev.findings.len() < ALONE {
+    let mut s = if ev.findings.len() < crate::background::SPLIT_FROM {
         whole(ev)?
     } else {
         spliced(ev)?
@@ -51,18 +48,14 @@ fn spliced(ev: &Evidence) -> Result<String, ReportError> {
     let open = at + EMPTY_FINDINGS.len() - 1;
     let mut out: Vec<u8> = Vec::with_capacity(rest.len() + ev.findings.len() * 1024);
     out.extend_from_slice(&rest.as_bytes()[..open]);
-    let theirs = std::thread::scope(|s| {
-        let other = s.spawn(|| {
+    let (mine, theirs) = crate::background::join(
+        || elements(&mut out, first, true),
+        || {
             let mut theirs = Vec::with_capacity(later.len() * 1024);
             elements(&mut theirs, later, false).map(|()| theirs)
-        });
-        let mine = elements(&mut out, first, true);
-        match other.join() {
-            Ok(theirs) => mine.and(theirs),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
-    .map_err(json_error)?;
+        },
+    );
+    let theirs = mine.and(theirs).map_err(json_error)?;
     out.extend_from_slice(&theirs);
     drop(theirs);
     // The array's close on its own line, then the rest after the empty array's `]`.
@@ -163,7 +156,8 @@ mod tests {
 
     #[test]
     fn a_large_run_renders_as_one_pretty_serialisation() {
-        for n in [0, 1, ALONE - 1, ALONE, ALONE + 1, 9001] {
+        const SPLIT: usize = crate::background::SPLIT_FROM;
+        for n in [0, 1, SPLIT - 1, SPLIT, SPLIT + 1, 9001] {
             let ev = evidence(n);
             let want = serde_json::to_string_pretty(&ev).expect("serialises") + "\n";
             let got = render(&ev).expect("renders");
