@@ -48,27 +48,36 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
     let mut entries: Vec<Entry> = Vec::new();
     // The key whose value the following indented lines continue.
     let mut open: Option<&str> = None;
+    // `number` is the count of line breaks before `start`, a line's first byte.
     let (mut start, mut number) = (0, 0);
-    // One searcher over the whole document: most lines of a skipped document are short and
-    // indented, and a search started per line costs more than the line does.
-    let mut breaks = memchr::memchr_iter(b'\n', b);
     while start < b.len() {
-        let end = breaks.next().unwrap_or(b.len());
-        let (line_start, line_number) = (start, number);
-        start = end + 1;
-        number += 1;
-        if matches!(b[line_start], b' ' | b'\t') {
+        if matches!(b[start], b' ' | b'\t') {
             // More of the open entry's value (or a blank line): nothing may follow a one-line
-            // scalar we read, and a value needs a key. (Only then is the line looked at: most
-            // lines of a skipped document continue its body.)
-            let line = &b[line_start..end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            let blank = || line.iter().all(|c| matches!(c, b' ' | b'\t'));
-            match open {
-                Some("apiVersion" | "kind") | None if !blank() => return None,
-                _ => continue,
+            // scalar we read, and a value needs a key.
+            if matches!(open, Some("apiVersion" | "kind") | None) {
+                let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |n| start + n);
+                let line = &b[start..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if !line.iter().all(|c| matches!(c, b' ' | b'\t')) {
+                    return None;
+                }
+                (start, number) = (end + 1, number + 1);
+                continue;
             }
+            // Most lines of a skipped document continue its body: go to the next line that
+            // starts with neither a space nor a tab without looking at the ones between.
+            let Some(at) = next_unindented(b, start) else {
+                number += line_breaks(&b[start..]);
+                start = b.len();
+                break;
+            };
+            number += line_breaks(&b[start..=at]);
+            start = at + 1;
+            continue;
         }
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |n| start + n);
+        let (line_start, line_number) = (start, number);
+        (start, number) = (end + 1, number + 1);
         let line = &doc[line_start..end];
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() || line.starts_with('#') {
@@ -107,8 +116,41 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
         api_version: api_version?,
         kind: kind?,
         entries,
-        line_breaks: number - usize::from(!doc.is_empty() && !doc.ends_with('\n')),
+        // One more than the breaks when the last line has none.
+        line_breaks: number - usize::from(start > b.len()),
     })
+}
+
+/// The index of the first line feed at or after `from` that is followed by a byte other than a
+/// space or a tab: the end of the line before the next one that is not indented (a line that is
+/// empty, or holds only `\r`, counts as not indented).
+fn next_unindented(b: &[u8], from: usize) -> Option<usize> {
+    let ends_line = |k: usize| b[k] == b'\n' && !matches!(b[k + 1], b' ' | b'\t');
+    // Fixed-width windows looked at whole, without a branch per byte (most hold no such line
+    // feed): the compiler compares a window a vector at a time.
+    const W: usize = 64;
+    let mut i = from;
+    while i + W < b.len() {
+        let (Ok(here), Ok(next)) = (
+            <&[u8; W]>::try_from(&b[i..i + W]),
+            <&[u8; W]>::try_from(&b[i + 1..i + W + 1]),
+        ) else {
+            break;
+        };
+        let hit = here.iter().zip(next).fold(false, |hit, (&c, &n)| {
+            hit | ((c == b'\n') & (n != b' ') & (n != b'\t'))
+        });
+        if hit {
+            return (i..i + W).find(|&k| ends_line(k));
+        }
+        i += W;
+    }
+    (i..b.len().saturating_sub(1)).find(|&k| ends_line(k))
+}
+
+/// The number of line feeds in `b` (memchr counts them a vector at a time).
+fn line_breaks(b: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', b).count()
 }
 
 /// True when every line break is `\n` or `\r\n`: no lone `\r`, and none of NEL, LS, PS.
@@ -235,6 +277,144 @@ mod tests {
             assert_eq!(kind(doc), None, "{doc:?}");
         }
     }
+
+    /// [`read`] as it was, reading every line: the oracle of the window search.
+    fn line_by_line(doc: &str) -> Option<Head<'_>> {
+        if !plain_line_breaks(doc) {
+            return None;
+        }
+        let b = doc.as_bytes();
+        let mut keys: Vec<&str> = Vec::new();
+        let (mut api_version, mut kind) = (None, None);
+        let mut entries: Vec<Entry> = Vec::new();
+        // The key whose value the following indented lines continue.
+        let mut open: Option<&str> = None;
+        let (mut start, mut number) = (0, 0);
+        // One searcher over the whole document: most lines of a skipped document are short and
+        // indented, and a search started per line costs more than the line does.
+        let mut breaks = memchr::memchr_iter(b'\n', b);
+        while start < b.len() {
+            let end = breaks.next().unwrap_or(b.len());
+            let (line_start, line_number) = (start, number);
+            start = end + 1;
+            number += 1;
+            if matches!(b[line_start], b' ' | b'\t') {
+                // More of the open entry's value (or a blank line): nothing may follow a one-line
+                // scalar we read, and a value needs a key. (Only then is the line looked at: most
+                // lines of a skipped document continue its body.)
+                let line = &b[line_start..end];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let blank = || line.iter().all(|c| matches!(c, b' ' | b'\t'));
+                match open {
+                    Some("apiVersion" | "kind") | None if !blank() => return None,
+                    _ => continue,
+                }
+            }
+            let line = &doc[line_start..end];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line_number == 0 && line.starts_with("---") {
+                if blank_or_comment(&line[3..]) {
+                    continue;
+                }
+                return None;
+            }
+            let (key, value) = key_line(line)?;
+            if keys.contains(&key) {
+                return None; // the parser reports the duplicate
+            }
+            keys.push(key);
+            open = Some(key);
+            if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+                last.bytes.end = line_start;
+            }
+            match key {
+                "apiVersion" => api_version = Some(simple_scalar(value)?),
+                "kind" => kind = Some(simple_scalar(value)?),
+                "metadata" => {}
+                _ => continue,
+            }
+            entries.push(Entry {
+                bytes: line_start..usize::MAX,
+                lines: line_number,
+            });
+        }
+        if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+            last.bytes.end = doc.len();
+        }
+        Some(Head {
+            api_version: api_version?,
+            kind: kind?,
+            entries,
+            line_breaks: number - usize::from(!doc.is_empty() && !doc.ends_with('\n')),
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        #[test]
+        fn skipping_indented_lines_reads_what_reading_every_line_reads(
+            headed in proptest::bool::weighted(0.8),
+            lines in proptest::collection::vec(0usize..LINES.len(), 0..40),
+            crlf in proptest::bool::ANY,
+            last_break in proptest::bool::ANY,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            // Most documents open with a head that reads, so that the lines after it matter.
+            let head = ["apiVersion: v1", "kind: CustomResourceDefinition", "spec:"];
+            let head = if headed { &head[..] } else { &[] };
+            let lines = head.iter().copied().chain(lines.iter().map(|&i| LINES[i]));
+            let mut doc = lines.collect::<Vec<_>>().join(eol);
+            if last_break {
+                doc.push_str(eol);
+            }
+            proptest::prop_assert_eq!(read(&doc), line_by_line(&doc));
+        }
+    }
+
+    #[test]
+    fn a_key_line_is_found_wherever_it_falls_in_a_search_window() {
+        for pad in 0..100 {
+            let doc = format!(
+                "apiVersion: v1\nkind: CustomResourceDefinition\nspec:\n  d: {}\nmetadata:\n  n: {}\n",
+                "x".repeat(pad),
+                "y".repeat(100)
+            );
+            let h = read(&doc).unwrap();
+            assert_eq!(Some(h.clone()), line_by_line(&doc), "{pad}");
+            assert_eq!(h.entries.len(), 3, "{pad}");
+        }
+    }
+
+    /// Lines of a document: heads, bodies, blanks, comments, tabs, long indented lines (longer
+    /// than a search window) and lines of nothing but `\r`.
+    const LINES: &[&str] = &[
+        "apiVersion: apiextensions.k8s.io/v1",
+        "apiVersion: v1",
+        "kind: CustomResourceDefinition",
+        "kind: Deployment",
+        "metadata:",
+        "  name: a",
+        "spec:",
+        "  kind: Pod",
+        "    description: a long line of a schema, longer than one window of the search",
+        "                                                                  x: y",
+        "",
+        " ",
+        "\t",
+        "\tx",
+        "  \t",
+        "# comment",
+        "---",
+        "--- #c",
+        "status: {}",
+        "x",
+        "\r",
+        "  y: |",
+        "    z",
+    ];
 
     #[test]
     fn a_wrongly_nested_kind_is_not_the_root_kind() {
