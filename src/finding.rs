@@ -188,9 +188,10 @@ pub struct Finding {
     /// and JUnit test names use it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// The vulnerability behind a scanner finding.
+    /// The vulnerability behind a scanner finding (boxed: most findings have none, and a lint
+    /// run moves tens of thousands of them).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<Vulnerability>,
+    pub vulnerability: Option<Box<Vulnerability>>,
 }
 
 /// The vulnerability behind a scanner finding, as the evidence records it.

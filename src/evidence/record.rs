@@ -84,7 +84,7 @@ pub struct FindingRecord {
     pub location: Option<Location>,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vulnerability: Option<Vulnerability>,
+    pub vulnerability: Option<Box<Vulnerability>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<AppliedException>,
 }

@@ -132,7 +132,7 @@ pub fn evaluate(
                 Some(path) => format!("{} {} {} {path}", v.id, v.pkg_name, v.installed_version),
                 None => format!("{} {} {}", v.id, v.pkg_name, v.installed_version),
             }),
-            vulnerability: Some(crate::finding::Vulnerability {
+            vulnerability: Some(Box::new(crate::finding::Vulnerability {
                 id: v.id.clone(),
                 severity: v.severity.clone(),
                 package: v.pkg_name.clone(),
@@ -141,7 +141,7 @@ pub fn evaluate(
                 platform: v.platform.clone(),
                 title: v.title.clone(),
                 primary_url: v.primary_url.clone(),
-            }),
+            })),
         });
         findings.extend(notes);
     }

@@ -88,7 +88,7 @@ fn vuln(
         &format!("`{id}` ({severity}) in `openssl` 3.0.11, fixed in 3.0.13"),
     );
     f.key = Some(id.to_string());
-    f.vulnerability = Some(Vulnerability {
+    f.vulnerability = Some(Box::new(Vulnerability {
         id: id.to_string(),
         severity: severity.to_string(),
         package: "openssl".into(),
@@ -97,7 +97,7 @@ fn vuln(
         platform: None,
         title: None,
         primary_url: Some(format!("https://avd.aquasec.com/nvd/{}", id.to_lowercase())),
-    });
+    }));
     f.exception = exception;
     f
 }
