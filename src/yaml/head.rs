@@ -43,27 +43,11 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
         return None;
     }
     let b = doc.as_bytes();
-    let mut keys: Vec<&str> = Vec::new();
-    let (mut api_version, mut kind) = (None, None);
-    let mut entries: Vec<Entry> = Vec::new();
-    // The key whose value the following indented lines continue.
-    let mut open: Option<&str> = None;
+    let mut reading = Reading::default();
     // `number` is the count of line breaks before `start`, a line's first byte.
     let (mut start, mut number) = (0, 0);
     while start < b.len() {
-        if matches!(b[start], b' ' | b'\t') {
-            // More of the open entry's value (or a blank line): nothing may follow a one-line
-            // scalar we read, and a value needs a key.
-            if matches!(open, Some("apiVersion" | "kind") | None) {
-                let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |n| start + n);
-                let line = &b[start..end];
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if !line.iter().all(|c| matches!(c, b' ' | b'\t')) {
-                    return None;
-                }
-                (start, number) = (end + 1, number + 1);
-                continue;
-            }
+        if matches!(b[start], b' ' | b'\t') && !reading.indented_lines_matter() {
             // Most lines of a skipped document continue its body: go to the next line that
             // starts with neither a space nor a tab without looking at the ones between.
             let Some(at) = next_unindented(b, start) else {
@@ -76,49 +60,91 @@ pub fn read(doc: &str) -> Option<Head<'_>> {
             continue;
         }
         let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |n| start + n);
-        let (line_start, line_number) = (start, number);
+        reading.line(doc, start..end, number)?;
         (start, number) = (end + 1, number + 1);
-        let line = &doc[line_start..end];
+    }
+    // One more than the breaks when the last line has none.
+    reading.head(doc, number - usize::from(start > b.len()))
+}
+
+/// What [`read`] has read so far, one line at a time.
+#[derive(Default)]
+struct Reading<'a> {
+    keys: Vec<&'a str>,
+    api_version: Option<&'a str>,
+    kind: Option<&'a str>,
+    entries: Vec<Entry>,
+    /// The key whose value the following indented lines continue.
+    open: Option<&'a str>,
+}
+
+impl<'a> Reading<'a> {
+    /// Must an indented line be looked at? Only where nothing may follow: after a one-line
+    /// scalar we read, or before any key (a value needs a key). Elsewhere it is more of the open
+    /// entry's value.
+    fn indented_lines_matter(&self) -> bool {
+        matches!(self.open, Some("apiVersion" | "kind") | None)
+    }
+
+    /// Read the line at `bytes` of `doc` (its line break not included), after `number` line
+    /// breaks; `None` when the head is not certain.
+    fn line(&mut self, doc: &'a str, bytes: Range<usize>, number: usize) -> Option<()> {
+        let line_start = bytes.start;
+        let line = &doc[bytes];
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+        if line.starts_with([' ', '\t']) {
+            let blank = line.trim_start_matches([' ', '\t']).is_empty();
+            return (blank || !self.indented_lines_matter()).then_some(());
         }
-        if line_number == 0 && line.starts_with("---") {
-            if blank_or_comment(&line[3..]) {
-                continue;
-            }
-            return None;
+        if line.is_empty() || line.starts_with('#') {
+            return Some(());
+        }
+        if number == 0 && line.starts_with("---") {
+            return blank_or_comment(&line[3..]).then_some(());
         }
         let (key, value) = key_line(line)?;
-        if keys.contains(&key) {
+        if self.keys.contains(&key) {
             return None; // the parser reports the duplicate
         }
-        keys.push(key);
-        open = Some(key);
-        if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
+        self.keys.push(key);
+        self.open = Some(key);
+        if let Some(last) = self
+            .entries
+            .last_mut()
+            .filter(|e| e.bytes.end == usize::MAX)
+        {
             last.bytes.end = line_start;
         }
         match key {
-            "apiVersion" => api_version = Some(simple_scalar(value)?),
-            "kind" => kind = Some(simple_scalar(value)?),
+            "apiVersion" => self.api_version = Some(simple_scalar(value)?),
+            "kind" => self.kind = Some(simple_scalar(value)?),
             "metadata" => {}
-            _ => continue,
+            _ => return Some(()),
         }
-        entries.push(Entry {
+        self.entries.push(Entry {
             bytes: line_start..usize::MAX,
-            lines: line_number,
+            lines: number,
         });
+        Some(())
     }
-    if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
-        last.bytes.end = doc.len();
+
+    /// The head of `doc`, which holds `line_breaks` line breaks, once every line that matters is
+    /// read.
+    fn head(mut self, doc: &str, line_breaks: usize) -> Option<Head<'a>> {
+        if let Some(last) = self
+            .entries
+            .last_mut()
+            .filter(|e| e.bytes.end == usize::MAX)
+        {
+            last.bytes.end = doc.len();
+        }
+        Some(Head {
+            api_version: self.api_version?,
+            kind: self.kind?,
+            entries: self.entries,
+            line_breaks,
+        })
     }
-    Some(Head {
-        api_version: api_version?,
-        kind: kind?,
-        entries,
-        // One more than the breaks when the last line has none.
-        line_breaks: number - usize::from(start > b.len()),
-    })
 }
 
 /// The index of the first line feed at or after `from` that is followed by a byte other than a
@@ -278,78 +304,20 @@ mod tests {
         }
     }
 
-    /// [`read`] as it was, reading every line: the oracle of the window search.
+    /// [`read`] looking at every line, as it did before the window search: the oracle of that
+    /// search (both read a line the same way, [`Reading::line`]; they differ in which lines).
     fn line_by_line(doc: &str) -> Option<Head<'_>> {
         if !plain_line_breaks(doc) {
             return None;
         }
-        let b = doc.as_bytes();
-        let mut keys: Vec<&str> = Vec::new();
-        let (mut api_version, mut kind) = (None, None);
-        let mut entries: Vec<Entry> = Vec::new();
-        // The key whose value the following indented lines continue.
-        let mut open: Option<&str> = None;
-        let (mut start, mut number) = (0, 0);
-        // One searcher over the whole document: most lines of a skipped document are short and
-        // indented, and a search started per line costs more than the line does.
-        let mut breaks = memchr::memchr_iter(b'\n', b);
-        while start < b.len() {
-            let end = breaks.next().unwrap_or(b.len());
-            let (line_start, line_number) = (start, number);
-            start = end + 1;
-            number += 1;
-            if matches!(b[line_start], b' ' | b'\t') {
-                // More of the open entry's value (or a blank line): nothing may follow a one-line
-                // scalar we read, and a value needs a key. (Only then is the line looked at: most
-                // lines of a skipped document continue its body.)
-                let line = &b[line_start..end];
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                let blank = || line.iter().all(|c| matches!(c, b' ' | b'\t'));
-                match open {
-                    Some("apiVersion" | "kind") | None if !blank() => return None,
-                    _ => continue,
-                }
-            }
-            let line = &doc[line_start..end];
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            if line_number == 0 && line.starts_with("---") {
-                if blank_or_comment(&line[3..]) {
-                    continue;
-                }
-                return None;
-            }
-            let (key, value) = key_line(line)?;
-            if keys.contains(&key) {
-                return None; // the parser reports the duplicate
-            }
-            keys.push(key);
-            open = Some(key);
-            if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
-                last.bytes.end = line_start;
-            }
-            match key {
-                "apiVersion" => api_version = Some(simple_scalar(value)?),
-                "kind" => kind = Some(simple_scalar(value)?),
-                "metadata" => {}
-                _ => continue,
-            }
-            entries.push(Entry {
-                bytes: line_start..usize::MAX,
-                lines: line_number,
-            });
+        let mut reading = Reading::default();
+        let mut start = 0;
+        for (number, line) in doc.split_inclusive('\n').enumerate() {
+            let end = start + line.strip_suffix('\n').unwrap_or(line).len();
+            reading.line(doc, start..end, number)?;
+            start += line.len();
         }
-        if let Some(last) = entries.last_mut().filter(|e| e.bytes.end == usize::MAX) {
-            last.bytes.end = doc.len();
-        }
-        Some(Head {
-            api_version: api_version?,
-            kind: kind?,
-            entries,
-            line_breaks: number - usize::from(!doc.is_empty() && !doc.ends_with('\n')),
-        })
+        reading.head(doc, doc.matches('\n').count())
     }
 
     proptest::proptest! {
